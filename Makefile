@@ -1,0 +1,51 @@
+# The two commands of README.md: `make run` and `make test`. Everything else is what they use.
+SHELL := /bin/bash
+BUILD_DIR := build
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8080
+DATA ?= ./data
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+.PHONY: all deps deps-test build build-native build-web run test test-native test-api test-sdk test-web bench venv clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh core
+
+deps-test:
+	@scripts/install-deps.sh test
+
+build-native: deps
+	@[ -f $(BUILD_DIR)/build.ninja ] || cmake --preset dev
+	@cmake --build $(BUILD_DIR)
+
+build-web: deps
+	@if [ -f web/package.json ]; then scripts/build-web.sh; fi
+
+build: build-native build-web
+
+run: build
+	$(BUILD_DIR)/wanllmdb server --listen 127.0.0.1:$(PORT) --data $(DATA) --web web/dist
+
+venv: deps
+	@scripts/make-venv.sh $(VENV)
+
+test: deps-test build venv
+	@scripts/run-tests.sh
+
+test-native: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j2
+
+test-api: build venv
+	$(PY) -m pytest -q tests/api
+
+bench: deps-test build venv
+	@scripts/run-bench.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'bench/*.cpp')
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

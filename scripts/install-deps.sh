@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the project needs on Debian 12, and only what is missing, so a second run is
+# a no-op that takes a second. Called by `make build`, `make run` and `make test`.
+# Usage: scripts/install-deps.sh [core|test]   (test adds Chromium and PostgreSQL)
+set -euo pipefail
+want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev
+  libsimdjson-dev rapidjson-dev libzstd-dev libre2-dev libcli11-dev libgtest-dev libbenchmark-dev
+  python3 python3-venv nodejs npm)
+if [ "${1:-core}" = test ]; then
+  want+=(chromium postgresql wrk)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node and Python may come from outside apt (nvm, pyenv): accept any working binary.
+command -v node >/dev/null && missing=("${missing[@]/nodejs}") && missing=("${missing[@]/npm}")
+command -v python3 >/dev/null && python3 -c 'import venv' 2>/dev/null && missing=("${missing[@]/python3-venv}") && missing=("${missing[@]/python3}")
+read -r -a missing <<<"${missing[*]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

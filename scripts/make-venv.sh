@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test virtualenv: pytest and a WebSocket client for the API tests, plus the SDK (editable).
+# The SDK itself needs nothing but the standard library.
+set -euo pipefail
+venv=${1:-.venv}
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+stamp="$venv/.deps-v1"
+if [ ! -f "$stamp" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check pytest==8.3.4 websockets==13.1
+  touch "$stamp"
+fi
+if [ -f sdk/python/pyproject.toml ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e sdk/python >/dev/null
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every suite (C++ unit, API, SDK, web unit, web end-to-end), keeps going after a failing
+# suite so one run shows everything, and ends with one plain summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+passed=0; failed=0; failed_suites=()
+
+suite() { # name, command...
+  local name=$1; shift
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_suites+=("$name"); fi
+  echo "=== $name: $((SECONDS - start)) s"
+}
+
+suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
+suite "API tests (real binary)" $PY -m pytest -q tests/api
+if [ -d sdk/python/tests ]; then
+  suite "Python SDK tests" $PY -m pytest -q sdk/python/tests
+fi
+if [ -f web/package.json ]; then
+  suite "web unit tests (vitest)" bash -c 'cd web && npm run -s test'
+  suite "web end-to-end tests (chromium)" bash -c 'cd web && npm run -s e2e'
+fi
+[ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

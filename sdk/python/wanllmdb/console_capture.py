@@ -1,0 +1,317 @@
+"""stdout/stderr capture: "wrap" (Python-level proxies) and "redirect" (file descriptors 1 and 2).
+
+Both feed bytes to one StreamCapture per stream, which applies the shared LineAssembler rules
+(line_assembler.py) and hands complete lines to the uploader. Output always reaches the original
+destination unchanged; capture errors are swallowed so a print() never fails because of the SDK.
+
+Mode choice ("auto"): the native sidecar (`wanllmdb agent`, a later issue) will come first — see
+resolve_console_mode(); then "redirect" where the platform has real fds 1/2 (POSIX); else "wrap".
+
+Redirect: fd 1 and 2 are dup2'ed onto pipes; a reader thread per fd copies every byte to the saved
+original fd (the terminal/file) and feeds the capture. That includes C extensions, os.write and
+child processes. sys.stdout/sys.stderr additionally get thin proxies (no capture of their own) so
+that output marked by capture_guard (logging records already uploaded) bypasses the pipe.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterable, List, Optional, TextIO
+
+from . import sdk_stderr
+from .capture_guard import is_suppressed
+from .line_assembler import LineAssembler
+
+# Called with (lines, source, timestamp).
+LineSink = Callable[[List[str], str, float], None]
+
+
+class StreamCapture:
+    """Assembles the bytes of one stream into lines. Thread-safe (its own lock)."""
+
+    def __init__(self, source: str, sink: LineSink) -> None:
+        self.source = source
+        self._sink = sink
+        self._lock = threading.Lock()
+        self._assembler = LineAssembler()
+
+    def feed(self, data: bytes) -> None:
+        try:
+            with self._lock:
+                lines = self._assembler.feed(data)
+                # Submitted under the lock: lines of one stream keep their order across threads.
+                if lines:
+                    self._sink(lines, self.source, time.time())
+        except Exception:
+            pass
+
+    def flush(self) -> None:
+        try:
+            with self._lock:
+                lines = self._assembler.flush()
+                if lines:
+                    self._sink(lines, self.source, time.time())
+        except Exception:
+            pass
+
+    def after_fork_child(self) -> None:
+        """The child starts with no partial line and a lock nobody holds."""
+        self._lock = threading.Lock()
+        self._assembler = LineAssembler()
+
+
+class BufferProxy:
+    """Stands in for sys.stdout.buffer in wrap mode: binary writes are captured too."""
+
+    def __init__(self, original: Any, capture: StreamCapture) -> None:
+        self._wanllmdb_original = original
+        self._wanllmdb_capture = capture
+
+    def write(self, data: Any) -> int:
+        n = self._wanllmdb_original.write(data)
+        if not is_suppressed():
+            try:
+                self._wanllmdb_capture.feed(bytes(data))
+            except Exception:
+                pass
+        return n
+
+    def writelines(self, lines: Iterable[Any]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wanllmdb_original, name)
+
+
+class TextProxy:
+    """Stands in for sys.stdout / sys.stderr: pass-through, plus capture (wrap) or bypass (redirect).
+
+    Everything not overridden (isatty, encoding, fileno, flush, reconfigure, ...) is the original's.
+    """
+
+    def __init__(self, original: TextIO, capture: Optional[StreamCapture],
+                 bypass: Optional[Callable[[str], None]] = None) -> None:
+        self._wanllmdb_original = original
+        self._wanllmdb_capture = capture
+        self._wanllmdb_bypass = bypass
+        self._wanllmdb_buffer: Optional[BufferProxy] = None
+        if capture is not None and getattr(original, "buffer", None) is not None:
+            self._wanllmdb_buffer = BufferProxy(original.buffer, capture)
+
+    def write(self, s: str) -> int:
+        if is_suppressed():
+            bypass = self._wanllmdb_bypass
+            if bypass is not None:
+                bypass(s)
+                return len(s)
+            return self._wanllmdb_original.write(s)
+        n = self._wanllmdb_original.write(s)
+        capture = self._wanllmdb_capture
+        if capture is not None:
+            try:
+                capture.feed(s.encode("utf-8", "surrogatepass"))
+            except Exception:
+                pass
+        return n
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    @property
+    def buffer(self) -> Any:
+        return self._wanllmdb_buffer if self._wanllmdb_buffer is not None else self._wanllmdb_original.buffer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wanllmdb_original, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._wanllmdb_original)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+class _FdRedirect:
+    """Routes one file descriptor through a pipe read by a thread. Thread-safety: start/stop from one thread."""
+
+    def __init__(self, fd: int, capture: StreamCapture) -> None:
+        self.fd = fd
+        self.capture = capture
+        self.saved_fd = os.dup(fd)  # the original destination; non-inheritable
+        self._reader: Optional[threading.Thread] = None
+        self._read_fd = -1
+        self._passthrough_ok = True
+
+    def start(self) -> None:
+        r, w = os.pipe()
+        os.dup2(w, self.fd)  # fd 1/2 stay inheritable, so child processes write into the pipe
+        os.close(w)
+        self._read_fd = r
+        self._reader = threading.Thread(target=self._read_loop, args=(r,), name=f"wanllmdb-fd{self.fd}",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read_loop(self, r: int) -> None:
+        while True:
+            try:
+                data = os.read(r, 65536)
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            if self._passthrough_ok:
+                try:
+                    _write_all(self.saved_fd, data)
+                except OSError:
+                    self._passthrough_ok = False  # the terminal went away; keep capturing
+            self.capture.feed(data)
+        try:
+            os.close(r)
+        except OSError:
+            pass
+
+    def stop(self, timeout: float) -> None:
+        """Puts the original fd back and drains the pipe (EOF once no process holds its write end)."""
+        os.dup2(self.saved_fd, self.fd)
+        if self._reader is not None:
+            self._reader.join(timeout)
+        self.capture.flush()
+
+    def after_fork_child(self) -> None:
+        """The parent's reader thread is not in the child: the child gets its own pipe and reader."""
+        self.capture.after_fork_child()
+        self.start()
+
+
+class ConsoleCapture:
+    """The installed capture of one process. Thread-safety: install/uninstall from the owning run."""
+
+    def __init__(self, mode: str, sink: LineSink) -> None:
+        self.mode = mode
+        self._stdout = StreamCapture("stdout", sink)
+        self._stderr = StreamCapture("stderr", sink)
+        self._redirects: List[_FdRedirect] = []
+        self._saved_streams: Optional[tuple] = None
+        self._bypass_streams: List[Any] = []
+
+    def install(self) -> None:
+        out, err = sys.stdout, sys.stderr
+        self._saved_streams = (out, err)
+        if self.mode == "wrap":
+            sys.stdout = TextProxy(out, self._stdout)  # type: ignore[assignment]
+            sys.stderr = TextProxy(err, self._stderr)  # type: ignore[assignment]
+            return
+        # redirect
+        for stream in (out, err):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        self._redirects = [_FdRedirect(1, self._stdout), _FdRedirect(2, self._stderr)]
+        for r in self._redirects:
+            r.start()
+        sdk_stderr.set_terminal_fd(self._redirects[1].saved_fd)
+        # A pipe makes stdout block-buffered; line buffering keeps each line live.
+        try:
+            out.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+        except Exception:
+            pass
+        sys.stdout = TextProxy(out, None, self._make_bypass(out, self._redirects[0].saved_fd))  # type: ignore
+        sys.stderr = TextProxy(err, None, self._make_bypass(err, self._redirects[1].saved_fd))  # type: ignore
+
+    def _make_bypass(self, original: Any, fd: int) -> Callable[[str], None]:
+        encoding = getattr(original, "encoding", None) or "utf-8"
+        errors = getattr(original, "errors", None) or "strict"
+
+        def bypass(s: str) -> None:
+            try:
+                original.flush()  # earlier output first
+                _write_all(fd, s.encode(encoding, errors))
+            except Exception:
+                pass
+
+        return bypass
+
+    def uninstall(self, timeout: float = 2.0) -> None:
+        if self._saved_streams is None:
+            return
+        out, err = self._saved_streams
+        self._saved_streams = None
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        if isinstance(sys.stdout, TextProxy):
+            sys.stdout = out
+        if isinstance(sys.stderr, TextProxy):
+            sys.stderr = err
+        deadline = time.monotonic() + timeout
+        for r in self._redirects:
+            r.stop(max(0.05, deadline - time.monotonic()))
+        sdk_stderr.set_terminal_fd(None)
+        for r in self._redirects:
+            try:
+                os.close(r.saved_fd)
+            except OSError:
+                pass
+        self._redirects = []
+        self._stdout.flush()
+        self._stderr.flush()
+
+    def after_fork_child(self) -> None:
+        if self.mode == "wrap":
+            self._stdout.after_fork_child()
+            self._stderr.after_fork_child()
+            return
+        for r in self._redirects:
+            try:
+                r.after_fork_child()
+            except OSError:
+                pass
+
+
+def _agent_available() -> bool:
+    """Seam for the native sidecar (`wanllmdb agent`, DESIGN §6): a later issue makes "auto" prefer
+    it when the binary is found. Until then the in-process capture is used."""
+    return False
+
+
+def _can_redirect() -> bool:
+    if os.name != "posix" or not hasattr(os, "dup2"):
+        return False
+    try:
+        if sys.stdout is None or sys.stderr is None:
+            return False
+        if sys.stdout.fileno() != 1 or sys.stderr.fileno() != 2:
+            return False  # e.g. a notebook or a replaced stream: only wrap sees that output
+        os.fstat(1)
+        os.fstat(2)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return True
+
+
+def resolve_console_mode(requested: str) -> str:
+    """Maps "auto" to what this process supports; downgrades "redirect" where it is impossible."""
+    if requested == "off":
+        return "off"
+    if requested == "auto":
+        if _agent_available():
+            return "agent"  # not reached yet; see _agent_available
+        return "redirect" if _can_redirect() else "wrap"
+    if requested == "redirect" and not _can_redirect():
+        sdk_stderr.say("console='redirect' is not possible here (no real file descriptors 1/2); using 'wrap'")
+        return "wrap"
+    return requested

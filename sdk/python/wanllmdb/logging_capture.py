@@ -1,0 +1,103 @@
+"""`logging` integration: every record is uploaded once, with its real level and source "user".
+
+How duplicates are avoided (a record printed by a StreamHandler would otherwise come back as an
+anonymous stderr line):
+
+* logging.Logger.callHandlers is wrapped (as sentry-python does): the record is uploaded there,
+  exactly once — the record is marked, so re-dispatch (QueueHandler/QueueListener, a record
+  re-logged by another logger) does not upload it again. Records of loggers with propagate=False
+  or without handlers are uploaded too.
+* logging.Handler.handle is wrapped: while any handler emits a marked record, capture_guard
+  suppresses capture on that thread. The text still reaches the terminal (in redirect mode it is
+  written straight to the original fd), but it is not captured. This holds for handlers on any
+  logger and in any thread (QueueListener threads included), and for handlers created before or
+  after init().
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Optional
+
+from .capture_guard import suppressed
+
+_MARK = "_wanllmdb_uploaded"
+# (message, level, timestamp) -> None
+RecordSink = Callable[[str, str, float], None]
+
+_lock = threading.Lock()
+_sink: Optional[RecordSink] = None
+_orig_call_handlers: Optional[Callable[..., Any]] = None
+_orig_handle: Optional[Callable[..., Any]] = None
+_formatter = logging.Formatter()
+
+
+def level_name(levelno: int) -> str:
+    """Custom levels map to the nearest standard level below them."""
+    if levelno >= logging.CRITICAL:
+        return "CRITICAL"
+    if levelno >= logging.ERROR:
+        return "ERROR"
+    if levelno >= logging.WARNING:
+        return "WARNING"
+    if levelno >= logging.INFO:
+        return "INFO"
+    return "DEBUG"
+
+
+def record_text(record: logging.LogRecord) -> str:
+    """The stored message: the logger's name (unless root), the message, then any traceback."""
+    text = record.getMessage()
+    if record.name and record.name != "root":
+        text = record.name + ": " + text
+    if record.exc_info:
+        text += "\n" + _formatter.formatException(record.exc_info)
+    elif record.exc_text:
+        text += "\n" + record.exc_text
+    if record.stack_info:
+        text += "\n" + _formatter.formatStack(record.stack_info)
+    return text
+
+
+def _call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+    sink = _sink
+    if sink is not None and not getattr(record, _MARK, False):
+        try:
+            setattr(record, _MARK, True)
+            sink(record_text(record), level_name(record.levelno), record.created)
+        except Exception:
+            pass
+    assert _orig_call_handlers is not None
+    _orig_call_handlers(self, record)
+
+
+def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
+    assert _orig_handle is not None
+    if _sink is not None and getattr(record, _MARK, False):
+        with suppressed():
+            return _orig_handle(self, record)
+    return _orig_handle(self, record)
+
+
+def install(sink: RecordSink) -> None:
+    """Starts uploading records (idempotent; a new sink replaces the old one)."""
+    global _sink, _orig_call_handlers, _orig_handle
+    with _lock:
+        if _orig_call_handlers is None:
+            _orig_call_handlers = logging.Logger.callHandlers
+            _orig_handle = logging.Handler.handle
+            logging.Logger.callHandlers = _call_handlers  # type: ignore[method-assign]
+            logging.Handler.handle = _handle  # type: ignore[method-assign]
+        _sink = sink
+
+
+def uninstall() -> None:
+    """Stops uploading and restores the logging module, unless someone patched over us since."""
+    global _sink, _orig_call_handlers, _orig_handle
+    with _lock:
+        _sink = None
+        if _orig_call_handlers is not None and logging.Logger.callHandlers is _call_handlers:
+            logging.Logger.callHandlers = _orig_call_handlers  # type: ignore[method-assign]
+            logging.Handler.handle = _orig_handle  # type: ignore[method-assign]
+            _orig_call_handlers = None
+            _orig_handle = None

@@ -1,0 +1,246 @@
+"""Run: one process's handle on a run — creation, capture, logging, finish.
+
+Thread-safety: log_message() may be called from any thread; finish() is idempotent and may race
+with the exit hooks (a lock makes one of them win).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from typing import Any, Dict, List, Optional
+
+from . import logging_capture, sdk_stderr
+from .api_client import ApiClient, TransportError
+from .console_capture import ConsoleCapture, resolve_console_mode
+from .settings import LEVELS, Settings, joined_writer_name
+from .spool import RunSpool
+from .uploader import Uploader
+
+INIT_TIMEOUT = 5.0  # the synchronous POST /runs at init; a slow server must not stall the script
+EXIT_FLUSH_TIMEOUT = 30.0
+ANNOUNCE_AFTER = 1.0  # say on stderr what the exit flush waits for once it takes this long
+
+
+class Run:
+    """A live run of this process (online or offline)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.id: str = settings.run_id
+        self.project: str = settings.project
+        self.name: Optional[str] = settings.name
+        self.url: str = settings.run_url
+        self.mode: str = settings.mode
+        self.writer = "main"
+        # Whether this process sets the run's final state (the creator, or rank 0).
+        self._owner = True
+        self._lock = threading.Lock()
+        self._finished = False
+        self._failed = False
+        self._uploader: Optional[Uploader] = None
+        self._capture: Optional[ConsoleCapture] = None
+        self._pid = os.getpid()
+
+    # ---- start ----
+
+    def _start(self) -> None:
+        s = self._settings
+        created_here: Optional[bool] = None  # None: unknown (offline or unreachable)
+        run_created = False
+        if s.mode == "online":
+            client = ApiClient(s.base_url, s.api_key, timeout=INIT_TIMEOUT)
+            try:
+                resp = client.create_run(s.run_body())
+                if resp.ok:
+                    run_created = True
+                    created_here = resp.status == 201
+                    if isinstance(resp.body, dict):
+                        self.name = resp.body.get("name") or self.name
+                elif not resp.retryable:
+                    sdk_stderr.say(f"the server refused to create run {s.run_id} ({resp.error_text()}); "
+                                   f"output goes to the spool in {s.spool_dir}")
+                else:
+                    self._warn_unreachable(resp.error_text())
+            except TransportError as e:
+                self._warn_unreachable(str(e))
+            finally:
+                client.close()
+        if s.joining or created_here is False:
+            self.writer = joined_writer_name(s.writer_env, os.getpid())
+            self._owner = bool(created_here) or self.writer == "rank-0"
+        if self.name is None:
+            self.name = self.id[:8]
+        self._uploader = Uploader(run_body=s.run_body(), writer=self.writer, base_url=s.base_url,
+                                  api_key=s.api_key, spool_root=s.spool_dir, offline=s.mode == "offline",
+                                  run_created=run_created)
+        if s.capture_logs:
+            logging_capture.install(self._on_log_record)
+        console = resolve_console_mode(s.console)
+        if console in ("wrap", "redirect"):
+            capture = ConsoleCapture(console, self._uploader.submit_lines)
+            try:
+                capture.install()
+                self._capture = capture
+            except Exception as e:
+                sdk_stderr.say(f"cannot capture the console ({console}: {e}); continuing without capture")
+        self._register_multiprocessing_hook()
+
+    def _warn_unreachable(self, why: str) -> None:
+        sdk_stderr.say(f"cannot reach {self._settings.base_url} ({why}); the run goes on, its output is kept in "
+                       f"{self._settings.spool_dir} and uploaded when the server is back",
+                       once_key="unreachable")
+
+    def _register_multiprocessing_hook(self) -> None:
+        """multiprocessing's fork children end with os._exit (no atexit): flush through its finalizers."""
+        try:
+            import multiprocessing.util as mp_util
+
+            mp_util.register_after_fork(self, Run._after_mp_fork)
+        except Exception:
+            pass
+
+    @staticmethod
+    def _after_mp_fork(run: "Run") -> None:
+        import multiprocessing.util as mp_util
+
+        mp_util.Finalize(None, run._finish_at_exit, exitpriority=100)
+
+    # ---- user API ----
+
+    def log_message(self, text: str, level: str = "INFO") -> None:
+        """Stores a message with source "user" (several lines if it contains newlines)."""
+        if not isinstance(level, str) or level.upper() not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+        uploader = self._uploader
+        if uploader is None or self._finished:
+            return
+        uploader.submit(str(text), "user", level.upper())
+
+    def _on_log_record(self, message: str, level: str, created: float) -> None:
+        uploader = self._uploader
+        if uploader is not None and not self._finished:
+            uploader.submit(message, "user", level, created)
+
+    def record_exception(self, text: str) -> None:
+        """An uncaught exception: its traceback becomes ERROR lines and the run ends as failed."""
+        self._failed = True
+        uploader = self._uploader
+        if uploader is not None and not self._finished:
+            import time
+
+            uploader.submit_lines(text.rstrip("\n").split("\n"), "stderr", time.time(), "ERROR")
+
+    def finish(self, exit_code: int = 0) -> None:
+        """Flushes everything and records the run's end: finished (exit code 0) or failed."""
+        try:
+            self._finish(exit_code, EXIT_FLUSH_TIMEOUT)
+        except Exception as e:
+            sdk_stderr.say(f"error while finishing the run: {e!r}")
+
+    def _finish_at_exit(self) -> None:
+        self.finish(1 if self._failed else 0)
+
+    def _finish(self, exit_code: int, timeout: float) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        from . import current_run
+
+        current_run.forget(self)
+        if self._settings.capture_logs:
+            logging_capture.uninstall()
+        if self._capture is not None:
+            self._capture.uninstall()
+            self._capture = None
+        uploader = self._uploader
+        assert uploader is not None
+        state = "finished" if exit_code == 0 and not self._failed else "failed"
+        if exit_code == 0 and self._failed:
+            exit_code = 1
+        ok = uploader.close(timeout, announce_after=ANNOUNCE_AFTER)
+        s = self._settings
+        spool = RunSpool(s.spool_dir, s.run_body())
+        owner_sets_state = self._owner or state == "failed"
+        if s.mode == "offline":
+            if owner_sets_state:
+                spool.write_final(state, exit_code)
+            sdk_stderr.say(f"offline run saved in {spool.dir}; upload it with: python -m wanllmdb sync {spool.dir}")
+            return
+        patched = False
+        if owner_sets_state:
+            client = ApiClient(s.base_url, s.api_key, timeout=INIT_TIMEOUT)
+            try:
+                patched = client.set_run_state(self.id, state, exit_code).ok
+            except TransportError:
+                patched = False
+            finally:
+                client.close()
+            if not patched or not ok:
+                try:
+                    spool.write_final(state, exit_code)
+                except OSError:
+                    pass
+        if not ok:
+            sdk_stderr.say(f"{uploader.pending_lines()} lines were not uploaded; they are kept in {spool.dir}; "
+                           f"upload them with: python -m wanllmdb sync {spool.dir}")
+
+    def _after_fork_child(self) -> None:
+        """A fork child writes into the same run as its own writer (pid-N), with its own uploader."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self.writer = joined_writer_name({}, os.getpid())
+        self._owner = False
+        if self._uploader is not None:
+            self._uploader.after_fork_child(self.writer)
+        if self._capture is not None:
+            self._capture.after_fork_child()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None and not issubclass(exc_type, GeneratorExit):
+            self.record_exception("".join(traceback.format_exception(exc_type, exc, tb)))
+            self.finish(1)
+        else:
+            self.finish(0)
+
+    def __repr__(self) -> str:
+        return f"<wanllmdb.Run id={self.id} name={self.name!r} url={self.url}>"
+
+
+class DisabledRun:
+    """mode="disabled": the same surface, every call a cheap no-op; nothing is started or written."""
+
+    def __init__(self, settings: Optional[Settings] = None) -> None:
+        self.id: str = settings.run_id if settings else "disabled"
+        self.project: str = settings.project if settings else ""
+        self.name: Optional[str] = settings.name if settings else None
+        self.url: str = settings.run_url if settings else ""
+        self.mode = "disabled"
+        self.writer = "main"
+        self.finished = False
+
+    def log_message(self, text: str, level: str = "INFO") -> None:
+        pass
+
+    def finish(self, exit_code: int = 0) -> None:
+        self.finished = True
+        from . import current_run
+
+        current_run.forget(self)
+
+    def __enter__(self) -> "DisabledRun":
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.finish()
+
+    def __repr__(self) -> str:
+        return f"<wanllmdb.DisabledRun id={self.id}>"

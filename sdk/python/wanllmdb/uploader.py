@@ -1,0 +1,379 @@
+"""Uploader: batches the lines of one writer and delivers them to the server in seq order.
+
+Thread-safety: submit*() may be called from any thread; the rest from the owning run. One lazily
+started daemon thread does all network I/O (sentry-python / analytics-python style).
+
+Delivery invariants:
+* Every line gets the writer's next seq (0, 1, 2, ...) when it is submitted; batches hold
+  consecutive seqs and are sent strictly in order, one at a time, so the server's per-writer
+  "skip seq <= highest stored" rule makes any retry idempotent and never skips a line.
+* A batch is sealed at BATCH_MAX_LINES lines, BATCH_MAX_BYTES bytes, or BATCH_MAX_AGE seconds after
+  its first line. Sealed batches wait in one ordered queue; each is in memory or, once spilled, a
+  byte range of a spool segment. Either way it keeps its place in the queue.
+* Memory is bounded (MEMORY_LIMIT_BYTES): past it, queued batches spill to disk. While the server
+  is unreachable every batch spills, so a crash during an outage loses at most the open batch.
+* 5xx/429/transport errors are retried forever with capped, jittered backoff (Retry-After is a
+  minimum); other 4xx: one warning, the batch is skipped and counted as done.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from . import sdk_stderr
+from .api_client import ApiClient, Response, TransportError
+from .backoff import Backoff
+from .spool import DiskRef, RunSpool, WriterSpool
+
+BATCH_MAX_LINES = 1000
+BATCH_MAX_BYTES = 1024 * 1024
+BATCH_MAX_AGE = 0.2
+MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
+# Per line JSON overhead ({"seq":..,"timestamp":..,"source":"stdout","message":""}), for byte limits.
+_LINE_OVERHEAD = 80
+
+# (timestamp seconds, source, level or None, message)
+Line = Tuple[float, str, Optional[str], str]
+
+
+class _Batch:
+    """Consecutive lines of one writer: in memory (lines) or spilled (ref)."""
+
+    __slots__ = ("first_seq", "lines", "nbytes", "ref", "count")
+
+    def __init__(self, first_seq: int) -> None:
+        self.first_seq = first_seq
+        self.lines: Optional[List[Line]] = []
+        self.nbytes = 0
+        self.ref: Optional[DiskRef] = None
+        self.count = 0
+
+    @property
+    def last_seq(self) -> int:
+        return self.first_seq + self.count - 1
+
+
+def encode_batch(writer: str, first_seq: int, lines: List[Line]) -> bytes:
+    """The POST .../logs/batch body (also the spool's batch record)."""
+    logs: List[Dict[str, Any]] = []
+    seq = first_seq
+    for ts, source, level, message in lines:
+        if level is None:
+            logs.append({"seq": seq, "timestamp": ts, "source": source, "message": message})
+        else:
+            logs.append({"seq": seq, "timestamp": ts, "source": source, "level": level, "message": message})
+        seq += 1
+    return json.dumps({"writer": writer, "logs": logs}, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass")
+
+
+class Uploader:
+    def __init__(self, *, run_body: Dict[str, Any], writer: str, base_url: str, api_key: Optional[str],
+                 spool_root: str, offline: bool, run_created: bool) -> None:
+        self._run_body = run_body
+        self._run_id = str(run_body["id"])
+        self._base_url = base_url
+        self._api_key = api_key
+        self._spool_run = RunSpool(spool_root, run_body)
+        self._offline = offline
+        self._init_state(writer, run_created)
+        if offline:
+            # An offline run always has its directory, even when it prints nothing.
+            self._spool.run.ensure()
+
+    def _init_state(self, writer: str, run_created: bool) -> None:
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        # Guarded by _lock:
+        self.writer = writer
+        self._spool = self._spool_run.writer(writer)
+        self._next_seq = 0
+        self._open: Optional[_Batch] = None
+        self._open_since = 0.0
+        self._queue: Deque[_Batch] = deque()
+        self._mem_bytes = 0
+        self._acked_seq = -1
+        self._outage = False
+        self._stopping = False
+        self._flush_requested = False
+        self._thread: Optional[threading.Thread] = None
+        self._run_created = run_created
+        self._given_up = False  # the run cannot be created: everything stays in the spool
+        self._skipped_lines = 0
+
+    # ---- producer side (any thread; never raises, never blocks beyond the lock) ----
+
+    def submit(self, message: str, source: str, level: Optional[str] = None,
+               timestamp: Optional[float] = None) -> None:
+        self.submit_lines([message], source, time.time() if timestamp is None else timestamp, level)
+
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+        if not messages:
+            return
+        try:
+            with self._lock:
+                self._add_locked(messages, source, timestamp, level)
+        except Exception:
+            pass  # the user's print() must never see an SDK error
+
+    def _add_locked(self, messages: List[str], source: str, ts: float, level: Optional[str]) -> None:
+        if self._thread is None and not self._stopping:
+            self._start_thread_locked()
+        wake = False
+        i = 0
+        n = len(messages)
+        while i < n:
+            batch = self._open
+            if batch is None:
+                batch = self._open = _Batch(self._next_seq)
+                self._open_since = time.monotonic()
+                wake = True
+            room = BATCH_MAX_LINES - batch.count
+            take = messages[i:i + room] if (i or n - i > room) else messages
+            nbytes = sum(map(len, take)) + _LINE_OVERHEAD * len(take)
+            assert batch.lines is not None
+            batch.lines.extend([(ts, source, level, m) for m in take])
+            batch.count += len(take)
+            batch.nbytes += nbytes
+            self._mem_bytes += nbytes
+            self._next_seq += len(take)
+            i += len(take)
+            if batch.count >= BATCH_MAX_LINES or batch.nbytes >= BATCH_MAX_BYTES:
+                self._seal_locked()
+                wake = True
+        if self._mem_bytes > MEMORY_LIMIT_BYTES:
+            self._spill_locked()
+        if wake:
+            self._cond.notify()
+
+    def _seal_locked(self) -> None:
+        if self._open is not None:
+            self._queue.append(self._open)
+            self._open = None
+
+    # ---- spilling ----
+
+    def _spill_locked(self) -> None:
+        """Moves every in-memory queued batch to the spool, keeping its place in the queue."""
+        for batch in self._queue:
+            if batch.lines is not None:
+                self._spill_batch_locked(batch)
+
+    def _spill_batch_locked(self, batch: _Batch) -> None:
+        assert batch.lines is not None
+        try:
+            batch.ref = self._spool.append(encode_batch(self.writer, batch.first_seq, batch.lines))
+        except OSError as e:
+            sdk_stderr.say(f"cannot write the spool in {self._spool.dir} ({e}); keeping lines in memory",
+                           once_key="spool-write")
+            return
+        batch.lines = None
+        self._mem_bytes -= batch.nbytes
+
+    # ---- the upload thread ----
+
+    def _start_thread_locked(self) -> None:
+        t = threading.Thread(target=self._loop, name="wanllmdb-uploader", daemon=True)
+        self._thread = t
+        t.start()
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._start_thread_locked()
+
+    def _next_batch(self) -> Optional[_Batch]:
+        """Waits for the next batch to send; None when stopped and empty."""
+        with self._cond:
+            while True:
+                if self._open is not None and (self._flush_requested or self._stopping or
+                                               time.monotonic() - self._open_since >= BATCH_MAX_AGE):
+                    self._seal_locked()
+                if self._offline or self._given_up or self._outage:
+                    # Whatever is queued goes to disk now: during an outage a crash loses nothing.
+                    self._spill_locked()
+                if self._queue and not (self._offline or self._given_up):
+                    return self._queue[0]
+                if self._offline or self._given_up:
+                    while self._queue and self._queue[0].lines is None:
+                        self._queue.popleft()
+                    self._cond.notify_all()
+                if self._stopping and not self._queue and self._open is None:
+                    return None
+                timeout: Optional[float] = None
+                if self._open is not None:
+                    timeout = max(0.0, BATCH_MAX_AGE - (time.monotonic() - self._open_since))
+                self._cond.wait(timeout)
+
+    def _loop(self) -> None:
+        client = ApiClient(self._base_url, self._api_key, timeout=30.0)
+        self._client = client
+        backoff = Backoff()
+        while True:
+            try:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+                result = self._deliver(client, batch)
+            except Exception as e:  # a bug here must not kill uploading for the rest of the run
+                sdk_stderr.say(f"internal error in the uploader: {e!r}", once_key="uploader-bug")
+                result = None
+            if result is True:
+                if self._outage:
+                    sdk_stderr.say("server reachable again; uploading spooled lines")
+                self._outage = False
+                backoff.reset()
+                continue
+            if result is False:
+                continue  # permanently refused and skipped, or a fallthrough to the spool
+            # Retryable: keep the order by retrying the same head batch after a pause.
+            with self._cond:
+                self._outage = True
+                self._spill_locked()
+                delay = backoff.next_delay(self._last_retry_after)
+                self._cond.wait(delay)
+
+    _last_retry_after: Optional[float] = None
+
+    def _deliver(self, client: ApiClient, batch: _Batch) -> Optional[bool]:
+        """Sends the head batch. True: acknowledged; False: skipped; None: retry later."""
+        if not self._run_created and not self._create_run(client):
+            return None if not self._given_up else False
+        with self._lock:
+            lines = batch.lines
+            ref = batch.ref
+        body = encode_batch(self.writer, batch.first_seq, lines) if lines is not None else WriterSpool.read(ref)  # type: ignore[arg-type]
+        resp = self._send(client, lambda: client.post_batch(self._run_id, body))
+        if resp is None:
+            return None
+        if resp.status == 404:
+            # The run vanished (or its creation was lost): create it again once, then resend.
+            self._run_created = False
+            if not self._create_run(client):
+                return None if not self._given_up else False
+            resp = self._send(client, lambda: client.post_batch(self._run_id, body))
+            if resp is None:
+                return None
+        if not resp.ok:
+            self._skipped_lines += batch.count
+            sdk_stderr.say(f"the server refused a batch of {batch.count} lines ({resp.error_text()}); "
+                           "skipped it", once_key="refused-" + str(resp.status))
+        self._ack(batch)
+        return resp.ok
+
+    def _send(self, client: ApiClient, call: Callable[[], Response]) -> Optional[Response]:
+        """One attempt; None when it should be retried later."""
+        self._last_retry_after = None
+        try:
+            resp = call()
+        except TransportError as e:
+            self._warn_unreachable(str(e))
+            return None
+        if resp.retryable:
+            self._last_retry_after = resp.retry_after
+            self._warn_unreachable(resp.error_text())
+            return None
+        return resp
+
+    def _warn_unreachable(self, why: str) -> None:
+        sdk_stderr.say(f"cannot reach {self._base_url} ({why}); keeping output in {self._spool_run.dir} "
+                       "and retrying", once_key="unreachable")
+
+    def _create_run(self, client: ApiClient) -> bool:
+        resp = self._send(client, lambda: client.create_run(self._run_body))
+        if resp is None:
+            return False
+        if resp.ok:
+            self._run_created = True
+            return True
+        sdk_stderr.say(f"the server refused to create run {self._run_id} ({resp.error_text()}); output stays in "
+                       f"{self._spool_run.dir}", once_key="create-refused")
+        with self._cond:
+            self._given_up = True
+        return False
+
+    def _ack(self, batch: _Batch) -> None:
+        with self._cond:
+            if self._queue and self._queue[0] is batch:
+                self._queue.popleft()
+                if batch.lines is not None:
+                    self._mem_bytes -= batch.nbytes
+                    batch.lines = None
+            self._acked_seq = batch.last_seq
+            try:
+                self._spool.set_acked(batch.last_seq)
+            except OSError:
+                pass
+            self._cond.notify_all()
+
+    # ---- control (the owning run) ----
+
+    def pending_lines(self) -> int:
+        with self._lock:
+            return self._next_seq - 1 - self._acked_seq
+
+    def flush(self, timeout: float, announce_after: Optional[float] = None) -> bool:
+        """Waits until every submitted line is acknowledged (online) or on disk (offline).
+
+        Returns False on timeout; then everything still queued is spilled to the spool.
+        """
+        deadline = time.monotonic() + timeout
+        announced = False
+        start = time.monotonic()
+        with self._cond:
+            if self._thread is None:
+                if self._open is None and not self._queue:
+                    return True
+                self._start_thread_locked()
+            self._flush_requested = True
+            self._cond.notify_all()
+            try:
+                while self._open is not None or self._queue:
+                    now = time.monotonic()
+                    if now >= deadline:
+                        self._seal_locked()
+                        self._spill_locked()
+                        return False
+                    if announce_after is not None and not announced and now - start >= announce_after:
+                        announced = True
+                        n = self._next_seq - 1 - self._acked_seq
+                        sdk_stderr.say(f"waiting for {n} lines to reach {self._base_url} "
+                                       f"(up to {timeout:.0f} s)")
+                    wait = deadline - now
+                    if announce_after is not None and not announced:
+                        wait = min(wait, max(0.01, start + announce_after - now))
+                    self._cond.wait(wait)
+                return True
+            finally:
+                self._flush_requested = False
+
+    def close(self, timeout: float, announce_after: Optional[float] = None) -> bool:
+        """Flushes and stops the thread. Returns False when lines were left in the spool."""
+        ok = self.flush(timeout, announce_after)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            if not ok:
+                self._spool.sync_to_disk()
+        return ok
+
+    @property
+    def spool_dir(self) -> str:
+        return str(self._spool_run.dir)
+
+    @property
+    def spool_used(self) -> bool:
+        return self._spool.created
+
+    def after_fork_child(self, writer: str) -> None:
+        """In a fork child: a fresh writer with its own seqs, queue, thread and connection.
+
+        The parent keeps uploading what it had queued; the child's copy of it is dropped.
+        """
+        run_created = self._run_created
+        self._spool.forget()
+        self._init_state(writer, run_created)

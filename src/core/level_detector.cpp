@@ -1,0 +1,245 @@
+#include "core/level_detector.h"
+
+#include <cstring>
+
+namespace wanllmdb {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || IsUpper(c); }
+char ToUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+
+// Skips blanks and ANSI CSI sequences (colourised loggers put them before the level).
+std::string_view SkipDecorations(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == ' ' || s[i] == '\t') {
+      ++i;
+    } else if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
+      i += 2;
+      while (i < s.size() && !(s[i] >= '@' && s[i] <= '~')) ++i;
+      if (i < s.size()) ++i;
+    } else {
+      break;
+    }
+  }
+  return s.substr(i);
+}
+
+// A level word at the start of `s`, in any case; its length in *len.
+std::optional<Level> LevelWordAt(std::string_view s, size_t* len) {
+  static constexpr struct {
+    std::string_view word;
+    Level level;
+  } kWords[] = {
+      {"CRITICAL", Level::kCritical}, {"WARNING", Level::kWarning}, {"ERROR", Level::kError},
+      {"FATAL", Level::kCritical},    {"DEBUG", Level::kDebug},     {"TRACE", Level::kDebug},
+      {"WARN", Level::kWarning},      {"INFO", Level::kInfo},       {"CRIT", Level::kCritical},
+      {"ERR", Level::kError},         {"DBG", Level::kDebug},       {"EMERG", Level::kCritical},
+      {"ALERT", Level::kCritical},    {"NOTICE", Level::kInfo},
+  };
+  for (const auto& w : kWords) {
+    if (s.size() < w.word.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < w.word.size(); ++i) {
+      if (ToUpper(s[i]) != w.word[i]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) {
+      *len = w.word.size();
+      return w.level;
+    }
+  }
+  return std::nullopt;
+}
+
+// Same, but the word must be upper case and end at a non-letter (a whole token).
+std::optional<Level> UpperLevelTokenAt(std::string_view s, size_t* len) {
+  size_t n = 0;
+  auto level = LevelWordAt(s, &n);
+  if (!level) return std::nullopt;
+  for (size_t i = 0; i < n; ++i) {
+    if (!IsUpper(s[i])) return std::nullopt;
+  }
+  if (n < s.size() && IsAlpha(s[n])) return std::nullopt;
+  *len = n;
+  return level;
+}
+
+std::optional<Level> Glog(std::string_view s) {
+  // "E0102 15:04:05" — letter, MMDD, space, HH:MM:SS
+  if (s.size() < 14) return std::nullopt;
+  Level level;
+  switch (s[0]) {
+    case 'I': level = Level::kInfo; break;
+    case 'W': level = Level::kWarning; break;
+    case 'E': level = Level::kError; break;
+    case 'F': level = Level::kCritical; break;
+    default: return std::nullopt;
+  }
+  for (int i = 1; i <= 4; ++i)
+    if (!IsDigit(s[i])) return std::nullopt;
+  if (s[5] != ' ') return std::nullopt;
+  if (!IsDigit(s[6]) || !IsDigit(s[7]) || s[8] != ':' || !IsDigit(s[9]) || !IsDigit(s[10]) ||
+      s[11] != ':' || !IsDigit(s[12]) || !IsDigit(s[13]))
+    return std::nullopt;
+  return level;
+}
+
+std::optional<Level> LoggingPrefix(std::string_view s) {
+  // "WARNING:root:msg", "ERROR: msg"
+  size_t n = 0;
+  auto level = UpperLevelTokenAt(s, &n);
+  if (level && n < s.size() && s[n] == ':') return level;
+  return std::nullopt;
+}
+
+std::optional<Level> Bracketed(std::string_view s) {
+  // "[ERROR]", "[ warn ]", "[2024-11-16 10:00:00][WARNING]", "[12:00:01 ERROR]"
+  size_t limit = std::min<size_t>(s.size(), 96);
+  for (size_t i = 0; i < limit; ++i) {
+    if (s[i] != '[') continue;
+    size_t j = i + 1;
+    // allow "[<timestamp> LEVEL]" and "[ LEVEL ]"
+    while (j < limit && s[j] != ']' && !IsAlpha(s[j])) ++j;
+    size_t n = 0;
+    auto level = LevelWordAt(s.substr(j), &n);
+    if (!level) continue;
+    size_t k = j + n;
+    while (k < s.size() && s[k] == ' ') ++k;
+    if (k < s.size() && s[k] == ']') {
+      // The word must fill the bracket (no letters after it) — "[error handling]" is not a level.
+      return level;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Level> AfterTimestamp(std::string_view s) {
+  // A timestamp-like prefix (digits, - : . , T Z / and blanks, optionally "|") followed by an
+  // upper-case level token: "2024-11-16 10:00:00,123 WARNING msg", "10:00:01 | ERROR | msg".
+  size_t i = 0;
+  size_t digits = 0;
+  while (i < s.size() && i < 48) {
+    char c = s[i];
+    if (IsDigit(c)) {
+      ++digits;
+    } else if (!(c == '-' || c == ':' || c == '.' || c == ',' || c == ' ' || c == 'T' ||
+                 c == 'Z' || c == '/' || c == '|' || c == '+')) {
+      break;
+    }
+    ++i;
+  }
+  if (digits < 4 || i == 0) return std::nullopt;
+  // back up over a 'T'/'Z' that starts the level word itself (e.g. "TRACE")
+  while (i > 0 && (s[i - 1] == 'T' || s[i - 1] == 'Z')) --i;
+  if (s[i - 1] != ' ' && s[i - 1] != '|') return std::nullopt;
+  size_t n = 0;
+  auto level = UpperLevelTokenAt(s.substr(i), &n);
+  if (!level) return std::nullopt;
+  size_t k = i + n;
+  if (k == s.size() || s[k] == ' ' || s[k] == ':' || s[k] == '|' || s[k] == ']') return level;
+  return std::nullopt;
+}
+
+std::optional<Level> AsctimeDashes(std::string_view s) {
+  // "... - name - ERROR - msg"
+  size_t pos = 0;
+  while ((pos = s.find(" - ", pos)) != std::string_view::npos) {
+    pos += 3;
+    size_t n = 0;
+    auto level = UpperLevelTokenAt(s.substr(pos), &n);
+    if (level && s.substr(pos + n, 3) == " - ") return level;
+  }
+  return std::nullopt;
+}
+
+std::optional<Level> KeyValue(std::string_view s) {
+  // level=error, lvl=warn, severity=ERROR, "level":"error", "levelname": "ERROR"
+  static constexpr std::string_view kKeys[] = {"level", "lvl", "severity", "levelname"};
+  for (std::string_view key : kKeys) {
+    size_t pos = 0;
+    while ((pos = s.find(key, pos)) != std::string_view::npos) {
+      size_t start = pos;
+      pos += key.size();
+      if (start > 0) {
+        char b = s[start - 1];
+        if (!(b == ' ' || b == '"' || b == '{' || b == ',' || b == '\t')) continue;
+      }
+      size_t k = pos;
+      bool quoted_key = start > 0 && s[start - 1] == '"';
+      if (quoted_key) {
+        if (k >= s.size() || s[k] != '"') continue;
+        ++k;
+        while (k < s.size() && s[k] == ' ') ++k;
+        if (k >= s.size() || s[k] != ':') continue;
+        ++k;
+        while (k < s.size() && s[k] == ' ') ++k;
+      } else {
+        if (k >= s.size() || s[k] != '=') continue;
+        ++k;
+      }
+      if (k < s.size() && s[k] == '"') ++k;
+      size_t n = 0;
+      auto level = LevelWordAt(s.substr(k), &n);
+      if (!level) continue;
+      size_t e = k + n;
+      if (e == s.size() || !IsAlpha(s[e])) return level;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Level> PythonWarning(std::string_view s) {
+  // "/path/file.py:12: UserWarning: msg"
+  size_t pos = s.find("Warning: ");
+  if (pos == std::string_view::npos || pos == 0) return std::nullopt;
+  size_t b = pos;
+  while (b > 0 && IsAlpha(s[b - 1])) --b;
+  if (b >= 2 && s[b - 1] == ' ' && s[b - 2] == ':') return Level::kWarning;
+  if (b == 0 && pos > 0) return Level::kWarning;  // "DeprecationWarning: msg"
+  return std::nullopt;
+}
+
+constexpr std::string_view kTracebackStart = "Traceback (most recent call last):";
+
+}  // namespace
+
+std::optional<Level> DetectLevelFromLayout(std::string_view line) {
+  std::string_view s = SkipDecorations(line);
+  if (s.empty()) return std::nullopt;
+  if (auto l = Glog(s)) return l;
+  if (auto l = LoggingPrefix(s)) return l;
+  if (auto l = Bracketed(s)) return l;
+  if (auto l = AfterTimestamp(s)) return l;
+  if (auto l = AsctimeDashes(s)) return l;
+  if (auto l = KeyValue(s)) return l;
+  if (auto l = PythonWarning(s)) return l;
+  return std::nullopt;
+}
+
+Level LevelDetector::Detect(std::string_view line) {
+  if (in_traceback_) {
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) return Level::kError;
+    if (line.empty()) return Level::kError;  // rare blank inside a frame's source excerpt
+    // First unindented line: the exception itself ends the block.
+    in_traceback_ = false;
+    if (line.rfind(kTracebackStart, 0) == 0) in_traceback_ = true;
+    return Level::kError;
+  }
+  std::string_view s = SkipDecorations(line);
+  if (s.rfind(kTracebackStart, 0) == 0) {
+    in_traceback_ = true;
+    return Level::kError;
+  }
+  if (s.rfind("During handling of the above exception", 0) == 0 ||
+      s.rfind("The above exception was the direct cause", 0) == 0)
+    return Level::kError;
+  if (auto l = DetectLevelFromLayout(line)) return *l;
+  return Level::kInfo;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,27 @@
+// Text rules shared by ingest and capture: UTF-8 repair and the 64 KiB line limit (DESIGN §6).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wanllmdb {
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Appends `s` to `out` with every ill-formed sequence replaced by U+FFFD (one per maximal
+// ill-formed subpart, as the Unicode standard recommends and browsers do).
+void AppendSanitizedUtf8(std::string_view s, std::string* out);
+std::string SanitizeUtf8(std::string_view s);
+
+// Splits valid UTF-8 text into stored lines: on '\n' (a '\r' before it is dropped), then any piece
+// longer than `max_bytes` into continuation pieces cut at code point boundaries. A trailing '\n'
+// does not make an extra empty line; "" yields one empty line.
+void SplitIntoLines(std::string_view text, size_t max_bytes, std::vector<std::string_view>* out);
+
+// ASCII lower-casing in place; bytes >= 0x80 are left alone (so UTF-8 stays valid).
+void AsciiLowerInPlace(char* data, size_t size);
+std::string AsciiLower(std::string_view s);
+
+}  // namespace wanllmdb

@@ -1,0 +1,125 @@
+#include "store/log_query.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/text.h"
+
+namespace wanllmdb {
+
+LineMatcher::~LineMatcher() = default;
+
+Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter& filter) {
+  std::shared_ptr<LineMatcher> m(new LineMatcher());
+  m->filter_ = filter;
+  m->needle_lower_ = AsciiLower(filter.search);
+  if (!filter.regex.empty()) {
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_max_mem(64 << 20);
+    m->re_ = std::make_unique<RE2>(filter.regex, opts);
+    if (!m->re_->ok()) {
+      return Status(Code::kInvalidValue, "invalid regex: " + m->re_->error());
+    }
+    // \A and \z mean the start and end of a line to the user, but of the chunk in a
+    // multi-line scan: such patterns go line by line.
+    if (filter.regex.find("\\A") == std::string::npos &&
+        filter.regex.find("\\z") == std::string::npos) {
+      m->re_multi_ = std::make_unique<RE2>("(?m)" + filter.regex, opts);
+      if (!m->re_multi_->ok()) m->re_multi_.reset();  // fall back to line by line
+    }
+  }
+  return std::shared_ptr<const LineMatcher>(std::move(m));
+}
+
+bool LineMatcher::WriterAllowed(std::string_view writer) const {
+  if (filter_.writers.empty()) return true;
+  return std::find(filter_.writers.begin(), filter_.writers.end(), writer) !=
+         filter_.writers.end();
+}
+
+bool LineMatcher::MatchMeta(const DecodedChunk& c, size_t i) const {
+  if (filter_.level_mask && !(filter_.level_mask & (1u << c.levels[i]))) return false;
+  if (filter_.source_mask && !(filter_.source_mask & (1u << c.sources[i]))) return false;
+  if (filter_.since_us && c.timestamps[i] < *filter_.since_us) return false;
+  if (filter_.until_us && c.timestamps[i] > *filter_.until_us) return false;
+  if (!filter_.writers.empty() && !WriterAllowed(c.writers[c.writer_index[i]])) return false;
+  return true;
+}
+
+namespace {
+
+// Index of the line containing byte `pos` (offsets ascending, offsets[0] == 0).
+size_t LineOf(const std::vector<uint32_t>& offsets, size_t pos) {
+  auto it = std::upper_bound(offsets.begin(), offsets.end(), static_cast<uint32_t>(pos));
+  return static_cast<size_t>(it - offsets.begin()) - 1;
+}
+
+}  // namespace
+
+void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) const {
+  hits->assign(c.n, filter_.text_free() ? 1 : 0);
+  if (filter_.text_free() || c.n == 0) return;
+  std::vector<uint8_t> search_hits;
+  if (!filter_.search.empty()) {
+    // One lower-cased copy of the text column, then memmem from match to match. A match that
+    // crosses a '\n' cannot happen: the needle has no '\n' (a needle with one matches nothing).
+    if (needle_lower_.find('\n') != std::string::npos) return;  // lines hold no '\n'
+    std::string lower(c.text);
+    AsciiLowerInPlace(lower.data(), lower.size());
+    const std::string& nd = needle_lower_;
+    size_t pos = 0;
+    while (pos < lower.size()) {
+      const void* p = memmem(lower.data() + pos, lower.size() - pos, nd.data(), nd.size());
+      if (!p) break;
+      size_t at = static_cast<const char*>(p) - lower.data();
+      size_t line = LineOf(c.offsets, at);
+      (*hits)[line] = 1;
+      pos = c.offsets[line + 1];  // next line: one hit per line is enough
+    }
+    if (filter_.regex.empty()) return;
+    search_hits.swap(*hits);
+    hits->assign(c.n, 0);
+  }
+  if (re_multi_) {
+    re2::StringPiece text(c.text.data(), c.text.size());
+    size_t pos = 0;
+    re2::StringPiece match;
+    while (pos < c.text.size()) {
+      if (!re_multi_->Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) break;
+      size_t at = match.data() - c.text.data();
+      size_t line = LineOf(c.offsets, at);
+      // A multi-line match may span lines ("a\s+b"): confirm on the line alone.
+      if (RE2::PartialMatch(c.message(line), *re_)) (*hits)[line] = 1;
+      pos = c.offsets[line + 1];
+    }
+  } else {
+    for (size_t i = 0; i < c.n; ++i) (*hits)[i] = RE2::PartialMatch(c.message(i), *re_);
+  }
+  if (!search_hits.empty()) {
+    for (size_t i = 0; i < c.n; ++i) (*hits)[i] &= search_hits[i];
+  }
+}
+
+bool LineMatcher::MatchMessage(std::string_view message) const {
+  if (!filter_.search.empty()) {
+    std::string lower = AsciiLower(message);
+    if (lower.find(needle_lower_) == std::string::npos) return false;
+  }
+  if (re_ && !RE2::PartialMatch(message, *re_)) return false;
+  return true;
+}
+
+bool LineMatcher::MatchLine(const LogLine& l) const {
+  if (filter_.level_mask && !(filter_.level_mask & (1u << static_cast<int>(l.level)))) return false;
+  if (filter_.source_mask && !(filter_.source_mask & (1u << static_cast<int>(l.source))))
+    return false;
+  if (filter_.since_us && l.timestamp_us < *filter_.since_us) return false;
+  if (filter_.until_us && l.timestamp_us > *filter_.until_us) return false;
+  if (!WriterAllowed(l.writer)) return false;
+  return MatchMessage(l.message);
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,66 @@
+// LogFilter: what a list, download, histogram or live stream asks for, validated once, plus the
+// compiled matcher that tests decoded lines against it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/chunk_codec.h"
+#include "core/log_line.h"
+#include "core/status.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace wanllmdb {
+
+// Everything is optional; an empty filter matches every line.
+struct LogFilter {
+  uint32_t level_mask = 0;   // bit per Level; 0 = all
+  uint32_t source_mask = 0;  // bit per Source; 0 = all
+  std::vector<std::string> writers;  // empty = all
+  std::string search;                // case-insensitive substring
+  std::string regex;                 // RE2
+  std::optional<int64_t> since_us, until_us;  // inclusive
+
+  bool matches_everything() const {
+    return level_mask == 0 && source_mask == 0 && writers.empty() && search.empty() &&
+           regex.empty() && !since_us && !until_us;
+  }
+  // True when only per-line metadata (no text) decides a match.
+  bool text_free() const { return search.empty() && regex.empty(); }
+};
+
+// A compiled LogFilter. Thread-safety: immutable after Compile; Match* may run on many threads.
+class LineMatcher {
+ public:
+  // Fails with kInvalidValue and RE2's message for a bad regex.
+  static Result<std::shared_ptr<const LineMatcher>> Compile(const LogFilter& filter);
+  ~LineMatcher();
+
+  const LogFilter& filter() const { return filter_; }
+  // Per-line metadata test (level, source, writer, time).
+  bool MatchMeta(const DecodedChunk& chunk, size_t i) const;
+  // Marks in `hits` (size chunk.n) the lines whose text matches; all true when no text filter.
+  // Works on the whole text column at once: one case-folded copy and one memmem/RE2 pass per
+  // chunk instead of a call per line.
+  void MatchText(const DecodedChunk& chunk, std::vector<uint8_t>* hits) const;
+  // Text test for a single message (live tail, small inputs).
+  bool MatchMessage(std::string_view message) const;
+  bool MatchLine(const LogLine& line) const;
+
+ private:
+  LineMatcher() = default;
+  bool WriterAllowed(std::string_view writer) const;
+
+  LogFilter filter_;
+  std::string needle_lower_;
+  std::unique_ptr<re2::RE2> re_;       // the user's pattern, for confirming one line
+  std::unique_ptr<re2::RE2> re_multi_; // the same in multi-line mode, for scanning a chunk
+};
+
+}  // namespace wanllmdb

@@ -1,0 +1,103 @@
+#include "store/sqlite_db.h"
+
+#include <sqlite3.h>
+
+namespace wanllmdb {
+
+SqliteDb::~SqliteDb() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status SqliteDb::Open(const std::string& path, bool read_only) {
+  int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    return Status(Code::kUnavailable, "cannot open database " + path + ": " +
+                                          (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_extended_result_codes(db_, 1);
+  return Status::Ok();
+}
+
+Status SqliteDb::Exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status(Code::kInternal, "sqlite: " + msg);
+  }
+  return Status::Ok();
+}
+
+Status SqliteDb::Error(std::string_view what) const {
+  return Status(Code::kInternal, std::string("sqlite ") + std::string(what) + ": " +
+                                     sqlite3_errmsg(db_));
+}
+
+int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
+
+SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+    status_ = db.Error("prepare");
+    stmt_ = nullptr;
+  }
+}
+
+SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
+
+SqliteStmt& SqliteStmt::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+SqliteStmt& SqliteStmt::Bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+SqliteStmt& SqliteStmt::BindBlob(int i, std::string_view v) {
+  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+SqliteStmt& SqliteStmt::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+bool SqliteStmt::Step() {
+  if (!stmt_) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = db_.Error("step");
+  return false;
+}
+
+Status SqliteStmt::Run() {
+  if (!stmt_) return status_;
+  status_ = Status::Ok();
+  while (Step()) {
+  }
+  Status s = status_;
+  Reset();
+  return s;
+}
+
+void SqliteStmt::Reset() {
+  if (!stmt_) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t SqliteStmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+bool SqliteStmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+std::string_view SqliteStmt::Text(int col) const {
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();
+}
+std::string_view SqliteStmt::Blob(int col) const {
+  auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,100 @@
+#include "store/sqlite_schema.h"
+
+#include <string>
+
+#include "store/sqlite_db.h"
+
+namespace wanllmdb {
+namespace {
+
+// Append only: a released migration is never edited. Every table keys on run_id first so the
+// PostgreSQL twin can partition or distribute by it.
+constexpr const char* kMigrations[] = {
+    // 1: projects, runs with their log counters, writer watermarks, chunks.
+    R"sql(
+CREATE TABLE projects (
+  name TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL REFERENCES projects(name),
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code INTEGER,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  config TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  next_line INTEGER NOT NULL DEFAULT 1,
+  first_line INTEGER NOT NULL DEFAULT 0,
+  total INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  level_counts TEXT NOT NULL DEFAULT '0,0,0,0,0',
+  source_counts TEXT NOT NULL DEFAULT '0,0,0,0,0',
+  first_ts INTEGER,
+  last_ts INTEGER
+);
+CREATE INDEX runs_by_project ON runs(project, created_at);
+CREATE TABLE run_writers (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  writer_id INTEGER NOT NULL,
+  max_seq INTEGER NOT NULL DEFAULT -1,
+  lines INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, writer)
+);
+CREATE TABLE log_chunks (
+  run_id TEXT NOT NULL,
+  first_line INTEGER NOT NULL,
+  last_line INTEGER NOT NULL,
+  ts_min INTEGER NOT NULL,
+  ts_max INTEGER NOT NULL,
+  n_lines INTEGER NOT NULL,
+  level_mask INTEGER NOT NULL,
+  level_counts TEXT NOT NULL,
+  source_mask INTEGER NOT NULL,
+  writer_mask INTEGER NOT NULL,
+  raw_bytes INTEGER NOT NULL,
+  codec INTEGER NOT NULL,
+  packed INTEGER NOT NULL DEFAULT 0,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (run_id, first_line)
+);
+-- The merger's work list: chunks not yet recompressed (packed = 0) and small ones that a slow
+-- run's next lines may still join; finding them never scans the table.
+CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
+)sql",
+};
+
+}  // namespace
+
+Status MigrateSqlite(SqliteDb& db) {
+  Status s = db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  if (!s.ok()) return s;
+  int64_t version = 0;
+  {
+    SqliteStmt q(db, "SELECT max(version) FROM schema_version");
+    if (q.Step() && !q.IsNull(0)) version = q.Int(0);
+    if (!q.status().ok()) return q.status();
+  }
+  constexpr int64_t kLatest = sizeof(kMigrations) / sizeof(kMigrations[0]);
+  if (version > kLatest) {
+    return Status(Code::kUnavailable, "database schema version " + std::to_string(version) +
+                                          " is newer than this binary knows (" +
+                                          std::to_string(kLatest) + "); upgrade wanllmdb");
+  }
+  for (int64_t v = version; v < kLatest; ++v) {
+    if (!(s = db.Exec("BEGIN IMMEDIATE")).ok()) return s;
+    s = db.Exec(kMigrations[v]);
+    if (s.ok()) s = db.Exec("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")");
+    if (!s.ok()) {
+      db.Exec("ROLLBACK");
+      return Status(Code::kInternal, "migration " + std::to_string(v + 1) + ": " + s.message());
+    }
+    if (!(s = db.Exec("COMMIT")).ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace wanllmdb

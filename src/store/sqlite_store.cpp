@@ -1,0 +1,961 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/chunk_codec.h"
+#include "core/time_util.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
+
+namespace wanllmdb {
+namespace {
+
+constexpr size_t kIngestChunkLines = 1000;
+constexpr size_t kIngestChunkBytes = 256 * 1024;
+constexpr size_t kMergeChunkLines = 1000;
+constexpr size_t kMergeChunkBytes = 128 * 1024;
+
+std::string JoinCounts(const int64_t* v, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    if (i) s.push_back(',');
+    s += std::to_string(v[i]);
+  }
+  return s;
+}
+
+template <size_t N>
+void ParseCounts(std::string_view s, std::array<int64_t, N>* out) {
+  out->fill(0);
+  size_t i = 0;
+  for (size_t k = 0; k < N && i <= s.size(); ++k) {
+    size_t comma = s.find(',', i);
+    if (comma == std::string_view::npos) comma = s.size();
+    (*out)[k] = std::strtoll(std::string(s.substr(i, comma - i)).c_str(), nullptr, 10);
+    i = comma + 1;
+  }
+}
+
+// What one chunk row holds besides its payload.
+struct ChunkMeta {
+  int64_t ts_min = INT64_MAX, ts_max = INT64_MIN;
+  uint32_t level_mask = 0, source_mask = 0;
+  std::array<int64_t, kLevelCount> level_counts{};
+  int64_t raw_bytes = 0;
+};
+
+ChunkMeta MetaOf(const LogLine* lines, size_t n) {
+  ChunkMeta m;
+  for (size_t i = 0; i < n; ++i) {
+    const LogLine& l = lines[i];
+    m.ts_min = std::min(m.ts_min, l.timestamp_us);
+    m.ts_max = std::max(m.ts_max, l.timestamp_us);
+    m.level_mask |= 1u << static_cast<int>(l.level);
+    m.source_mask |= 1u << static_cast<int>(l.source);
+    m.level_counts[static_cast<int>(l.level)]++;
+    m.raw_bytes += static_cast<int64_t>(l.message.size()) + 1;
+  }
+  return m;
+}
+
+// Splits lines into ingest-sized pieces: [start, end) pairs.
+std::vector<std::pair<size_t, size_t>> Pieces(const std::vector<LogLine>& lines, size_t max_lines,
+                                              size_t max_bytes) {
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t start = 0, bytes = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i > start && (i - start >= max_lines || bytes + lines[i].message.size() > max_bytes)) {
+      out.emplace_back(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += lines[i].message.size() + 1;
+  }
+  if (start < lines.size()) out.emplace_back(start, lines.size());
+  return out;
+}
+
+struct EncodedPiece {
+  size_t begin = 0, end = 0;
+  std::string payload;
+};
+
+std::vector<EncodedPiece> EncodeAll(const std::vector<LogLine>& lines, int level) {
+  std::vector<EncodedPiece> out;
+  for (auto [b, e] : Pieces(lines, kIngestChunkLines, kIngestChunkBytes)) {
+    out.push_back({b, e, EncodeChunk(lines.data() + b, e - b, level)});
+  }
+  return out;
+}
+
+class SqliteStore final : public LogStore {
+ public:
+  SqliteStore(std::string path, SqliteStoreOptions options)
+      : path_(std::move(path)), options_(options) {}
+  ~SqliteStore() override { Close(); }
+
+  Status Init();
+
+  Result<ProjectInfo> CreateProject(const std::string& name, bool* created) override;
+  Result<std::vector<ProjectInfo>> ListProjects() override;
+  Result<RunInfo> CreateRun(const NewRun& run, bool* created) override;
+  Result<RunInfo> GetRun(const std::string& id) override;
+  Result<std::vector<RunInfo>> ListRuns(const std::string& project, std::optional<RunState> state,
+                                        int limit) override;
+  Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
+  Status DeleteRun(const std::string& id) override;
+  Result<IngestResult> Append(IngestBatch batch) override;
+  Status ClearLogs(const std::string& run_id) override;
+  Result<LogSummary> Summary(const std::string& run_id) override;
+  Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
+                                              const ChunkQuery& query) override;
+  void SetCommitListener(CommitListener listener) override;
+  void Close() override;
+  Result<int64_t> BytesOnDisk() override;
+  Status CompactNow() override;
+
+ private:
+  // Per-run state the writer keeps between batches. Writer thread only.
+  struct WriterInfo {
+    int64_t id = 0, max_seq = -1, lines = 0;
+  };
+  struct RunCache {
+    int64_t next_line = 1, first_line = 0, total = 0, bytes = 0;
+    std::array<int64_t, kLevelCount> level_counts{};
+    std::array<int64_t, kSourceCount> source_counts{};
+    std::optional<int64_t> first_ts, last_ts;
+    std::unordered_map<std::string, WriterInfo> writers;
+  };
+  // Handed to a write op: the write connection plus what the op wants done after commit.
+  struct WriteContext {
+    SqliteDb* db;
+    std::vector<CommitEvent> events;
+    std::vector<std::string> touched_runs;  // their cache entries are dropped if the op fails
+  };
+  using WriteFn = std::function<Status(WriteContext&)>;
+  struct WriteOp {
+    WriteFn fn;
+    std::promise<Status> done;
+  };
+
+  // Runs `fn` in the writer thread inside the next group transaction; waits for the commit.
+  Status Write(WriteFn fn);
+  void WriterLoop();
+  void MergerLoop();
+  // One merge: finds a group of unpacked neighbours, packs it, swaps it in. False when idle.
+  bool MergeOnce();
+
+  Result<RunCache*> LoadRun(WriteContext& ctx, const std::string& run_id);
+  Status AppendInWriter(WriteContext& ctx, IngestBatch& batch, std::vector<EncodedPiece>& pieces,
+                        IngestResult* result);
+  Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
+                     const LogLine* lines, size_t n, const std::string& payload, uint64_t writer_mask,
+                     bool packed);
+
+  // A read connection from the pool, returned on destruction.
+  class ReadLease;
+  std::unique_ptr<SqliteDb> AcquireReader();
+  void ReleaseReader(std::unique_ptr<SqliteDb> db);
+
+  static Result<RunInfo> RunFromRow(SqliteStmt& q);
+
+  const std::string path_;
+  const SqliteStoreOptions options_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<WriteOp>> queue_;  // Guarded by queue_mu_
+  bool stopping_ = false;                       // Guarded by queue_mu_
+  bool closed_ = false;                         // Guarded by queue_mu_
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<SqliteDb>> readers_;  // Guarded by pool_mu_
+
+  std::mutex listener_mu_;
+  CommitListener listener_;  // Guarded by listener_mu_
+
+  // Writer thread only.
+  std::unique_ptr<SqliteDb> write_db_;
+  std::unordered_map<std::string, RunCache> runs_;
+
+  std::mutex merge_mu_;
+  std::condition_variable merge_cv_;
+  int64_t merge_wakeups_ = 0;  // Guarded by merge_mu_
+  // Merger thread only (CompactNow runs it on the caller's thread while the merger sleeps on
+  // merge_busy_).
+  std::mutex merge_busy_;
+  std::string merge_cursor_run_;
+  int64_t merge_cursor_line_ = 0;
+
+  std::thread writer_;
+  std::thread merger_;
+};
+
+Status SqliteStore::Init() {
+  std::filesystem::path p(path_);
+  if (p.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.parent_path(), ec);
+  }
+  write_db_ = std::make_unique<SqliteDb>();
+  Status s = write_db_->Open(path_, false);
+  if (!s.ok()) return s;
+  // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing when the
+  // process dies (kill -9); only a power cut can lose the last transactions.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                             "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-65536",
+                             "PRAGMA wal_autocheckpoint=4000"}) {
+    if (!(s = write_db_->Exec(pragma)).ok()) return s;
+  }
+  if (!(s = MigrateSqlite(*write_db_)).ok()) return s;
+  for (int i = 0; i < options_.read_connections; ++i) {
+    auto r = std::make_unique<SqliteDb>();
+    if (!(s = r->Open(path_, false)).ok()) return s;
+    r->Exec("PRAGMA query_only=1");
+    r->Exec("PRAGMA cache_size=-32768");
+    readers_.push_back(std::move(r));
+  }
+  writer_ = std::thread([this] { WriterLoop(); });
+  if (options_.background_merge) merger_ = std::thread([this] { MergerLoop(); });
+  return Status::Ok();
+}
+
+void SqliteStore::Close() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  {
+    std::lock_guard lock(merge_mu_);
+    ++merge_wakeups_;
+  }
+  merge_cv_.notify_all();
+  if (merger_.joinable()) merger_.join();
+  if (writer_.joinable()) writer_.join();
+  if (write_db_) {
+    write_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    write_db_.reset();
+  }
+  std::lock_guard lock(pool_mu_);
+  readers_.clear();
+}
+
+Status SqliteStore::Write(WriteFn fn) {
+  auto op = std::make_unique<WriteOp>();
+  op->fn = std::move(fn);
+  auto fut = op->done.get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) return Status(Code::kUnavailable, "the store is shutting down");
+    queue_.push_back(std::move(op));
+  }
+  queue_cv_.notify_one();
+  return fut.get();
+}
+
+void SqliteStore::WriterLoop() {
+  SqliteDb& db = *write_db_;
+  while (true) {
+    std::vector<std::unique_ptr<WriteOp>> ops;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping, and everything queued is done
+      while (!queue_.empty() && ops.size() < 512) {
+        ops.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<Status> results(ops.size());
+    std::vector<CommitEvent> events;
+    Status begin = db.Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (auto& op : ops) op->done.set_value(begin);
+      continue;
+    }
+    for (size_t i = 0; i < ops.size(); ++i) {
+      WriteContext ctx{&db, {}, {}};
+      db.Exec("SAVEPOINT op");
+      Status s;
+      try {
+        s = ops[i]->fn(ctx);
+      } catch (const std::exception& e) {
+        s = Status(Code::kInternal, e.what());
+      }
+      if (s.ok()) {
+        db.Exec("RELEASE op");
+        for (auto& e : ctx.events) events.push_back(std::move(e));
+      } else {
+        db.Exec("ROLLBACK TO op");
+        db.Exec("RELEASE op");
+        for (const auto& r : ctx.touched_runs) runs_.erase(r);
+      }
+      results[i] = std::move(s);
+    }
+    Status commit = db.Exec("COMMIT");
+    if (!commit.ok()) {
+      db.Exec("ROLLBACK");
+      runs_.clear();  // the cache may hold changes that never reached the disk
+      events.clear();
+      for (auto& r : results)
+        if (r.ok()) r = commit;
+    }
+    for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(results[i]);
+    if (!events.empty()) {
+      std::lock_guard lock(listener_mu_);
+      if (listener_) {
+        for (const auto& e : events) listener_(e);
+      }
+      std::lock_guard mlock(merge_mu_);
+      ++merge_wakeups_;
+    }
+  }
+}
+
+void SqliteStore::SetCommitListener(CommitListener listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+std::unique_ptr<SqliteDb> SqliteStore::AcquireReader() {
+  std::unique_lock lock(pool_mu_);
+  pool_cv_.wait(lock, [&] { return !readers_.empty(); });
+  auto db = std::move(readers_.back());
+  readers_.pop_back();
+  return db;
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<SqliteDb> db) {
+  {
+    std::lock_guard lock(pool_mu_);
+    readers_.push_back(std::move(db));
+  }
+  pool_cv_.notify_one();
+}
+
+class SqliteStore::ReadLease {
+ public:
+  explicit ReadLease(SqliteStore* s) : store_(s), db_(s->AcquireReader()) {}
+  ~ReadLease() { store_->ReleaseReader(std::move(db_)); }
+  SqliteDb& db() { return *db_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+// ---- projects and runs ----
+
+Result<ProjectInfo> SqliteStore::CreateProject(const std::string& name, bool* created) {
+  int64_t now = NowMicros();
+  bool made = false;
+  Status s = Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db, "INSERT OR IGNORE INTO projects(name, created_at) VALUES (?1, ?2)");
+    Status st = q.Bind(1, name).Bind(2, now).Run();
+    made = ctx.db->Changes() > 0;
+    return st;
+  });
+  if (!s.ok()) return s;
+  if (created) *created = made;
+  auto all = ListProjects();
+  if (!all.ok()) return all.status();
+  for (auto& p : *all)
+    if (p.name == name) return p;
+  return Status(Code::kInternal, "project vanished");
+}
+
+Result<std::vector<ProjectInfo>> SqliteStore::ListProjects() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(),
+               "SELECT p.name, p.created_at, count(r.id), max(r.created_at) FROM projects p "
+               "LEFT JOIN runs r ON r.project = p.name GROUP BY p.name ORDER BY p.name");
+  std::vector<ProjectInfo> out;
+  while (q.Step()) {
+    ProjectInfo p;
+    p.name = q.Text(0);
+    p.created_at_us = q.Int(1);
+    p.run_count = q.Int(2);
+    if (!q.IsNull(3)) p.last_run_at_us = q.Int(3);
+    out.push_back(std::move(p));
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+constexpr const char* kRunColumns =
+    "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
+    "level_counts, next_line";
+
+Result<RunInfo> SqliteStore::RunFromRow(SqliteStmt& q) {
+  RunInfo r;
+  r.id = q.Text(0);
+  r.project = q.Text(1);
+  r.name = q.Text(2);
+  r.state = ParseRunState(q.Text(3)).value_or(RunState::kRunning);
+  if (!q.IsNull(4)) r.exit_code = q.Int(4);
+  r.created_at_us = q.Int(5);
+  if (!q.IsNull(6)) r.finished_at_us = q.Int(6);
+  r.config_json = q.Text(7);
+  r.tags_json = q.Text(8);
+  r.line_count = q.Int(9);
+  std::array<int64_t, kLevelCount> lc;
+  ParseCounts(q.Text(10), &lc);
+  r.error_count = lc[3] + lc[4];
+  r.last_line = q.Int(11) - 1;
+  return r;
+}
+
+Result<RunInfo> SqliteStore::CreateRun(const NewRun& run, bool* created) {
+  int64_t now = NowMicros();
+  bool made = false;
+  Status s = Write([&](WriteContext& ctx) {
+    SqliteStmt find(*ctx.db, "SELECT project FROM runs WHERE id = ?1");
+    find.Bind(1, run.id);
+    if (find.Step()) {
+      if (find.Text(0) != run.project) {
+        return Status(Code::kConflict, "run " + run.id + " exists in project '" +
+                                           std::string(find.Text(0)) + "'");
+      }
+      return Status::Ok();
+    }
+    SqliteStmt p(*ctx.db, "INSERT OR IGNORE INTO projects(name, created_at) VALUES (?1, ?2)");
+    Status st = p.Bind(1, run.project).Bind(2, now).Run();
+    if (!st.ok()) return st;
+    SqliteStmt q(*ctx.db,
+                 "INSERT INTO runs(id, project, name, state, created_at, config, tags) "
+                 "VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)");
+    std::string name = run.name.empty() ? "run-" + run.id.substr(0, 8) : run.name;
+    st = q.Bind(1, run.id)
+             .Bind(2, run.project)
+             .Bind(3, name)
+             .Bind(4, now)
+             .Bind(5, run.config_json)
+             .Bind(6, run.tags_json)
+             .Run();
+    made = st.ok();
+    return st;
+  });
+  if (!s.ok()) return s;
+  if (created) *created = made;
+  return GetRun(run.id);
+}
+
+Result<RunInfo> SqliteStore::GetRun(const std::string& id) {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1");
+  q.Bind(1, id);
+  if (q.Step()) return RunFromRow(q);
+  if (!q.status().ok()) return q.status();
+  return Status(Code::kNotFound, "run " + id + " not found");
+}
+
+Result<std::vector<RunInfo>> SqliteStore::ListRuns(const std::string& project,
+                                                   std::optional<RunState> state, int limit) {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), std::string("SELECT ") + kRunColumns +
+                               " FROM runs WHERE (?1 = '' OR project = ?1) AND (?2 = '' OR "
+                               "state = ?2) ORDER BY created_at DESC LIMIT ?3");
+  q.Bind(1, project).Bind(2, state ? RunStateName(*state) : std::string_view("")).Bind(3, limit);
+  std::vector<RunInfo> out;
+  while (q.Step()) out.push_back(*RunFromRow(q));
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& update) {
+  int64_t now = NowMicros();
+  Status s = Write([&](WriteContext& ctx) {
+    SqliteStmt find(*ctx.db, "SELECT state FROM runs WHERE id = ?1");
+    find.Bind(1, id);
+    if (!find.Step()) {
+      if (!find.status().ok()) return find.status();
+      return Status(Code::kNotFound, "run " + id + " not found");
+    }
+    if (update.state) {
+      SqliteStmt q(*ctx.db,
+                   "UPDATE runs SET state = ?2, finished_at = CASE WHEN ?2 = 'running' THEN NULL "
+                   "ELSE coalesce(finished_at, ?3) END WHERE id = ?1");
+      Status st = q.Bind(1, id).Bind(2, RunStateName(*update.state)).Bind(3, now).Run();
+      if (!st.ok()) return st;
+    }
+    if (update.exit_code) {
+      SqliteStmt q(*ctx.db, "UPDATE runs SET exit_code = ?2 WHERE id = ?1");
+      q.Bind(1, id);
+      if (*update.exit_code) {
+        q.Bind(2, **update.exit_code);
+      } else {
+        q.BindNull(2);
+      }
+      Status st = q.Run();
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return GetRun(id);
+}
+
+Status SqliteStore::DeleteRun(const std::string& id) {
+  return Write([&](WriteContext& ctx) {
+    ctx.touched_runs.push_back(id);
+    runs_.erase(id);
+    SqliteStmt q(*ctx.db, "DELETE FROM runs WHERE id = ?1");
+    Status st = q.Bind(1, id).Run();
+    if (!st.ok()) return st;
+    if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + id + " not found");
+    SqliteStmt c(*ctx.db, "DELETE FROM log_chunks WHERE run_id = ?1");
+    if (!(st = c.Bind(1, id).Run()).ok()) return st;
+    SqliteStmt w(*ctx.db, "DELETE FROM run_writers WHERE run_id = ?1");
+    return w.Bind(1, id).Run();
+  });
+}
+
+// ---- ingest ----
+
+Result<SqliteStore::RunCache*> SqliteStore::LoadRun(WriteContext& ctx, const std::string& run_id) {
+  auto it = runs_.find(run_id);
+  if (it != runs_.end()) return &it->second;
+  SqliteStmt q(*ctx.db,
+               "SELECT next_line, first_line, total, bytes, level_counts, source_counts, "
+               "first_ts, last_ts FROM runs WHERE id = ?1");
+  q.Bind(1, run_id);
+  if (!q.Step()) {
+    if (!q.status().ok()) return q.status();
+    return Status(Code::kNotFound, "run " + run_id + " not found");
+  }
+  RunCache c;
+  c.next_line = q.Int(0);
+  c.first_line = q.Int(1);
+  c.total = q.Int(2);
+  c.bytes = q.Int(3);
+  ParseCounts(q.Text(4), &c.level_counts);
+  ParseCounts(q.Text(5), &c.source_counts);
+  if (!q.IsNull(6)) c.first_ts = q.Int(6);
+  if (!q.IsNull(7)) c.last_ts = q.Int(7);
+  SqliteStmt w(*ctx.db, "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
+  w.Bind(1, run_id);
+  while (w.Step()) c.writers[std::string(w.Text(0))] = {w.Int(1), w.Int(2), w.Int(3)};
+  if (!w.status().ok()) return w.status();
+  return &(runs_[run_id] = std::move(c));
+}
+
+Status SqliteStore::InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
+                                const LogLine* lines, size_t n, const std::string& payload,
+                                uint64_t writer_mask, bool packed) {
+  ChunkMeta m = MetaOf(lines, n);
+  SqliteStmt q(db,
+               "INSERT INTO log_chunks(run_id, first_line, last_line, ts_min, ts_max, n_lines, "
+               "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, "
+               "payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  return q.Bind(1, run_id)
+      .Bind(2, first_line)
+      .Bind(3, first_line + static_cast<int64_t>(n) - 1)
+      .Bind(4, m.ts_min)
+      .Bind(5, m.ts_max)
+      .Bind(6, static_cast<int64_t>(n))
+      .Bind(7, static_cast<int64_t>(m.level_mask))
+      .Bind(8, JoinCounts(m.level_counts.data(), kLevelCount))
+      .Bind(9, static_cast<int64_t>(m.source_mask))
+      .Bind(10, static_cast<int64_t>(writer_mask))
+      .Bind(11, m.raw_bytes)
+      .Bind(12, static_cast<int64_t>(kCodecZstdColumnsV1))
+      .Bind(13, static_cast<int64_t>(packed))
+      .BindBlob(14, payload)
+      .Run();
+}
+
+Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
+                                   std::vector<EncodedPiece>& pieces, IngestResult* result) {
+  ctx.touched_runs.push_back(batch.run_id);
+  auto loaded = LoadRun(ctx, batch.run_id);
+  if (!loaded.ok()) return loaded.status();
+  RunCache& run = **loaded;
+  bool new_writer = !run.writers.count(batch.writer);
+  WriterInfo& w = run.writers[batch.writer];
+  if (new_writer) {
+    w.id = static_cast<int64_t>(run.writers.size()) - 1;
+    w.max_seq = -1;
+  }
+  // Deduplicate by seq: anything at or below the watermark was stored before.
+  size_t dups = 0;
+  int64_t max_seq = w.max_seq;
+  std::vector<uint8_t> keep;
+  if (!batch.seqs.empty()) {
+    keep.assign(batch.lines.size(), 1);
+    for (size_t i = 0; i < batch.lines.size(); ++i) {
+      int64_t seq = batch.seqs[i];
+      if (seq < 0) continue;
+      if (seq <= max_seq) {
+        keep[i] = 0;
+        ++dups;
+      } else {
+        max_seq = seq;
+      }
+    }
+  }
+  if (dups) {
+    std::vector<LogLine> kept;
+    kept.reserve(batch.lines.size() - dups);
+    for (size_t i = 0; i < batch.lines.size(); ++i)
+      if (keep[i]) kept.push_back(std::move(batch.lines[i]));
+    batch.lines.swap(kept);
+    pieces = EncodeAll(batch.lines, options_.ingest_zstd_level);
+  }
+  result->duplicates = static_cast<int64_t>(dups);
+  result->accepted = static_cast<int64_t>(batch.lines.size());
+  uint64_t writer_mask = 1ULL << std::min<int64_t>(w.id, 63);
+  int64_t first = run.next_line;
+  for (auto& piece : pieces) {
+    Status st = InsertChunk(*ctx.db, batch.run_id, first + static_cast<int64_t>(piece.begin),
+                            batch.lines.data() + piece.begin, piece.end - piece.begin,
+                            piece.payload, writer_mask, false);
+    if (!st.ok()) return st;
+  }
+  int64_t n = static_cast<int64_t>(batch.lines.size());
+  for (int64_t i = 0; i < n; ++i) {
+    LogLine& l = batch.lines[i];
+    l.line_number = first + i;
+    run.level_counts[static_cast<int>(l.level)]++;
+    run.source_counts[static_cast<int>(l.source)]++;
+    run.bytes += static_cast<int64_t>(l.message.size());
+    if (!run.first_ts || l.timestamp_us < *run.first_ts) run.first_ts = l.timestamp_us;
+    if (!run.last_ts || l.timestamp_us > *run.last_ts) run.last_ts = l.timestamp_us;
+  }
+  if (n > 0) {
+    if (run.first_line == 0) run.first_line = first;
+    run.next_line += n;
+    run.total += n;
+    result->first_line = first;
+    result->last_line = first + n - 1;
+  }
+  w.max_seq = max_seq;
+  w.lines += n;
+  if (n > 0) {
+    SqliteStmt q(*ctx.db,
+                 "UPDATE runs SET next_line = ?2, first_line = ?3, total = ?4, bytes = ?5, "
+                 "level_counts = ?6, source_counts = ?7, first_ts = ?8, last_ts = ?9 WHERE id = ?1");
+    Status st = q.Bind(1, batch.run_id)
+                    .Bind(2, run.next_line)
+                    .Bind(3, run.first_line)
+                    .Bind(4, run.total)
+                    .Bind(5, run.bytes)
+                    .Bind(6, JoinCounts(run.level_counts.data(), kLevelCount))
+                    .Bind(7, JoinCounts(run.source_counts.data(), kSourceCount))
+                    .Bind(8, *run.first_ts)
+                    .Bind(9, *run.last_ts)
+                    .Run();
+    if (!st.ok()) return st;
+  }
+  if (n > 0 || new_writer || dups) {
+    SqliteStmt q(*ctx.db,
+                 "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET "
+                 "max_seq = excluded.max_seq, lines = excluded.lines");
+    Status st =
+        q.Bind(1, batch.run_id).Bind(2, batch.writer).Bind(3, w.id).Bind(4, w.max_seq).Bind(5, w.lines).Run();
+    if (!st.ok()) return st;
+  }
+  if (n > 0) {
+    CommitEvent ev;
+    ev.run_id = batch.run_id;
+    ev.first_line = first;
+    ev.last_line = first + n - 1;
+    ev.lines = std::make_shared<const std::vector<LogLine>>(std::move(batch.lines));
+    ctx.events.push_back(std::move(ev));
+  }
+  return Status::Ok();
+}
+
+Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
+  for (auto& l : batch.lines) l.writer = batch.writer;
+  // Compress here, on the caller's thread, so the single writer thread only runs SQL.
+  std::vector<EncodedPiece> pieces = EncodeAll(batch.lines, options_.ingest_zstd_level);
+  IngestResult result;
+  Status s = Write([&](WriteContext& ctx) { return AppendInWriter(ctx, batch, pieces, &result); });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Status SqliteStore::ClearLogs(const std::string& run_id) {
+  return Write([&](WriteContext& ctx) {
+    ctx.touched_runs.push_back(run_id);
+    runs_.erase(run_id);  // reloaded from the row below on next use
+    SqliteStmt q(*ctx.db,
+                 "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = "
+                 "'0,0,0,0,0', source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL "
+                 "WHERE id = ?1");
+    Status st = q.Bind(1, run_id).Run();
+    if (!st.ok()) return st;
+    if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + run_id + " not found");
+    SqliteStmt c(*ctx.db, "DELETE FROM log_chunks WHERE run_id = ?1");
+    if (!(st = c.Bind(1, run_id).Run()).ok()) return st;
+    // Watermarks stay: a retry of a batch sent before the clear must not come back.
+    SqliteStmt w(*ctx.db, "UPDATE run_writers SET lines = 0 WHERE run_id = ?1");
+    return w.Bind(1, run_id).Run();
+  });
+}
+
+Result<LogSummary> SqliteStore::Summary(const std::string& run_id) {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(),
+               "SELECT total, bytes, level_counts, source_counts, first_ts, last_ts, first_line, "
+               "next_line FROM runs WHERE id = ?1");
+  q.Bind(1, run_id);
+  if (!q.Step()) {
+    if (!q.status().ok()) return q.status();
+    return Status(Code::kNotFound, "run " + run_id + " not found");
+  }
+  LogSummary s;
+  s.total = q.Int(0);
+  s.bytes = q.Int(1);
+  ParseCounts(q.Text(2), &s.by_level);
+  ParseCounts(q.Text(3), &s.by_source);
+  if (!q.IsNull(4)) s.first_timestamp_us = q.Int(4);
+  if (!q.IsNull(5)) s.last_timestamp_us = q.Int(5);
+  s.first_line = s.total ? q.Int(6) : 0;
+  s.last_line = q.Int(7) - 1;
+  SqliteStmt w(lease.db(), "SELECT writer, lines FROM run_writers WHERE run_id = ?1 AND lines > 0");
+  w.Bind(1, run_id);
+  while (w.Step()) s.by_writer[std::string(w.Text(0))] = w.Int(1);
+  return s;
+}
+
+Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_id,
+                                                         const ChunkQuery& cq) {
+  ReadLease lease(this);
+  // The lower bound on first_line (the chunk holding from_line) keeps both directions on the
+  // primary key instead of filtering every earlier chunk.
+  std::string sql = std::string("SELECT first_line, last_line, ts_min, ts_max, level_mask, "
+                                "source_mask, level_counts, codec, ") +
+                    (cq.with_payload ? "payload" : "NULL") +
+                    " FROM log_chunks WHERE run_id = ?1 AND first_line <= ?3 AND last_line >= ?2"
+                    " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
+                    "run_id = ?1 AND first_line <= ?2), 0)"
+                    " AND ts_max >= ?4 AND ts_min <= ?5 AND (?6 = 0 OR (level_mask & ?6) != 0)"
+                    " AND (?7 = 0 OR (source_mask & ?7) != 0) ORDER BY first_line " +
+                    (cq.descending ? "DESC" : "ASC") + " LIMIT ?8";
+  SqliteStmt q(lease.db(), sql);
+  q.Bind(1, run_id)
+      .Bind(2, cq.from_line)
+      .Bind(3, cq.to_line)
+      .Bind(4, cq.since_us.value_or(INT64_MIN))
+      .Bind(5, cq.until_us.value_or(INT64_MAX))
+      .Bind(6, static_cast<int64_t>(cq.level_mask))
+      .Bind(7, static_cast<int64_t>(cq.source_mask))
+      .Bind(8, static_cast<int64_t>(cq.max_chunks));
+  std::vector<StoredChunk> out;
+  while (q.Step()) {
+    StoredChunk c;
+    c.first_line = q.Int(0);
+    c.last_line = q.Int(1);
+    c.ts_min = q.Int(2);
+    c.ts_max = q.Int(3);
+    c.level_mask = static_cast<uint32_t>(q.Int(4));
+    c.source_mask = static_cast<uint32_t>(q.Int(5));
+    ParseCounts(q.Text(6), &c.level_counts);
+    c.codec = static_cast<int>(q.Int(7));
+    if (cq.with_payload) c.payload = q.Blob(8);
+    out.push_back(std::move(c));
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Result<int64_t> SqliteStore::BytesOnDisk() {
+  int64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path_ + suffix, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+// ---- background merge ----
+
+void SqliteStore::MergerLoop() {
+  int64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock lock(merge_mu_);
+      merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
+      seen = merge_wakeups_;
+    }
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return;
+    }
+    // Let ingest bursts settle first: merging competes with them for the writer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int i = 0; i < 64; ++i) {
+      {
+        std::lock_guard lock(queue_mu_);
+        if (stopping_) return;
+        if (queue_.size() > 2) break;  // ingest is busy: come back later
+      }
+      std::lock_guard busy(merge_busy_);
+      if (!MergeOnce()) break;
+    }
+  }
+}
+
+bool SqliteStore::MergeOnce() {
+  struct Candidate {
+    std::string run_id;
+    int64_t first_line, last_line, n_lines, raw_bytes, packed;
+  };
+  std::vector<Candidate> group;
+  std::vector<StoredChunk> chunks;
+  {
+    ReadLease lease(this);
+    // Walk the work list from a cursor, so chunks that can't be merged (a finished run's small
+    // last chunk) never starve the rest.
+    SqliteStmt q(lease.db(),
+                 "SELECT run_id, first_line, last_line, n_lines, raw_bytes, packed FROM log_chunks "
+                 "INDEXED BY log_chunks_mergeable WHERE (packed = 0 OR n_lines < 500) AND "
+                 "(run_id, first_line) > (?1, ?2) ORDER BY run_id, first_line LIMIT 256");
+    q.Bind(1, merge_cursor_run_).Bind(2, merge_cursor_line_);
+    std::vector<Candidate> cur;
+    int64_t lines = 0, bytes = 0;
+    int rows = 0;
+    auto close_group = [&] {
+      bool worth = cur.size() >= 2 || (cur.size() == 1 && cur[0].packed == 0);
+      if (worth) group = cur;
+      cur.clear();
+      lines = bytes = 0;
+    };
+    while (group.empty() && q.Step()) {
+      ++rows;
+      Candidate c{std::string(q.Text(0)), q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
+      if (!cur.empty() &&
+          (c.run_id != cur.back().run_id || c.first_line != cur.back().last_line + 1 ||
+           lines + c.n_lines > static_cast<int64_t>(kMergeChunkLines) ||
+           bytes + c.raw_bytes > static_cast<int64_t>(kMergeChunkBytes))) {
+        close_group();
+        if (!group.empty()) break;
+      }
+      lines += c.n_lines;
+      bytes += c.raw_bytes;
+      cur.push_back(std::move(c));
+    }
+    // A group cut by the page end may continue on the next page: only take it at the end.
+    if (group.empty() && (rows < 256 || cur.size() == static_cast<size_t>(rows))) close_group();
+    if (!group.empty()) {
+      merge_cursor_run_ = group.back().run_id;
+      merge_cursor_line_ = group.back().first_line;
+    } else if (rows == 256) {
+      // Nothing worth merging on this page: resume after its first complete groups next call.
+      merge_cursor_run_ = cur.empty() ? merge_cursor_run_ : cur.front().run_id;
+      merge_cursor_line_ = cur.empty() ? merge_cursor_line_ : cur.front().first_line - 1;
+      return true;
+    } else {
+      bool was_at_start = merge_cursor_run_.empty();
+      merge_cursor_run_.clear();  // wrap around for the next call
+      merge_cursor_line_ = 0;
+      if (!was_at_start) return true;
+    }
+    if (group.empty()) return false;
+    SqliteStmt p(lease.db(),
+                 "SELECT payload, writer_mask FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
+                 "AND first_line <= ?3 ORDER BY first_line");
+    p.Bind(1, group.front().run_id).Bind(2, group.front().first_line).Bind(3, group.back().first_line);
+    while (p.Step()) {
+      StoredChunk c;
+      c.payload = p.Blob(0);
+      c.level_mask = static_cast<uint32_t>(p.Int(1));  // carries the writer mask here
+      chunks.push_back(std::move(c));
+    }
+  }
+  if (chunks.size() != group.size()) return true;  // changed under us: try again next time
+  std::vector<LogLine> lines;
+  uint64_t writer_mask = 0;
+  DecodedChunk d;
+  for (auto& c : chunks) {
+    writer_mask |= c.level_mask;
+    if (!DecodeChunk(c.payload, &d).ok()) return false;
+    for (size_t i = 0; i < d.n; ++i) {
+      LogLine l;
+      l.timestamp_us = d.timestamps[i];
+      l.level = static_cast<Level>(d.levels[i]);
+      l.source = static_cast<Source>(d.sources[i]);
+      l.writer = d.writers[d.writer_index[i]];
+      l.message = d.message(i);
+      lines.push_back(std::move(l));
+    }
+  }
+  std::string payload = EncodeChunk(lines.data(), lines.size(), options_.merge_zstd_level);
+  const std::string run_id = group.front().run_id;
+  const int64_t first = group.front().first_line, last = group.back().last_line;
+  const int64_t count = static_cast<int64_t>(group.size());
+  int64_t packed_before = 0;
+  for (const auto& c : group) packed_before += c.packed;
+  Status s = Write([&](WriteContext& ctx) {
+    // Swap only if the chunks are still exactly the ones read (no clear, delete or other merge).
+    SqliteStmt check(*ctx.db,
+                     "SELECT count(*), coalesce(min(first_line), 0), coalesce(max(last_line), 0), "
+                     "coalesce(sum(packed), -1) FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
+                     "AND first_line <= ?3");
+    check.Bind(1, run_id).Bind(2, first).Bind(3, last);
+    if (!check.Step() || check.Int(0) != count || check.Int(1) != first ||
+        check.Int(2) != last || check.Int(3) != packed_before)
+      return Status::Ok();
+    SqliteStmt del(*ctx.db,
+                   "DELETE FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 AND first_line <= ?3");
+    Status st = del.Bind(1, run_id).Bind(2, first).Bind(3, last).Run();
+    if (!st.ok()) return st;
+    return InsertChunk(*ctx.db, run_id, first, lines.data(), lines.size(), payload, writer_mask,
+                       true);
+  });
+  return s.ok();
+}
+
+Status SqliteStore::CompactNow() {
+  std::lock_guard busy(merge_busy_);
+  while (MergeOnce()) {
+  }
+  return Write([](WriteContext& ctx) { return Status::Ok(); });
+}
+
+}  // namespace
+
+std::string_view RunStateName(RunState s) {
+  switch (s) {
+    case RunState::kRunning: return "running";
+    case RunState::kFinished: return "finished";
+    case RunState::kFailed: return "failed";
+    case RunState::kCrashed: return "crashed";
+  }
+  return "running";
+}
+
+std::optional<RunState> ParseRunState(std::string_view s) {
+  for (RunState r : {RunState::kRunning, RunState::kFinished, RunState::kFailed,
+                     RunState::kCrashed})
+    if (RunStateName(r) == s) return r;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<LogStore>> OpenSqliteStore(const std::string& path,
+                                                  const SqliteStoreOptions& options) {
+  auto store = std::make_unique<SqliteStore>(path, options);
+  Status s = store->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<LogStore>(std::move(store));
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,57 @@
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace wanllmdb {
+namespace {
+
+std::vector<std::string> Split(std::string_view s, size_t max) {
+  std::vector<std::string_view> v;
+  SplitIntoLines(s, max, &v);
+  return {v.begin(), v.end()};
+}
+
+TEST(Utf8, ValidAndInvalid) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("bad \xFF byte"));
+  EXPECT_FALSE(IsValidUtf8("overlong \xC0\xAF"));
+  EXPECT_FALSE(IsValidUtf8("surrogate \xED\xA0\x80"));
+  EXPECT_FALSE(IsValidUtf8("truncated \xE2\x82"));
+}
+
+TEST(Utf8, SanitizeReplacesEachBadSubpart) {
+  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  // A truncated 3-byte sequence is one maximal subpart: one replacement.
+  EXPECT_EQ(SanitizeUtf8("a\xE2\x82" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("\xC3\xA9"), "\xC3\xA9");
+  EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xF0\x9F\x98")));
+}
+
+TEST(SplitIntoLines, NewlinesAndCrLf) {
+  EXPECT_EQ(Split("a\nb\r\nc", 100), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(Split("a\n", 100), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(Split("", 100), (std::vector<std::string>{""}));
+  EXPECT_EQ(Split("a\n\nb", 100), (std::vector<std::string>{"a", "", "b"}));
+}
+
+TEST(SplitIntoLines, LongLinesSplitAtCodePointBoundary) {
+  std::string s = "ab\xC3\xA9" "cd";  // é is 2 bytes at offset 2
+  auto v = Split(s, 3);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0], "ab");
+  EXPECT_EQ(v[1], "\xC3\xA9" "c");
+  EXPECT_EQ(v[2], "d");
+  std::string big(200 * 1024, 'x');
+  auto w = Split(big, 64 * 1024);
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].size(), 65536u);
+  EXPECT_EQ(w[3].size(), 200u * 1024 - 3 * 65536);
+}
+
+TEST(AsciiLower, LeavesUtf8Alone) {
+  EXPECT_EQ(AsciiLower("HeLLo \xC3\x89"), "hello \xC3\x89");
+}
+
+}  // namespace
+}  // namespace wanllmdb

@@ -1,0 +1,91 @@
+#include "store/log_query.h"
+
+#include <gtest/gtest.h>
+
+namespace wanllmdb {
+namespace {
+
+DecodedChunk Chunk(const std::vector<std::string>& messages) {
+  std::vector<LogLine> lines;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    LogLine l;
+    l.message = messages[i];
+    l.timestamp_us = static_cast<int64_t>(i) * 1000;
+    l.level = i % 2 ? Level::kError : Level::kInfo;
+    l.source = i % 2 ? Source::kStderr : Source::kStdout;
+    l.writer = i % 3 == 0 ? "rank-1" : "main";
+    lines.push_back(l);
+  }
+  DecodedChunk d;
+  EXPECT_TRUE(DecodeChunk(EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  return d;
+}
+
+std::vector<uint8_t> TextHits(const LogFilter& f, const DecodedChunk& c) {
+  auto m = LineMatcher::Compile(f);
+  EXPECT_TRUE(m.ok());
+  std::vector<uint8_t> hits;
+  (*m)->MatchText(c, &hits);
+  return hits;
+}
+
+TEST(LineMatcher, SearchIsCaseInsensitiveAndPerLine) {
+  auto c = Chunk({"Loss is NaN", "all good", "nan again", "banana", "x"});
+  LogFilter f;
+  f.search = "NAN";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 1, 1, 0}));
+  f.search = "good\nnan";  // never across lines
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 0, 0}));
+}
+
+TEST(LineMatcher, RegexAnchorsAreLineAnchors) {
+  auto c = Chunk({"epoch 1 loss 0.5", "step 2", "epoch 10", "xepoch"});
+  LogFilter f;
+  f.regex = "^epoch \\d+$";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 1, 0}));
+  f.regex = "loss\\s+0";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 0, 0}));
+  // \s could cross the line separator in a multi-line scan: it must not match across lines.
+  f.regex = "0\\.5\\s+step";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 0}));
+}
+
+TEST(LineMatcher, SearchAndRegexCombine) {
+  auto c = Chunk({"a1", "A2", "b1"});
+  LogFilter f;
+  f.search = "a";
+  f.regex = "1";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 0}));
+}
+
+TEST(LineMatcher, BadRegexIsInvalidValue) {
+  LogFilter f;
+  f.regex = "(unclosed";
+  auto m = LineMatcher::Compile(f);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), Code::kInvalidValue);
+  EXPECT_NE(m.status().message().find("missing )"), std::string::npos) << m.status().message();
+}
+
+TEST(LineMatcher, MetadataFilters) {
+  auto c = Chunk({"a", "b", "c", "d"});
+  LogFilter f;
+  f.level_mask = 1u << static_cast<int>(Level::kError);
+  f.writers = {"main"};
+  auto m = LineMatcher::Compile(f);
+  ASSERT_TRUE(m.ok());
+  std::vector<bool> got;
+  for (size_t i = 0; i < c.n; ++i) got.push_back((*m)->MatchMeta(c, i));
+  // errors are odd lines; rank-1 wrote lines 0 and 3
+  EXPECT_EQ(got, (std::vector<bool>{false, true, false, false}));
+  f = {};
+  f.since_us = 1000;
+  f.until_us = 2000;
+  m = LineMatcher::Compile(f);
+  got.clear();
+  for (size_t i = 0; i < c.n; ++i) got.push_back((*m)->MatchMeta(c, i));
+  EXPECT_EQ(got, (std::vector<bool>{false, true, true, false}));
+}
+
+}  // namespace
+}  // namespace wanllmdb

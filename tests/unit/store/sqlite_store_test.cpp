@@ -1,0 +1,223 @@
+// The SQLite store against a real database file in a temporary directory.
+#include "store/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/uuid.h"
+#include "store/query_engine.h"
+
+namespace wanllmdb {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("wanllmdb-test-" + NewUuid());
+    std::filesystem::create_directories(dir_);
+    Open();
+    NewRun r;
+    r.id = NewUuid();
+    r.project = "p";
+    auto run = store_->CreateRun(r, nullptr);
+    ASSERT_TRUE(run.ok()) << run.status().message();
+    run_id_ = run->id;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open(bool merge = false) {
+    SqliteStoreOptions o;
+    o.background_merge = merge;
+    auto s = OpenSqliteStore((dir_ / "logs.db").string(), o);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+  }
+  IngestBatch Batch(int from, int n, std::string writer = "main", bool with_seq = true) {
+    IngestBatch b;
+    b.run_id = run_id_;
+    b.writer = writer;
+    for (int i = from; i < from + n; ++i) {
+      LogLine l;
+      l.timestamp_us = 1000000LL * i;
+      l.level = i % 10 == 0 ? Level::kError : Level::kInfo;
+      l.message = "line " + std::to_string(i);
+      b.lines.push_back(l);
+      if (with_seq) b.seqs.push_back(i);
+    }
+    return b;
+  }
+  std::vector<LogLine> All() {
+    QueryEngine q(*store_);
+    auto m = LineMatcher::Compile({});
+    ListRequest r;
+    r.limit = 100000;
+    auto res = q.List(run_id_, **m, r);
+    EXPECT_TRUE(res.ok());
+    return res->lines;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<LogStore> store_;
+  std::string run_id_;
+};
+
+TEST_F(SqliteStoreTest, AssignsDenseLineNumbersAndDedupsBySeq) {
+  auto r1 = store_->Append(Batch(0, 100));
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->accepted, 100);
+  EXPECT_EQ(r1->first_line, 1);
+  EXPECT_EQ(r1->last_line, 100);
+  auto retry = store_->Append(Batch(0, 100));  // the same batch again
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->accepted, 0);
+  EXPECT_EQ(retry->duplicates, 100);
+  auto overlap = store_->Append(Batch(50, 100));  // half old, half new
+  ASSERT_TRUE(overlap.ok());
+  EXPECT_EQ(overlap->accepted, 50);
+  EXPECT_EQ(overlap->duplicates, 50);
+  EXPECT_EQ(overlap->first_line, 101);
+  auto other = store_->Append(Batch(0, 10, "rank-1"));  // another writer has its own seqs
+  EXPECT_EQ(other->accepted, 10);
+  auto lines = All();
+  ASSERT_EQ(lines.size(), 160u);
+  for (size_t i = 0; i < 150; ++i) {
+    EXPECT_EQ(lines[i].line_number, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(lines[i].message, "line " + std::to_string(i));
+  }
+  EXPECT_EQ(lines[150].writer, "rank-1");
+  auto s = store_->Summary(run_id_);
+  EXPECT_EQ(s->total, 160);
+  EXPECT_EQ(s->by_level[static_cast<int>(Level::kError)], 16);
+  EXPECT_EQ(s->by_writer["main"], 150);
+  EXPECT_EQ(s->by_writer["rank-1"], 10);
+}
+
+TEST_F(SqliteStoreTest, WatermarksSurviveReopen) {
+  ASSERT_TRUE(store_->Append(Batch(0, 20)).ok());
+  store_.reset();
+  Open();
+  auto r = store_->Append(Batch(0, 30));
+  EXPECT_EQ(r->accepted, 10);
+  EXPECT_EQ(r->first_line, 21);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentAppendsAreAllStoredOnce) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < 20; ++b)
+        ASSERT_TRUE(store_->Append(Batch(b * 50, 50, "w" + std::to_string(t))).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto lines = All();
+  ASSERT_EQ(lines.size(), 8u * 20 * 50);
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i].line_number, int64_t(i) + 1);
+}
+
+TEST_F(SqliteStoreTest, MergePacksSmallChunksAndKeepsEveryLine) {
+  for (int b = 0; b < 300; ++b) ASSERT_TRUE(store_->Append(Batch(b * 7, 7)).ok());
+  auto before = All();
+  auto chunks_before = store_->ReadChunks(run_id_, {.max_chunks = 100000, .with_payload = false});
+  EXPECT_EQ(chunks_before->size(), 300u);
+  ASSERT_TRUE(store_->CompactNow().ok());
+  auto chunks_after = store_->ReadChunks(run_id_, {.max_chunks = 100000, .with_payload = false});
+  EXPECT_EQ(chunks_after->size(), 3u);  // 2,100 lines → 1,000 + 1,000 + 100
+  auto after = All();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].line_number, before[i].line_number);
+    EXPECT_EQ(after[i].message, before[i].message);
+    EXPECT_EQ(after[i].timestamp_us, before[i].timestamp_us);
+  }
+  // A slow run's next small chunk joins the small tail chunk instead of staying alone.
+  ASSERT_TRUE(store_->Append(Batch(5000, 5)).ok());
+  ASSERT_TRUE(store_->CompactNow().ok());
+  auto tail = store_->ReadChunks(run_id_, {.max_chunks = 100000, .with_payload = false});
+  EXPECT_EQ(tail->size(), 3u);
+  EXPECT_EQ(tail->back().last_line, 2105);
+}
+
+TEST_F(SqliteStoreTest, FiltersPagesAndDescendingOrder) {
+  for (int b = 0; b < 10; ++b) ASSERT_TRUE(store_->Append(Batch(b * 100, 100)).ok());
+  QueryEngine q(*store_);
+  LogFilter f;
+  f.level_mask = 1u << static_cast<int>(Level::kError);
+  auto m = LineMatcher::Compile(f);
+  ListRequest r;
+  r.limit = 30;
+  auto page = q.List(run_id_, **m, r);
+  ASSERT_EQ(page->lines.size(), 30u);
+  EXPECT_TRUE(page->has_more);
+  EXPECT_EQ(page->lines[1].message, "line 10");
+  r.after_line = page->lines.back().line_number;
+  r.limit = 1000;
+  auto rest = q.List(run_id_, **m, r);
+  EXPECT_EQ(rest->lines.size(), 70u);
+  EXPECT_FALSE(rest->has_more);
+  ListRequest d;
+  d.descending = true;
+  d.limit = 3;
+  d.before_line = 500;
+  auto desc = q.List(run_id_, **LineMatcher::Compile({}), d);
+  ASSERT_EQ(desc->lines.size(), 3u);
+  EXPECT_EQ(desc->lines[0].line_number, 499);
+  EXPECT_EQ(desc->lines[2].line_number, 497);
+  auto latest = q.Latest(run_id_, **m, 2);
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[1].message, "line 990");
+  int64_t index = 0, total = 0;
+  ASSERT_TRUE(q.Locate(run_id_, **m, 501, &index, &total).ok());
+  EXPECT_EQ(index, 50);
+  EXPECT_EQ(total, 100);
+}
+
+TEST_F(SqliteStoreTest, ClearKeepsNumberingAndWatermarks) {
+  ASSERT_TRUE(store_->Append(Batch(0, 10)).ok());
+  ASSERT_TRUE(store_->ClearLogs(run_id_).ok());
+  EXPECT_TRUE(All().empty());
+  EXPECT_EQ(store_->Summary(run_id_)->total, 0);
+  auto r = store_->Append(Batch(5, 10));
+  EXPECT_EQ(r->accepted, 5);
+  EXPECT_EQ(r->first_line, 11);
+  EXPECT_EQ(store_->Summary(run_id_)->first_line, 11);
+}
+
+TEST_F(SqliteStoreTest, UnknownRunIsNotFoundAndStoresNothing) {
+  auto b = Batch(0, 5);
+  b.run_id = NewUuid();
+  auto r = store_->Append(b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->DeleteRun(NewUuid()).code(), Code::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, RunLifecycle) {
+  RunUpdate u;
+  u.state = RunState::kFailed;
+  u.exit_code = std::optional<int64_t>(3);
+  auto r = store_->UpdateRun(run_id_, u);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, RunState::kFailed);
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_TRUE(r->finished_at_us.has_value());
+  NewRun again;
+  again.id = run_id_;
+  again.project = "other";
+  bool created = true;
+  EXPECT_EQ(store_->CreateRun(again, &created).status().code(), Code::kConflict);
+  again.project = "p";
+  EXPECT_TRUE(store_->CreateRun(again, &created).ok());
+  EXPECT_FALSE(created);
+  ASSERT_TRUE(store_->Append(Batch(0, 10)).ok());
+  ASSERT_TRUE(store_->DeleteRun(run_id_).ok());
+  EXPECT_EQ(store_->GetRun(run_id_).status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->ReadChunks(run_id_, {})->empty());
+}
+
+}  // namespace
+}  // namespace wanllmdb

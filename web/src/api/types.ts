@@ -1,0 +1,86 @@
+// Wire types of doc/api.md. Fields may be added by the server, never renamed.
+
+export const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type Level = (typeof LEVELS)[number];
+export const SOURCES = ['stdout', 'stderr', 'sdk', 'user', 'system'] as const;
+export type Source = (typeof SOURCES)[number];
+export const RUN_STATES = ['running', 'finished', 'failed', 'crashed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export interface LogLine {
+  run_id: string;
+  line_number: number;
+  timestamp: string;
+  level: Level;
+  source: Source;
+  writer: string;
+  message: string;
+}
+
+export interface Project {
+  name: string;
+  created_at: string;
+  run_count: number;
+  last_run_at: string | null;
+}
+
+export interface Run {
+  id: string;
+  project: string;
+  name: string;
+  state: RunState;
+  exit_code: number | null;
+  created_at: string;
+  finished_at: string | null;
+  config: unknown;
+  tags: string[] | null;
+  line_count: number;
+  error_count: number;
+  last_line: number;
+}
+
+export interface LogSummary {
+  total: number;
+  bytes: number;
+  by_level: Record<Level, number>;
+  by_source: Record<Source, number>;
+  by_writer: Record<string, number>;
+  first_timestamp: string | null;
+  last_timestamp: string | null;
+  first_line: number | null;
+  last_line: number | null;
+}
+
+export interface HistogramBucket {
+  start: string;
+  end: string;
+  first_line: number | null;
+  counts: Record<Level, number>;
+}
+
+export interface Histogram {
+  buckets: HistogramBucket[];
+  since: string | null;
+  until: string | null;
+}
+
+export interface LocateResult {
+  index: number;
+  total: number;
+}
+
+/** Filters the server applies (the list filters of doc/api.md). */
+export interface ServerFilters {
+  levels: Level[];
+  sources: Source[];
+  writers: string[];
+  search: string;
+  regex: boolean;
+}
+
+export type StreamFrame =
+  | { type: 'logs'; logs: LogLine[] }
+  | { type: 'run'; state: RunState; exit_code: number | null }
+  | { type: 'cleared' }
+  | { type: 'pong' }
+  | { type: 'error'; error: { code: string; message: string } };

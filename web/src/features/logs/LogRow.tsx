@@ -1,0 +1,76 @@
+import { memo, type CSSProperties, type MouseEvent } from 'react';
+import type { LogLine } from '../../api/types';
+import type { AnsiStyle } from '../../lib/ansi';
+import { formatTimestamp, messageSegments, type Matcher } from '../../lib/line_format';
+
+function css(s: AnsiStyle): CSSProperties | undefined {
+  if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline && !s.inverse) return undefined;
+  const fg = s.inverse ? (s.bg ?? 'var(--bg)') : s.fg;
+  const bg = s.inverse ? (s.fg ?? 'var(--text)') : s.bg;
+  return {
+    color: fg ?? undefined,
+    backgroundColor: bg ?? undefined,
+    fontWeight: s.bold ? 700 : undefined,
+    opacity: s.dim ? 0.65 : undefined,
+    fontStyle: s.italic ? 'italic' : undefined,
+    textDecoration: s.underline ? 'underline' : undefined,
+  };
+}
+
+export interface LogRowProps {
+  line: LogLine;
+  fullDate: boolean;
+  matcher: Matcher | null;
+  showWriter: boolean;
+  highlighted: boolean;
+  onLineClick: (line: number) => void;
+}
+
+export const LogRow = memo(function LogRow({ line, fullDate, matcher, showWriter, highlighted, onLineClick }: LogRowProps) {
+  const segs = messageSegments(line.message, matcher);
+  const click = (e: MouseEvent<HTMLAnchorElement>) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    onLineClick(line.line_number);
+  };
+  return (
+    <div
+      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}`}
+      data-line={line.line_number}
+      data-level={line.level}
+      data-source={line.source}
+    >
+      <a className="ln" href={`#L${line.line_number}`} onClick={click} title="Link to this line">
+        {line.line_number}
+      </a>
+      <span className="ts" title={line.timestamp}>
+        [{formatTimestamp(line.timestamp, fullDate)}]
+      </span>
+      <span className={`lvl ${line.level}`}>{line.level}</span>
+      <span className={`src ${line.source}`}>{line.source}</span>
+      {showWriter && <span className="wr">{line.writer}</span>}
+      <span className="msg">
+        {segs.map((s, i) =>
+          s.match ? (
+            <mark key={i} style={css(s.style)}>
+              {s.text}
+            </mark>
+          ) : (
+            <span key={i} style={css(s.style)}>
+              {s.text}
+            </span>
+          ),
+        )}
+      </span>
+    </div>
+  );
+});
+
+export function PlaceholderRow({ index }: { index: number }) {
+  return (
+    <div className="row placeholder" data-index={index}>
+      <span className="ln"> </span>
+      <span className="msg" />
+    </div>
+  );
+}

@@ -1,0 +1,267 @@
+// The scrolling surface of the log viewer. Position is `top`, a fractional row index, mapped onto
+// a capped native scrollbar by lib/scroll_map.ts; rows are rendered only for the visible window
+// and come from the LogView's cache (placeholders while a page is in flight).
+import {
+  forwardRef,
+  useCallback,
+  useEffect,
+  useImperativeHandle,
+  useLayoutEffect,
+  useReducer,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
+import type { Matcher } from '../../lib/line_format';
+import {
+  atBottom,
+  clampTop,
+  maxTop,
+  scrollTopFor,
+  spacerHeight,
+  topFor,
+  topToReveal,
+  visibleRows,
+  windowFor,
+  type ScrollGeometry,
+} from '../../lib/scroll_map';
+import type { LogView, LogViewSnapshot } from './log_view';
+import { LogRow, PlaceholderRow } from './LogRow';
+
+export const ROW_HEIGHT = 18;
+
+export interface ViewportHandle {
+  revealIndex(index: number): void;
+  toTop(): void;
+  /** Line number of the row at the top edge, if loaded. */
+  topLine(): number | null;
+  focus(): void;
+}
+
+interface Props {
+  view: LogView;
+  snap: LogViewSnapshot;
+  wrap: boolean;
+  fullDate: boolean;
+  matcher: Matcher | null;
+  showWriter: boolean;
+  highlightLine: number | null;
+  follow: boolean;
+  setFollow: (f: boolean) => void;
+  onLineClick: (line: number) => void;
+  overlay?: ReactNode;
+}
+
+export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewport(props, ref) {
+  const { view, snap, follow, setFollow } = props;
+  const scrollerRef = useRef<HTMLDivElement>(null);
+  const [vh, setVh] = useState(0);
+  const [, force] = useReducer((x: number) => x + 1, 0);
+  const topRef = useRef(0);
+  const expected = useRef<number | null>(null);
+  const lastScrollTop = useRef(0);
+  const [newLines, setNewLines] = useState(0);
+
+  const g: ScrollGeometry = { rows: snap.total, rowHeight: ROW_HEIGHT, viewportHeight: vh || 1 };
+  const gRef = useRef(g);
+  gRef.current = g;
+  const followRef = useRef(follow);
+  followRef.current = follow;
+
+  if (follow) topRef.current = maxTop(g);
+  else topRef.current = clampTop(topRef.current, g);
+  const top = topRef.current;
+
+  useLayoutEffect(() => {
+    const el = scrollerRef.current!;
+    const ro = new ResizeObserver(() => setVh(el.clientHeight));
+    ro.observe(el);
+    setVh(el.clientHeight);
+    return () => ro.disconnect();
+  }, []);
+
+  useEffect(() => {
+    if (follow) setNewLines(0);
+  }, [follow]);
+
+  useEffect(
+    () =>
+      view.onAppend((n) => {
+        if (!followRef.current) setNewLines((c) => c + n);
+      }),
+    [view],
+  );
+  useEffect(() => setNewLines(0), [view]);
+
+  // Keep the native scrollbar where `top` says.
+  useLayoutEffect(() => {
+    const el = scrollerRef.current;
+    if (!el) return;
+    const st = scrollTopFor(top, g);
+    if (Math.abs(el.scrollTop - st) > 1) {
+      expected.current = st;
+      el.scrollTop = st;
+    }
+    lastScrollTop.current = el.scrollTop;
+  });
+
+  const setTop = useCallback(
+    (t: number, userDelta: number) => {
+      const gg = gRef.current;
+      const next = clampTop(t, gg);
+      if (userDelta < 0 && followRef.current && next < maxTop(gg) - 0.01) setFollow(false);
+      else if (userDelta > 0 && !followRef.current && atBottom(next, gg)) setFollow(true);
+      topRef.current = next;
+      force();
+    },
+    [setFollow],
+  );
+
+  const onScroll = () => {
+    const el = scrollerRef.current!;
+    const st = el.scrollTop;
+    if (st === lastScrollTop.current) return; // horizontal scroll only
+    lastScrollTop.current = st;
+    if (expected.current !== null && Math.abs(st - expected.current) <= 1.5) {
+      expected.current = null;
+      return;
+    }
+    expected.current = null;
+    const t = topFor(st, gRef.current);
+    setTop(t, t - topRef.current);
+  };
+
+  // Wheel in rows, not in (possibly scaled) pixels.
+  useEffect(() => {
+    const el = scrollerRef.current!;
+    const onWheel = (e: WheelEvent) => {
+      if (e.ctrlKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) return;
+      e.preventDefault();
+      const gg = gRef.current;
+      const rows = e.deltaMode === 1 ? e.deltaY : e.deltaMode === 2 ? e.deltaY * visibleRows(gg) : e.deltaY / ROW_HEIGHT;
+      setTop(topRef.current + rows, rows);
+    };
+    el.addEventListener('wheel', onWheel, { passive: false });
+    return () => el.removeEventListener('wheel', onWheel);
+  }, [setTop]);
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const page = Math.max(1, Math.floor(visibleRows(g)) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: 3,
+      ArrowUp: -3,
+      PageDown: page,
+      PageUp: -page,
+    };
+    if (e.key in moves) {
+      e.preventDefault();
+      setTop(topRef.current + moves[e.key]!, moves[e.key]!);
+    } else if (e.key === 'Home') {
+      e.preventDefault();
+      setTop(0, -1);
+    } else if (e.key === 'End') {
+      e.preventDefault();
+      setFollow(true);
+    }
+  };
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      revealIndex(index: number) {
+        const gg = gRef.current;
+        const t = topToReveal(index, gg);
+        if (followRef.current && !atBottom(t, gg)) setFollow(false);
+        topRef.current = t;
+        force();
+      },
+      toTop() {
+        setFollow(false);
+        topRef.current = 0;
+        force();
+      },
+      topLine() {
+        return view.line(Math.floor(topRef.current))?.line_number ?? null;
+      },
+      focus() {
+        scrollerRef.current?.focus();
+      },
+    }),
+    [view, setFollow],
+  );
+
+  const rowsVisible = Math.ceil(visibleRows(g));
+  const bottomMode = snap.total > rowsVisible && atBottom(top, g);
+  let first: number;
+  let end: number;
+  let offset = 0;
+  if (bottomMode) {
+    end = snap.total;
+    first = Math.max(0, end - rowsVisible - 2);
+  } else {
+    ({ first, end, offset } = windowFor(top, g));
+  }
+
+  // Page in what is visible (debounced a little so dragging the thumb does not fetch every page
+  // it passes over).
+  useEffect(() => {
+    if (snap.phase !== 'ready' || end <= first) return;
+    const id = window.setTimeout(() => view.ensure(first, end), 16);
+    return () => window.clearTimeout(id);
+  }, [view, first, end, snap.phase, snap.total]);
+
+  const rows: ReactNode[] = [];
+  for (let i = first; i < end; i++) {
+    const line = view.line(i);
+    rows.push(
+      line ? (
+        <LogRow
+          key={i}
+          line={line}
+          fullDate={props.fullDate}
+          matcher={props.matcher}
+          showWriter={props.showWriter}
+          highlighted={props.highlightLine === line.line_number}
+          onLineClick={props.onLineClick}
+        />
+      ) : (
+        <PlaceholderRow key={i} index={i} />
+      ),
+    );
+  }
+
+  return (
+    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`}>
+      <div
+        ref={scrollerRef}
+        className="scroller"
+        tabIndex={0}
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+        data-testid="log-scroller"
+        data-total={snap.total}
+        data-top={Math.floor(top)}
+        data-follow={follow ? '1' : '0'}
+      >
+        <div className="spacer-box" style={{ height: spacerHeight(g) }}>
+          <div className="window" style={{ height: vh }}>
+            <div
+              className={`rows${bottomMode ? ' bottom' : ''}`}
+              style={bottomMode ? undefined : { top: 0, transform: `translateY(${-offset}px)` }}
+              data-testid="log-rows"
+            >
+              {rows}
+            </div>
+          </div>
+        </div>
+      </div>
+      {props.overlay}
+      {!follow && newLines > 0 && (
+        <button className="new-lines" data-testid="new-lines" onClick={() => setFollow(true)}>
+          {newLines.toLocaleString('en-US')} new line{newLines === 1 ? '' : 's'} ↓
+        </button>
+      )}
+    </div>
+  );
+});
