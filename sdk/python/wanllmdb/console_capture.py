@@ -15,11 +15,12 @@ that output marked by capture_guard (logging records already uploaded) bypasses 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterable, List, Optional, TextIO
+from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO, Tuple
 
 from . import sdk_stderr
 from .capture_guard import is_suppressed
@@ -203,7 +204,8 @@ class ConsoleCapture:
         self._stderr = StreamCapture("stderr", sink)
         self._redirects: List[_FdRedirect] = []
         self._saved_streams: Optional[tuple] = None
-        self._bypass_streams: List[Any] = []
+        # (handler, original stream, proxy) for every logging handler install() repointed.
+        self._repointed: List[Tuple[Any, Any, Any]] = []
 
     def install(self) -> None:
         out, err = sys.stdout, sys.stderr
@@ -229,6 +231,25 @@ class ConsoleCapture:
             pass
         sys.stdout = TextProxy(out, None, self._make_bypass(out, self._redirects[0].saved_fd))  # type: ignore
         sys.stderr = TextProxy(err, None, self._make_bypass(err, self._redirects[1].saved_fd))  # type: ignore
+        self._repoint_stream_handlers({id(out): sys.stdout, id(err): sys.stderr})
+
+    def _repoint_stream_handlers(self, replacements: Dict[int, Any]) -> None:
+        """Logging handlers made before init() hold the original sys.stdout/sys.stderr objects and
+        would write into the pipe directly; pointed at the proxies, what they write for an uploaded
+        record bypasses the capture (see logging_capture). Undone by uninstall()."""
+        loggers: List[Any] = [logging.getLogger()]
+        loggers += [lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)]
+        for lg in loggers:
+            for handler in list(getattr(lg, "handlers", [])):
+                if isinstance(handler, logging.StreamHandler):
+                    original = handler.stream
+                    proxy = replacements.get(id(original))
+                    if proxy is not None:
+                        try:
+                            handler.setStream(proxy)
+                            self._repointed.append((handler, original, proxy))
+                        except Exception:
+                            pass
 
     def _make_bypass(self, original: Any, fd: int) -> Callable[[str], None]:
         encoding = getattr(original, "encoding", None) or "utf-8"
@@ -253,6 +274,13 @@ class ConsoleCapture:
                 stream.flush()
             except Exception:
                 pass
+        for handler, original, proxy in self._repointed:
+            if handler.stream is proxy:
+                try:
+                    handler.setStream(original)
+                except Exception:
+                    pass
+        self._repointed = []
         if isinstance(sys.stdout, TextProxy):
             sys.stdout = out
         if isinstance(sys.stderr, TextProxy):

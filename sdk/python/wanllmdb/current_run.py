@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from . import sdk_stderr
 from .capture_guard import suppressed
@@ -116,4 +116,3 @@ def _install_hooks() -> None:
         os.register_at_fork(after_in_child=_after_fork_child)
 
 
-RunLike = Union[Any]
