@@ -14,7 +14,7 @@ Fault = Callable[[str, str], Optional[Tuple[int, Dict[str, str], Dict[str, Any]]
 
 
 class StubServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.runs: Dict[str, Dict[str, Any]] = {}
         self.lines: Dict[str, List[Dict[str, Any]]] = {}
         self.max_seq: Dict[Tuple[str, str], int] = {}
@@ -62,14 +62,28 @@ class StubServer:
             def do_GET(self) -> None:
                 self._handle("GET")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def dispatch(self, method: str, path: str, body: Any) -> Tuple[int, Any]:
+        from urllib.parse import parse_qs, urlsplit
+
         parts = path.split("?")[0].split("/")[3:]  # after /api/v1
+        query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
         with self.lock:
+            if method == "GET" and parts == ["health"]:
+                return 200, {"status": "ok", "version": "stub"}
+            if method == "GET" and parts == ["runs"]:
+                return 200, {"runs": [r for r in self.runs.values() if r["project"] == query.get("project")]}
+            if method == "GET" and len(parts) == 2 and parts[0] == "runs" and parts[1] in self.runs:
+                return 200, dict(self.runs[parts[1]], line_count=len(self.lines[parts[1]]))
+            if method == "GET" and len(parts) == 3 and parts[2] == "logs" and parts[1] in self.runs:
+                after = int(query.get("after_line", 0))
+                limit = int(query.get("limit", 500))
+                rows = [r for r in self.lines[parts[1]] if r["line_number"] > after]
+                return 200, {"logs": rows[:limit], "has_more": len(rows) > limit}
             if method == "POST" and parts == ["runs"]:
                 rid = body["id"]
                 if rid in self.runs:
@@ -94,7 +108,10 @@ class StubServer:
                             continue
                         if "seq" in line:
                             self.max_seq[key] = line["seq"]
-                        self.lines[rid].append(dict(line, writer=writer))
+                        row = dict(line, writer=writer, line_number=len(self.lines[rid]) + 1)
+                        row.setdefault("level", "INFO")
+                        row.pop("seq", None)
+                        self.lines[rid].append(row)
                         accepted += 1
                     return 200, {"accepted": accepted, "duplicates": dup}
             return 404, {"error": {"code": "not_found", "message": path}}
@@ -102,3 +119,9 @@ class StubServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    StubServer(int(sys.argv[1])).thread.join()

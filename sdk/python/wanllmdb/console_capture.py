@@ -17,10 +17,18 @@ from __future__ import annotations
 import io
 import logging
 import os
+import struct
 import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, TextIO, Tuple
+
+try:  # POSIX only; elsewhere "auto" never picks redirect
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+    termios = None  # type: ignore[assignment]
 
 from . import sdk_stderr
 from .capture_guard import is_suppressed
@@ -151,6 +159,8 @@ class _FdRedirect:
         self._reader: Optional[threading.Thread] = None
         self._read_fd = -1
         self._passthrough_ok = True
+        # False from the moment a read returns until its bytes are fed (see drained()).
+        self._idle = True
 
     def start(self) -> None:
         r, w = os.pipe()
@@ -163,12 +173,14 @@ class _FdRedirect:
 
     def _read_loop(self, r: int) -> None:
         while True:
+            self._idle = True
             try:
                 data = os.read(r, 65536)
             except InterruptedError:
                 continue
             except OSError:
                 break
+            self._idle = False
             if not data:
                 break
             if self._passthrough_ok:
@@ -181,6 +193,16 @@ class _FdRedirect:
             os.close(r)
         except OSError:
             pass
+
+    def drained(self) -> bool:
+        """True when every byte written to the pipe so far has been fed to the capture."""
+        if not self._idle:
+            return False
+        try:
+            pending = struct.unpack("i", fcntl.ioctl(self._read_fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError):
+            return True
+        return pending == 0
 
     def stop(self, timeout: float) -> None:
         """Puts the original fd back and drains the pipe (EOF once no process holds its write end)."""
@@ -251,6 +273,26 @@ class ConsoleCapture:
                         except Exception:
                             pass
 
+    def drain(self, timeout: float = 0.05) -> None:
+        """Waits (bounded) until output already written to fds 1/2 has been captured.
+
+        Called before a line is submitted directly (a logging record, log_message, a traceback),
+        so that it is stored after the prints that came before it rather than overtaking the
+        ones still in the pipe.
+        """
+        if not self._redirects:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        deadline = time.monotonic() + timeout
+        while not all(r.drained() for r in self._redirects):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.0005)
+
     def _make_bypass(self, original: Any, fd: int) -> Callable[[str], None]:
         encoding = getattr(original, "encoding", None) or "utf-8"
         errors = getattr(original, "errors", None) or "strict"
@@ -317,7 +359,7 @@ def _agent_available() -> bool:
 
 
 def _can_redirect() -> bool:
-    if os.name != "posix" or not hasattr(os, "dup2"):
+    if os.name != "posix" or not hasattr(os, "dup2") or fcntl is None:
         return False
     try:
         if sys.stdout is None or sys.stderr is None:

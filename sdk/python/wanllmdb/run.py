@@ -18,7 +18,6 @@ from .spool import RunSpool
 from .uploader import Uploader
 
 INIT_TIMEOUT = 5.0  # the synchronous POST /runs at init; a slow server must not stall the script
-EXIT_FLUSH_TIMEOUT = 30.0
 ANNOUNCE_AFTER = 1.0  # say on stderr what the exit flush waits for once it takes this long
 
 
@@ -115,11 +114,22 @@ class Run:
         uploader = self._uploader
         if uploader is None or self._finished:
             return
+        self._drain_capture()
         uploader.submit(str(text), "user", level.upper())
+
+    def _drain_capture(self) -> None:
+        """Lets prints still in the redirect pipes arrive first, so lines keep their order."""
+        capture = self._capture
+        if capture is not None:
+            try:
+                capture.drain()
+            except Exception:
+                pass
 
     def _on_log_record(self, message: str, level: str, created: float) -> None:
         uploader = self._uploader
         if uploader is not None and not self._finished:
+            self._drain_capture()
             uploader.submit(message, "user", level, created)
 
     def record_exception(self, text: str) -> None:
@@ -129,12 +139,13 @@ class Run:
         if uploader is not None and not self._finished:
             import time
 
+            self._drain_capture()
             uploader.submit_lines(text.rstrip("\n").split("\n"), "stderr", time.time(), "ERROR")
 
     def finish(self, exit_code: int = 0) -> None:
         """Flushes everything and records the run's end: finished (exit code 0) or failed."""
         try:
-            self._finish(exit_code, EXIT_FLUSH_TIMEOUT)
+            self._finish(exit_code, self._settings.exit_timeout)
         except Exception as e:
             sdk_stderr.say(f"error while finishing the run: {e!r}")
 

@@ -36,6 +36,8 @@ class Settings:
     base_url: str
     api_key: Optional[str]
     spool_dir: str
+    # How long the exit flush may wait for the server (WANLLMDB_EXIT_TIMEOUT, default 30 s).
+    exit_timeout: float = 30.0
     writer_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -151,6 +153,11 @@ def resolve_settings(
         if resume:
             raise ValueError("wanllmdb.init: resume=True needs id= (or WANLLMDB_RUN_ID)")
 
+    try:
+        exit_timeout = float(env.get("WANLLMDB_EXIT_TIMEOUT") or 30.0)
+    except ValueError:
+        raise ValueError("WANLLMDB_EXIT_TIMEOUT must be a number of seconds") from None
+
     return Settings(
         project=project,
         run_id=run_id,
@@ -165,5 +172,6 @@ def resolve_settings(
         base_url=base_url,
         api_key=api_key,
         spool_dir=env.get("WANLLMDB_DIR") or DEFAULT_DIR,
+        exit_timeout=max(0.0, exit_timeout),
         writer_env={"RANK": env.get("RANK", "")},
     )

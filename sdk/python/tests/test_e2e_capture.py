@@ -1,0 +1,209 @@
+"""End to end, capture side: user scripts run as subprocesses against the real server."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Any, Dict, List
+
+import pytest
+
+from conftest import ScriptResult, Server
+
+
+def _by_message(lines: List[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:
+    out: Dict[str, List[Dict[str, Any]]] = {}
+    for line in lines:
+        out.setdefault(line["message"], []).append(line)
+    return out
+
+
+MANUAL_SCRIPT = """
+import logging, sys
+import wanllmdb
+logging.basicConfig(level=logging.INFO)
+run = wanllmdb.init(project="manual", id="{run_id}", console="{console}", config={{"lr": 0.1}}, tags=["t"])
+assert wanllmdb.run is run
+print("hello from stdout")
+print("a second stdout line")
+print("an error line on stderr", file=sys.stderr)
+logging.info("info from logging")
+logging.warning("warning from logging")
+logging.getLogger("trainer").error("error from logging")
+run.log_message("a user message", level="WARNING")
+print(run.url)
+wanllmdb.finish()
+assert wanllmdb.run is None
+print("after finish: not captured")
+"""
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_manual_script_every_line_once_with_source_and_level(server: Server, run_script, console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res: ScriptResult = run_script(MANUAL_SCRIPT.format(run_id=run_id, console=console), server=server)
+    assert res.returncode == 0, res
+    # The terminal still gets everything, unchanged.
+    assert "hello from stdout\n" in res.stdout and "after finish: not captured" in res.stdout
+    assert "an error line on stderr" in res.stderr and "WARNING:root:warning from logging" in res.stderr
+    assert f"{server.url}/runs/{run_id}" in res.stdout
+
+    run = server.run(run_id)
+    assert run["state"] == "finished" and run["exit_code"] == 0
+    assert run["project"] == "manual" and run["config"] == {"lr": 0.1} and run["tags"] == ["t"]
+    lines = server.logs(run_id)
+    msgs = _by_message(lines)
+    expect = {
+        "hello from stdout": ("stdout", "INFO"),
+        "a second stdout line": ("stdout", "INFO"),
+        "an error line on stderr": ("stderr", None),
+        "info from logging": ("user", "INFO"),
+        "warning from logging": ("user", "WARNING"),
+        "trainer: error from logging": ("user", "ERROR"),
+        "a user message": ("user", "WARNING"),
+        f"{server.url}/runs/{run_id}": ("stdout", "INFO"),
+    }
+    for message, (source, level) in expect.items():
+        assert len(msgs.get(message, [])) == 1, (message, lines)
+        line = msgs[message][0]
+        assert line["source"] == source, line
+        assert line["writer"] == "main"
+        if level is not None:
+            assert line["level"] == level, line
+    # The stream handler's text is not stored a second time as stderr.
+    assert not [line for line in lines if "from logging" in line["message"] and line["source"] != "user"], lines
+    assert "after finish: not captured" not in msgs
+    assert len(lines) == len(expect), lines
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_progress_bars_store_only_final_states(server: Server, run_script, console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import sys, time, wanllmdb
+        wanllmdb.init(project="bars", id="{run_id}", console="{console}")
+        for i in range(101):
+            sys.stdout.write(f"\\rtraining {{i:3d}}%|" + "#" * (i // 10))
+            sys.stdout.flush()
+        sys.stdout.write("\\n")
+        for i in range(5):
+            sys.stderr.write(f"\\rstep {{i}}/4")
+        sys.stderr.write("\\r\\n")
+        print("\\x1b[32mgreen\\x1b[0m")
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "\rtraining  50%" in res.stdout  # the terminal still sees every update
+    messages = [(line["source"], line["message"]) for line in server.logs(run_id)]
+    assert sorted(messages) == sorted([("stdout", "training 100%|##########"), ("stderr", "step 4/4"),
+                                       ("stdout", "\x1b[32mgreen\x1b[0m")])
+
+
+def test_redirect_captures_os_write_c_printf_and_child_processes(server: Server, run_script) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import ctypes, os, subprocess, sys, wanllmdb
+        wanllmdb.init(project="fd", id="{run_id}", console="redirect")
+        os.write(1, b"raw os.write to fd 1\\n")
+        os.write(2, b"raw os.write to fd 2\\n")
+        libc = ctypes.CDLL(None)
+        libc.printf(b"printf from C %d\\n", 42)
+        libc.fflush(None)
+        subprocess.run(["sh", "-c", "echo child stdout; echo child stderr >&2"], check=True)
+        subprocess.run([sys.executable, "-c", "print('python child')"], check=True)
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    for text in ("raw os.write to fd 1", "printf from C 42", "child stdout", "python child"):
+        assert text + "\n" in res.stdout, res
+    for text in ("raw os.write to fd 2", "child stderr"):
+        assert text + "\n" in res.stderr, res
+    got = Counter((line["source"], line["message"]) for line in server.logs(run_id))
+    assert got == Counter({("stdout", "raw os.write to fd 1"): 1, ("stderr", "raw os.write to fd 2"): 1,
+                           ("stdout", "printf from C 42"): 1, ("stdout", "child stdout"): 1,
+                           ("stderr", "child stderr"): 1, ("stdout", "python child"): 1})
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_uncaught_exception_fails_the_run_with_its_traceback(server: Server, run_script, console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import wanllmdb
+        wanllmdb.init(project="crash", id="{run_id}", console="{console}")
+        print("before the crash")
+        def inner():
+            raise ValueError("boom 42")
+        inner()
+    """, server=server)
+    assert res.returncode == 1
+    assert "Traceback (most recent call last):" in res.stderr and "ValueError: boom 42" in res.stderr
+    run = server.run(run_id)
+    assert run["state"] == "failed" and run["exit_code"] == 1
+    lines = server.logs(run_id)
+    errors = [line for line in lines if line["level"] == "ERROR"]
+    text = [line["message"] for line in errors]
+    assert text[0] == "Traceback (most recent call last):" and text[-1] == "ValueError: boom 42", lines
+    assert any('in inner' in t for t in text)
+    # Stored once: the traceback Python prints is not captured a second time.
+    assert [line["message"] for line in lines].count("ValueError: boom 42") == 1, lines
+    assert "before the crash" in [line["message"] for line in lines]
+
+
+def test_context_manager_and_exception_inside_it(server: Server, run_script) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import wanllmdb
+        try:
+            with wanllmdb.init(project="ctx", id="{run_id}") as run:
+                print("inside")
+                raise KeyError("inside-with")
+        except KeyError:
+            pass
+        print("outside", run.finished)
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "outside True" in res.stdout
+    run = server.run(run_id)
+    assert run["state"] == "failed"
+    messages = [line["message"] for line in server.logs(run_id)]
+    assert "inside" in messages and "KeyError: 'inside-with'" in messages and "outside True" not in messages
+
+
+def test_disabled_mode_does_nothing(server: Server, run_script) -> None:
+    project = "disabled-" + uuid.uuid4().hex[:8]
+    res = run_script(f"""
+        import logging, os, sys, threading, wanllmdb
+        out, err = sys.stdout, sys.stderr
+        run = wanllmdb.init(project="{project}")
+        print("plain output", run.id is not None)
+        logging.warning("a warning")
+        run.log_message("ignored")
+        assert sys.stdout is out and sys.stderr is err
+        assert threading.active_count() == 1
+        assert wanllmdb.run is run
+        wanllmdb.finish()
+        print("threads", threading.active_count(), "spool", os.path.exists(os.environ["WANLLMDB_DIR"]))
+    """, server=server, env={"WANLLMDB_MODE": "disabled"})
+    assert res.returncode == 0, res
+    assert "plain output True" in res.stdout and "threads 1 spool False" in res.stdout
+    assert "WARNING:root:a warning" in res.stderr and "wanllmdb" not in res.stderr
+    assert server.get("/runs?project=" + project)["runs"] == []
+
+
+def test_invalid_arguments_raise_value_or_type_error(server: Server, run_script) -> None:
+    res = run_script("""
+        import wanllmdb
+        for kwargs, exc in [({"console": "tty"}, ValueError), ({"mode": "sometimes"}, ValueError),
+                            ({"id": "not-a-uuid"}, ValueError), ({"config": [1, 2]}, TypeError),
+                            ({"tags": "one"}, TypeError), ({"project": 3}, TypeError),
+                            ({"base_url": "ftp://x"}, ValueError)]:
+            try:
+                wanllmdb.init(project=kwargs.pop("project", "p"), **kwargs)
+            except exc as e:
+                print("ok", type(e).__name__, e)
+            else:
+                print("NOT RAISED", kwargs)
+        print("runs", wanllmdb.run)
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "NOT RAISED" not in res.stdout and res.stdout.count("ok ") == 7 and "runs None" in res.stdout

@@ -1,0 +1,164 @@
+"""End to end, delivery side: volume, outages, offline + sync, fork, several writers."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import SDK_DIR, Server, free_port
+
+
+def _sync(spool: Path, server: Server) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(SDK_DIR))
+    return subprocess.run([sys.executable, "-m", "wanllmdb", "sync", str(spool), "--base-url", server.url],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_burst_of_100k_lines_complete_in_order_without_duplicates(server: Server, run_script, console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import wanllmdb
+        wanllmdb.init(project="burst", id="{run_id}", console="{console}")
+        for i in range(100000):
+            print(f"line {{i}}")
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    lines = server.logs(run_id)
+    assert [line["message"] for line in lines] == [f"line {i}" for i in range(100000)]
+    assert server.run(run_id)["line_count"] == 100000
+
+
+def test_server_killed_and_restarted_mid_run_loses_nothing(own_server: Server, run_script, tmp_path: Path) -> None:
+    run_id = str(uuid.uuid4())
+    marker = tmp_path / "progress"
+    result = {}
+
+    def run() -> None:
+        result["res"] = run_script(f"""
+            import time, wanllmdb
+            wanllmdb.init(project="outage", id="{run_id}")
+            for i in range(300):
+                print(f"tick {{i}}")
+                if i == 50:
+                    open("{marker}", "w").close()
+                time.sleep(0.01)
+            wanllmdb.finish()
+        """, server=own_server)
+
+    t = threading.Thread(target=run)
+    t.start()
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert marker.exists()
+    own_server.kill()
+    time.sleep(1.5)  # the script keeps printing into the spool meanwhile
+    own_server.start()
+    t.join(90)
+    res = result["res"]
+    assert res.returncode == 0, res
+    assert res.stderr.count("cannot reach") == 1, res
+    assert [line["message"] for line in own_server.logs(run_id)] == [f"tick {i}" for i in range(300)]
+    assert own_server.run(run_id)["state"] == "finished"
+
+
+def test_offline_then_sync_twice_uploads_exactly_once(server: Server, run_script) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import logging, wanllmdb
+        run = wanllmdb.init(project="offline", id="{run_id}", mode="offline")
+        for i in range(2500):
+            print(f"offline {{i}}")
+        logging.error("offline error")
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "python -m wanllmdb sync" in res.stderr
+    assert server.status("/runs/" + run_id) == 404  # offline: nothing was sent
+    run_dir = res.spool / run_id
+    assert json.loads((run_dir / "run.json").read_text())["id"] == run_id
+    for attempt in range(2):
+        sync = _sync(res.spool, server)
+        assert sync.returncode == 0, sync
+        lines = server.logs(run_id)
+        assert [line["message"] for line in lines] == [f"offline {i}" for i in range(2500)] + ["offline error"]
+        assert lines[-1]["level"] == "ERROR" and lines[-1]["source"] == "user"
+    assert b"0 lines uploaded" in sync.stdout
+    assert server.run(run_id)["state"] == "finished"
+
+
+def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -> None:
+    run_id = str(uuid.uuid4())
+    dead_url = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    res = run_script(f"""
+        import wanllmdb
+        wanllmdb.init(project="down", id="{run_id}")
+        for i in range(100):
+            print(f"unsent {{i}}")
+        print("done")
+    """, env={"WANLLMDB_BASE_URL": dead_url, "WANLLMDB_EXIT_TIMEOUT": "2"})
+    assert res.returncode == 0, res
+    assert time.monotonic() - start < 20
+    assert "unsent 99\ndone\n" in res.stdout
+    assert res.stderr.count("cannot reach") == 1, res
+    assert "waiting for" in res.stderr and "python -m wanllmdb sync" in res.stderr
+    sync = _sync(res.spool, server)
+    assert sync.returncode == 0, sync
+    assert [line["message"] for line in server.logs(run_id)] == [f"unsent {i}" for i in range(100)] + ["done"]
+    assert server.run(run_id)["state"] == "finished"
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_fork_child_writes_as_its_own_writer(server: Server, run_script, console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import os, sys, wanllmdb
+        wanllmdb.init(project="fork", id="{run_id}", console="{console}")
+        print("parent before fork")
+        pid = os.fork()
+        if pid == 0:
+            for i in range(20):
+                print(f"child {{i}}")
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        print(f"parent after fork child={{pid}}")
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    child_pid = int(res.stdout.split("child=")[1].split()[0])
+    lines = server.logs(run_id)
+    got = Counter((line["writer"], line["message"]) for line in lines)
+    expected = Counter({("main", "parent before fork"): 1, ("main", f"parent after fork child={child_pid}"): 1})
+    expected.update({(f"pid-{child_pid}", f"child {i}"): 1 for i in range(20)})
+    assert got == expected, lines
+    assert server.run(run_id)["state"] == "finished"
+
+
+def test_processes_joining_by_run_id_get_rank_writers(server: Server, run_script) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import os, subprocess, sys, wanllmdb
+        wanllmdb.init(project="ranks", id="{run_id}", console="wrap")
+        print("from main")
+        for rank in range(2):
+            env = dict(os.environ, WANLLMDB_RUN_ID="{run_id}", RANK=str(rank))
+            subprocess.run([sys.executable, "-c",
+                            "import wanllmdb, os; wanllmdb.init(project='ranks'); print('hello from', os.environ['RANK'])"],
+                           env=env, check=True)
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    got = Counter((line["writer"], line["message"]) for line in server.logs(run_id))
+    assert got == Counter({("main", "from main"): 1, ("rank-0", "hello from 0"): 1, ("rank-1", "hello from 1"): 1})
+    assert server.run(run_id)["state"] == "finished"
