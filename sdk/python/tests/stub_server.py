@@ -20,7 +20,7 @@ class StubServer:
         self.max_seq: Dict[Tuple[str, str], int] = {}
         self.requests: List[Tuple[str, str]] = []
         self.fault: Optional[Fault] = None
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
