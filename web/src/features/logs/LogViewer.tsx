@@ -195,6 +195,15 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   const [confirmClear, setConfirmClear] = useState(false);
   const [menu, setMenu] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
+  const menuRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!menu) return;
+    const close = (e: MouseEvent) => {
+      if (!menuRef.current?.contains(e.target as Node)) setMenu(false);
+    };
+    document.addEventListener('mousedown', close);
+    return () => document.removeEventListener('mousedown', close);
+  }, [menu]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -287,7 +296,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   }
 
   return (
-    <div className="logs" data-testid="log-viewer">
+    <div className="logs" data-testid="log-viewer" data-phase={snap.phase}>
       <div className="toolbar">
         <div className="group search-box">
           <input
@@ -357,7 +366,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
         </form>
         <div className="group">
           <button className={`btn${paused ? ' on' : ''}`} data-testid="pause-toggle" title="Pause live updates (Space)" onClick={togglePause}>
-            {paused ? '▶ Resume' : '⏸ Pause'}
+            {paused ? '▶ Resume' : 'Pause'}
           </button>
           <button
             className={`btn${follow ? ' on' : ''}`}
@@ -395,14 +404,14 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
           <button className="btn icon" data-testid="refresh" title="Refresh" onClick={() => setRefresh((r) => r + 1)}>
             ⟳
           </button>
-          <div className="menu">
-            <button className="btn" data-testid="download" onClick={() => setMenu((m) => !m)} onBlur={() => window.setTimeout(() => setMenu(false), 200)}>
+          <div className="menu" ref={menuRef}>
+            <button className="btn" data-testid="download" aria-expanded={menu} onClick={() => setMenu((m) => !m)}>
               ⤓ Download
             </button>
             {menu && (
               <div className="menu-list">
                 {(['txt', 'json', 'csv'] as const).map((f) => (
-                  <a key={f} href={downloadUrl(runId, f, dlFilters)} download data-testid={`download-${f}`}>
+                  <a key={f} href={downloadUrl(runId, f, dlFilters)} download data-testid={`download-${f}`} onClick={() => setMenu(false)}>
                     {f.toUpperCase()}
                     {hasFilters ? ' (filtered)' : ''}
                   </a>

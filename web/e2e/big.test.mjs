@@ -1,0 +1,60 @@
+// A 1,000,000-line run opens quickly and any line (here 500,000) is reachable, by "go to line"
+// and by the scrollbar, while the page holds only a window of lines.
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { launchBrowser, newPage, postMillion, Server, waitFor } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await Server.start();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+it('opens a 1,000,000-line run and reaches line 500,000', async () => {
+  const run = await server.createRun('e2e', 'million');
+  const t = Date.now();
+  await postMillion(server, run.id);
+  console.log(`# posted 1,000,000 lines in ${Date.now() - t} ms`);
+  const page = await newPage(browser, server);
+  const t1 = Date.now();
+  await page.goto(`/runs/${run.id}`);
+  await page.waitForSelector('.row[data-line="1000000"]', { timeout: 10000 });
+  console.log(`# first lines (tail) after ${Date.now() - t1} ms`);
+  assert.equal(await page.getAttribute('[data-testid="log-scroller"]', 'data-total'), '1000000');
+
+  await page.fill('[data-testid="goto-input"]', '500000');
+  const t2 = Date.now();
+  await page.press('[data-testid="goto-input"]', 'Enter');
+  await page.waitForSelector('.row.hl[data-line="500000"]', { timeout: 5000 });
+  console.log(`# go to line 500,000 in ${Date.now() - t2} ms`);
+  assert.equal(await page.textContent('.row[data-line="500000"] .msg'), `step 500000 loss=${(2 / Math.log(500002)).toFixed(5)} lr=3e-4`);
+  assert.match(page.url(), /#L500000$/);
+
+  // the scrollbar spans the run: its middle is the middle of the run
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="log-scroller"]');
+    el.scrollTop = (el.scrollHeight - el.clientHeight) / 2;
+  });
+  await waitFor(
+    async () => {
+      const lines = await page.$$eval('.row[data-line]', (r) => r.map((x) => Number(x.dataset.line)));
+      return lines.length > 10 && Math.abs(lines[0] - 500_000) < 100;
+    },
+    { what: 'rows near the middle' },
+  );
+  // scroll to the very end and back to the start by the scrollbar
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="log-scroller"]');
+    el.scrollTop = 0;
+  });
+  await page.waitForSelector('.row[data-line="1"]');
+  const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+  console.log(`# JS heap ${(heap / 2 ** 20).toFixed(1)} MiB`);
+  assert.ok(heap < 150 * 2 ** 20, `heap ${heap}`);
+  await page.context().close();
+});
