@@ -45,10 +45,12 @@ export function Histogram(props: {
 
   if (failed && !data) return null; // an old server without the endpoint: no histogram
   const buckets = data?.buckets ?? [];
-  const max = Math.max(1, ...buckets.map((b) => LEVELS.reduce((n, l) => n + (b.counts[l] ?? 0), 0)));
+  const sums = buckets.map((b) => LEVELS.reduce((n, l) => n + (b.counts[l] ?? 0), 0));
+  const max = Math.max(1, ...sums);
+  const empty = sums.every((n) => n === 0);
   return (
     <div className="histogram" data-testid="histogram">
-      {buckets.length === 0 && <span className="hint">{data ? 'No lines to chart' : ' '}</span>}
+      {empty && <span className="hint">{data ? 'No lines to chart' : ' '}</span>}
       {buckets.map((b, i) => {
         const total = LEVELS.reduce((n, l) => n + (b.counts[l] ?? 0), 0);
         const title =

@@ -26,6 +26,20 @@ interface MatchInfo {
   note: string | null;
 }
 
+function useThrottled<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = Math.max(0, last.current + ms - Date.now());
+    const id = window.setTimeout(() => {
+      last.current = Date.now();
+      setV(value);
+    }, wait);
+    return () => window.clearTimeout(id);
+  }, [value, ms]);
+  return v;
+}
+
 function isTyping(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
@@ -88,6 +102,25 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
     [view, setView],
   );
 
+  // A new view (filters changed, refresh): keep the line that was at the top, unless following
+  // or a permalinked line takes over.
+  const lastTopLine = useRef<number | null>(null);
+  useEffect(() => {
+    lastTopLine.current = viewport.current?.topLine() ?? lastTopLine.current;
+  });
+  const keepLine = useRef<{ view: LogView; line: number } | null>(null);
+  useEffect(() => {
+    keepLine.current = lastTopLine.current !== null ? { view, line: lastTopLine.current } : null;
+  }, [view]);
+  useEffect(() => {
+    const k = keepLine.current;
+    if (snap.phase !== 'ready' || !k || k.view !== view) return;
+    keepLine.current = null;
+    if (follow || vsRef.current.line !== null) return;
+    void view.indexOfLine(k.line).then((idx) => viewport.current?.setTopIndex(idx));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [snap.phase, view]);
+
   // Permalink: scroll to #L123 once the view is ready, and whenever the hash changes.
   const jumped = useRef<string>('');
   useEffect(() => {
@@ -110,7 +143,8 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   const mfilters = useMemo(() => matchFilters(vs), [vs]);
   const mkey = filtersKey(mfilters);
   const [match, setMatch] = useState<MatchInfo>({ total: null, current: null, note: null });
-  const totalBucket = Math.floor(snap.total / 1000); // recount as the run grows, not per line
+  // Recount as the run grows, at most every 5 s: a count is a scan of the run on the server.
+  const totalBucket = useThrottled(snap.total, 5000);
   useEffect(() => {
     setMatch((m) => ({ ...m, current: null, note: null }));
   }, [mkey]);
@@ -246,7 +280,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   const showWriter = writers.length > 1;
   const dlFilters = filters;
   const hasFilters = fkey !== filtersKey(viewFilters(DEFAULT_VIEW));
-  const histToken = Math.floor(snap.total / 200) + snap.version * 0; // refetch as lines arrive (throttled inside)
+  const histToken = snap.total; // refetch as lines arrive (throttled inside Histogram)
 
   const connText: Record<string, string> = {
     live: snap.runState && snap.runState !== 'running' ? `Live · run ${snap.runState}` : 'Live',

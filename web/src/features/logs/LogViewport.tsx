@@ -33,6 +33,8 @@ export const ROW_HEIGHT = 18;
 
 export interface ViewportHandle {
   revealIndex(index: number): void;
+  /** Puts row `index` at the top edge (stops following). */
+  setTopIndex(index: number): void;
   toTop(): void;
   /** Line number of the row at the top edge, if loaded. */
   topLine(): number | null;
@@ -176,6 +178,11 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         topRef.current = t;
         force();
       },
+      setTopIndex(index: number) {
+        setFollow(false);
+        topRef.current = clampTop(index, gRef.current);
+        force();
+      },
       toTop() {
         setFollow(false);
         topRef.current = 0;
@@ -217,7 +224,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     rows.push(
       line ? (
         <LogRow
-          key={i}
+          key={`l${line.line_number}`}
           line={line}
           fullDate={props.fullDate}
           matcher={props.matcher}
@@ -226,7 +233,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
           onLineClick={props.onLineClick}
         />
       ) : (
-        <PlaceholderRow key={i} index={i} />
+        <PlaceholderRow key={`p${i}`} index={i} />
       ),
     );
   }

@@ -140,9 +140,12 @@ export class LogView {
     const gen = ++this.generation_;
     this.update({ phase: 'loading', error: null });
     try {
-      const run = await this.api.getRun(this.runId, this.abort_.signal);
-      const summary = await this.api.summary(this.runId, this.abort_.signal);
-      const lastLine = summary.last_line ?? run.last_line ?? 0;
+      const [run, summary] = await Promise.all([
+        this.api.getRun(this.runId, this.abort_.signal),
+        this.api.summary(this.runId, this.abort_.signal),
+      ]);
+      // No stored lines (new or cleared run): after_line=0 streams whatever arrives from now on.
+      const lastLine = summary.last_line ?? 0;
       let total: number;
       if (this.unfiltered) {
         this.firstLine_ = summary.first_line;
