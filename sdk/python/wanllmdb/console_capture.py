@@ -41,15 +41,42 @@ LineSink = Callable[[List[str], str, float], None]
 class StreamCapture:
     """Assembles the bytes of one stream into lines. Thread-safe (its own lock)."""
 
+    # Text writes are collected until a line end (or this many writes) and assembled together:
+    # print("a", b) is several write() calls, and assembling once per line halves the cost.
+    _MAX_PENDING_WRITES = 256
+
     def __init__(self, source: str, sink: LineSink) -> None:
         self.source = source
         self._sink = sink
         self._lock = threading.Lock()
         self._assembler = LineAssembler()
+        # Guarded by _lock: text written (wrap mode) but not yet assembled.
+        self._pending: List[str] = []
 
-    def feed(self, data: bytes) -> None:
+    def feed_text(self, s: str) -> None:
+        """A str written to a wrapped stream."""
         try:
             with self._lock:
+                pending = self._pending
+                pending.append(s)
+                if "\n" in s or "\r" in s or len(pending) >= self._MAX_PENDING_WRITES:
+                    self._assemble_pending_locked()
+        except Exception:
+            pass
+
+    def _assemble_pending_locked(self) -> None:
+        if self._pending:
+            data = "".join(self._pending).encode("utf-8", "surrogatepass")
+            self._pending.clear()
+            lines = self._assembler.feed(data)
+            if lines:
+                self._sink(lines, self.source, time.time())
+
+    def feed(self, data: bytes) -> None:
+        """Bytes from a pipe or a binary write."""
+        try:
+            with self._lock:
+                self._assemble_pending_locked()
                 lines = self._assembler.feed(data)
                 # Submitted under the lock: lines of one stream keep their order across threads.
                 if lines:
@@ -60,6 +87,7 @@ class StreamCapture:
     def flush(self) -> None:
         try:
             with self._lock:
+                self._assemble_pending_locked()
                 lines = self._assembler.flush()
                 if lines:
                     self._sink(lines, self.source, time.time())
@@ -70,6 +98,7 @@ class StreamCapture:
         """The child starts with no partial line and a lock nobody holds."""
         self._lock = threading.Lock()
         self._assembler = LineAssembler()
+        self._pending = []
 
 
 class BufferProxy:
@@ -121,10 +150,7 @@ class TextProxy:
         n = self._wanllmdb_original.write(s)
         capture = self._wanllmdb_capture
         if capture is not None:
-            try:
-                capture.feed(s.encode("utf-8", "surrogatepass"))
-            except Exception:
-                pass
+            capture.feed_text(s)
         return n
 
     def writelines(self, lines: Iterable[str]) -> None:
@@ -323,9 +349,10 @@ class ConsoleCapture:
                 except Exception:
                     pass
         self._repointed = []
-        if isinstance(sys.stdout, TextProxy):
+        # Only our own proxies are replaced: a stream someone installed over them stays theirs.
+        if isinstance(sys.stdout, TextProxy) and sys.stdout._wanllmdb_original is out:
             sys.stdout = out
-        if isinstance(sys.stderr, TextProxy):
+        if isinstance(sys.stderr, TextProxy) and sys.stderr._wanllmdb_original is err:
             sys.stderr = err
         deadline = time.monotonic() + timeout
         for r in self._redirects:

@@ -13,7 +13,7 @@ import threading
 import traceback
 from typing import Any, Optional
 
-from . import sdk_stderr
+from . import logging_capture, sdk_stderr
 from .capture_guard import suppressed
 
 _lock = threading.RLock()
@@ -81,7 +81,7 @@ def _thread_excepthook(args: Any) -> None:
         except Exception:
             pass
     with suppressed():
-        (_prev_thread_excepthook or threading.__excepthook__)(args)
+        (_prev_thread_excepthook or getattr(threading, "__excepthook__"))(args)
 
 
 def _at_exit() -> None:
@@ -92,6 +92,7 @@ def _at_exit() -> None:
 
 def _after_fork_child() -> None:
     sdk_stderr.reset_after_fork()
+    logging_capture.reset_after_fork()
     global _lock
     _lock = threading.RLock()
     run = _live_run()

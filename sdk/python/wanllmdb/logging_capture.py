@@ -101,3 +101,9 @@ def uninstall() -> None:
             logging.Handler.handle = _orig_handle  # type: ignore[method-assign]
             _orig_call_handlers = None
             _orig_handle = None
+
+
+def reset_after_fork() -> None:
+    """A fork child must not inherit a held lock."""
+    global _lock
+    _lock = threading.Lock()

@@ -211,7 +211,6 @@ class Uploader:
 
     def _loop(self) -> None:
         client = ApiClient(self._base_url, self._api_key, timeout=30.0)
-        self._client = client
         backoff = Backoff()
         while True:
             try:
