@@ -207,3 +207,37 @@ def test_invalid_arguments_raise_value_or_type_error(server: Server, run_script)
     """, server=server)
     assert res.returncode == 0, res
     assert "NOT RAISED" not in res.stdout and res.stdout.count("ok ") == 7 and "runs None" in res.stdout
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_logging_handlers_made_after_init_and_queue_listeners_store_once(server: Server, run_script,
+                                                                           console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import logging, logging.handlers, queue, sys, wanllmdb
+        wanllmdb.init(project="logq", id="{run_id}", console="{console}")
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(message)s")   # after init
+        q = queue.Queue()
+        listener = logging.handlers.QueueListener(q, logging.StreamHandler(sys.stdout))
+        listener.start()
+        qlog = logging.getLogger("queued")
+        qlog.propagate = False
+        qlog.addHandler(logging.handlers.QueueHandler(q))
+        qlog.critical("via a queue listener")
+        logging.debug("debug record")
+        try:
+            1 / 0
+        except ZeroDivisionError:
+            logging.exception("it failed")
+        listener.stop()
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "via a queue listener" in res.stdout and "DEBUG debug record" in res.stderr
+    lines = server.logs(run_id)
+    got = [(line["source"], line["level"], line["message"]) for line in lines]
+    assert ("user", "CRITICAL", "queued: via a queue listener") in got
+    assert ("user", "DEBUG", "debug record") in got
+    assert ("user", "ERROR", "it failed") in got
+    assert ("user", "ERROR", "ZeroDivisionError: division by zero") in got
+    assert all(source == "user" for source, _, _ in got), got

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import traceback
 from typing import Any, Dict, List, Optional
 
@@ -115,7 +116,7 @@ class Run:
         if uploader is None or self._finished:
             return
         self._drain_capture()
-        uploader.submit(str(text), "user", level.upper())
+        uploader.submit_lines(str(text).split("\n"), "user", time.time(), level.upper())
 
     def _drain_capture(self) -> None:
         """Lets prints still in the redirect pipes arrive first, so lines keep their order."""
@@ -130,15 +131,14 @@ class Run:
         uploader = self._uploader
         if uploader is not None and not self._finished:
             self._drain_capture()
-            uploader.submit(message, "user", level, created)
+            # One stored line per text line (a traceback is many), each with its own seq.
+            uploader.submit_lines(message.split("\n"), "user", created, level)
 
     def record_exception(self, text: str) -> None:
         """An uncaught exception: its traceback becomes ERROR lines and the run ends as failed."""
         self._failed = True
         uploader = self._uploader
         if uploader is not None and not self._finished:
-            import time
-
             self._drain_capture()
             uploader.submit_lines(text.rstrip("\n").split("\n"), "stderr", time.time(), "ERROR")
 
