@@ -123,7 +123,8 @@ def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -
 def test_fork_child_writes_as_its_own_writer(server: Server, run_script, console: str) -> None:
     run_id = str(uuid.uuid4())
     res = run_script(f"""
-        import os, sys, wanllmdb
+        import os, sys, warnings, wanllmdb
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() in a threaded process
         wanllmdb.init(project="fork", id="{run_id}", console="{console}")
         print("parent before fork")
         pid = os.fork()
