@@ -49,7 +49,7 @@ it('takes the README screenshot of the log viewer', async () => {
   const run = await server.createRun('llama-sft', 'llama-7b-sft-lr2e-5', { config: { lr: 2e-5, epochs: 3 } });
   await server.batch(run.id, trainingLog());
   const page = await newPage(browser, server, { viewport: { width: 1280, height: 720 } });
-  await page.goto(`/runs/${run.id}?q=checkpoint`);
+  await page.goto(`/runs/${run.id}?q=grad_norm`);
   await waitLive(page);
   await page.waitForSelector('[data-testid="histogram"] .bar');
   await page.click('[data-testid="first-error"]');
