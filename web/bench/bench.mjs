@@ -63,6 +63,9 @@ try {
     page.evaluate(async (mode) => {
       const el = document.querySelector('[data-testid="log-scroller"]');
       const times = [];
+      const long = [];
+      const obs = new PerformanceObserver((l) => long.push(...l.getEntries().map((e) => e.duration)));
+      obs.observe({ entryTypes: ['longtask'] });
       let last = performance.now();
       const end = last + 3000;
       let i = 0;
@@ -77,15 +80,16 @@ try {
         };
         requestAnimationFrame(step);
       });
-      return times.slice(1);
+      obs.disconnect();
+      return { times: times.slice(1), long };
     }, mode);
   await page.evaluate(() => {
     document.querySelector('[data-testid="log-scroller"]').scrollTop = 0;
   });
   for (const mode of ['wheel', 'scrollbar']) {
-    const f = await frames(mode);
+    const { times: f, long } = await frames(mode);
     console.log(
-      `frame time while scrolling (${mode}, ${f.length} frames in 3 s): mean ${fmt(f.reduce((a, b) => a + b, 0) / f.length)}, p95 ${fmt(pct(f, 95))}, max ${fmt(Math.max(...f))}`,
+      `frame time while scrolling (${mode}, ${f.length} frames in 3 s): mean ${fmt(f.reduce((a, b) => a + b, 0) / f.length)}, p95 ${fmt(pct(f, 95))}, max ${fmt(Math.max(...f))}; long tasks (> 50 ms): ${long.length}`,
     );
   }
 

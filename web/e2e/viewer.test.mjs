@@ -75,6 +75,25 @@ describe('navigation', () => {
     await page.context().close();
   });
 
+  it('fits 1280x720 and a narrow laptop window without page overflow', async () => {
+    const run = await mixedRun('layout', 100);
+    for (const viewport of [{ width: 1280, height: 720 }, { width: 900, height: 600 }]) {
+      const page = await newPage(browser, server, { viewport });
+      await openRun(page, run);
+      const m = await page.evaluate(() => ({
+        docW: document.documentElement.scrollWidth,
+        docH: document.documentElement.scrollHeight,
+        rows: document.querySelector('[data-testid="log-scroller"]').getBoundingClientRect().height,
+        search: document.querySelector('[data-testid="search-input"]').getBoundingClientRect().right,
+      }));
+      assert.ok(m.docW <= viewport.width, `page is ${m.docW}px wide at ${viewport.width}`);
+      assert.ok(m.docH <= viewport.height, `page is ${m.docH}px high at ${viewport.height}`);
+      assert.ok(m.rows >= 200, `only ${m.rows}px for lines at ${JSON.stringify(viewport)}`);
+      assert.ok(m.search <= viewport.width);
+      await page.context().close();
+    }
+  });
+
   it('shows designed empty and not-found states', async () => {
     const page = await newPage(browser, server);
     await page.goto('/runs/00000000-0000-4000-8000-000000000000');

@@ -82,6 +82,17 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   }, [view]);
   const snap = useSyncExternalStore(view.subscribe, view.snapshot);
 
+  // Back online / tab visible again: retry the live tail now instead of waiting out the backoff.
+  useEffect(() => {
+    const retry = () => document.visibilityState === 'visible' && view.retryLive();
+    window.addEventListener('online', retry);
+    document.addEventListener('visibilitychange', retry);
+    return () => {
+      window.removeEventListener('online', retry);
+      document.removeEventListener('visibilitychange', retry);
+    };
+  }, [view]);
+
   const onRunState = props.onRunState;
   useEffect(() => {
     if (snap.runState) onRunState?.(snap.runState);
