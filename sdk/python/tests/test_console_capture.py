@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 from wanllmdb.capture_guard import suppressed
-from wanllmdb.console_capture import StreamCapture, TextProxy, resolve_console_mode
+from wanllmdb.console_capture import CaptureBuffer, StreamCapture, TextProxy, resolve_console_mode, wrap_stream
 
 
 class Sink:
@@ -69,3 +69,28 @@ def test_console_mode_resolution() -> None:
     assert resolve_console_mode("wrap") == "wrap"
     # Under pytest's capture, fds 1/2 are not behind sys.stdout: auto must fall back to wrap.
     assert resolve_console_mode("auto") in ("wrap", "redirect")
+
+
+def test_wrapped_stream_is_a_text_stream_over_the_original(tmp_path: Path) -> None:
+    raw = open(tmp_path / "out.txt", "w", encoding="utf-8")
+    sink = Sink()
+    wrapped = wrap_stream(raw, StreamCapture("stdout", sink))
+    assert isinstance(wrapped.buffer, CaptureBuffer)
+    assert (wrapped.encoding, wrapped.errors, wrapped.line_buffering) == (raw.encoding, raw.errors, raw.line_buffering)
+    assert wrapped.fileno() == raw.fileno() and wrapped.isatty() is False and wrapped.name == raw.name
+    print("first", 1, file=wrapped, flush=True)
+    raw.write("direct\n")  # a holder of the old reference: its text goes out before ours
+    wrapped.write("sec")
+    wrapped.write("ond\n")
+    wrapped.flush()  # as with any TextIOWrapper, flush the text layer before using .buffer
+    wrapped.buffer.write("bytes \xe9\n".encode())
+    wrapped.reconfigure(line_buffering=True)
+    wrapped.write("third\n")
+    assert sink.lines[-1] == ("stdout", "third")  # line buffered now: captured at once
+    del wrapped  # garbage collection of the wrapper must not close the real stream
+    import gc
+    gc.collect()
+    assert not raw.closed
+    raw.close()
+    assert (tmp_path / "out.txt").read_text() == "first 1\ndirect\nsecond\nbytes \xe9\nthird\n"
+    assert sink.lines == [("stdout", "first 1"), ("stdout", "second"), ("stdout", "bytes \xe9"), ("stdout", "third")]

@@ -1,26 +1,64 @@
-"""A per-thread switch that says "this output is already uploaded; pass it through, do not capture".
+"""How output that the SDK has already uploaded reaches the terminal without being captured again.
 
-Set while a `logging` record that the SDK uploaded is written by a stream handler, and while the
-SDK prints a traceback it has uploaded itself, so that neither is stored a second time as an
-anonymous stderr line.
+Two mechanisms, both used for `logging` records the SDK uploaded and for tracebacks it stored:
+
+* Bypass streams: the console capture registers, for each stream object whose output is captured
+  (the wrapped sys.stdout/sys.stderr, and the original stream objects in redirect mode), a stream
+  that reaches the same destination uncaptured. A StreamHandler emitting an uploaded record is
+  pointed at the bypass stream for the duration of that one emit (under the handler's own lock).
+* A per-thread "suppressed" flag for the Python-level proxy (TextProxy, used when a stream has no
+  binary buffer to wrap): writes made by this thread while it is set are passed through only.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from typing import Any, Dict, Iterator, Optional, Tuple
 
-_tls = threading.local()
+
+class _State(threading.local):
+    depth = 0
+
+
+_tls = _State()
+_lock = threading.Lock()
+# id(stream) -> (stream, bypass). The stream is kept so its id cannot be reused while registered.
+_bypass: Dict[int, Tuple[Any, Any]] = {}
 
 
 def is_suppressed() -> bool:
-    return getattr(_tls, "depth", 0) > 0
+    return _tls.depth > 0
 
 
 @contextlib.contextmanager
 def suppressed() -> Iterator[None]:
-    _tls.depth = getattr(_tls, "depth", 0) + 1
+    _tls.depth += 1
     try:
         yield
     finally:
         _tls.depth -= 1
+
+
+def register_bypass(stream: Any, bypass: Any) -> None:
+    with _lock:
+        _bypass[id(stream)] = (stream, bypass)
+
+
+def unregister_bypass(stream: Any) -> None:
+    with _lock:
+        entry = _bypass.get(id(stream))
+        if entry is not None and entry[0] is stream:
+            del _bypass[id(stream)]
+
+
+def bypass_for(stream: Any) -> Optional[Any]:
+    """The uncaptured twin of a captured stream, or None when the stream is not captured."""
+    entry = _bypass.get(id(stream))
+    if entry is not None and entry[0] is stream:
+        return entry[1]
+    return None
+
+
+def reset_after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()

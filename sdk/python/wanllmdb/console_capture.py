@@ -1,4 +1,4 @@
-"""stdout/stderr capture: "wrap" (Python-level proxies) and "redirect" (file descriptors 1 and 2).
+"""stdout/stderr capture: "wrap" (replaced sys.stdout/sys.stderr) and "redirect" (fds 1 and 2).
 
 Both feed bytes to one StreamCapture per stream, which applies the shared LineAssembler rules
 (line_assembler.py) and hands complete lines to the uploader. Output always reaches the original
@@ -7,10 +7,20 @@ destination unchanged; capture errors are swallowed so a print() never fails bec
 Mode choice ("auto"): the native sidecar (`wanllmdb agent`, a later issue) will come first — see
 resolve_console_mode(); then "redirect" where the platform has real fds 1/2 (POSIX); else "wrap".
 
+Wrap: sys.stdout/sys.stderr become io.TextIOWrapper objects over a CaptureBuffer that passes
+every byte to the original stream's binary buffer and feeds the capture. The text layer stays in
+C (print() costs what it cost before; Python runs once per 8 KiB or per line when the original
+is line-buffered); a flusher thread flushes every FLUSH_INTERVAL so captured lines stay live. The
+wrapper mirrors the original's encoding, errors, line_buffering and write_through; isatty,
+fileno, name and reconfigure work as on any text stream. A stream without a binary buffer (e.g. a
+notebook's) gets the Python-level TextProxy instead.
+
 Redirect: fd 1 and 2 are dup2'ed onto pipes; a reader thread per fd copies every byte to the saved
 original fd (the terminal/file) and feeds the capture. That includes C extensions, os.write and
-child processes. sys.stdout/sys.stderr additionally get thin proxies (no capture of their own) so
-that output marked by capture_guard (logging records already uploaded) bypasses the pipe.
+child processes. sys.stdout stays the original object, switched to line buffering.
+
+Output that must not be captured twice (logging records and tracebacks the SDK uploaded itself)
+goes to the bypass streams registered in capture_guard.
 """
 from __future__ import annotations
 
@@ -31,7 +41,7 @@ except ImportError:  # pragma: no cover
     termios = None  # type: ignore[assignment]
 
 from . import sdk_stderr
-from .capture_guard import is_suppressed
+from .capture_guard import is_suppressed, register_bypass, unregister_bypass
 from .line_assembler import LineAssembler
 
 # Called with (lines, source, timestamp).
@@ -99,6 +109,80 @@ class StreamCapture:
         self._lock = threading.Lock()
         self._assembler = LineAssembler()
         self._pending = []
+
+
+FLUSH_INTERVAL = 0.1
+
+
+class CaptureBuffer(io.BufferedIOBase):
+    """The binary layer under a wrapped sys.stdout/sys.stderr: pass-through plus capture.
+
+    Thread-safety: write() may be called from any thread; a lock keeps the pass-through order and
+    the capture order the same.
+    """
+
+    def __init__(self, original: Any, capture: StreamCapture) -> None:
+        super().__init__()
+        self._original = original  # the original text stream
+        self._capture = capture
+        self._lock = threading.Lock()
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        data = bytes(data)
+        with self._lock:
+            original = self._original
+            # Text written to the original object directly (by holders of the old reference)
+            # goes first; then our bytes, below its text layer.
+            original.flush()
+            original.buffer.write(data)
+            if original.line_buffering or getattr(original, "write_through", False):
+                original.buffer.flush()
+            self._capture.feed(data)
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.closed:
+            self._original.flush()
+
+    def close(self) -> None:
+        # Closing the wrapper (or its garbage collection) must never close the real stream.
+        try:
+            self.flush()
+        except Exception:
+            pass
+        super().close()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    def isatty(self) -> bool:
+        return self._original.isatty()
+
+    def fileno(self) -> int:
+        return self._original.fileno()
+
+    @property
+    def name(self) -> Any:
+        return getattr(self._original, "name", "<wanllmdb>")
+
+    @property
+    def raw(self) -> Any:
+        return getattr(self._original.buffer, "raw", None)
+
+
+def wrap_stream(original: Any, capture: StreamCapture) -> Any:
+    """A text stream like `original` whose output is also captured (see module doc)."""
+    if getattr(original, "buffer", None) is None or not hasattr(original, "line_buffering"):
+        return TextProxy(original, capture)
+    return io.TextIOWrapper(CaptureBuffer(original, capture), encoding=original.encoding,
+                            errors=original.errors, line_buffering=original.line_buffering,
+                            write_through=getattr(original, "write_through", False))
 
 
 class BufferProxy:
@@ -175,6 +259,10 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+_COALESCE_BELOW = 16384
+_COALESCE_PAUSE = 0.002
+
+
 class _FdRedirect:
     """Routes one file descriptor through a pipe read by a thread. Thread-safety: start/stop from one thread."""
 
@@ -215,6 +303,12 @@ class _FdRedirect:
                 except OSError:
                     self._passthrough_ok = False  # the terminal went away; keep capturing
             self.capture.feed(data)
+            if len(data) < _COALESCE_BELOW:
+                # A line-buffered writer sends one line per write; reading each on its own costs
+                # Python work per line. A short pause lets the pipe collect a larger chunk (output
+                # to the terminal is delayed by at most this much).
+                self._idle = True
+                time.sleep(_COALESCE_PAUSE)
         try:
             os.close(r)
         except OSError:
@@ -237,75 +331,88 @@ class _FdRedirect:
             self._reader.join(timeout)
         self.capture.flush()
 
-    def after_fork_child(self) -> None:
-        """The parent's reader thread is not in the child: the child gets its own pipe and reader."""
-        self.capture.after_fork_child()
-        self.start()
-
 
 class ConsoleCapture:
-    """The installed capture of one process. Thread-safety: install/uninstall from the owning run."""
+    """The installed capture of one process. Thread-safety: install/uninstall from the owning run;
+    drain() from any thread."""
 
     def __init__(self, mode: str, sink: LineSink) -> None:
         self.mode = mode
         self._stdout = StreamCapture("stdout", sink)
         self._stderr = StreamCapture("stderr", sink)
         self._redirects: List[_FdRedirect] = []
-        self._saved_streams: Optional[tuple] = None
-        # (handler, original stream, proxy) for every logging handler install() repointed.
-        self._repointed: List[Tuple[Any, Any, Any]] = []
+        self._originals: Optional[Tuple[Any, Any]] = None
+        self._wrapped: List[Any] = []  # wrap mode: our sys.stdout, sys.stderr
+        self._bypass: Dict[str, Any] = {}  # "stdout"/"stderr" -> uncaptured stream
+        self._registered: List[Any] = []
+        self._flusher: Optional[threading.Thread] = None
+        self._stop = threading.Event()
 
     def install(self) -> None:
         out, err = sys.stdout, sys.stderr
-        self._saved_streams = (out, err)
-        if self.mode == "wrap":
-            sys.stdout = TextProxy(out, self._stdout)  # type: ignore[assignment]
-            sys.stderr = TextProxy(err, self._stderr)  # type: ignore[assignment]
-            return
-        # redirect
+        self._originals = (out, err)
         for stream in (out, err):
             try:
                 stream.flush()
             except Exception:
                 pass
+        if self.mode == "wrap":
+            self._wrapped = [wrap_stream(out, self._stdout), wrap_stream(err, self._stderr)]
+            sys.stdout, sys.stderr = self._wrapped[0], self._wrapped[1]
+            self._bypass = {"stdout": out, "stderr": err}
+            for wrapped, original in zip(self._wrapped, (out, err)):
+                self._register(wrapped, original)
+            self._start_flusher()
+            return
+        # redirect
         self._redirects = [_FdRedirect(1, self._stdout), _FdRedirect(2, self._stderr)]
         for r in self._redirects:
             r.start()
         sdk_stderr.set_terminal_fd(self._redirects[1].saved_fd)
         # A pipe makes stdout block-buffered; line buffering keeps each line live.
         try:
-            out.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+            out.reconfigure(line_buffering=True)
         except Exception:
             pass
-        sys.stdout = TextProxy(out, None, self._make_bypass(out, self._redirects[0].saved_fd))  # type: ignore
-        sys.stderr = TextProxy(err, None, self._make_bypass(err, self._redirects[1].saved_fd))  # type: ignore
-        self._repoint_stream_handlers({id(out): sys.stdout, id(err): sys.stderr})
+        self._bypass = {"stdout": _fd_text_stream(self._redirects[0].saved_fd, out),
+                        "stderr": _fd_text_stream(self._redirects[1].saved_fd, err)}
+        self._register(out, self._bypass["stdout"])
+        self._register(err, self._bypass["stderr"])
 
-    def _repoint_stream_handlers(self, replacements: Dict[int, Any]) -> None:
-        """Logging handlers made before init() hold the original sys.stdout/sys.stderr objects and
-        would write into the pipe directly; pointed at the proxies, what they write for an uploaded
-        record bypasses the capture (see logging_capture). Undone by uninstall()."""
-        loggers: List[Any] = [logging.getLogger()]
-        loggers += [lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)]
-        for lg in loggers:
-            for handler in list(getattr(lg, "handlers", [])):
-                if isinstance(handler, logging.StreamHandler):
-                    original = handler.stream
-                    proxy = replacements.get(id(original))
-                    if proxy is not None:
-                        try:
-                            handler.setStream(proxy)
-                            self._repointed.append((handler, original, proxy))
-                        except Exception:
-                            pass
+    def _register(self, stream: Any, bypass: Any) -> None:
+        register_bypass(stream, bypass)
+        self._registered.append(stream)
+
+    def bypass_stream(self, source: str) -> Any:
+        """A stream to the same destination as sys.stdout/sys.stderr that is not captured."""
+        return self._bypass.get(source)
+
+    def _start_flusher(self) -> None:
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="wanllmdb-flush", daemon=True)
+        self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        """Block-buffered wrapped streams would hold lines for up to 8 KiB; this keeps them live."""
+        while not self._stop.wait(FLUSH_INTERVAL):
+            self.flush_wrapped()
+
+    def flush_wrapped(self) -> None:
+        for stream in self._wrapped:
+            try:
+                stream.flush()
+            except Exception:
+                pass
 
     def drain(self, timeout: float = 0.05) -> None:
-        """Waits (bounded) until output already written to fds 1/2 has been captured.
+        """Waits (bounded) until output already written has been captured.
 
         Called before a line is submitted directly (a logging record, log_message, a traceback),
-        so that it is stored after the prints that came before it rather than overtaking the
-        ones still in the pipe.
+        so that it is stored after the prints that came before it rather than overtaking them.
         """
+        if self.mode == "wrap":
+            self.flush_wrapped()
+            return
         if not self._redirects:
             return
         for stream in (sys.stdout, sys.stderr):
@@ -319,41 +426,27 @@ class ConsoleCapture:
                 return
             time.sleep(0.0005)
 
-    def _make_bypass(self, original: Any, fd: int) -> Callable[[str], None]:
-        encoding = getattr(original, "encoding", None) or "utf-8"
-        errors = getattr(original, "errors", None) or "strict"
-
-        def bypass(s: str) -> None:
-            try:
-                original.flush()  # earlier output first
-                _write_all(fd, s.encode(encoding, errors))
-            except Exception:
-                pass
-
-        return bypass
-
     def uninstall(self, timeout: float = 2.0) -> None:
-        if self._saved_streams is None:
+        if self._originals is None:
             return
-        out, err = self._saved_streams
-        self._saved_streams = None
+        out, err = self._originals
+        self._originals = None
+        self._stop.set()
+        for stream in self._registered:
+            unregister_bypass(stream)
+        self._registered = []
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except Exception:
                 pass
-        for handler, original, proxy in self._repointed:
-            if handler.stream is proxy:
-                try:
-                    handler.setStream(original)
-                except Exception:
-                    pass
-        self._repointed = []
-        # Only our own proxies are replaced: a stream someone installed over them stays theirs.
-        if isinstance(sys.stdout, TextProxy) and sys.stdout._wanllmdb_original is out:
-            sys.stdout = out
-        if isinstance(sys.stderr, TextProxy) and sys.stderr._wanllmdb_original is err:
-            sys.stderr = err
+        # Only our own streams are replaced: a stream someone installed over them stays theirs.
+        if self._wrapped:
+            if sys.stdout is self._wrapped[0]:
+                sys.stdout = out
+            if sys.stderr is self._wrapped[1]:
+                sys.stderr = err
+            self._wrapped = []
         deadline = time.monotonic() + timeout
         for r in self._redirects:
             r.stop(max(0.05, deadline - time.monotonic()))
@@ -367,16 +460,31 @@ class ConsoleCapture:
         self._stdout.flush()
         self._stderr.flush()
 
+    def before_fork(self) -> None:
+        """Text still buffered in our wrappers would be written twice (parent and child) after fork."""
+        self.flush_wrapped()
+
     def after_fork_child(self) -> None:
+        self._stdout.after_fork_child()
+        self._stderr.after_fork_child()
         if self.mode == "wrap":
-            self._stdout.after_fork_child()
-            self._stderr.after_fork_child()
+            for stream in self._wrapped:
+                buffer = getattr(stream, "buffer", None)
+                if isinstance(buffer, CaptureBuffer):
+                    buffer._lock = threading.Lock()
+            self._start_flusher()
             return
         for r in self._redirects:
             try:
-                r.after_fork_child()
+                r.start()
             except OSError:
                 pass
+
+
+def _fd_text_stream(fd: int, like: Any) -> Any:
+    """An unbuffered text stream on fd (the saved original of fd 1/2), encoded like `like`."""
+    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding=getattr(like, "encoding", None) or "utf-8",
+                            errors=getattr(like, "errors", None) or "strict", write_through=True)
 
 
 def _agent_available() -> bool:

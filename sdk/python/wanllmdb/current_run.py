@@ -7,13 +7,14 @@ os.register_at_fork (a fork child becomes writer pid-N with its own uploader).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
 import traceback
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
-from . import logging_capture, sdk_stderr
+from . import capture_guard, logging_capture, sdk_stderr
 from .capture_guard import suppressed
 
 _lock = threading.RLock()
@@ -58,6 +59,26 @@ def _live_run() -> Optional[Any]:
     return run
 
 
+@contextlib.contextmanager
+def _uncaptured_stderr(run: Optional[Any]) -> Iterator[None]:
+    """While a traceback the SDK stored itself is printed: stderr reaches the terminal uncaptured."""
+    capture = getattr(run, "_capture", None) if run is not None else None
+    bypass = capture.bypass_stream("stderr") if capture is not None else None
+    saved = sys.stderr
+    if bypass is not None:
+        try:
+            saved.flush()
+        except Exception:
+            pass
+        sys.stderr = bypass
+    try:
+        with suppressed():
+            yield
+    finally:
+        if bypass is not None and sys.stderr is bypass:
+            sys.stderr = saved
+
+
 def _excepthook(exc_type: Any, exc: Any, tb: Any) -> None:
     run = _live_run()
     if run is not None:
@@ -66,7 +87,7 @@ def _excepthook(exc_type: Any, exc: Any, tb: Any) -> None:
         except Exception:
             pass
     # The traceback still reaches the terminal, but is not captured a second time.
-    with suppressed():
+    with _uncaptured_stderr(run):
         (_prev_excepthook or sys.__excepthook__)(exc_type, exc, tb)
 
 
@@ -80,8 +101,10 @@ def _thread_excepthook(args: Any) -> None:
             run.record_exception(text)
         except Exception:
             pass
-    with suppressed():
-        (_prev_thread_excepthook or getattr(threading, "__excepthook__"))(args)
+        with _uncaptured_stderr(run):
+            (_prev_thread_excepthook or getattr(threading, "__excepthook__"))(args)
+        return
+    (_prev_thread_excepthook or getattr(threading, "__excepthook__"))(args)
 
 
 def _at_exit() -> None:
@@ -90,8 +113,19 @@ def _at_exit() -> None:
         run._finish_at_exit()
 
 
+def _before_fork() -> None:
+    run = _live_run()
+    capture = getattr(run, "_capture", None) if run is not None else None
+    if capture is not None:
+        try:
+            capture.before_fork()
+        except Exception:
+            pass
+
+
 def _after_fork_child() -> None:
     sdk_stderr.reset_after_fork()
+    capture_guard.reset_after_fork()
     logging_capture.reset_after_fork()
     global _lock
     _lock = threading.RLock()
@@ -114,6 +148,6 @@ def _install_hooks() -> None:
     threading.excepthook = _thread_excepthook
     atexit.register(_at_exit)
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_child)
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
 
 

@@ -7,11 +7,12 @@ anonymous stderr line):
   exactly once — the record is marked, so re-dispatch (QueueHandler/QueueListener, a record
   re-logged by another logger) does not upload it again. Records of loggers with propagate=False
   or without handlers are uploaded too.
-* logging.Handler.handle is wrapped: while any handler emits a marked record, capture_guard
-  suppresses capture on that thread. The text still reaches the terminal (in redirect mode it is
-  written straight to the original fd), but it is not captured. This holds for handlers on any
-  logger and in any thread (QueueListener threads included), and for handlers created before or
-  after init().
+* logging.Handler.handle is wrapped: when a handler emits a marked record, a StreamHandler whose
+  stream is captured is pointed, for that one emit and under the handler's lock, at the stream's
+  uncaptured twin (capture_guard.bypass_for); and capture on the emitting thread is suppressed for
+  the Python-level proxy. The text still reaches the terminal unchanged but is not captured again.
+  This holds for handlers on any logger and in any thread (QueueListener threads included), and
+  for handlers created before or after init().
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import logging
 import threading
 from typing import Any, Callable, Optional
 
-from .capture_guard import suppressed
+from .capture_guard import bypass_for, suppressed
 
 _MARK = "_wanllmdb_uploaded"
 # (message, level, timestamp) -> None
@@ -73,10 +74,24 @@ def _call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
 
 def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
     assert _orig_handle is not None
-    if _sink is not None and getattr(record, _MARK, False):
-        with suppressed():
+    if _sink is None or not getattr(record, _MARK, False):
+        return _orig_handle(self, record)
+    bypass = bypass_for(getattr(self, "stream", None)) if isinstance(self, logging.StreamHandler) else None
+    with suppressed():
+        if bypass is None:
             return _orig_handle(self, record)
-    return _orig_handle(self, record)
+        # The handler's lock is reentrant and held by every emit: no other thread sees the swap.
+        self.acquire()
+        try:
+            captured = self.stream
+            self.stream = bypass
+            try:
+                return _orig_handle(self, record)
+            finally:
+                if self.stream is bypass:
+                    self.stream = captured
+        finally:
+            self.release()
 
 
 def install(sink: RecordSink) -> None:
