@@ -19,6 +19,8 @@ class StubServer:
         self.lines: Dict[str, List[Dict[str, Any]]] = {}
         self.max_seq: Dict[Tuple[str, str], int] = {}
         self.requests: List[Tuple[str, str]] = []
+        self.auth_headers: List[Optional[str]] = []
+        self.client_ports: List[int] = []
         self.fault: Optional[Fault] = None
         self.lock = threading.RLock()
         stub = self
@@ -45,6 +47,8 @@ class StubServer:
                 path = self.path
                 with stub.lock:
                     stub.requests.append((method, path))
+                    stub.auth_headers.append(self.headers.get("Authorization"))
+                    stub.client_ports.append(self.client_address[1])
                     fault = stub.fault(method, path) if stub.fault else None
                 if fault is not None:
                     self._reply(fault[0], fault[2], fault[1])

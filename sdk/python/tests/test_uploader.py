@@ -172,3 +172,14 @@ def test_settings_from_environment_and_writer_names() -> None:
     with pytest.raises(ValueError):
         resolve_settings(project="p", name=None, config=None, tags=None, id=None, resume=True, capture_logs=True,
                          console="auto", base_url=None, api_key=None, mode=None, env={})
+
+
+def test_api_key_is_sent_as_bearer_and_keep_alive_reuses_one_connection(stub: StubServer, tmp_path: Path) -> None:
+    up = Uploader(run_body={"project": "p", "id": RUN_ID}, writer="main", base_url=stub.url, api_key="s3cret",
+                  spool_root=str(tmp_path / "spool"), offline=False, run_created=False)
+    for i in range(5):
+        up.submit_lines([f"l{i}-{j}" for j in range(1000)], "stdout", time.time())
+    assert up.flush(10)
+    assert stub.auth_headers and set(stub.auth_headers) == {"Bearer s3cret"}
+    assert len(messages(stub)) == 5000
+    assert len(stub.client_ports) >= 6 and len(set(stub.client_ports)) == 1  # POST /runs + 5 batches, one socket

@@ -59,7 +59,7 @@ class Run:
                         self.name = resp.body.get("name") or self.name
                 elif not resp.retryable:
                     sdk_stderr.say(f"the server refused to create run {s.run_id} ({resp.error_text()}); "
-                                   f"output goes to the spool in {s.spool_dir}")
+                                   f"output goes to the spool in {s.spool_dir}", once_key="create-refused")
                 else:
                     self._warn_unreachable(resp.error_text())
             except TransportError as e:
