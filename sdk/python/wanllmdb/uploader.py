@@ -243,8 +243,17 @@ class Uploader:
             with self._cond:
                 self._outage = True
                 self._spill_locked()
-                delay = backoff.next_delay(self._last_retry_after)
-                self._cond.wait(delay)
+                deadline = time.monotonic() + backoff.next_delay(self._last_retry_after)
+                # New lines wake us (notify) but must not cut the backoff short: keep waiting,
+                # moving what arrives to disk so that a crash during the outage loses nothing.
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                    if self._open is not None and time.monotonic() - self._open_since >= BATCH_MAX_AGE:
+                        self._seal_locked()
+                    self._spill_locked()
 
     _last_retry_after: Optional[float] = None
 
