@@ -1,0 +1,28 @@
+// wanllmdb: one binary, subcommands (DESIGN §1).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+#include "cli/commands.h"
+
+namespace wanllmdb {
+const char* DefaultServerUrl() {
+  const char* env = std::getenv("WANLLMDB_BASE_URL");
+  return env && *env ? env : "http://127.0.0.1:8080";
+}
+}  // namespace wanllmdb
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "wanllmdb: the log system of the wanLLMDB experiment tracker.\n"
+      "Captures what training runs print, stores it compactly, streams it live, and lets you\n"
+      "filter, search and download it."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "wanllmdb 0.1.0");
+  int exit_code = 0;
+  wanllmdb::AddServerCommand(app, &exit_code);
+  wanllmdb::AddTailCommand(app, &exit_code);
+  wanllmdb::AddExportCommand(app, &exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -1,0 +1,268 @@
+// The log endpoints: ingest, list, latest, summary, histogram, locate, download, clear.
+#include <algorithm>
+
+#include "core/time_util.h"
+#include "server/api.h"
+#include "server/http_util.h"
+#include "server/json_out.h"
+
+namespace wanllmdb {
+namespace {
+
+constexpr int64_t kMaxLimit = 10000;
+
+// Reads the filters of a request and compiles them; a bad regex or level is a 422.
+Result<std::shared_ptr<const LineMatcher>> MatcherFor(const ApiRequest& req) {
+  auto filter = FilterFromQuery(req.query);
+  if (!filter.ok()) return filter.status();
+  return LineMatcher::Compile(*filter);
+}
+
+ApiResponse LinesResponse(const std::string& run_id, const std::vector<LogLine>& lines,
+                          std::optional<bool> has_more) {
+  JsonOut j;
+  j.BeginObject().Key("logs").BeginArray();
+  for (const auto& l : lines) j.Line(run_id, l);
+  j.EndArray();
+  if (has_more) j.Key("has_more").Bool(*has_more);
+  j.EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+// RFC 4180: quote when the field has a comma, quote or line break; double inner quotes.
+void AppendCsvField(std::string* out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(s);
+    return;
+  }
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
+  auto batch = ingest_.ParseSingle(id, req.body);
+  if (!batch.ok()) return ErrorResponse(batch.status());
+  LogLine first = batch->lines.front();
+  first.writer = batch->writer;
+  auto r = store_.Append(std::move(*batch));
+  if (!r.ok()) return ErrorResponse(r.status());
+  first.line_number = r->first_line;
+  JsonOut j;
+  j.Line(id, first);
+  return JsonResponse(201, j.Take());
+}
+
+ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
+  auto batch = ingest_.ParseBatch(id, req.body);
+  if (!batch.ok()) return ErrorResponse(batch.status());
+  auto r = store_.Append(std::move(*batch));
+  if (!r.ok()) return ErrorResponse(r.status());
+  JsonOut j;
+  j.BeginObject();
+  j.Key("accepted").Int(r->accepted);
+  j.Key("duplicates").Int(r->duplicates);
+  j.Key("first_line").OptInt(r->accepted ? std::optional<int64_t>(r->first_line) : std::nullopt);
+  j.Key("last_line").OptInt(r->accepted ? std::optional<int64_t>(r->last_line) : std::nullopt);
+  j.EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
+  auto m = MatcherFor(req);
+  if (!m.ok()) return ErrorResponse(m.status());
+  ListRequest lr;
+  auto limit = IntParam(req.query, "limit", 500, 1, kMaxLimit);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  lr.limit = static_cast<int>(*limit);
+  auto after = OptIntParam(req.query, "after_line");
+  if (!after.ok()) return ErrorResponse(after.status());
+  auto before = OptIntParam(req.query, "before_line");
+  if (!before.ok()) return ErrorResponse(before.status());
+  lr.after_line = *after;
+  lr.before_line = *before;
+  if (auto it = req.query.find("order"); it != req.query.end() && !it->second.empty()) {
+    if (it->second != "asc" && it->second != "desc") {
+      return ErrorResponse(Status(Code::kInvalidValue, "order: want asc or desc, got '" + it->second + "'"));
+    }
+    lr.descending = it->second == "desc";
+  }
+  auto run = store_.GetRun(id);  // 404 for an unknown run rather than an empty list
+  if (!run.ok()) return ErrorResponse(run.status());
+  auto res = engine_.List(id, **m, lr);
+  if (!res.ok()) return ErrorResponse(res.status());
+  return LinesResponse(id, res->lines, res->has_more);
+}
+
+ApiResponse Api::Latest(const std::string& id, const ApiRequest& req) {
+  auto m = MatcherFor(req);
+  if (!m.ok()) return ErrorResponse(m.status());
+  auto limit = IntParam(req.query, "limit", 500, 1, kMaxLimit);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  auto run = store_.GetRun(id);
+  if (!run.ok()) return ErrorResponse(run.status());
+  auto lines = engine_.Latest(id, **m, static_cast<int>(*limit));
+  if (!lines.ok()) return ErrorResponse(lines.status());
+  return LinesResponse(id, *lines, std::nullopt);
+}
+
+ApiResponse Api::Summary(const std::string& id) {
+  auto s = store_.Summary(id);
+  if (!s.ok()) return ErrorResponse(s.status());
+  JsonOut j;
+  j.BeginObject();
+  j.Key("total").Int(s->total);
+  j.Key("bytes").Int(s->bytes);
+  j.Key("by_level").BeginObject();
+  for (int i = 0; i < kLevelCount; ++i) j.Key(LevelName(static_cast<Level>(i))).Int(s->by_level[i]);
+  j.EndObject();
+  j.Key("by_source").BeginObject();
+  for (int i = 0; i < kSourceCount; ++i)
+    j.Key(SourceName(static_cast<Source>(i))).Int(s->by_source[i]);
+  j.EndObject();
+  j.Key("by_writer").BeginObject();
+  for (const auto& [w, n] : s->by_writer) j.Key(w).Int(n);
+  j.EndObject();
+  j.Key("first_timestamp").OptTimestamp(s->first_timestamp_us);
+  j.Key("last_timestamp").OptTimestamp(s->last_timestamp_us);
+  j.Key("first_line").Int(s->first_line);
+  j.Key("last_line").Int(s->last_line);
+  j.EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::HistogramOf(const std::string& id, const ApiRequest& req) {
+  auto m = MatcherFor(req);
+  if (!m.ok()) return ErrorResponse(m.status());
+  auto buckets = IntParam(req.query, "buckets", 100, 1, 1000);
+  if (!buckets.ok()) return ErrorResponse(buckets.status());
+  auto h = engine_.MakeHistogram(id, **m, static_cast<int>(*buckets));
+  if (!h.ok()) return ErrorResponse(h.status());
+  JsonOut j;
+  j.BeginObject().Key("buckets").BeginArray();
+  for (const auto& b : h->buckets) {
+    j.BeginObject();
+    j.Key("start").Timestamp(b.start_us);
+    j.Key("end").Timestamp(b.end_us);
+    j.Key("first_line").OptInt(b.first_line);
+    j.Key("counts").BeginObject();
+    for (int i = 0; i < kLevelCount; ++i) j.Key(LevelName(static_cast<Level>(i))).Int(b.counts[i]);
+    j.EndObject();
+    j.EndObject();
+  }
+  j.EndArray();
+  j.Key("since").OptTimestamp(h->since_us);
+  j.Key("until").OptTimestamp(h->until_us);
+  j.Key("exact").Bool(h->exact);
+  j.EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
+  auto m = MatcherFor(req);
+  if (!m.ok()) return ErrorResponse(m.status());
+  auto line = OptIntParam(req.query, "line");
+  if (!line.ok()) return ErrorResponse(line.status());
+  if (!*line) return ErrorResponse(Status(Code::kBadRequest, "line: is required"));
+  auto run = store_.GetRun(id);
+  if (!run.ok()) return ErrorResponse(run.status());
+  int64_t index = 0, total = 0;
+  Status s = engine_.Locate(id, **m, **line, &index, &total);
+  if (!s.ok()) return ErrorResponse(s);
+  JsonOut j;
+  j.BeginObject().Key("index").Int(index).Key("total").Int(total).EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
+  std::string format = "txt";
+  if (auto it = req.query.find("format"); it != req.query.end() && !it->second.empty())
+    format = it->second;
+  if (format != "txt" && format != "json" && format != "csv") {
+    return ErrorResponse(Status(Code::kInvalidValue, "format: want txt, json or csv, got '" + format + "'"));
+  }
+  auto m = MatcherFor(req);
+  if (!m.ok()) return ErrorResponse(m.status());
+  auto run = store_.GetRun(id);
+  if (!run.ok()) return ErrorResponse(run.status());
+
+  ApiResponse r;
+  r.content_type = format == "json" ? "application/json"
+                   : format == "csv" ? "text/csv; charset=utf-8"
+                                     : "text/plain; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"" + id + "." + format + "\"");
+  // State of the stream between pieces: where to resume, and what is left to close.
+  struct State {
+    std::shared_ptr<const LineMatcher> matcher;
+    int64_t next_line = 1;
+    bool started = false;
+    int64_t count = 0;
+  };
+  auto st = std::make_shared<State>();
+  st->matcher = *m;
+  r.stream = [this, st, id, format](std::string* piece, bool* done) -> Status {
+    piece->clear();
+    if (!st->started) {
+      st->started = true;
+      if (format == "json") piece->push_back('[');
+      if (format == "csv") piece->append("line_number,timestamp,level,source,writer,message\r\n");
+    }
+    constexpr size_t kPieceBytes = 256 * 1024;
+    JsonOut j;
+    bool more = false;
+    char ts[27];
+    Status s = engine_.Scan(id, *st->matcher, st->next_line, INT64_MAX, false,
+                            [&](const LineView& v) {
+      if (piece->size() >= kPieceBytes) {
+        more = true;
+        return false;
+      }
+      st->next_line = v.line_number + 1;
+      FormatIsoMicros(v.timestamp_us, ts);
+      if (format == "txt") {
+        piece->append(ts, 27).append(" [").append(LevelName(v.level)).append("] [");
+        piece->append(SourceName(v.source)).append("] ").append(v.message).push_back('\n');
+      } else if (format == "json") {
+        if (st->count) piece->push_back(',');
+        j.Clear();
+        j.Line(id, v);
+        piece->append(j.data(), j.size());
+      } else {
+        piece->append(std::to_string(v.line_number)).push_back(',');
+        piece->append(ts, 27).push_back(',');
+        piece->append(LevelName(v.level)).push_back(',');
+        piece->append(SourceName(v.source)).push_back(',');
+        AppendCsvField(piece, v.writer);
+        piece->push_back(',');
+        AppendCsvField(piece, v.message);
+        piece->append("\r\n");
+      }
+      ++st->count;
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (!more) {
+      *done = true;
+      if (format == "json") piece->push_back(']');
+    }
+    return Status::Ok();
+  };
+  return r;
+}
+
+ApiResponse Api::ClearLogs(const std::string& id) {
+  Status s = store_.ClearLogs(id);
+  if (!s.ok()) return ErrorResponse(s);
+  hub_.PublishCleared(id);
+  ApiResponse r;
+  r.status = 204;
+  return r;
+}
+
+}  // namespace wanllmdb

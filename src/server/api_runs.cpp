@@ -1,0 +1,212 @@
+// Health, projects and runs.
+#include "core/uuid.h"
+#include "server/api.h"
+#include "server/http_util.h"
+#include "server/json_in.h"
+#include "server/json_out.h"
+
+namespace wanllmdb {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+Result<element> BodyObject(std::string& body) {
+  auto doc = ParseJsonBody(body);
+  if (!doc.ok()) return doc.status();
+  if (doc->type() != element_type::OBJECT) {
+    return Status(Code::kBadRequest,
+                  "body: must be a JSON object, not " + std::string(JsonTypeName(doc->type())));
+  }
+  return *doc;
+}
+
+// An optional string field; absent or null → "".
+Result<std::string> OptString(element obj, const char* key, size_t max_len) {
+  element v;
+  if (obj.at_key(key).get(v) || v.type() == element_type::NULL_VALUE) return std::string();
+  if (v.type() != element_type::STRING) {
+    return Status(Code::kBadRequest, std::string(key) + ": must be a string, not " +
+                                         std::string(JsonTypeName(v.type())));
+  }
+  std::string_view s = v.get_string().value_unsafe();
+  if (s.size() > max_len) {
+    return Status(Code::kInvalidValue,
+                  std::string(key) + ": at most " + std::to_string(max_len) + " characters");
+  }
+  return std::string(s);
+}
+
+Status ValidName(const std::string& what, const std::string& name) {
+  if (name.empty()) return Status(Code::kBadRequest, what + ": is required (a non-empty string)");
+  for (char c : name) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20) {
+      return Status(Code::kInvalidValue, what + ": must not contain '/' or control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+ApiResponse RunResponse(int status, const RunInfo& run) {
+  JsonOut j;
+  j.Run(run);
+  return JsonResponse(status, j.Take());
+}
+
+}  // namespace
+
+ApiResponse Api::Health() {
+  JsonOut j;
+  j.BeginObject().Key("status").String("ok").Key("version").String(options_.version).EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::CreateProject(ApiRequest& req) {
+  auto obj = BodyObject(req.body);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  auto name = OptString(*obj, "name", 200);
+  if (!name.ok()) return ErrorResponse(name.status());
+  if (Status s = ValidName("name", *name); !s.ok()) return ErrorResponse(s);
+  bool created = false;
+  auto p = store_.CreateProject(*name, &created);
+  if (!p.ok()) return ErrorResponse(p.status());
+  JsonOut j;
+  j.Project(*p);
+  return JsonResponse(created ? 201 : 200, j.Take());
+}
+
+ApiResponse Api::ListProjects() {
+  auto list = store_.ListProjects();
+  if (!list.ok()) return ErrorResponse(list.status());
+  JsonOut j;
+  j.BeginObject().Key("projects").BeginArray();
+  for (const auto& p : *list) j.Project(p);
+  j.EndArray().EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::CreateRun(ApiRequest& req) {
+  auto obj = BodyObject(req.body);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  NewRun run;
+  auto project = OptString(*obj, "project", 200);
+  if (!project.ok()) return ErrorResponse(project.status());
+  if (Status s = ValidName("project", *project); !s.ok()) return ErrorResponse(s);
+  run.project = *project;
+  auto name = OptString(*obj, "name", 500);
+  if (!name.ok()) return ErrorResponse(name.status());
+  run.name = *name;
+  auto id = OptString(*obj, "id", 100);
+  if (!id.ok()) return ErrorResponse(id.status());
+  if (id->empty()) {
+    run.id = NewUuid();
+  } else if (!IsUuid(*id)) {
+    return ErrorResponse(Status(Code::kInvalidValue, "id: '" + *id + "' is not a UUID"));
+  } else {
+    run.id = CanonicalUuid(*id);
+  }
+  element v;
+  if (!obj->at_key("config").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::OBJECT) {
+      return ErrorResponse(Status(Code::kBadRequest, "config: must be an object, not " +
+                                                         std::string(JsonTypeName(v.type()))));
+    }
+    run.config_json = simdjson::minify(v);
+  }
+  if (!obj->at_key("tags").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::ARRAY) {
+      return ErrorResponse(Status(Code::kBadRequest, "tags: must be an array of strings"));
+    }
+    simdjson::dom::array tags = v.get_array().value_unsafe();  // keep it alive for the loop
+    for (element t : tags) {
+      if (t.type() != element_type::STRING) {
+        return ErrorResponse(Status(Code::kBadRequest, "tags: must be an array of strings"));
+      }
+    }
+    run.tags_json = simdjson::minify(v);
+  }
+  bool created = false;
+  auto r = store_.CreateRun(run, &created);
+  if (!r.ok()) return ErrorResponse(r.status());
+  return RunResponse(created ? 201 : 200, *r);
+}
+
+ApiResponse Api::ListRuns(const ApiRequest& req) {
+  std::string project;
+  if (auto it = req.query.find("project"); it != req.query.end()) project = it->second;
+  std::optional<RunState> state;
+  if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
+    state = ParseRunState(it->second);
+    if (!state) {
+      return ErrorResponse(Status(Code::kInvalidValue, "state: '" + it->second +
+                                                           "' is not running, finished, failed "
+                                                           "or crashed"));
+    }
+  }
+  auto limit = IntParam(req.query, "limit", 100, 1, 1000);
+  if (!limit.ok()) return ErrorResponse(limit.status());
+  auto runs = store_.ListRuns(project, state, static_cast<int>(*limit));
+  if (!runs.ok()) return ErrorResponse(runs.status());
+  JsonOut j;
+  j.BeginObject().Key("runs").BeginArray();
+  for (const auto& r : *runs) j.Run(r);
+  j.EndArray().EndObject();
+  return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::GetRun(const std::string& id) {
+  auto r = store_.GetRun(id);
+  if (!r.ok()) return ErrorResponse(r.status());
+  return RunResponse(200, *r);
+}
+
+ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
+  auto obj = BodyObject(req.body);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  RunUpdate u;
+  element v;
+  if (!obj->at_key("state").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::STRING) {
+      return ErrorResponse(Status(Code::kBadRequest, "state: must be a string"));
+    }
+    std::string_view s = v.get_string().value_unsafe();
+    u.state = ParseRunState(s);
+    if (!u.state) {
+      return ErrorResponse(Status(Code::kInvalidValue, "state: '" + std::string(s) +
+                                                           "' is not running, finished, failed "
+                                                           "or crashed"));
+    }
+  }
+  if (!obj->at_key("exit_code").get(v)) {
+    if (v.type() == element_type::NULL_VALUE) {
+      u.exit_code = std::optional<int64_t>();
+    } else if (v.type() == element_type::INT64 || v.type() == element_type::UINT64) {
+      int64_t code = 0;
+      if (v.get_int64().get(code) || code < -2147483648LL || code > 2147483647LL) {
+        return ErrorResponse(Status(Code::kInvalidValue, "exit_code: out of range"));
+      }
+      u.exit_code = std::optional<int64_t>(code);
+    } else {
+      return ErrorResponse(Status(Code::kBadRequest, "exit_code: must be an integer or null"));
+    }
+  }
+  auto before = store_.GetRun(id);
+  if (!before.ok()) return ErrorResponse(before.status());
+  auto r = store_.UpdateRun(id, u);
+  if (!r.ok()) return ErrorResponse(r.status());
+  if (r->state != before->state || r->exit_code != before->exit_code) {
+    hub_.PublishRunState(id, r->state, r->exit_code);
+  }
+  return RunResponse(200, *r);
+}
+
+ApiResponse Api::DeleteRun(const std::string& id) {
+  Status s = store_.DeleteRun(id);
+  if (!s.ok()) return ErrorResponse(s);
+  hub_.PublishCleared(id);
+  ApiResponse r;
+  r.status = 204;
+  return r;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,233 @@
+#include "server/http_session.h"
+
+#include <cstdio>
+
+#include "server/api.h"
+#include "server/http_util.h"
+#include "server/static_files.h"
+#include "server/websocket_session.h"
+
+namespace wanllmdb {
+namespace {
+
+constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+constexpr std::string_view kApiPrefix = "/api/v1";
+
+// "/api/v1/runs/{id}/logs/stream" → the id, or "".
+std::string StreamRunId(std::string_view path) {
+  constexpr std::string_view kRuns = "/api/v1/runs/";
+  constexpr std::string_view kTail = "/logs/stream";
+  if (path.rfind(kRuns, 0) != 0 || path.size() <= kRuns.size() + kTail.size()) return "";
+  if (path.substr(path.size() - kTail.size()) != kTail) return "";
+  std::string_view id = path.substr(kRuns.size(), path.size() - kRuns.size() - kTail.size());
+  if (id.find('/') != std::string_view::npos) return "";
+  return std::string(id);
+}
+
+}  // namespace
+
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx)
+    : stream_(std::move(socket)), ctx_(ctx) {}
+
+void HttpSession::Run() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+}
+
+void HttpSession::DoRead() {
+  parser_.emplace();
+  parser_->body_limit(kMaxBodyBytes);
+  parser_->header_limit(64 * 1024);
+  stream_.expires_after(kIdleTimeout);  // idle keep-alive and half-open connections end here
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t n) {
+                     self->OnRead(ec, n);
+                   });
+}
+
+void HttpSession::OnRead(beast::error_code ec, size_t) {
+  if (ec == http::error::end_of_stream) return Close();
+  if (ec == http::error::body_limit) {
+    method_ = std::string(parser_->get().method_string());
+    target_ = std::string(parser_->get().target());
+    version_ = parser_->get().version();
+    keep_alive_ = false;  // the rest of the body is still on the wire
+    started_ = std::chrono::steady_clock::now();
+    return Send(ErrorResponse(Status(Code::kTooLarge, "the request body is over 16 MiB; send "
+                                                      "smaller batches")));
+  }
+  if (ec) return Fail(ec, "read");
+  Dispatch(parser_->release());
+}
+
+void HttpSession::Dispatch(http::request<http::string_body> req) {
+  started_ = std::chrono::steady_clock::now();
+  method_ = std::string(req.method_string());
+  target_ = std::string(req.target());
+  version_ = req.version();
+  keep_alive_ = req.keep_alive();
+  std::string_view target = req.target();
+  size_t q = target.find('?');
+  std::string path = UrlDecode(target.substr(0, q), false);
+
+  if (websocket::is_upgrade(req)) {
+    std::string run_id = StreamRunId(path);
+    if (run_id.empty()) {
+      return Send(ErrorResponse(Status(Code::kNotFound, "WebSocket is only served at "
+                                                        "/api/v1/runs/{run_id}/logs/stream")));
+    }
+    ctx_.access_log->Write(method_ + " " + target_ + " 101 websocket");
+    stream_.expires_never();
+    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id);
+    ws->Run(std::move(req));
+    return;
+  }
+
+  auto api_req = std::make_shared<ApiRequest>();
+  api_req->method = method_;
+  if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
+  if (auto auth = req.find(http::field::authorization); auth != req.end())
+    api_req->authorization = std::string(auth->value());
+  bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
+  api_req->path = is_api ? path.substr(kApiPrefix.size()) : path;
+  api_req->body = std::move(req.body());
+
+  ctx_.in_flight++;
+  // Handlers block on the store: run them on the worker pool, answer on this strand.
+  net::post(*ctx_.workers, [self = shared_from_this(), api_req, is_api] {
+    ApiResponse resp;
+    try {
+      if (is_api) {
+        resp = self->ctx_.api->Handle(*api_req);
+      } else if (api_req->method == "GET" || api_req->method == "HEAD") {
+        resp = self->ctx_.files->Serve(api_req->path);
+      } else {
+        resp = ErrorResponse(Status(Code::kNotFound, "no such endpoint: " + api_req->path));
+      }
+    } catch (const std::exception& e) {
+      resp = ErrorResponse(Status(Code::kInternal, e.what()));
+    }
+    net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+      self->ctx_.in_flight--;
+      if (resp.stream) {
+        self->SendStream(std::move(resp));
+      } else {
+        self->Send(std::move(resp));
+      }
+    });
+  });
+}
+
+void HttpSession::Send(ApiResponse r) {
+  auto res = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(r.status), version_);
+  res->set(http::field::server, "wanllmdb");
+  res->set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res->set(k, v);
+  res->keep_alive(keep_alive_);
+  if (method_ != "HEAD") res->body() = std::move(r.body);
+  res->prepare_payload();
+  bool close = res->need_eof();
+  size_t bytes = res->body().size();
+  Log(r.status, bytes);
+  response_ = res;
+  stream_.expires_after(kWriteTimeout);
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), close](beast::error_code ec, size_t n) {
+                      self->OnWritten(ec, n, close);
+                    });
+}
+
+void HttpSession::SendStream(ApiResponse r) {
+  stream_header_ = std::make_unique<http::response<http::empty_body>>(
+      static_cast<http::status>(r.status), version_);
+  stream_header_->set(http::field::server, "wanllmdb");
+  stream_header_->set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) stream_header_->set(k, v);
+  stream_header_->keep_alive(keep_alive_);
+  stream_header_->chunked(true);
+  stream_serializer_ = std::make_unique<http::response_serializer<http::empty_body>>(*stream_header_);
+  stream_body_ = std::move(r.stream);
+  streamed_bytes_ = 0;
+  streamed_status_ = r.status;
+  stream_.expires_after(kWriteTimeout);
+  http::async_write_header(stream_, *stream_serializer_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             if (ec) return self->Fail(ec, "write header");
+                             self->StreamNext();
+                           });
+}
+
+void HttpSession::StreamNext() {
+  ctx_.in_flight++;
+  // Producing a piece reads the store: on the worker pool.
+  net::post(*ctx_.workers, [self = shared_from_this()] {
+    bool done = false;
+    Status s;
+    try {
+      s = self->stream_body_(&self->piece_, &done);
+    } catch (const std::exception& e) {
+      s = Status(Code::kInternal, e.what());
+    }
+    net::dispatch(self->stream_.get_executor(), [self, s, done] {
+      self->ctx_.in_flight--;
+      if (!s.ok()) {
+        std::fprintf(stderr, "download of %s failed: %s\n", self->target_.c_str(),
+                     s.message().c_str());
+        return self->Close();  // no final chunk: the client sees the download is incomplete
+      }
+      self->streamed_bytes_ += self->piece_.size();
+      self->stream_.expires_after(kWriteTimeout);
+      auto after = [self, done](beast::error_code ec, size_t) {
+        if (ec) return self->Fail(ec, "write chunk");
+        if (!done) return self->StreamNext();
+        self->stream_.expires_after(kWriteTimeout);
+        net::async_write(self->stream_, http::make_chunk_last(),
+                         [self](beast::error_code ec2, size_t n) {
+                           self->Log(self->streamed_status_, self->streamed_bytes_);
+                           self->stream_body_ = nullptr;
+                           self->OnWritten(ec2, n, !self->keep_alive_);
+                         });
+      };
+      if (self->piece_.empty()) {
+        after({}, 0);
+      } else {
+        net::async_write(self->stream_, http::make_chunk(net::buffer(self->piece_)), after);
+      }
+    });
+  });
+}
+
+void HttpSession::OnWritten(beast::error_code ec, size_t, bool close) {
+  response_.reset();
+  if (ec) return Fail(ec, "write");
+  if (close) return Close();
+  DoRead();
+}
+
+void HttpSession::Fail(beast::error_code ec, const char* what) {
+  // Disconnects and time-outs are normal: a client went away. Nothing to report.
+  if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
+      ec != net::error::connection_reset && ec != net::error::broken_pipe && ec != net::error::eof) {
+    std::fprintf(stderr, "http %s: %s\n", what, ec.message().c_str());
+  }
+  Close();
+}
+
+void HttpSession::Close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.close();
+}
+
+void HttpSession::Log(int status, size_t bytes) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started_)
+                .count();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);
+  ctx_.access_log->Write(method_ + " " + target_ + buf);
+}
+
+}  // namespace wanllmdb

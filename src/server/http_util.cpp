@@ -1,0 +1,197 @@
+#include "server/http_util.h"
+
+#include <charconv>
+
+#include "core/time_util.h"
+#include "server/json_out.h"
+
+namespace wanllmdb {
+
+int HttpStatusOf(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kBadRequest:
+    case Code::kMalformedJson: return 400;
+    case Code::kUnauthorized: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kConflict: return 409;
+    case Code::kTooLarge: return 413;
+    case Code::kInvalidValue: return 422;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+std::string_view ErrorCodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kBadRequest: return "bad_request";
+    case Code::kMalformedJson: return "malformed_json";
+    case Code::kUnauthorized: return "unauthorized";
+    case Code::kForbidden: return "forbidden";
+    case Code::kNotFound: return "not_found";
+    case Code::kConflict: return "conflict";
+    case Code::kTooLarge: return "too_large";
+    case Code::kInvalidValue: return "invalid_value";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+ApiResponse ErrorResponse(const Status& status) {
+  JsonOut j;
+  j.BeginObject().Key("error").BeginObject();
+  j.Key("code").String(ErrorCodeName(status.code()));
+  j.Key("message").String(status.message());
+  j.EndObject().EndObject();
+  return JsonResponse(HttpStatusOf(status.code()), j.Take());
+}
+
+ApiResponse JsonResponse(int status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string UrlDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      int v = 0;
+      std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view part = q.substr(0, amp);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string key = UrlDecode(part.substr(0, eq), true);
+      std::string value = eq == std::string_view::npos ? "" : UrlDecode(part.substr(eq + 1), true);
+      out[key] = value;
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+namespace {
+
+template <typename F>
+Status ForEachListItem(const std::string& value, F f) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    std::string item = value.substr(start, comma - start);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    if (!item.empty()) {
+      Status s = f(item);
+      if (!s.ok()) return s;
+    }
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<LogFilter> FilterFromQuery(const std::map<std::string, std::string>& q) {
+  LogFilter f;
+  auto get = [&](const char* k) -> const std::string* {
+    auto it = q.find(k);
+    return it == q.end() ? nullptr : &it->second;
+  };
+  if (auto* v = get("level"); v && *v != "ALL" && *v != "all") {
+    Status s = ForEachListItem(*v, [&](const std::string& item) {
+      auto l = ParseLevel(item);
+      if (!l) {
+        return Status(Code::kInvalidValue, "unknown level '" + item +
+                                               "' (want DEBUG, INFO, WARNING, ERROR or CRITICAL)");
+      }
+      f.level_mask |= 1u << static_cast<int>(*l);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+  }
+  if (auto* v = get("source"); v && *v != "ALL" && *v != "all") {
+    Status s = ForEachListItem(*v, [&](const std::string& item) {
+      auto src = ParseSource(item);
+      if (!src) {
+        return Status(Code::kInvalidValue, "unknown source '" + item +
+                                               "' (want stdout, stderr, sdk, user or system)");
+      }
+      f.source_mask |= 1u << static_cast<int>(*src);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+  }
+  if (auto* v = get("writer")) {
+    ForEachListItem(*v, [&](const std::string& item) {
+      f.writers.push_back(item);
+      return Status::Ok();
+    });
+  }
+  if (auto* v = get("search")) f.search = *v;
+  if (auto* v = get("regex")) f.regex = *v;
+  for (const char* key : {"since", "until"}) {
+    if (auto* v = get(key); v && !v->empty()) {
+      auto t = ParseIsoMicros(*v);
+      if (!t) {
+        return Status(Code::kInvalidValue, std::string(key) + ": '" + *v +
+                                               "' is not an ISO 8601 time (e.g. "
+                                               "2024-11-16T10:00:00Z)");
+      }
+      (std::string_view(key) == "since" ? f.since_us : f.until_us) = *t;
+    }
+  }
+  return f;
+}
+
+Result<std::optional<int64_t>> OptIntParam(const std::map<std::string, std::string>& q,
+                                           const std::string& name) {
+  auto it = q.find(name);
+  if (it == q.end() || it->second.empty()) return std::optional<int64_t>();
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    return Status(Code::kInvalidValue, name + ": '" + s + "' is not an integer");
+  }
+  return std::optional<int64_t>(v);
+}
+
+Result<int64_t> IntParam(const std::map<std::string, std::string>& q, const std::string& name,
+                         int64_t fallback, int64_t min, int64_t max) {
+  auto v = OptIntParam(q, name);
+  if (!v.ok()) return v.status();
+  if (!*v) return fallback;
+  if (**v < min || **v > max) {
+    return Status(Code::kInvalidValue, name + " must be between " + std::to_string(min) +
+                                           " and " + std::to_string(max) + ", got " +
+                                           std::to_string(**v));
+  }
+  return **v;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,235 @@
+#include "server/ingest.h"
+
+#include <cmath>
+
+#include "core/text.h"
+#include "core/time_util.h"
+#include "server/json_in.h"
+
+namespace wanllmdb {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+Status Bad(const std::string& where, std::string_view what) {
+  return Status(Code::kBadRequest, where + ": " + std::string(what));
+}
+Status Invalid(const std::string& where, std::string_view what) {
+  return Status(Code::kInvalidValue, where + ": " + std::string(what));
+}
+
+Result<std::optional<int64_t>> ParseTimestamp(element v, const std::string& where) {
+  switch (v.type()) {
+    case element_type::NULL_VALUE: return std::optional<int64_t>();
+    case element_type::STRING: {
+      std::string_view s = v.get_string().value_unsafe();
+      auto t = ParseIsoMicros(s);
+      if (!t) return Invalid(where, "'" + std::string(s) + "' is not an ISO 8601 time");
+      return std::optional<int64_t>(*t);
+    }
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: {
+      double secs = v.get_double().value_unsafe();
+      if (!std::isfinite(secs) || secs < 0 || secs > 253402300799.0)
+        return Invalid(where, "a number timestamp is seconds since 1970 (0 to year 9999)");
+      return std::optional<int64_t>(static_cast<int64_t>(std::llround(secs * 1e6)));
+    }
+    default:
+      return Bad(where, std::string("must be an ISO 8601 string or a number, not ") +
+                            std::string(JsonTypeName(v.type())));
+  }
+}
+
+Result<std::optional<Level>> ParseLevelField(element v, const std::string& where) {
+  if (v.type() == element_type::NULL_VALUE) return std::optional<Level>();
+  if (v.type() != element_type::STRING)
+    return Bad(where, std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
+  std::string_view s = v.get_string().value_unsafe();
+  auto l = ParseLevel(s);
+  if (!l)
+    return Invalid(where, "unknown level '" + std::string(s) +
+                              "' (want DEBUG, INFO, WARNING, ERROR or CRITICAL)");
+  return std::optional<Level>(*l);
+}
+
+Result<Source> ParseSourceField(element v, const std::string& where, Source fallback) {
+  if (v.type() == element_type::NULL_VALUE) return fallback;
+  if (v.type() != element_type::STRING)
+    return Bad(where, std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
+  std::string_view s = v.get_string().value_unsafe();
+  auto src = ParseSource(s);
+  if (!src)
+    return Invalid(where, "unknown source '" + std::string(s) +
+                              "' (want stdout, stderr, sdk, user or system)");
+  return *src;
+}
+
+Result<std::string> ParseWriter(element obj) {
+  element w;
+  if (obj.at_key("writer").get(w)) return std::string("main");
+  if (w.type() == element_type::NULL_VALUE) return std::string("main");
+  if (w.type() != element_type::STRING) return Bad("writer", "must be a string");
+  std::string_view s = w.get_string().value_unsafe();
+  if (s.empty() || s.size() > 128) return Invalid("writer", "must be 1 to 128 characters");
+  return std::string(s);
+}
+
+// Every piece of a message becomes a stored line; pieces share the message's seq.
+void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source, int64_t ts,
+                  int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level, bool explicit_l) {
+  thread_local std::vector<std::string_view> pieces;
+  pieces.clear();
+  SplitIntoLines(message, kMaxLineBytes, &pieces);
+  for (std::string_view p : pieces) {
+    LogLine l;
+    l.timestamp_us = ts;
+    l.level = level;
+    l.source = source;
+    l.message.assign(p.data(), p.size());
+    b->lines.push_back(std::move(l));
+    if (has_seq) b->seqs.push_back(seq);
+    explicit_level->push_back(explicit_l);
+  }
+}
+
+}  // namespace
+
+void IngestParser::DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& explicit_level) {
+  bool any = false;
+  for (uint8_t e : explicit_level) any |= !e;
+  if (!any) return;
+  std::lock_guard lock(mu_);
+  if (detectors_.size() > 100000) detectors_.clear();  // bound: only traceback state is lost
+  std::string key_prefix = batch->run_id + '\0' + batch->writer + '\0';
+  LevelDetector* det[kSourceCount] = {};
+  for (size_t i = 0; i < batch->lines.size(); ++i) {
+    if (explicit_level[i]) continue;
+    LogLine& l = batch->lines[i];
+    int s = static_cast<int>(l.source);
+    if (!det[s]) det[s] = &detectors_[key_prefix + static_cast<char>('0' + s)];
+    l.level = det[s]->Detect(l.message);
+  }
+}
+
+Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::string& body) {
+  auto doc = ParseJsonBody(body);
+  if (!doc.ok()) return doc.status();
+  element root = *doc;
+  if (root.type() != element_type::OBJECT)
+    return Bad("body", std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
+  IngestBatch b;
+  b.run_id = run_id;
+  auto writer = ParseWriter(root);
+  if (!writer.ok()) return writer.status();
+  b.writer = *writer;
+  element logs;
+  if (root.at_key("logs").get(logs)) return Bad("logs", "is required (an array of lines)");
+  if (logs.type() != element_type::ARRAY)
+    return Bad("logs", std::string("must be an array, not ") + std::string(JsonTypeName(logs.type())));
+  simdjson::dom::array arr = logs.get_array().value_unsafe();
+  if (arr.size() > kMaxBatchLines)
+    return Status(Code::kTooLarge, "a batch holds at most " + std::to_string(kMaxBatchLines) +
+                                       " lines; this one has " + std::to_string(arr.size()) +
+                                       ": split it");
+  const int64_t now = NowMicros();
+  b.lines.reserve(arr.size());
+  std::vector<uint8_t> explicit_level;
+  explicit_level.reserve(arr.size());
+  bool any_seq = false;
+  size_t i = 0;
+  std::string where;
+  for (element item : arr) {
+    auto at = [&](const char* field) {
+      return "logs[" + std::to_string(i) + "]" + (field[0] ? "." : "") + field;
+    };
+    if (item.type() != element_type::OBJECT)
+      return Bad(at(""), std::string("must be an object, not ") + std::string(JsonTypeName(item.type())));
+    std::string_view message;
+    std::optional<Level> level;
+    Source source = Source::kStdout;
+    int64_t ts = now, seq = -1;
+    bool has_message = false;
+    simdjson::dom::object fields = item.get_object().value_unsafe();  // alive for the loop
+    for (auto [key, value] : fields) {
+      if (key == "message") {
+        if (value.type() != element_type::STRING)
+          return Bad(at("message"), std::string("must be a string, not ") + std::string(JsonTypeName(value.type())));
+        message = value.get_string().value_unsafe();
+        has_message = true;
+      } else if (key == "level") {
+        auto l = ParseLevelField(value, at("level"));
+        if (!l.ok()) return l.status();
+        level = *l;
+      } else if (key == "source") {
+        auto s = ParseSourceField(value, at("source"), Source::kStdout);
+        if (!s.ok()) return s.status();
+        source = *s;
+      } else if (key == "timestamp") {
+        auto t = ParseTimestamp(value, at("timestamp"));
+        if (!t.ok()) return t.status();
+        if (*t) ts = **t;
+      } else if (key == "seq") {
+        if (value.type() == element_type::NULL_VALUE) continue;
+        if (value.type() != element_type::INT64 && value.type() != element_type::UINT64)
+          return Bad(at("seq"), "must be a whole number");
+        int64_t v = 0;
+        if (value.get_int64().get(v) || v < 0)
+          return Invalid(at("seq"), "must be between 0 and 2^63-1");
+        seq = v;
+      }
+    }
+    if (!has_message) return Bad(at("message"), "is required");
+    if (seq >= 0) any_seq = true;
+    if (any_seq && b.seqs.size() != b.lines.size()) b.seqs.assign(b.lines.size(), -1);
+    AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq, any_seq,
+                 &explicit_level, level.has_value());
+    ++i;
+  }
+  DetectLevels(&b, explicit_level);
+  return b;
+}
+
+Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body) {
+  auto doc = ParseJsonBody(body);
+  if (!doc.ok()) return doc.status();
+  element root = *doc;
+  if (root.type() != element_type::OBJECT)
+    return Bad("body", std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
+  IngestBatch b;
+  b.run_id = run_id;
+  auto writer = ParseWriter(root);
+  if (!writer.ok()) return writer.status();
+  b.writer = *writer;
+  element v;
+  if (root.at_key("message").get(v)) return Bad("message", "is required");
+  if (v.type() != element_type::STRING)
+    return Bad("message", std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
+  std::string_view message = v.get_string().value_unsafe();
+  std::optional<Level> level;
+  if (!root.at_key("level").get(v)) {
+    auto l = ParseLevelField(v, "level");
+    if (!l.ok()) return l.status();
+    level = *l;
+  }
+  Source source = Source::kUser;
+  if (!root.at_key("source").get(v)) {
+    auto s = ParseSourceField(v, "source", Source::kUser);
+    if (!s.ok()) return s.status();
+    source = *s;
+  }
+  int64_t ts = NowMicros();
+  if (!root.at_key("timestamp").get(v)) {
+    auto t = ParseTimestamp(v, "timestamp");
+    if (!t.ok()) return t.status();
+    if (*t) ts = **t;
+  }
+  std::vector<uint8_t> explicit_level;
+  AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false, &explicit_level,
+               level.has_value());
+  DetectLevels(&b, explicit_level);
+  return b;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,65 @@
+#include "server/json_in.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include "core/text.h"
+
+namespace wanllmdb {
+
+std::string_view JsonTypeName(simdjson::dom::element_type t) {
+  using T = simdjson::dom::element_type;
+  switch (t) {
+    case T::ARRAY: return "an array";
+    case T::OBJECT: return "an object";
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE: return "a number";
+    case T::STRING: return "a string";
+    case T::BOOL: return "a boolean";
+    case T::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+namespace {
+
+Status Explain(const std::string& body) {
+  if (body.empty()) return Status(Code::kMalformedJson, "the request body is empty; JSON expected");
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
+  if (d.HasParseError()) {
+    size_t at = d.GetErrorOffset();
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < at && i < body.size(); ++i) {
+      if (body[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    return Status(Code::kMalformedJson,
+                  "malformed JSON at byte " + std::to_string(at) + " (line " +
+                      std::to_string(line) + ", column " + std::to_string(col) +
+                      "): " + rapidjson::GetParseError_En(d.GetParseError()));
+  }
+  return Status(Code::kMalformedJson, "malformed JSON (trailing content after the value, or "
+                                      "nesting deeper than 1024)");
+}
+
+}  // namespace
+
+Result<simdjson::dom::element> ParseJsonBody(std::string& body) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  auto err = parser.parse(body.data(), body.size(), true).get(doc);
+  if (err == simdjson::UTF8_ERROR) {
+    body = SanitizeUtf8(body);
+    err = parser.parse(body.data(), body.size(), true).get(doc);
+  }
+  if (err) return Explain(body);
+  return doc;
+}
+
+}  // namespace wanllmdb

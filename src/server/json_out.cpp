@@ -1,0 +1,103 @@
+#include "server/json_out.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "core/time_util.h"
+
+namespace wanllmdb {
+
+struct JsonOut::Impl {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+};
+
+JsonOut::JsonOut() : impl_(new Impl) {}
+JsonOut::~JsonOut() { delete impl_; }
+
+JsonOut& JsonOut::BeginObject() { impl_->w.StartObject(); return *this; }
+JsonOut& JsonOut::EndObject() { impl_->w.EndObject(); return *this; }
+JsonOut& JsonOut::BeginArray() { impl_->w.StartArray(); return *this; }
+JsonOut& JsonOut::EndArray() { impl_->w.EndArray(); return *this; }
+JsonOut& JsonOut::Key(std::string_view k) {
+  impl_->w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  return *this;
+}
+JsonOut& JsonOut::String(std::string_view s) {
+  impl_->w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return *this;
+}
+JsonOut& JsonOut::Int(int64_t v) { impl_->w.Int64(v); return *this; }
+JsonOut& JsonOut::Bool(bool v) { impl_->w.Bool(v); return *this; }
+JsonOut& JsonOut::Null() { impl_->w.Null(); return *this; }
+JsonOut& JsonOut::Timestamp(int64_t micros) {
+  char buf[27];
+  FormatIsoMicros(micros, buf);
+  impl_->w.String(buf, 27);
+  return *this;
+}
+JsonOut& JsonOut::OptTimestamp(const std::optional<int64_t>& micros) {
+  return micros ? Timestamp(*micros) : Null();
+}
+JsonOut& JsonOut::OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+JsonOut& JsonOut::Raw(std::string_view json) {
+  impl_->w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  return *this;
+}
+
+JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
+  BeginObject();
+  Key("run_id").String(run_id);
+  Key("line_number").Int(l.line_number);
+  Key("timestamp").Timestamp(l.timestamp_us);
+  Key("level").String(LevelName(l.level));
+  Key("source").String(SourceName(l.source));
+  Key("writer").String(l.writer);
+  Key("message").String(l.message);
+  return EndObject();
+}
+
+JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
+  return Line(run_id, LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer,
+                               l.message});
+}
+
+JsonOut& JsonOut::Run(const RunInfo& r) {
+  BeginObject();
+  Key("id").String(r.id);
+  Key("project").String(r.project);
+  Key("name").String(r.name);
+  Key("state").String(RunStateName(r.state));
+  Key("exit_code").OptInt(r.exit_code);
+  Key("created_at").Timestamp(r.created_at_us);
+  Key("finished_at").OptTimestamp(r.finished_at_us);
+  Key("config").Raw(r.config_json);
+  Key("tags").Raw(r.tags_json);
+  Key("line_count").Int(r.line_count);
+  Key("error_count").Int(r.error_count);
+  Key("last_line").Int(r.last_line);
+  return EndObject();
+}
+
+JsonOut& JsonOut::Project(const ProjectInfo& p) {
+  BeginObject();
+  Key("name").String(p.name);
+  Key("created_at").Timestamp(p.created_at_us);
+  Key("run_count").Int(p.run_count);
+  Key("last_run_at").OptTimestamp(p.last_run_at_us);
+  return EndObject();
+}
+
+std::string JsonOut::Take() {
+  std::string s(impl_->buf.GetString(), impl_->buf.GetSize());
+  Clear();
+  return s;
+}
+const char* JsonOut::data() const { return impl_->buf.GetString(); }
+size_t JsonOut::size() const { return impl_->buf.GetSize(); }
+void JsonOut::Clear() {
+  impl_->buf.Clear();
+  impl_->w.Reset(impl_->buf);
+}
+
+}  // namespace wanllmdb

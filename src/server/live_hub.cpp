@@ -1,0 +1,153 @@
+#include "server/live_hub.h"
+
+#include <algorithm>
+
+#include "server/json_out.h"
+
+namespace wanllmdb {
+
+CachedBatch::CachedBatch(std::string run_id, std::shared_ptr<const std::vector<LogLine>> lines)
+    : run_id_(std::move(run_id)), lines_(std::move(lines)) {}
+
+void CachedBatch::Render() const {
+  std::call_once(once_, [this] {
+    JsonOut j;
+    offsets_.reserve(lines_->size() + 1);
+    for (const LogLine& l : *lines_) {
+      offsets_.push_back(static_cast<uint32_t>(json_.size()));
+      j.Clear();
+      j.Line(run_id_, l);
+      json_.append(j.data(), j.size());
+      json_.push_back(',');
+    }
+    offsets_.push_back(static_cast<uint32_t>(json_.size()));
+  });
+}
+
+std::string_view CachedBatch::LineJson(size_t i) const {
+  Render();
+  return std::string_view(json_).substr(offsets_[i], offsets_[i + 1] - offsets_[i] - 1);
+}
+
+std::string_view CachedBatch::JsonFrom(size_t i) const {
+  Render();
+  return std::string_view(json_).substr(offsets_[i], json_.size() - offsets_[i] - 1);
+}
+
+size_t CachedBatch::bytes() const {
+  size_t b = sizeof(*this);
+  for (const auto& l : *lines_) b += l.message.size() + l.writer.size() + sizeof(LogLine);
+  return b * 2;  // the rendered JSON roughly doubles it
+}
+
+std::vector<std::shared_ptr<LiveSubscriber>> LiveHub::Live(RunEntry& e) {
+  std::vector<std::shared_ptr<LiveSubscriber>> out;
+  auto& subs = e.subscribers;
+  for (size_t i = 0; i < subs.size();) {
+    if (auto s = subs[i].lock()) {
+      out.push_back(std::move(s));
+      ++i;
+    } else {
+      subs[i] = subs.back();
+      subs.pop_back();
+    }
+  }
+  return out;
+}
+
+void LiveHub::Subscribe(const std::string& run_id, const std::shared_ptr<LiveSubscriber>& s) {
+  std::lock_guard lock(mu_);
+  runs_[run_id].subscribers.push_back(s);
+}
+
+void LiveHub::Unsubscribe(const std::string& run_id, const LiveSubscriber* s) {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  auto& subs = it->second.subscribers;
+  subs.erase(std::remove_if(subs.begin(), subs.end(),
+                            [&](const std::weak_ptr<LiveSubscriber>& w) {
+                              auto p = w.lock();
+                              return !p || p.get() == s;
+                            }),
+             subs.end());
+  if (subs.empty()) runs_.erase(it);  // nobody watches: drop the cache too
+}
+
+void LiveHub::OnCommit(const CommitEvent& event) {
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(event.run_id);
+    if (it == runs_.end()) return;  // nobody watches this run
+    RunEntry& e = it->second;
+    auto batch = std::make_shared<const CachedBatch>(event.run_id, event.lines);
+    e.cached_lines += batch->lines().size();
+    e.cached_bytes += batch->bytes();
+    e.batches.push_back(std::move(batch));
+    size_t drop = 0;
+    while (drop + 1 < e.batches.size() &&
+           (e.cached_lines > kMaxCachedLines || e.cached_bytes > kMaxCachedBytes)) {
+      e.cached_lines -= e.batches[drop]->lines().size();
+      e.cached_bytes -= e.batches[drop]->bytes();
+      ++drop;
+    }
+    e.batches.erase(e.batches.begin(), e.batches.begin() + static_cast<long>(drop));
+    e.last_line = std::max(e.last_line, event.last_line);
+    subs = Live(e);
+  }
+  for (auto& s : subs) s->OnLinesAvailable(event.last_line);
+}
+
+void LiveHub::PublishRunState(const std::string& run_id, RunState state,
+                              std::optional<int64_t> exit_code) {
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    subs = Live(it->second);
+  }
+  for (auto& s : subs) s->OnRunState(state, exit_code);
+}
+
+void LiveHub::PublishCleared(const std::string& run_id) {
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return;
+    it->second.batches.clear();
+    it->second.cached_lines = it->second.cached_bytes = 0;
+    subs = Live(it->second);
+  }
+  for (auto& s : subs) s->OnCleared();
+}
+
+LiveHub::Pull LiveHub::PullAfter(const std::string& run_id, int64_t cursor) {
+  Pull p;
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return p;
+  RunEntry& e = it->second;
+  p.last_line = e.last_line;
+  if (e.last_line <= cursor) return p;
+  // Batches arrive in commit order, which is line order: find the first one past the cursor.
+  auto first = std::upper_bound(
+      e.batches.begin(), e.batches.end(), cursor,
+      [](int64_t c, const std::shared_ptr<const CachedBatch>& b) { return c < b->last_line(); });
+  if (first == e.batches.end() || (*first)->first_line() > cursor + 1) {
+    p.complete = false;
+  }
+  p.batches.assign(first, e.batches.end());
+  return p;
+}
+
+size_t LiveHub::subscriber_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, e] : runs_) n += e.subscribers.size();
+  return n;
+}
+
+}  // namespace wanllmdb

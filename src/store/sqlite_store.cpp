@@ -600,6 +600,12 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
     for (size_t i = 0; i < batch.lines.size(); ++i) {
       int64_t seq = batch.seqs[i];
       if (seq < 0) continue;
+      // Continuation pieces of one long message share its seq: they follow its fate.
+      if (i > 0 && seq == batch.seqs[i - 1]) {
+        keep[i] = keep[i - 1];
+        dups += !keep[i];
+        continue;
+      }
       if (seq <= max_seq) {
         keep[i] = 0;
         ++dups;

@@ -1,0 +1,17 @@
+// Each subcommand registers itself on the CLI11 app; its callback stores the exit code.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace wanllmdb {
+
+void AddServerCommand(CLI::App& app, int* exit_code);
+void AddTailCommand(CLI::App& app, int* exit_code);
+void AddExportCommand(CLI::App& app, int* exit_code);
+
+// The server URL for client commands: --server, else $WANLLMDB_BASE_URL, else the default.
+const char* DefaultServerUrl();
+
+}  // namespace wanllmdb

@@ -1,0 +1,42 @@
+// The request and response a handler sees: plain structs, no Beast, so handler files compile
+// without the network headers and tests can call handlers directly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace wanllmdb {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", …
+  std::string path;    // decoded path without the query
+  std::map<std::string, std::string> query;  // decoded; a repeated key keeps its last value
+  std::string body;
+  std::string authorization;  // the Authorization header, if any
+  std::vector<std::string> params;  // path parameters captured by the router ({run_id})
+};
+
+// A body produced piece by piece (downloads of any size). Fills `piece` and sets *done on the
+// last one. A failing Status mid-way closes the connection without the final chunk, so the
+// client sees a truncated download rather than a short one that looks complete.
+using BodyStream = std::function<Status(std::string* piece, bool* done)>;
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  BodyStream stream;  // when set, body is ignored and the response is sent chunked
+};
+
+int HttpStatusOf(Code code);
+std::string_view ErrorCodeName(Code code);
+ApiResponse ErrorResponse(const Status& status);
+ApiResponse JsonResponse(int status, std::string body);
+
+}  // namespace wanllmdb

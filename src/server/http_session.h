@@ -1,0 +1,55 @@
+// HttpSession: one HTTP/1.1 connection (Beast's chat-multi shape). Reads a request, hands API
+// work to the worker pool, writes the answer on its own strand, keeps the connection alive;
+// hands WebSocket upgrades of /runs/{id}/logs/stream to a WebSocketSession.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/api_types.h"
+#include "server/net.h"
+#include "server/server_context.h"
+
+namespace wanllmdb {
+
+// Thread-safety: all state is touched on the session's strand only.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, ServerContext& ctx);
+  void Run();
+
+ private:
+  void DoRead();
+  void OnRead(beast::error_code ec, size_t bytes);
+  void Dispatch(http::request<http::string_body> req);
+  void Send(ApiResponse response);
+  void SendStream(ApiResponse response);
+  void StreamNext();
+  void OnWritten(beast::error_code ec, size_t bytes, bool close);
+  void Fail(beast::error_code ec, const char* what);
+  void Close();
+  void Log(int status, size_t bytes);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  ServerContext& ctx_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  // The request being answered.
+  std::string method_, target_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  std::chrono::steady_clock::time_point started_;
+  // Kept alive across the async write.
+  std::shared_ptr<void> response_;
+  // Streaming state.
+  BodyStream stream_body_;
+  std::string piece_;
+  size_t streamed_bytes_ = 0;
+  int streamed_status_ = 200;
+  std::unique_ptr<http::response<http::empty_body>> stream_header_;
+  std::unique_ptr<http::response_serializer<http::empty_body>> stream_serializer_;
+};
+
+}  // namespace wanllmdb

@@ -1,0 +1,36 @@
+// Ingest: turns a request body into an IngestBatch by the rules of DESIGN §6 and doc/api.md —
+// validate everything first (a batch is stored whole or not at all), repair UTF-8, split on
+// newlines and at 64 KiB, stamp arrival time, detect levels from the line layout.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/level_detector.h"
+#include "store/log_store.h"
+
+namespace wanllmdb {
+
+inline constexpr size_t kMaxBatchLines = 10000;
+
+// Thread-safety: thread-safe. Level detectors (the traceback state of each stream) are kept per
+// (run, writer, source) under a mutex.
+class IngestParser {
+ public:
+  // POST /runs/{id}/logs/batch
+  Result<IngestBatch> ParseBatch(const std::string& run_id, std::string& body);
+  // POST /runs/{id}/logs
+  Result<IngestBatch> ParseSingle(const std::string& run_id, std::string& body);
+
+ private:
+  struct Pending;
+  Status AddLine(const std::string& run_id, IngestBatch* batch, std::string_view message,
+                 std::optional<Level> level, Source source, int64_t ts, int64_t seq);
+  void DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& explicit_level);
+
+  std::mutex mu_;
+  std::unordered_map<std::string, LevelDetector> detectors_;  // Guarded by mu_
+};
+
+}  // namespace wanllmdb

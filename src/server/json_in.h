@@ -1,0 +1,22 @@
+// JSON input: simdjson parses request bodies (fast enough for a million lines a second); when
+// it rejects one, RapidJSON re-reads it only to say where and why (simdjson does not report a
+// position). A body that is JSON but not valid UTF-8 is repaired (U+FFFD) and parsed again:
+// invalid bytes in a log line are never a reason to reject it (DESIGN §6).
+#pragma once
+
+#include <simdjson.h>
+
+#include <string>
+
+#include "core/status.h"
+
+namespace wanllmdb {
+
+// Parses `body` with a thread-local parser. The element lives until the next call on this
+// thread.
+Result<simdjson::dom::element> ParseJsonBody(std::string& body);
+
+// "an object", "a string", … for error messages.
+std::string_view JsonTypeName(simdjson::dom::element_type t);
+
+}  // namespace wanllmdb

@@ -1,0 +1,52 @@
+// JSON output: every response body is built with RapidJSON's Writer (never by hand), through
+// these helpers so the wire shapes of doc/api.md live in one place.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/log_line.h"
+#include "store/log_store.h"
+#include "store/query_engine.h"
+
+namespace wanllmdb {
+
+// A growing JSON text. Thread-safety: one thread at a time.
+class JsonOut {
+ public:
+  JsonOut();
+  ~JsonOut();
+  JsonOut(const JsonOut&) = delete;
+  JsonOut& operator=(const JsonOut&) = delete;
+
+  JsonOut& BeginObject();
+  JsonOut& EndObject();
+  JsonOut& BeginArray();
+  JsonOut& EndArray();
+  JsonOut& Key(std::string_view k);
+  JsonOut& String(std::string_view s);
+  JsonOut& Int(int64_t v);
+  JsonOut& Bool(bool v);
+  JsonOut& Null();
+  JsonOut& Timestamp(int64_t micros);  // ISO 8601 string
+  JsonOut& OptTimestamp(const std::optional<int64_t>& micros);
+  JsonOut& OptInt(const std::optional<int64_t>& v);
+  // Inserts already-valid JSON text as one value (stored config, pre-rendered lines).
+  JsonOut& Raw(std::string_view json);
+
+  JsonOut& Line(std::string_view run_id, const LineView& line);
+  JsonOut& Line(std::string_view run_id, const LogLine& line);
+  JsonOut& Run(const RunInfo& run);
+  JsonOut& Project(const ProjectInfo& project);
+
+  std::string Take();
+  const char* data() const;
+  size_t size() const;
+  void Clear();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace wanllmdb

@@ -1,0 +1,48 @@
+// What every session needs from the server, owned by Server and outliving every session.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace wanllmdb {
+
+class Api;
+class LiveHub;
+class LogStore;
+class QueryEngine;
+class StaticFiles;
+
+// One line per HTTP request on stderr. Thread-safety: thread-safe.
+class AccessLog {
+ public:
+  explicit AccessLog(bool enabled) : enabled_(enabled) {}
+  void Write(const std::string& line) {
+    if (!enabled_) return;
+    std::lock_guard lock(mu_);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fputc('\n', stderr);
+  }
+
+ private:
+  const bool enabled_;
+  std::mutex mu_;
+};
+
+struct ServerContext {
+  Api* api = nullptr;
+  LiveHub* hub = nullptr;
+  LogStore* store = nullptr;
+  QueryEngine* engine = nullptr;
+  StaticFiles* files = nullptr;
+  boost::asio::thread_pool* workers = nullptr;  // blocking work: store reads and writes
+  AccessLog* access_log = nullptr;
+  std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
+};
+
+}  // namespace wanllmdb

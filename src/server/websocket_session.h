@@ -1,0 +1,69 @@
+// WebSocketSession: one live-tail viewer of one run (DESIGN §4, doc/api.md "Live tail").
+//
+// Notify and pull: the hub only says "lines up to N exist"; the session pulls from its cursor
+// when it is free to write (one write in flight, at most one log frame per ~50 ms), from the
+// hub's cache or, when it fell behind the cache, from the store on the worker pool. It never
+// queues log frames, so a stalled viewer costs a cursor, not memory.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "server/live_hub.h"
+#include "server/net.h"
+#include "server/server_context.h"
+#include "store/log_query.h"
+
+namespace wanllmdb {
+
+// Thread-safety: hub callbacks may come from any thread and only post to the strand; all other
+// state is strand-only.
+class WebSocketSession : public LiveSubscriber,
+                         public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id);
+  ~WebSocketSession() override;
+
+  // Validates the run and filters, then accepts the upgrade (or answers 404).
+  void Run(http::request<http::string_body> req);
+
+  void OnLinesAvailable(int64_t last_line) override;
+  void OnRunState(RunState state, std::optional<int64_t> exit_code) override;
+  void OnCleared() override;
+
+  static constexpr int kMaxFrameLines = 5000;
+  static constexpr std::chrono::milliseconds kMinFrameInterval{50};
+
+ private:
+  void Accept(http::request<http::string_body> req);
+  void LoadBacklog();
+  void DoRead();
+  void MaybeSend();
+  void PullAndSend();
+  void CatchUpFromStore();
+  void Write(std::string frame);
+  void Close();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  ServerContext& ctx_;
+  const std::string run_id_;
+  std::shared_ptr<const LineMatcher> matcher_;
+  bool filtered_ = false;
+  int tail_ = 500;
+  std::optional<int64_t> after_line_;
+  std::string error_frame_;  // set when the parameters are bad: sent, then close
+
+  beast::flat_buffer read_buffer_;
+  net::steady_timer timer_;
+  std::string out_;  // the frame being written
+  std::deque<std::string> control_;  // pongs and run events; bounded
+  int64_t cursor_ = 0;      // every line <= cursor_ was considered (sent or filtered out)
+  int64_t known_last_ = 0;  // highest line the hub said exists
+  bool subscribed_ = false, loading_ = false, writing_ = false, timer_armed_ = false;
+  bool closed_ = false, backlog_sent_ = false;
+  std::chrono::steady_clock::time_point last_send_{};
+};
+
+}  // namespace wanllmdb
