@@ -53,6 +53,7 @@ void HttpSession::OnRead(beast::error_code ec, size_t) {
     target_ = std::string(parser_->get().target());
     version_ = parser_->get().version();
     keep_alive_ = false;  // the rest of the body is still on the wire
+    drain_after_write_ = true;
     started_ = std::chrono::steady_clock::now();
     return Send(ErrorResponse(Status(Code::kTooLarge, "the request body is over 16 MiB; send "
                                                       "smaller batches")));
@@ -202,8 +203,19 @@ void HttpSession::StreamNext() {
 void HttpSession::OnWritten(beast::error_code ec, size_t, bool close) {
   response_.reset();
   if (ec) return Fail(ec, "write");
+  if (drain_after_write_) return Drain(64 * 1024 * 1024);
   if (close) return Close();
   DoRead();
+}
+
+void HttpSession::Drain(size_t left) {
+  drain_buffer_.resize(64 * 1024);
+  stream_.expires_after(std::chrono::seconds(10));
+  stream_.async_read_some(net::buffer(drain_buffer_),
+                          [self = shared_from_this(), left](beast::error_code ec, size_t n) {
+                            if (ec || n >= left) return self->Close();
+                            self->Drain(left - n);
+                          });
 }
 
 void HttpSession::Fail(beast::error_code ec, const char* what) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "server/api_types.h"
 #include "server/net.h"
@@ -30,6 +31,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnWritten(beast::error_code ec, size_t bytes, bool close);
   void Fail(beast::error_code ec, const char* what);
   void Close();
+  // After refusing an oversized body: read and drop what the client still sends (up to a limit)
+  // so it can read our 413 instead of seeing a reset connection.
+  void Drain(size_t left);
+  bool drain_after_write_ = false;
+  std::vector<char> drain_buffer_;
   void Log(int status, size_t bytes);
 
   beast::tcp_stream stream_;

@@ -130,13 +130,13 @@ void WebSocketSession::LoadBacklog() {
     // Subscribed first, then read the store up to its last line L: everything after L arrives
     // through the hub, so nothing falls between the two.
     std::string frame;
-    int64_t cursor = 0;
+    int64_t cursor = 0, last = 0;
     Status s;
     auto run = self->ctx_.store->GetRun(self->run_id_);
     if (!run.ok()) {
       s = run.status();
     } else {
-      int64_t last = run->last_line;
+      last = run->last_line;
       std::string joined;
       JsonOut j;
       auto add = [&](const LogLine& l) {
@@ -172,14 +172,15 @@ void WebSocketSession::LoadBacklog() {
       }
       frame = LogsFrame(joined);
     }
-    net::dispatch(self->ws_.get_executor(), [self, frame = std::move(frame), cursor, s]() mutable {
+    net::dispatch(self->ws_.get_executor(), [self, frame = std::move(frame), cursor, last,
+                                             s]() mutable {
       self->loading_ = false;
       if (!s.ok()) {
         std::fprintf(stderr, "live tail %s: %s\n", self->run_id_.c_str(), s.message().c_str());
         return self->Close();
       }
       self->cursor_ = cursor;
-      self->known_last_ = std::max(self->known_last_, cursor);
+      self->known_last_ = std::max(self->known_last_, last);
       self->backlog_sent_ = true;
       self->Write(std::move(frame));
     });
@@ -249,7 +250,9 @@ void WebSocketSession::MaybeSend() {
 
 void WebSocketSession::PullAndSend() {
   LiveHub::Pull pull = ctx_.hub->PullAfter(run_id_, cursor_);
-  if (!pull.complete) return CatchUpFromStore();
+  // The cache must hold the very next line; otherwise (fell behind, or lines committed before
+  // this viewer subscribed) read from the store.
+  if (!pull.complete || pull.batches.empty()) return CatchUpFromStore();
   std::string joined;
   int n = 0;
   int64_t cursor = cursor_;

@@ -1,0 +1,158 @@
+"""Fixtures for the API tests: the real `wanllmdb` binary on a free port with a temporary data
+directory, spoken to over real HTTP and WebSocket."""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "build" / "wanllmdb"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Server:
+    """A running server process and a tiny HTTP client for it."""
+
+    def __init__(self, data_dir: Path, extra_args: Optional[list[str]] = None) -> None:
+        self.data_dir = data_dir
+        self.extra_args = extra_args or []
+        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.port = 0
+        self.log_path = data_dir / "server.log"
+
+    def start(self, port: int = 0) -> "Server":
+        if not BINARY.exists():
+            raise RuntimeError(f"{BINARY} is missing: run `make build` first")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(BINARY), "server", "--listen", f"127.0.0.1:{port}", "--data", str(self.data_dir),
+             *self.extra_args],
+            stdout=subprocess.PIPE, stderr=self.log)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("listening on port "):
+            raise RuntimeError(f"server did not start: {line!r}; see {self.log_path}")
+        self.port = int(line.split()[-1])
+        return self
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        self.log.close()
+        return code
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+    def request(self, method: str, path: str, body: Any = None, raw: Optional[bytes] = None,
+                headers: Optional[dict[str, str]] = None, timeout: float = 60,
+                api: bool = True) -> Reply:
+        """`path` is under /api/v1 unless api=False (static files)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        h = {"Content-Type": "application/json"} if data is not None else {}
+        h.update(headers or {})
+        conn.request(method, ("/api/v1" if api else "") + path, body=data, headers=h)
+        resp = conn.getresponse()
+        reply = Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        conn.close()
+        return reply
+
+    def get(self, path: str, **params: Any) -> Reply:
+        q = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        return self.request("GET", path + ("?" + q if q else ""))
+
+    def post(self, path: str, body: Any) -> Reply:
+        return self.request("POST", path, body)
+
+    def new_run(self, project: str = "proj", **fields: Any) -> str:
+        r = self.post("/runs", {"project": project, **fields})
+        assert r.status == 201, r.body
+        return r.json()["id"]
+
+    def batch(self, run_id: str, messages: list[Any], writer: Optional[str] = None,
+              start_seq: Optional[int] = None) -> Reply:
+        logs = []
+        for i, m in enumerate(messages):
+            item = m if isinstance(m, dict) else {"message": m}
+            if start_seq is not None:
+                item = {**item, "seq": start_seq + i}
+            logs.append(item)
+        body: dict[str, Any] = {"logs": logs}
+        if writer:
+            body["writer"] = writer
+        return self.post(f"/runs/{run_id}/logs/batch", body)
+
+    def all_lines(self, run_id: str, **filters: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        after = None
+        while True:
+            r = self.get(f"/runs/{run_id}/logs", limit=10000, after_line=after, **filters)
+            assert r.status == 200, r.body
+            page = r.json()
+            out += page["logs"]
+            if not page["has_more"]:
+                return out
+            after = page["logs"][-1]["line_number"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    s = Server(tmp_path).start()
+    yield s
+    if s.proc and s.proc.poll() is None:
+        assert s.stop() == 0
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Any]:
+    """For tests that restart, kill or configure the server themselves."""
+    started: list[Server] = []
+
+    def make(extra_args: Optional[list[str]] = None, data_dir: Optional[Path] = None) -> Server:
+        s = Server(data_dir or tmp_path, extra_args)
+        started.append(s)
+        return s
+
+    yield make
+    for s in started:
+        if s.proc and s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+
+
+def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -1,0 +1,84 @@
+"""Static web UI, API keys, the CLI (tail, export, --help)."""
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from conftest import BINARY, Server
+
+
+def test_static_files_and_client_routes(make_server: Any, tmp_path: Path) -> None:
+    web = tmp_path / "web"
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text("<html>app</html>")
+    (web / "assets" / "app.js").write_text("console.log(1)")
+    server: Server = make_server(["--web", str(web)]).start()
+    r = server.request("GET", "/", api=False)
+    assert r.status == 200 and r.body == b"<html>app</html>"
+    assert "text/html" in r.headers["content-type"]
+    r = server.request("GET", "/runs/abc", api=False)
+    assert r.status == 200 and r.body == b"<html>app</html>"  # client route
+    r = server.request("GET", "/assets/app.js", api=False)
+    assert r.body == b"console.log(1)" and "javascript" in r.headers["content-type"]
+    assert "immutable" in r.headers["cache-control"]
+    assert server.request("GET", "/assets/missing.js", api=False).status == 404
+    assert server.request("GET", "/../../etc/passwd", api=False).status == 404
+
+
+def test_no_web_build_says_how(server: Server) -> None:
+    r = server.request("GET", "/", api=False)
+    assert r.status == 200 and b"make build" in r.body
+
+
+def test_api_key(make_server: Any) -> None:
+    server: Server = make_server(["--api-key", "s3cret"]).start()
+    assert server.get("/health").status == 200  # probes need no key
+    r = server.get("/runs")
+    assert r.status == 401 and r.json()["error"]["code"] == "unauthorized"
+    assert server.request("GET", "/runs", headers={"Authorization": "Bearer nope"}).status == 403
+    assert server.request("GET", "/runs", headers={"Authorization": "Bearer s3cret"}).status == 200
+    assert server.get("/runs", api_key="s3cret").status == 200
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=30)
+
+
+def test_cli_tail_and_export(server: Server, tmp_path: Path) -> None:
+    rid = server.new_run()
+    server.batch(rid, ["first", "ERROR:root:broken", "last"])
+    out = run_cli("tail", rid, "--server", server.base)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3 and lines[1].endswith("[ERROR] [stdout] ERROR:root:broken")
+    out = run_cli("tail", rid, "--server", server.base, "--level", "ERROR", "-n", "5")
+    assert len(out.stdout.splitlines()) == 1
+    target = tmp_path / "out.csv"
+    out = run_cli("export", rid, "--format", "csv", "-o", str(target), "--server", server.base)
+    assert out.returncode == 0, out.stderr
+    assert target.read_text().splitlines()[0].startswith("line_number,timestamp")
+    assert len(target.read_text().splitlines()) == 4
+    missing = run_cli("export", "00000000-0000-4000-8000-000000000000", "--server", server.base)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_cli_tail_follow_streams_new_lines(server: Server) -> None:
+    rid = server.new_run()
+    server.batch(rid, ["before"])
+    proc = subprocess.Popen([str(BINARY), "tail", rid, "--follow", "--server", server.base],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().endswith("before\n")
+    server.batch(rid, ["during"])
+    assert proc.stdout.readline().endswith("during\n")
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_cli_help() -> None:
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for cmd in ("server", "tail", "export"):
+        assert cmd in out.stdout
+    assert "--listen" in run_cli("server", "--help").stdout
+    bad = run_cli("server", "--listen", "nonsense")
+    assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
