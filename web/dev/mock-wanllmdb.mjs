@@ -181,7 +181,7 @@ const server = createServer(async (req, res) => {
         const s = { total: run.lines.length, bytes: 0, by_level: Object.fromEntries(LEVELS.map((l) => [l, 0])), by_source: Object.fromEntries(SOURCES.map((l) => [l, 0])), by_writer: {} };
         for (const l of run.lines) { s.by_level[l.level]++; s.by_source[l.source]++; s.by_writer[l.writer] = (s.by_writer[l.writer] ?? 0) + 1; s.bytes += l.message.length; }
         const L = run.lines;
-        return send(res, 200, { ...s, first_timestamp: L.length ? iso(L[0].ts) : null, last_timestamp: L.length ? iso(L.at(-1).ts) : null, first_line: L.length ? L[0].n : null, last_line: L.length ? L.at(-1).n : null });
+        return send(res, 200, { ...s, first_timestamp: L.length ? iso(L[0].ts) : null, last_timestamp: L.length ? iso(L.at(-1).ts) : null, first_line: L.length ? L[0].n : 0, last_line: run.last_line });
       }
       if (rest === '/logs/locate') {
         const line = Number(q.get('line'));

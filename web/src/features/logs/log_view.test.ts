@@ -152,6 +152,18 @@ describe('LogView', () => {
     expect(view.line(11)!.line_number).toBe(120);
   });
 
+  it('opens an empty or cleared run (first_line 0, last_line = last assigned)', async () => {
+    const { view, srv, sockets } = setup(NONE, 1, 100);
+    srv.api.summary = async () =>
+      ({ total: 0, first_line: 0, last_line: 100, by_level: {}, by_source: {}, by_writer: {} }) as unknown as LogSummary;
+    await view.open();
+    expect(view.snapshot().total).toBe(0);
+    expect(sockets[0]!.after).toBe(100);
+    sockets[0]!.push([srv.mk(101)]);
+    expect(view.snapshot().total).toBe(1);
+    expect(view.line(0)!.line_number).toBe(101);
+  });
+
   it('reports an error state when the run cannot be loaded', async () => {
     const { view, srv } = setup(NONE);
     srv.api.getRun = async () => {

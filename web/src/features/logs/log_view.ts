@@ -147,11 +147,14 @@ export class LogView {
       // No stored lines (new or cleared run): after_line=0 streams whatever arrives from now on.
       const lastLine = summary.last_line ?? 0;
       let total: number;
+      // With no stored lines the server reports first_line 0 (or null) and last_line = the last
+      // number ever assigned (numbering continues after a clear).
+      const hasLines = summary.total > 0 && !!summary.first_line && !!summary.last_line;
       if (this.unfiltered) {
-        this.firstLine_ = summary.first_line;
-        total = summary.first_line === null || summary.last_line === null ? 0 : summary.last_line - summary.first_line + 1;
+        this.firstLine_ = hasLines ? summary.first_line : null;
+        total = hasLines ? summary.last_line! - summary.first_line! + 1 : 0;
       } else {
-        this.firstLine_ = summary.first_line;
+        this.firstLine_ = hasLines ? summary.first_line : null;
         total = lastLine > 0 ? (await this.api.locate(this.runId, this.filters, lastLine + 1, this.abort_.signal)).index : 0;
       }
       if (gen !== this.generation_ || this.disposed_) return;
@@ -357,7 +360,7 @@ export class LogView {
   /** An anchor at or before `target` within MAX_GAP rows (filtered views). */
   private async anchorFor(target: number): Promise<Anchor> {
     const { below, above } = this.cache.bracket(target);
-    const first = this.snap_.summary?.first_line ?? 1;
+    const first = this.snap_.summary?.first_line || 1;
     const lo: Anchor = below ?? { index: 0, line: first };
     const hi: Anchor = above ?? { index: this.snap_.total, line: this.cursor + 1 };
     const { anchor } = await searchAnchor(target, lo, hi, (line) =>
