@@ -32,12 +32,10 @@ try {
   console.log(`time to first lines (navigation -> tail rendered) [goal <= 1000 ms]: ${firsts.map((x) => `${x} ms`).join(', ')}`);
 
   // Jump to arbitrary lines through "go to line", timed inside the page until the row is painted.
-  const jumps = [];
   let seed = 42;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (let i = 0; i < 10; i++) {
-    const n = 1 + Math.floor(rand() * LINES);
-    const ms = await page.evaluate(async (n) => {
+  const jumpTo = (n) =>
+    page.evaluate(async (n) => {
       const input = document.querySelector('[data-testid="goto-input"]');
       const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
       set.call(input, String(n));
@@ -52,11 +50,21 @@ try {
       });
       return performance.now() - start;
     }, n);
-    jumps.push(ms);
-  }
+  const jumps = [];
+  for (let i = 0; i < 10; i++) jumps.push(await jumpTo(1 + Math.floor(rand() * LINES)));
   console.log(
     `jump to a line (10 random lines) [goal <= 200 ms]: median ${fmt(pct(jumps, 50))}, p90 ${fmt(pct(jumps, 90))}, max ${fmt(Math.max(...jumps))}`,
   );
+  // the same in a filtered view (level=ERROR, every 8th line): positioned through /logs/locate
+  await page.goto(`/runs/${run.id}?level=ERROR`);
+  await page.waitForSelector('.row[data-level="ERROR"]');
+  const fjumps = [];
+  for (let i = 0; i < 10; i++) fjumps.push(await jumpTo(8 * (1 + Math.floor((rand() * LINES) / 8 - 1))));
+  console.log(
+    `jump to a line in a filtered view (level=ERROR) [goal <= 200 ms]: median ${fmt(pct(fjumps, 50))}, p90 ${fmt(pct(fjumps, 90))}, max ${fmt(Math.max(...fjumps))}`,
+  );
+  await page.goto(`/runs/${run.id}`);
+  await page.waitForSelector(`.row[data-line="${LINES}"]`);
 
   // Frame times: wheel scrolling (a notch a frame) and dragging the scrollbar (1% of the run a frame).
   const frames = async (mode) =>

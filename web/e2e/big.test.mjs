@@ -53,6 +53,21 @@ it('opens a 1,000,000-line run and reaches line 500,000', async () => {
     el.scrollTop = 0;
   });
   await page.waitForSelector('.row[data-line="1"]');
+  // a filtered view (every 8th line is an ERROR: 125,000 rows) is positioned through locate
+  await page.goto(`/runs/${run.id}?level=ERROR#L500000`);
+  await page.waitForSelector('.row.hl[data-line="500000"]', { timeout: 5000 });
+  assert.equal(await page.getAttribute('[data-testid="log-scroller"]', 'data-total'), '125000');
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="log-scroller"]');
+    el.scrollTop = (el.scrollHeight - el.clientHeight) * 0.25;
+  });
+  await waitFor(
+    async () => {
+      const lines = await page.$$eval('.row[data-line]', (r) => r.map((x) => Number(x.dataset.line)));
+      return lines.length > 10 && Math.abs(lines[0] - 250_000) < 1000 && lines.every((n, i) => i === 0 || n === lines[i - 1] + 8);
+    },
+    { what: 'ERROR rows near a quarter of the run' },
+  );
   const heap = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
   console.log(`# JS heap ${(heap / 2 ** 20).toFixed(1)} MiB`);
   assert.ok(heap < 150 * 2 ** 20, `heap ${heap}`);

@@ -122,6 +122,17 @@ describe('LogView', () => {
     expect(await view.indexOfLine(612_351)).toBe(61_235); // filtered out: the next matching row
   });
 
+  it('pages a filtered view from a located line without searching again', async () => {
+    const { view, srv } = setup({ ...NONE, levels: ['ERROR'] });
+    await view.open();
+    const idx = await view.indexOfLine(400_000);
+    expect(idx).toBe(39_999);
+    const before = srv.state.requests;
+    await load(view, idx, idx + 30);
+    expect(view.line(idx)!.line_number).toBe(400_000);
+    expect(srv.state.requests - before).toBeLessThanOrEqual(3); // list requests only, no locate search
+  });
+
   it('appends live lines once, and clears', async () => {
     const { view, srv, sockets } = setup(NONE, 1, 100);
     await view.open();

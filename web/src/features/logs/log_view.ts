@@ -11,6 +11,7 @@ import type { LogLine, LogSummary, RunState, ServerFilters } from '../../api/typ
 import { LEVELS, SOURCES } from '../../api/types';
 import {
   LineCache,
+  MAX_GAP,
   PAGE,
   planFetch,
   planFromAnchor,
@@ -295,6 +296,7 @@ export class LogView {
     this.generation_++;
     this.cache.clear();
     this.inflight_.clear();
+    this.located_ = [];
     this.firstLine_ = null;
     this.update({ total: 0, summary: emptySummary(), fetchError: null });
   }
@@ -334,6 +336,18 @@ export class LogView {
     try {
       let plan: FetchPlan = planFetch(start, end, { unfiltered: this.unfiltered, firstLine: this.firstLine_ }, this.cache);
       if (plan.kind === 'search') {
+        // A located line inside the range splits it: read back from it and on from it.
+        const inside = this.located_.find((a) => a.index > start && a.index < end);
+        if (inside) {
+          await Promise.all([this.fetchRange(start, inside.index), this.fetchRange(inside.index, end)]);
+          return;
+        }
+        const below = this.located_.filter((a) => a.index <= start && start - a.index < MAX_GAP).sort((a, b) => b.index - a.index)[0];
+        const above = this.located_.filter((a) => a.index >= end && a.index - start <= MAX_GAP).sort((a, b) => a.index - b.index)[0];
+        if (below) plan = planFromAnchor(below, end);
+        else if (above) plan = { kind: 'desc', beforeLine: above.line, limit: above.index - start, endIndex: above.index };
+      }
+      if (plan.kind === 'search') {
         const anchor = await this.anchorFor(plan.target);
         if (gen !== this.generation_) return;
         plan = planFromAnchor(anchor, end);
@@ -361,12 +375,28 @@ export class LogView {
   private async anchorFor(target: number): Promise<Anchor> {
     const { below, above } = this.cache.bracket(target);
     const first = this.snap_.summary?.first_line || 1;
-    const lo: Anchor = below ?? { index: 0, line: first };
-    const hi: Anchor = above ?? { index: this.snap_.total, line: this.cursor + 1 };
+    let lo: Anchor = below ?? { index: 0, line: first };
+    let hi: Anchor = above ?? { index: this.snap_.total, line: this.cursor + 1 };
+    for (const a of this.located_) {
+      if (a.index <= target && a.line > lo.line) lo = a;
+      if (a.index > target && a.line < hi.line) hi = a;
+    }
     const { anchor } = await searchAnchor(target, lo, hi, (line) =>
-      this.api.locate(this.runId, this.filters, line, this.abort_.signal).then((r) => r.index),
+      this.api.locate(this.runId, this.filters, line, this.abort_.signal).then((r) => {
+        this.remember({ index: r.index, line });
+        return r.index;
+      }),
     );
     return anchor;
+  }
+
+  /** Located anchors (index of the first matching line >= line), newest last, bounded. */
+  private located_: Anchor[] = [];
+
+  private remember(a: Anchor): void {
+    this.located_ = this.located_.filter((x) => x.line !== a.line);
+    this.located_.push(a);
+    if (this.located_.length > 64) this.located_.shift();
   }
 
   /** The row index of `lineNumber` in this view (or of the first row after it, when it is
@@ -379,7 +409,12 @@ export class LogView {
       index = lineNumber - this.firstLine_;
     } else {
       const cached = this.cache.findLine(lineNumber);
-      index = cached ? cached.index : (await this.api.locate(this.runId, this.filters, lineNumber, this.abort_.signal)).index;
+      if (cached) {
+        index = cached.index;
+      } else {
+        index = (await this.api.locate(this.runId, this.filters, lineNumber, this.abort_.signal)).index;
+        this.remember({ index, line: lineNumber });
+      }
     }
     return Math.max(0, Math.min(total - 1, index));
   }
