@@ -172,6 +172,10 @@ describe('filters and search', () => {
   before(async () => {
     run = await mixedRun('filters', 300);
     await server.batch(run.id, makeLines(0, 20, (i) => ({ seq: i, message: `rank one says ${i}` })), 'rank-1');
+    await server.batch(run.id, [
+      { seq: 20, message: 'from the user', source: 'user' },
+      { seq: 21, message: 'from the system', source: 'system' },
+    ], 'rank-1');
   });
 
   it('filters by level, kept in the URL across a reload', async () => {
@@ -209,11 +213,19 @@ describe('filters and search', () => {
       return s.length > 0 && s.every((x) => x === 'stderr');
     }, { what: 'only stderr' });
     assert.match(page.url(), /source=stderr/);
+    for (const source of ['stdout', 'sdk', 'user', 'system']) {
+      await page.click('[data-testid="source-filter"] [data-value="ALL"]');
+      await page.click(`[data-testid="source-filter"] [data-value="${source}"]`);
+      await waitFor(async () => {
+        const s = await page.$$eval('.row[data-line]', (r) => r.map((x) => x.dataset.source));
+        return s.length > 0 && s.every((x) => x === source);
+      }, { what: `only ${source}` });
+    }
     await page.click('[data-testid="source-filter"] [data-value="ALL"]');
     await page.selectOption('[data-testid="writer-filter"]', 'rank-1');
     await waitFor(async () => {
       const t = await page.$$eval('.row[data-line] .msg', (r) => r.map((x) => x.textContent));
-      return t.length === 20 && t.every((x) => x.startsWith('rank one says'));
+      return t.length === 22 && t.slice(0, 20).every((x) => x.startsWith('rank one says'));
     }, { what: 'only rank-1' });
     assert.match(page.url(), /writer=rank-1/);
     await page.context().close();

@@ -40,7 +40,6 @@ export function Histogram(props: {
       cancelled = true;
       if (timer.current !== null) window.clearTimeout(timer.current);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.runId, key, props.token]);
 
   if (failed && !data) return null; // an old server without the endpoint: no histogram

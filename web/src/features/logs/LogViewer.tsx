@@ -73,7 +73,6 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
         createSocket: (after) => new WebSocket(streamUrl(runId, filters, after, window.location)) as unknown as SocketLike,
         paused: pausedRef.current,
       }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [runId, fkey, refresh],
   );
   useEffect(() => {
@@ -129,7 +128,6 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
     keepLine.current = null;
     if (follow || vsRef.current.line !== null) return;
     void view.indexOfLine(k.line).then((idx) => viewport.current?.setTopIndex(idx));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [snap.phase, view]);
 
   // Permalink: scroll to #L123 once the view is ready, and whenever the hash changes.
@@ -170,7 +168,6 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
       .then((r) => setMatch((m) => ({ ...m, total: r.total })))
       .catch((e: Error) => e.name !== 'AbortError' && setMatch({ total: null, current: null, note: e.message }));
     return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [runId, mkey, regexError, totalBucket, refresh]);
 
   const gotoMatch = useCallback(
