@@ -582,6 +582,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
             await api.clearLogs(runId);
             setConfirmClear(false);
             setHighlight(null);
+            if (vsRef.current.line !== null) setView({ line: null });
             setRefresh((r) => r + 1);
           }}
         />
