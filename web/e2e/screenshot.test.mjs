@@ -32,7 +32,7 @@ function trainingLog() {
     add(t, `step ${String(step).padStart(5)} | loss ${loss} | lr ${(2e-5 * Math.min(1, step / 200)).toExponential(2)} | grad_norm ${(0.8 + 0.4 * Math.abs(Math.sin(step / 7))).toFixed(2)} | tok/s 12,8${step % 10}0`, 'INFO');
     if (step % 500 === 0) add(t + 1, `wanllmdb: saved checkpoint \u001b[36mstep_${step}\u001b[0m (13.5 GB) in 41.2s`, 'INFO', 'sdk');
     if (step % 330 === 0) add(t + 1, `\u001b[33mWARNING\u001b[0m grad_norm spike at step ${step}: clipping to 1.0`, 'WARNING', 'stderr');
-    if (step === 1850) {
+    if (step === 1940) {
       add(t + 2, 'Traceback (most recent call last):', 'ERROR', 'stderr');
       add(t + 2, '  File "train.py", line 212, in evaluate', 'ERROR', 'stderr');
       add(t + 2, '    batch = next(eval_iter)', 'ERROR', 'stderr');
