@@ -534,14 +534,6 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
             </>
           )}
         </span>
-        <span className={`conn ${snap.live}`} data-testid="conn-state" data-state={snap.live}>
-          {connText[snap.live]}
-          {snap.live === 'reconnecting' && (
-            <button className="btn small" onClick={() => view.retryLive()}>
-              Retry now
-            </button>
-          )}
-        </span>
       </div>
       {snap.fetchError && (
         <div className="banner" data-testid="fetch-error">
@@ -565,7 +557,21 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
         follow={follow}
         setFollow={setFollow}
         onLineClick={onLineClick}
-        overlay={overlay}
+        overlay={
+          <>
+            {overlay}
+            {snap.live !== 'stopped' && (
+              <span className={`conn conn-pill ${snap.live}`} data-testid="conn-state" data-state={snap.live} title={snap.liveError ?? undefined}>
+                {connText[snap.live]}
+                {snap.live === 'reconnecting' && (
+                  <button className="btn small" onClick={() => view.retryLive()}>
+                    Retry now
+                  </button>
+                )}
+              </span>
+            )}
+          </>
+        }
       />
       {confirmClear && (
         <ConfirmDialog
