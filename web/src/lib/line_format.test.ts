@@ -45,6 +45,7 @@ describe('matchers', () => {
       [4, 7],
     ]);
     expect(buildMatcher('x*', true).matcher!('abxxc')).toEqual([[2, 4]]);
+    expect(buildMatcher('(?P<n>\\d+)ms', true).matcher!('took 12ms')).toEqual([[5, 9]]);
   });
 
   it('reports a bad regex instead of throwing', () => {

@@ -59,6 +59,7 @@ export function buildMatcher(search: string, regex: boolean): MatcherResult {
     pattern = pattern.slice(inline[0].length);
     for (const f of inline[1]!) if (!flags.includes(f)) flags += f;
   }
+  pattern = pattern.replace(/\(\?P</g, '(?<'); // RE2/Python named groups
   let re: RegExp;
   try {
     re = new RegExp(pattern, flags);

@@ -543,7 +543,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
           </button>
         </div>
       )}
-      {regexError && <div className="banner warn">Invalid regular expression: {regexError}</div>}
+      {regexError && <div className="banner warn">{regexError}</div>}
       <Histogram runId={runId} filters={filters} token={histToken + refresh * 100000} onJump={(l) => void jumpToLine(l, { setHash: true })} />
       <LogViewport
         ref={viewport}
