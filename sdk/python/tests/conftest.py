@@ -1,116 +1,16 @@
-"""Fixtures: the REAL server binary on a free port with a temporary data dir, and a helper that runs
-user scripts as real subprocesses with the SDK configured by environment."""
+"""Fixtures of the SDK suite (the harness itself is in sdk_harness.py)."""
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-SDK_DIR = REPO / "sdk" / "python"
-BINARY = Path(os.environ.get("WANLLMDB_BINARY", str(REPO / "build" / "wanllmdb")))
-# Development aid only: WANLLMDB_TEST_STUB=1 runs the suite against tests/stub_server.py.
-USE_STUB = os.environ.get("WANLLMDB_TEST_STUB") == "1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """One server process; can be killed and restarted on the same port and data dir."""
-
-    def __init__(self, data_dir: Path, port: Optional[int] = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: Optional[subprocess.Popen] = None
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-
-    def start(self) -> None:
-        if USE_STUB:
-            cmd = [sys.executable, str(Path(__file__).with_name("stub_server.py")), str(self.port)]
-        else:
-            if not BINARY.exists():
-                pytest.fail(f"server binary {BINARY} is missing: build it first (make build)", pytrace=False)
-            cmd = [str(BINARY), "server", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data_dir)]
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
-            try:
-                if self.get("/health")["status"] == "ok":
-                    return
-            except (OSError, ValueError):
-                time.sleep(0.05)
-        pytest.fail("server did not become healthy in 15 s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.proc = None
-
-    # ---- API helpers ----
-
-    def request(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            raw = resp.read()
-            return json.loads(raw) if raw else None
-
-    def get(self, path: str) -> Any:
-        return self.request("GET", path)
-
-    def status(self, path: str) -> int:
-        try:
-            self.request("GET", path)
-            return 200
-        except urllib.error.HTTPError as e:
-            return e.code
-
-    def run(self, run_id: str) -> Dict[str, Any]:
-        return self.get("/runs/" + run_id)
-
-    def logs(self, run_id: str, **filters: Any) -> List[Dict[str, Any]]:
-        """Every stored line of a run (paged), ascending."""
-        out: List[Dict[str, Any]] = []
-        after = 0
-        while True:
-            q = dict(filters, limit=10000, after_line=after)
-            page = self.get(f"/runs/{run_id}/logs?" + urllib.parse.urlencode(q))
-            out += page["logs"]
-            if not page["has_more"] or not page["logs"]:
-                return out
-            after = page["logs"][-1]["line_number"]
+from sdk_harness import SDK_DIR, ScriptResult, Server
 
 
 @pytest.fixture(scope="session")
@@ -130,19 +30,8 @@ def own_server(tmp_path: Path) -> Iterator[Server]:
     srv.stop()
 
 
-class ScriptResult:
-    def __init__(self, proc: subprocess.CompletedProcess, spool: Path) -> None:
-        self.returncode = proc.returncode
-        self.stdout: str = proc.stdout.decode("utf-8", "replace")
-        self.stderr: str = proc.stderr.decode("utf-8", "replace")
-        self.spool = spool
-
-    def __repr__(self) -> str:
-        return f"<rc={self.returncode}\n--stdout--\n{self.stdout[-3000:]}\n--stderr--\n{self.stderr[-3000:]}>"
-
-
 @pytest.fixture
-def run_script(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run_script(tmp_path: Path) -> Callable[..., ScriptResult]:
     """run_script(code, server=..., env=..., timeout=...) runs `code` in a fresh interpreter."""
 
     def _run(code: str, server: Optional[Server] = None, env: Optional[Dict[str, str]] = None,

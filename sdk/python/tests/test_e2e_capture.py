@@ -1,14 +1,13 @@
 """End to end, capture side: user scripts run as subprocesses against the real server."""
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from typing import Any, Dict, List
 
 import pytest
 
-from conftest import ScriptResult, Server
+from sdk_harness import ScriptResult, Server
 
 
 def _by_message(lines: List[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SDK_DIR, Server, free_port
+from sdk_harness import SDK_DIR, Server, free_port
 
 
 def _sync(spool: Path, server: Server) -> subprocess.CompletedProcess:

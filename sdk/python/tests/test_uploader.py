@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from stub_server import StubServer
+from fake_server import FakeServer
 from wanllmdb import uploader as uploader_mod
 from wanllmdb.backoff import Backoff
 from wanllmdb.settings import joined_writer_name, resolve_settings
@@ -21,26 +21,26 @@ RUN_ID = "6f1d6a51-7c52-4b4e-9a57-0d3f6c1c2a10"
 
 
 @pytest.fixture
-def stub() -> Iterator[StubServer]:
-    s = StubServer()
+def stub() -> Iterator[FakeServer]:
+    s = FakeServer()
     yield s
     s.close()
 
 
-def make_uploader(stub: StubServer, tmp_path: Path, offline: bool = False) -> Uploader:
+def make_uploader(stub: FakeServer, tmp_path: Path, offline: bool = False) -> Uploader:
     return Uploader(run_body={"project": "p", "id": RUN_ID}, writer="main", base_url=stub.url, api_key=None,
                     spool_root=str(tmp_path / "spool"), offline=offline, run_created=False)
 
 
-def messages(stub: StubServer) -> List[str]:
+def messages(stub: FakeServer) -> List[str]:
     return [line["message"] for line in stub.lines.get(RUN_ID, [])]
 
 
-def batch_posts(stub: StubServer) -> int:
+def batch_posts(stub: FakeServer) -> int:
     return sum(1 for m, p in stub.requests if m == "POST" and p.endswith("/logs/batch"))
 
 
-def test_batches_by_count_and_sequence_numbers(stub: StubServer, tmp_path: Path) -> None:
+def test_batches_by_count_and_sequence_numbers(stub: FakeServer, tmp_path: Path) -> None:
     up = make_uploader(stub, tmp_path)
     up.submit_lines([f"l{i}" for i in range(2500)], "stdout", time.time())
     assert up.flush(10)
@@ -50,7 +50,7 @@ def test_batches_by_count_and_sequence_numbers(stub: StubServer, tmp_path: Path)
     assert not (tmp_path / "spool").exists()  # nothing was ever spooled
 
 
-def test_batch_leaves_200ms_after_its_first_line(stub: StubServer, tmp_path: Path) -> None:
+def test_batch_leaves_200ms_after_its_first_line(stub: FakeServer, tmp_path: Path) -> None:
     up = make_uploader(stub, tmp_path)
     start = time.monotonic()
     up.submit("one line", "stdout")
@@ -61,7 +61,7 @@ def test_batch_leaves_200ms_after_its_first_line(stub: StubServer, tmp_path: Pat
     assert 0.15 <= elapsed < 1.0, elapsed
 
 
-def test_refused_batch_warns_once_is_skipped_and_the_rest_goes_on(stub: StubServer, tmp_path: Path,
+def test_refused_batch_warns_once_is_skipped_and_the_rest_goes_on(stub: FakeServer, tmp_path: Path,
                                                                  capfd: pytest.CaptureFixture) -> None:
     refused: List[int] = []
 
@@ -80,7 +80,7 @@ def test_refused_batch_warns_once_is_skipped_and_the_rest_goes_on(stub: StubServ
     assert err.count("refused a batch") == 1 and "invalid_value" in err
 
 
-def test_5xx_and_429_are_retried_with_retry_after_and_stored_once(stub: StubServer, tmp_path: Path) -> None:
+def test_5xx_and_429_are_retried_with_retry_after_and_stored_once(stub: FakeServer, tmp_path: Path) -> None:
     calls: List[str] = []
 
     def fault(method: str, path: str) -> Optional[Tuple[int, Dict[str, str], Dict[str, Any]]]:
@@ -106,7 +106,7 @@ def test_5xx_and_429_are_retried_with_retry_after_and_stored_once(stub: StubServ
     assert messages(stub) == [f"l{i}" for i in range(1500)]
 
 
-def test_outage_spills_to_disk_and_replays_in_order(stub: StubServer, tmp_path: Path,
+def test_outage_spills_to_disk_and_replays_in_order(stub: FakeServer, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(uploader_mod, "MEMORY_LIMIT_BYTES", 200_000)
     down = {"on": True}
@@ -126,7 +126,7 @@ def test_outage_spills_to_disk_and_replays_in_order(stub: StubServer, tmp_path: 
     assert json.loads((run_dir / "writers" / "main" / "acked.json").read_text())["seq"] == 19999
 
 
-def test_sync_sends_unacked_lines_in_seq_order_exactly_once(stub: StubServer, tmp_path: Path) -> None:
+def test_sync_sends_unacked_lines_in_seq_order_exactly_once(stub: FakeServer, tmp_path: Path) -> None:
     up = make_uploader(stub, tmp_path, offline=True)
     for i in range(30):
         up.submit_lines([f"x{i}-{j}" for j in range(100)], "stdout", time.time())
@@ -174,7 +174,7 @@ def test_settings_from_environment_and_writer_names() -> None:
                          console="auto", base_url=None, api_key=None, mode=None, env={})
 
 
-def test_api_key_is_sent_as_bearer_and_keep_alive_reuses_one_connection(stub: StubServer, tmp_path: Path) -> None:
+def test_api_key_is_sent_as_bearer_and_keep_alive_reuses_one_connection(stub: FakeServer, tmp_path: Path) -> None:
     up = Uploader(run_body={"project": "p", "id": RUN_ID}, writer="main", base_url=stub.url, api_key="s3cret",
                   spool_root=str(tmp_path / "spool"), offline=False, run_created=False)
     for i in range(5):

@@ -25,7 +25,6 @@ goes to the bypass streams registered in capture_guard.
 from __future__ import annotations
 
 import io
-import logging
 import os
 import struct
 import sys
@@ -499,6 +498,8 @@ def _can_redirect() -> bool:
     try:
         if sys.stdout is None or sys.stderr is None:
             return False
+        if not isinstance(sys.stdout, io.TextIOWrapper) or not isinstance(sys.stderr, io.TextIOWrapper):
+            return False  # a notebook's or a library's stream: its output never reaches fds 1/2
         if sys.stdout.fileno() != 1 or sys.stderr.fileno() != 2:
             return False  # e.g. a notebook or a replaced stream: only wrap sees that output
         os.fstat(1)

@@ -9,7 +9,7 @@ import os
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from . import logging_capture, sdk_stderr
 from .api_client import ApiClient, TransportError

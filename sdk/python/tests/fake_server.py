@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 Fault = Callable[[str, str], Optional[Tuple[int, Dict[str, str], Dict[str, Any]]]]
 
 
-class StubServer:
+class FakeServer:
     def __init__(self, port: int = 0) -> None:
         self.runs: Dict[str, Dict[str, Any]] = {}
         self.lines: Dict[str, List[Dict[str, Any]]] = {}
@@ -128,4 +128,4 @@ class StubServer:
 if __name__ == "__main__":
     import sys
 
-    StubServer(int(sys.argv[1])).thread.join()
+    FakeServer(int(sys.argv[1])).thread.join()
