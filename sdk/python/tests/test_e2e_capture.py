@@ -240,3 +240,31 @@ def test_logging_handlers_made_after_init_and_queue_listeners_store_once(server:
     assert ("user", "ERROR", "it failed") in got
     assert ("user", "ERROR", "ZeroDivisionError: division by zero") in got
     assert all(source == "user" for source, _, _ in got), got
+
+
+def test_sequential_runs_in_one_process_and_thread_exceptions(server: Server, run_script) -> None:
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    res = run_script(f"""
+        import threading, wanllmdb
+        run = wanllmdb.init(project="seq", id="{first}")
+        print("in the first run")
+        run.log_message("odd level", level="LOUD")  # no exception: stored as INFO, one warning
+        second = wanllmdb.init(project="seq", id="{second}")  # finishes the first
+        assert run.finished and wanllmdb.run is second
+        print("in the second run")
+        def work():
+            raise RuntimeError("thread failed")
+        t = threading.Thread(target=work, name="worker")
+        t.start(); t.join()
+        print("main goes on")
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "Exception in thread worker" in res.stderr and res.stderr.count("level must be one of") == 1
+    first_lines = [(line["level"], line["message"]) for line in server.logs(first)]
+    assert first_lines == [("INFO", "in the first run"), ("INFO", "odd level")]
+    assert server.run(first)["state"] == "finished"
+    second_lines = [line["message"] for line in server.logs(second)]
+    assert second_lines[0] == "in the second run" and second_lines[-1] == "main goes on"
+    assert second_lines.count("RuntimeError: thread failed") == 1
+    assert second_lines[1].startswith("Exception in thread worker")
+    assert server.run(second)["state"] == "failed"

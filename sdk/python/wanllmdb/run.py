@@ -109,9 +109,14 @@ class Run:
     # ---- user API ----
 
     def log_message(self, text: str, level: str = "INFO") -> None:
-        """Stores a message with source "user" (several lines if it contains newlines)."""
+        """Stores a message with source "user" (several lines if it contains newlines).
+
+        An unknown level is stored as INFO with one warning: only init() raises into user code.
+        """
         if not isinstance(level, str) or level.upper() not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+            sdk_stderr.say(f"log_message: level must be one of {', '.join(LEVELS)}, got {level!r}; using INFO",
+                           once_key="bad-level")
+            level = "INFO"
         uploader = self._uploader
         if uploader is None or self._finished:
             return
@@ -144,6 +149,9 @@ class Run:
 
     def finish(self, exit_code: int = 0) -> None:
         """Flushes everything and records the run's end: finished (exit code 0) or failed."""
+        if not isinstance(exit_code, int) or isinstance(exit_code, bool):
+            sdk_stderr.say(f"finish: exit_code must be an int, got {exit_code!r}; using 1", once_key="bad-exit-code")
+            exit_code = 1
         try:
             self._finish(exit_code, self._settings.exit_timeout)
         except Exception as e:
