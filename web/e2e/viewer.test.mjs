@@ -308,7 +308,12 @@ describe('navigation within a run', () => {
     await page.waitForSelector('.row.hl[data-line="4"]'); // CRITICAL counts as an error
     await page.click('[data-testid="next-error"]');
     await page.waitForSelector('.row.hl[data-line="8"]');
-    await page.waitForSelector('[data-testid="histogram"] .bar');
+    // a histogram bar jumps to its first line
+    const bar = page.locator('[data-testid="histogram"] .bar[data-first-line]').last();
+    const first = await bar.getAttribute('data-first-line');
+    await bar.click();
+    await page.waitForSelector(`.row.hl[data-line="${first}"]`);
+    assert.ok(page.url().endsWith(`#L${first}`));
     await page.context().close();
   });
 
@@ -325,9 +330,13 @@ describe('navigation within a run', () => {
     assert.equal(color, 'rgb(224, 108, 117)');
     assert.equal(await page.textContent('.row[data-line="1"] .msg'), 'red and bold green');
     assert.equal(await page.textContent('.row[data-line="2"] .msg'), 'col1    col2\tcol3');
+    // unwrapped long lines scroll horizontally; wrapped ones fit
+    const overflow = () => page.$eval('[data-testid="log-scroller"]', (el) => el.scrollWidth - el.clientWidth);
+    assert.ok((await overflow()) > 1000, 'long line gives a horizontal scroll range');
     const h1 = await page.$eval('.row[data-line="3"]', (r) => r.getBoundingClientRect().height);
     await page.click('[data-testid="wrap-toggle"]');
     await waitFor(async () => (await page.$eval('.row[data-line="3"]', (r) => r.getBoundingClientRect().height)) > h1, { what: 'wrapped' });
+    assert.ok((await overflow()) <= 0, 'wrapped lines fit the width');
     assert.match(await page.textContent('.row[data-line="1"] .ts'), /^\[\d\d:\d\d:\d\d\]$/);
     await page.click('[data-testid="date-toggle"]');
     await waitFor(async () => /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]$/.test(await page.textContent('.row[data-line="1"] .ts')), {

@@ -252,10 +252,10 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         data-follow={follow ? '1' : '0'}
       >
         <div className="spacer-box" style={{ height: spacerHeight(g) }}>
-          <div className="window" style={{ height: vh }}>
+          <div className={`window${bottomMode ? ' bottom' : ''}`} style={{ height: vh }}>
             <div
-              className={`rows${bottomMode ? ' bottom' : ''}`}
-              style={bottomMode ? undefined : { top: 0, transform: `translateY(${-offset}px)` }}
+              className="rows"
+              style={bottomMode ? undefined : { transform: `translateY(${-offset}px)` }}
               data-testid="log-rows"
             >
               {rows}
