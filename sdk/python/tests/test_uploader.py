@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import random
 import time
 from pathlib import Path
@@ -163,6 +164,9 @@ def test_settings_from_environment_and_writer_names() -> None:
     s = resolve_settings(project="p", name=None, config=None, tags=None, id=None, resume=False, capture_logs=True,
                          console="auto", base_url=None, api_key=None, mode=None, env=env)
     assert (s.base_url, s.api_key, s.mode, s.console, s.spool_dir) == ("http://h:1", "k", "offline", "wrap", "/tmp/x")
+    assert Path(resolve_settings(project="p", name=None, config=None, tags=None, id=None, resume=False,
+                                 capture_logs=True, console="auto", base_url=None, api_key=None, mode=None,
+                                 env={}).spool_dir).is_absolute()
     assert s.run_id == RUN_ID and s.joining and s.run_url == "http://h:1/runs/" + RUN_ID
     s2 = resolve_settings(project="p", name="n", config={"a": 1}, tags=["t"], id=None, resume=False,
                           capture_logs=True, console="redirect", base_url="http://x", api_key=None, mode="online",
@@ -183,3 +187,28 @@ def test_api_key_is_sent_as_bearer_and_keep_alive_reuses_one_connection(stub: Fa
     assert stub.auth_headers and set(stub.auth_headers) == {"Bearer s3cret"}
     assert len(messages(stub)) == 5000
     assert len(stub.client_ports) >= 6 and len(set(stub.client_ports)) == 1  # POST /runs + 5 batches, one socket
+
+
+def test_a_server_that_never_answers_does_not_block_the_producer(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-off stays cheap while the upload thread hangs; memory stays bounded; at the end
+    everything is on disk."""
+    monkeypatch.setattr(uploader_mod, "MEMORY_LIMIT_BYTES", 1_000_000)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections (kernel backlog) but never reads or answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    up = Uploader(run_body={"project": "p", "id": RUN_ID}, writer="main", base_url=url, api_key=None,
+                  spool_root=str(tmp_path / "spool"), offline=False, run_created=True)
+    start = time.monotonic()
+    for i in range(200):
+        up.submit_lines([f"b{i} l{j} " + "x" * 40 for j in range(1000)], "stdout", time.time())
+    elapsed = time.monotonic() - start
+    assert elapsed < 5, elapsed
+    assert up._mem_bytes <= 1_000_000 + 2 * 1024 * 1024
+    assert up.flush(0.5) is False  # the deadline passes; the rest is spilled
+    writer_dir = tmp_path / "spool" / RUN_ID / "writers" / "main"
+    seqs = [line["seq"] for seg in sorted(writer_dir.glob("*.jsonl")) for rec in seg.read_text().splitlines()
+            for line in json.loads(rec)["logs"]]
+    assert sorted(seqs) == list(range(200_000))
+    silent.close()

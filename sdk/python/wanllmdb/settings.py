@@ -171,7 +171,8 @@ def resolve_settings(
         mode=mode,
         base_url=base_url,
         api_key=api_key,
-        spool_dir=env.get("WANLLMDB_DIR") or DEFAULT_DIR,
+        # Absolute now: a script that changes directory later must not scatter its spool.
+        spool_dir=os.path.abspath(env.get("WANLLMDB_DIR") or DEFAULT_DIR),
         exit_timeout=max(0.0, exit_timeout),
         writer_env={"RANK": env.get("RANK", "")},
     )
