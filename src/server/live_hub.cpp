@@ -34,6 +34,17 @@ std::string_view CachedBatch::JsonFrom(size_t i) const {
   return std::string_view(json_).substr(offsets_[i], json_.size() - offsets_[i] - 1);
 }
 
+std::shared_ptr<const std::string> CachedBatch::Frame() const {
+  std::call_once(frame_once_, [this] {
+    std::string_view all = JsonFrom(0);
+    auto f = std::make_shared<std::string>();
+    f->reserve(all.size() + 32);
+    f->append(R"({"type":"logs","logs":[)").append(all).append("]}");
+    frame_ = std::move(f);
+  });
+  return frame_;
+}
+
 size_t CachedBatch::bytes() const {
   size_t b = sizeof(*this);
   for (const auto& l : *lines_) b += l.message.size() + l.writer.size() + sizeof(LogLine);

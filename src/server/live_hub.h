@@ -40,6 +40,9 @@ class CachedBatch {
   std::string_view LineJson(size_t i) const;
   // The JSON of lines [i, end) joined by commas, for unfiltered viewers.
   std::string_view JsonFrom(size_t i) const;
+  // The whole batch as one {"type":"logs"} frame, built once and shared by every unfiltered
+  // viewer whose cursor sits right before it: 1,000 viewers cost one encoding, not 1,000.
+  std::shared_ptr<const std::string> Frame() const;
   size_t bytes() const;
 
  private:
@@ -50,6 +53,8 @@ class CachedBatch {
   mutable std::once_flag once_;
   mutable std::string json_;               // objects joined by ','
   mutable std::vector<uint32_t> offsets_;  // start of each object; one past the end last
+  mutable std::once_flag frame_once_;
+  mutable std::shared_ptr<const std::string> frame_;
 };
 
 // Thread-safety: every method is thread-safe (one mutex; callbacks run outside it).

@@ -103,6 +103,8 @@ void WebSocketSession::Run(http::request<http::string_body> req) {
 void WebSocketSession::Accept(http::request<http::string_body> req) {
   // Handshake 30 s, idle 300 s with keep-alive pings: half-open viewers are dropped.
   ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // Whole frames in one write: Beast's default cuts messages into 4 KiB fragments.
+  ws_.auto_fragment(false);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "wanllmdb"); }));
   ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
@@ -253,6 +255,12 @@ void WebSocketSession::PullAndSend() {
   // The cache must hold the very next line; otherwise (fell behind, or lines committed before
   // this viewer subscribed) read from the store.
   if (!pull.complete || pull.batches.empty()) return CatchUpFromStore();
+  if (!filtered_ && pull.batches.front()->first_line() == cursor_ + 1) {
+    // The common case for a live viewer: exactly the next batch. Send its shared frame.
+    const auto& b = pull.batches.front();
+    cursor_ = b->last_line();
+    return WriteShared(b->Frame());
+  }
   std::string joined;
   int n = 0;
   int64_t cursor = cursor_;
@@ -332,6 +340,21 @@ void WebSocketSession::Write(std::string frame) {
     self->out_.shrink_to_fit();  // an idle viewer holds no frame memory
     self->MaybeSend();
   });
+}
+
+void WebSocketSession::WriteShared(std::shared_ptr<const std::string> frame) {
+  if (closed_) return;
+  writing_ = true;
+  shared_out_ = std::move(frame);
+  ws_.text(true);
+  ws_.async_write(net::buffer(*shared_out_),
+                  [self = shared_from_this()](beast::error_code ec, size_t) {
+                    self->writing_ = false;
+                    self->last_send_ = std::chrono::steady_clock::now();
+                    self->shared_out_.reset();
+                    if (ec) return self->Close();
+                    self->MaybeSend();
+                  });
 }
 
 void WebSocketSession::Close() {

@@ -15,6 +15,14 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
   std::shared_ptr<LineMatcher> m(new LineMatcher());
   m->filter_ = filter;
   m->needle_lower_ = AsciiLower(filter.search);
+  if (!filter.search.empty()) {
+    RE2::Options opts;
+    opts.set_log_errors(false);
+    opts.set_case_sensitive(false);
+    opts.set_literal(true);
+    m->search_re_ = std::make_unique<RE2>(filter.search, opts);
+    if (!m->search_re_->ok()) m->search_re_.reset();
+  }
   if (!filter.regex.empty()) {
     RE2::Options opts;
     opts.set_log_errors(false);
@@ -64,20 +72,30 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
   if (filter_.text_free() || c.n == 0) return;
   std::vector<uint8_t> search_hits;
   if (!filter_.search.empty()) {
-    // One lower-cased copy of the text column, then memmem from match to match. A match that
-    // crosses a '\n' cannot happen: the needle has no '\n' (a needle with one matches nothing).
     if (needle_lower_.find('\n') != std::string::npos) return;  // lines hold no '\n'
-    std::string lower(c.text);
-    AsciiLowerInPlace(lower.data(), lower.size());
-    const std::string& nd = needle_lower_;
-    size_t pos = 0;
-    while (pos < lower.size()) {
-      const void* p = memmem(lower.data() + pos, lower.size() - pos, nd.data(), nd.size());
-      if (!p) break;
-      size_t at = static_cast<const char*>(p) - lower.data();
-      size_t line = LineOf(c.offsets, at);
-      (*hits)[line] = 1;
-      pos = c.offsets[line + 1];  // next line: one hit per line is enough
+    if (search_re_) {
+      re2::StringPiece text(c.text.data(), c.text.size());
+      re2::StringPiece match;
+      size_t pos = 0;
+      while (pos < c.text.size() &&
+             search_re_->Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
+        size_t line = LineOf(c.offsets, match.data() - c.text.data());
+        (*hits)[line] = 1;
+        pos = c.offsets[line + 1];  // one hit per line is enough
+      }
+    } else {
+      // Fallback: one lower-cased copy of the text column, then memmem from match to match.
+      std::string lower(c.text);
+      AsciiLowerInPlace(lower.data(), lower.size());
+      const std::string& nd = needle_lower_;
+      size_t pos = 0;
+      while (pos < lower.size()) {
+        const void* p = memmem(lower.data() + pos, lower.size() - pos, nd.data(), nd.size());
+        if (!p) break;
+        size_t line = LineOf(c.offsets, static_cast<const char*>(p) - lower.data());
+        (*hits)[line] = 1;
+        pos = c.offsets[line + 1];
+      }
     }
     if (filter_.regex.empty()) return;
     search_hits.swap(*hits);

@@ -59,6 +59,7 @@ class LineMatcher {
 
   LogFilter filter_;
   std::string needle_lower_;
+  std::unique_ptr<re2::RE2> search_re_;  // (?i) literal: RE2's DFA beats lower-casing a copy
   std::unique_ptr<re2::RE2> re_;       // the user's pattern, for confirming one line
   std::unique_ptr<re2::RE2> re_multi_; // the same in multi-line mode, for scanning a chunk
 };

@@ -1,6 +1,7 @@
 #include "store/query_engine.h"
 
 #include <algorithm>
+#include <future>
 
 #include "core/chunk_codec.h"
 
@@ -36,8 +37,19 @@ ChunkQuery BaseQuery(const LineMatcher& m, int64_t from, int64_t to, bool desc) 
 Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, int64_t from_line,
                          int64_t to_line, bool descending,
                          const std::function<bool(const LineView&)>& fn) {
-  DecodedChunk chunk;
-  std::vector<uint8_t> hits;
+  struct Prepared {
+    DecodedChunk chunk;
+    std::vector<uint8_t> hits;
+    Status status;
+  };
+  std::vector<Prepared> prepared;
+  auto prepare = [&](const std::vector<StoredChunk>& chunks, size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      Prepared& p = prepared[k];
+      p.status = DecodeChunk(chunks[k].payload, &p.chunk);
+      if (p.status.ok()) matcher.MatchText(p.chunk, &p.hits);
+    }
+  };
   int pages = 0;
   while (from_line <= to_line) {
     ChunkQuery q = BaseQuery(matcher, from_line, to_line, descending);
@@ -46,15 +58,26 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     auto chunks = store_.ReadChunks(run_id, q);
     if (!chunks.ok()) return chunks.status();
     if (chunks->empty()) break;
-    for (const StoredChunk& c : *chunks) {
-      Status s = DecodeChunk(c.payload, &chunk);
-      if (!s.ok()) return s;
-      matcher.MatchText(chunk, &hits);
+    prepared.resize(chunks->size());
+    // Decompression and text matching dominate a scan: split a big page over two threads.
+    if (chunks->size() >= 4) {
+      size_t half = chunks->size() / 2;
+      auto other = std::async(std::launch::async, [&] { prepare(*chunks, half, chunks->size()); });
+      prepare(*chunks, 0, half);
+      other.get();
+    } else {
+      prepare(*chunks, 0, chunks->size());
+    }
+    for (size_t k = 0; k < chunks->size(); ++k) {
+      const StoredChunk& c = (*chunks)[k];
+      const DecodedChunk& chunk = prepared[k].chunk;
+      const std::vector<uint8_t>& hits = prepared[k].hits;
+      if (!prepared[k].status.ok()) return prepared[k].status;
       const int64_t n = static_cast<int64_t>(chunk.n);
       int64_t lo = std::max<int64_t>(0, from_line - c.first_line);
       int64_t hi = std::min<int64_t>(n - 1, to_line - c.first_line);
-      for (int64_t k = 0; k <= hi - lo; ++k) {
-        int64_t i = descending ? hi - k : lo + k;
+      for (int64_t j = 0; j <= hi - lo; ++j) {
+        int64_t i = descending ? hi - j : lo + j;
         if (!hits[i] || !matcher.MatchMeta(chunk, i)) continue;
         LineView v{c.first_line + i,
                    chunk.timestamps[i],

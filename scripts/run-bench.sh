@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of the issues, printing figures next to their goals. Nothing here
+# asserts a figure: a slow machine prints slow numbers, it does not fail.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 1,000 viewers need 2,000+ descriptors
+PY=.venv/bin/python
+echo "### store (bench_store)"
+store_out=$(build/bench_store "${TMPDIR:-/tmp}/wanllmdb-bench-store" | tee /dev/stderr)
+rows=$(echo "$store_out" | sed -n 's/^row-per-line SQLite table (original plan): \([0-9]*\) lines.*/\1/p')
+echo
+echo "### server (HTTP ingest with wrk, live tail with bench_ws)"
+$PY bench/server_bench.py "$rows"
+if [ -f sdk/python/bench/capture_overhead.py ]; then
+  echo
+  echo "### Python SDK"
+  $PY sdk/python/bench/capture_overhead.py
+fi
+if [ -f web/package.json ]; then
+  echo
+  echo "### web UI (Chromium)"
+  (cd web && npm run -s bench)
+fi
