@@ -70,6 +70,10 @@ def test_server_killed_and_restarted_mid_run_loses_nothing(own_server: Server, r
     assert res.stderr.count("cannot reach") == 1, res
     assert [line["message"] for line in own_server.logs(run_id)] == [f"tick {i}" for i in range(300)]
     assert own_server.run(run_id)["state"] == "finished"
+    # The outage went through the spool, and the replay was acknowledged to the last line.
+    writer_dir = res.spool / run_id / "writers" / "main"
+    assert list(writer_dir.glob("*.jsonl"))
+    assert json.loads((writer_dir / "acked.json").read_text())["seq"] == 299
 
 
 def test_offline_then_sync_twice_uploads_exactly_once(server: Server, run_script) -> None:
