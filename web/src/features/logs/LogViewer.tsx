@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api, downloadUrl, streamUrl } from '../../api/client';
 import { LEVELS, SOURCES, type Level, type RunState, type ServerFilters } from '../../api/types';
-import { ConfirmDialog, StateBox } from '../../components/common';
+import { ConfirmDialog, StateBox, useNow } from '../../components/common';
 import { navigate, type Location } from '../../components/router';
 import { buildMatcher, formatCount } from '../../lib/line_format';
 import {
@@ -290,10 +290,11 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   const hasFilters = fkey !== filtersKey(viewFilters(DEFAULT_VIEW));
   const histToken = snap.total; // refetch as lines arrive (throttled inside Histogram)
 
+  const now = useNow(250, snap.live === 'reconnecting');
   const connText: Record<string, string> = {
     live: snap.runState && snap.runState !== 'running' ? `Live · run ${snap.runState}` : 'Live',
     connecting: 'Connecting…',
-    reconnecting: `Reconnecting${snap.retryInMs ? ` in ${Math.ceil(snap.retryInMs / 1000)}s` : ''}…`,
+    reconnecting: `Connection lost · retrying${snap.retryAt && snap.retryAt > now + 500 ? ` in ${Math.ceil((snap.retryAt - now) / 1000)}s` : ''}…`,
     paused: 'Paused',
     failed: `Stream error${snap.liveError ? `: ${snap.liveError}` : ''}`,
     stopped: '',

@@ -35,6 +35,8 @@ export interface LogViewSnapshot {
   live: LiveStatus;
   liveError: string | null;
   retryInMs: number | null;
+  /** When the next reconnection attempt is due (ms since epoch), while reconnecting. */
+  retryAt: number | null;
   runState: RunState | null;
   fetchError: string | null;
   /** Bumped on every change; rows must re-read the cache. */
@@ -81,6 +83,7 @@ export class LogView {
     live: 'stopped',
     liveError: null,
     retryInMs: null,
+    retryAt: null,
     runState: null,
     fetchError: null,
     version: 0,
@@ -178,7 +181,12 @@ export class LogView {
         onRun: (state) => this.update({ runState: state }),
         onCleared: () => this.cleared(),
         onStatus: (status, d) =>
-          this.update({ live: status, retryInMs: d.retryInMs ?? null, liveError: d.error ?? null }),
+          this.update({
+            live: status,
+            retryInMs: d.retryInMs ?? null,
+            retryAt: d.retryInMs !== undefined ? this.timers_.now() + d.retryInMs : null,
+            liveError: d.error ?? null,
+          }),
       },
       {
         url: (after) => String(after),
