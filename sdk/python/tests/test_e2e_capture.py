@@ -1,13 +1,18 @@
 """End to end, capture side: user scripts run as subprocesses against the real server."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
 import uuid
 from collections import Counter
 from typing import Any, Dict, List
 
 import pytest
 
-from sdk_harness import ScriptResult, Server
+from sdk_harness import SDK_DIR, ScriptResult, Server
 
 
 def _by_message(lines: List[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:
@@ -268,3 +273,25 @@ def test_sequential_runs_in_one_process_and_thread_exceptions(server: Server, ru
     assert second_lines.count("RuntimeError: thread failed") == 1
     assert second_lines[1].startswith("Exception in thread worker")
     assert server.run(second)["state"] == "failed"
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux script(1) for a terminal")
+def test_redirect_on_a_terminal_keeps_isatty_for_the_program_and_its_children(server: Server, tmp_path) -> None:
+    run_id = str(uuid.uuid4())
+    script = tmp_path / "tty_script.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, subprocess, sys, wanllmdb
+        wanllmdb.init(project="tty", id="{run_id}", console="auto")
+        print("isatty", sys.stdout.isatty(), os.isatty(1), os.isatty(2))
+        subprocess.run(["sh", "-c", "test -t 1 && echo child sees a terminal"])
+        print("\\x1b[1mbold\\x1b[0m")
+        wanllmdb.finish()
+    """))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANLLMDB_")}
+    env.update(PYTHONPATH=str(SDK_DIR), WANLLMDB_BASE_URL=server.url, WANLLMDB_DIR=str(tmp_path / "spool"))
+    proc = subprocess.run(["script", "-qec", f"{sys.executable} {script}", "/dev/null"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 0, proc
+    assert b"isatty True True True" in proc.stdout and b"child sees a terminal" in proc.stdout
+    assert [(line["source"], line["message"]) for line in server.logs(run_id)] == [
+        ("stdout", "isatty True True True"), ("stdout", "child sees a terminal"), ("stdout", "\x1b[1mbold\x1b[0m")]

@@ -15,8 +15,9 @@ wrapper mirrors the original's encoding, errors, line_buffering and write_throug
 fileno, name and reconfigure work as on any text stream. A stream without a binary buffer (e.g. a
 notebook's) gets the Python-level TextProxy instead.
 
-Redirect: fd 1 and 2 are dup2'ed onto pipes; a reader thread per fd copies every byte to the saved
-original fd (the terminal/file) and feeds the capture. That includes C extensions, os.write and
+Redirect: fd 1 and 2 are dup2'ed onto pipes (pseudo-terminals when the original is a terminal, so
+isatty() stays true); a reader thread per fd copies every byte to the saved original fd (the
+terminal/file) and feeds the capture. That includes C extensions, os.write and
 child processes. sys.stdout stays the original object, switched to line buffering.
 
 Output that must not be captured twice (logging records and tracebacks the SDK uploaded itself)
@@ -276,13 +277,32 @@ class _FdRedirect:
         self._idle = True
 
     def start(self) -> None:
-        r, w = os.pipe()
+        r, w = self._open_channel()
         os.dup2(w, self.fd)  # fd 1/2 stay inheritable, so child processes write into the pipe
         os.close(w)
         self._read_fd = r
         self._reader = threading.Thread(target=self._read_loop, args=(r,), name=f"wanllmdb-fd{self.fd}",
                                         daemon=True)
         self._reader.start()
+
+    def _open_channel(self) -> Tuple[int, int]:
+        """A pipe; or, when the original is a terminal, a pseudo-terminal, so that the program
+        (and its children) still see isatty() == True and keep colours and progress bars."""
+        if os.isatty(self.saved_fd):
+            try:
+                master, slave = os.openpty()
+                try:
+                    attrs = termios.tcgetattr(slave)
+                    attrs[1] &= ~termios.OPOST  # bytes pass unchanged: no \n -> \r\n
+                    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+                    size = fcntl.ioctl(self.saved_fd, termios.TIOCGWINSZ, b"\0" * 8)
+                    fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+                except (OSError, termios.error):
+                    pass
+                return master, slave
+            except OSError:
+                pass
+        return os.pipe()
 
     def _read_loop(self, r: int) -> None:
         while True:
@@ -325,6 +345,11 @@ class _FdRedirect:
 
     def stop(self, timeout: float) -> None:
         """Puts the original fd back and drains the pipe (EOF once no process holds its write end)."""
+        # Drain while the write end is still ours: a pty master may report EIO, not the pending
+        # bytes, once the last slave descriptor is closed.
+        deadline = time.monotonic() + min(timeout, 1.0)
+        while not self.drained() and time.monotonic() < deadline:
+            time.sleep(0.001)
         os.dup2(self.saved_fd, self.fd)
         if self._reader is not None:
             self._reader.join(timeout)
