@@ -1,6 +1,6 @@
-import { ProjectsPage } from './features/projects/ProjectsPage';
-import { RunPage } from './features/run/RunPage';
-import { RunsPage } from './features/runs/RunsPage';
+import { ProjectsPage } from './features/projects/projects_page';
+import { RunPage } from './features/run/run_page';
+import { RunsPage } from './features/runs/runs_page';
 import { StateBox } from './components/common';
 import { Link, useLocation } from './components/router';
 import { matchRoute, paths } from './lib/router';

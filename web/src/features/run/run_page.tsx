@@ -6,7 +6,7 @@ import { Link, navigate, type Location } from '../../components/router';
 import { formatCount, formatDateTime } from '../../lib/line_format';
 import { paths } from '../../lib/router';
 import { runDuration, runLabel } from '../../lib/runs';
-import { LogViewer } from '../logs/LogViewer';
+import { LogViewer } from '../logs/log_viewer';
 
 export function RunPage({ runId, location }: { runId: string; location: Location }) {
   const [run, setRun] = useState<Run | null>(null);

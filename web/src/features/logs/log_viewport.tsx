@@ -27,7 +27,7 @@ import {
   type ScrollGeometry,
 } from '../../lib/scroll_map';
 import type { LogView, LogViewSnapshot } from './log_view';
-import { LogRow, PlaceholderRow } from './LogRow';
+import { LogRow, PlaceholderRow } from './log_row';
 
 export const ROW_HEIGHT = 18;
 

@@ -15,10 +15,10 @@ import {
   viewStateQuery,
   type ViewState,
 } from '../../lib/view_state';
-import { Histogram } from './Histogram';
+import { Histogram } from './histogram';
 import { LogView } from './log_view';
 import type { SocketLike } from '../../lib/live';
-import { LogViewport, type ViewportHandle } from './LogViewport';
+import { LogViewport, type ViewportHandle } from './log_viewport';
 
 interface MatchInfo {
   total: number | null;
