@@ -167,3 +167,21 @@ def test_processes_joining_by_run_id_get_rank_writers(server: Server, run_script
     got = Counter((line["writer"], line["message"]) for line in server.logs(run_id))
     assert got == Counter({("main", "from main"): 1, ("rank-0", "hello from 0"): 1, ("rank-1", "hello from 1"): 1})
     assert server.run(run_id)["state"] == "finished"
+
+
+def test_a_restarted_rank_joining_again_loses_nothing(server: Server, run_script) -> None:
+    """An elastic restart: rank 0 joins the same run twice under the same writer name. Its second
+    incarnation must not have its lines skipped as duplicates of the first one's seqs."""
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import os, subprocess, sys, wanllmdb
+        wanllmdb.init(project="restart", id="{run_id}", console="wrap")
+        for attempt in range(2):
+            env = dict(os.environ, WANLLMDB_RUN_ID="{run_id}", RANK="0")
+            code = "import wanllmdb; wanllmdb.init(); [print('attempt %d line %d' % ({{a}}, i)) for i in range(3)]"
+            subprocess.run([sys.executable, "-c", code.format(a=attempt)], env=env, check=True)
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    got = [(line["writer"], line["message"]) for line in server.logs(run_id)]
+    assert got == [("rank-0", f"attempt {a} line {i}") for a in range(2) for i in range(3)]

@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import traceback
+import urllib.parse
 from typing import Any, Optional
 
 from . import logging_capture, sdk_stderr
@@ -16,7 +17,7 @@ from .api_client import ApiClient, TransportError
 from .console_capture import ConsoleCapture, resolve_console_mode
 from .settings import LEVELS, Settings, joined_writer_name
 from .spool import RunSpool
-from .uploader import Uploader
+from .uploader import Uploader, fresh_seq_base
 
 INIT_TIMEOUT = 5.0  # the synchronous POST /runs at init; a slow server must not stall the script
 ANNOUNCE_AFTER = 1.0  # say on stderr what the exit flush waits for once it takes this long
@@ -27,6 +28,7 @@ class Run:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._run_body = settings.run_body()  # the POST /runs body (the project may be learned at start)
         self.id: str = settings.run_id
         self.project: str = settings.project
         self.name: Optional[str] = settings.name
@@ -51,7 +53,12 @@ class Run:
         if s.mode == "online":
             client = ApiClient(s.base_url, s.api_key, timeout=INIT_TIMEOUT)
             try:
-                resp = client.create_run(s.run_body())
+                if s.joining and not s.project_given:
+                    # A process joining by WANLLMDB_RUN_ID need not know the project: ask.
+                    got = client.request("GET", "/runs/" + urllib.parse.quote(s.run_id))
+                    if got.ok and isinstance(got.body, dict) and isinstance(got.body.get("project"), str):
+                        self.project = self._run_body["project"] = got.body["project"]
+                resp = client.create_run(self._run_body)
                 if resp.ok:
                     run_created = True
                     created_here = resp.status == 201
@@ -71,9 +78,12 @@ class Run:
             self._owner = bool(created_here) or self.writer == "rank-0"
         if self.name is None:
             self.name = self.id[:8]
-        self._uploader = Uploader(run_body=s.run_body(), writer=self.writer, base_url=s.base_url,
+        # seq 0, 1, 2, ... for the writer that certainly created the run (a new client-side id, or
+        # the server answered 201); any other writer name may have been used in this run before.
+        fresh_run = self.writer == "main" and (created_here is True or s.generated_id)
+        self._uploader = Uploader(run_body=self._run_body, writer=self.writer, base_url=s.base_url,
                                   api_key=s.api_key, spool_root=s.spool_dir, offline=s.mode == "offline",
-                                  run_created=run_created)
+                                  run_created=run_created, first_seq=0 if fresh_run else fresh_seq_base())
         if s.capture_logs:
             logging_capture.install(self._on_log_record)
         console = resolve_console_mode(s.console)
@@ -180,7 +190,7 @@ class Run:
             exit_code = 1
         ok = uploader.close(timeout, announce_after=ANNOUNCE_AFTER)
         s = self._settings
-        spool = RunSpool(s.spool_dir, s.run_body())
+        spool = RunSpool(s.spool_dir, self._run_body)
         owner_sets_state = self._owner or state == "failed"
         if s.mode == "offline":
             if owner_sets_state:

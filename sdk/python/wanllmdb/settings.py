@@ -30,6 +30,10 @@ class Settings:
     resume: bool
     # True when this process joins a run another process created (WANLLMDB_RUN_ID, resume=True).
     joining: bool
+    # True when run_id was generated here (so the run cannot exist yet).
+    generated_id: bool
+    # False when the project is the default (a joining process then uses the run's own project).
+    project_given: bool
     capture_logs: bool
     console: str
     mode: str
@@ -98,6 +102,7 @@ def resolve_settings(
     env = os.environ if env is None else env
 
     project = _opt_str("project", project)
+    project_given = project is not None or bool(env.get("WANLLMDB_PROJECT"))
     if project is None:
         project = env.get("WANLLMDB_PROJECT") or "uncategorized"
     if not project.strip():
@@ -143,6 +148,7 @@ def resolve_settings(
     run_id = _opt_str("id", id)
     env_run_id = env.get("WANLLMDB_RUN_ID", "").strip()
     joining = resume
+    generated_id = False
     if run_id is not None:
         run_id = _check_uuid(run_id, "id")
     elif env_run_id:
@@ -150,6 +156,7 @@ def resolve_settings(
         joining = True
     else:
         run_id = str(uuid.uuid4())
+        generated_id = True
         if resume:
             raise ValueError("wanllmdb.init: resume=True needs id= (or WANLLMDB_RUN_ID)")
 
@@ -166,6 +173,8 @@ def resolve_settings(
         tags=list(tags) if tags is not None else None,
         resume=resume,
         joining=joining,
+        generated_id=generated_id,
+        project_given=project_given,
         capture_logs=capture_logs,
         console=console,
         mode=mode,

@@ -41,6 +41,17 @@ _LINE_OVERHEAD = 80
 Part = Tuple[float, str, Optional[str], List[str]]
 
 
+def fresh_seq_base() -> int:
+    """The first seq of a writer that may have had an earlier incarnation in the same run.
+
+    The server skips any seq at or below the highest it stored for (run, writer). A process that
+    joins a run under a name used before (rank-0 after an elastic restart, a resumed run, a reused
+    pid) must therefore start above its predecessor: the wall clock in microseconds is, unless the
+    predecessor wrote more than a million lines per second on average.
+    """
+    return time.time_ns() // 1000
+
+
 class _Batch:
     """Consecutive lines of one writer: in memory (lines) or spilled (ref)."""
 
@@ -83,30 +94,30 @@ def encode_batch(writer: str, first_seq: int, parts: List[Part]) -> bytes:
 
 class Uploader:
     def __init__(self, *, run_body: Dict[str, Any], writer: str, base_url: str, api_key: Optional[str],
-                 spool_root: str, offline: bool, run_created: bool) -> None:
+                 spool_root: str, offline: bool, run_created: bool, first_seq: int = 0) -> None:
         self._run_body = run_body
         self._run_id = str(run_body["id"])
         self._base_url = base_url
         self._api_key = api_key
         self._spool_run = RunSpool(spool_root, run_body)
         self._offline = offline
-        self._init_state(writer, run_created)
+        self._init_state(writer, run_created, first_seq)
         if offline:
             # An offline run always has its directory, even when it prints nothing.
             self._spool.run.ensure()
 
-    def _init_state(self, writer: str, run_created: bool) -> None:
+    def _init_state(self, writer: str, run_created: bool, first_seq: int) -> None:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         # Guarded by _lock:
         self.writer = writer
         self._spool = self._spool_run.writer(writer)
-        self._next_seq = 0
+        self._next_seq = first_seq
         self._open: Optional[_Batch] = None
         self._open_since = 0.0
         self._queue: Deque[_Batch] = deque()
         self._mem_bytes = 0
-        self._acked_seq = -1
+        self._acked_seq = first_seq - 1
         self._outage = False
         self._stopping = False
         self._flush_requested = False
@@ -394,4 +405,4 @@ class Uploader:
         """
         run_created = self._run_created
         self._spool.forget()
-        self._init_state(writer, run_created)
+        self._init_state(writer, run_created, fresh_seq_base())
