@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { api, downloadUrl, streamUrl } from '../../api/client';
-import { LEVELS, SOURCES, type Level, type RunState, type ServerFilters } from '../../api/types';
+import { LEVELS, SOURCES, type RunState } from '../../api/types';
 import { ConfirmDialog, StateBox, useNow } from '../../components/common';
 import { navigate, type Location } from '../../components/router';
 import { buildMatcher, formatCount } from '../../lib/line_format';
+import { errorFilters, findError, findMatch } from '../../lib/navigation';
 import {
   DEFAULT_VIEW,
   filtersKey,
@@ -175,26 +176,14 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
       if (!vs.search || regexError) return;
       const from = match.current?.line ?? highlight ?? viewport.current?.topLine() ?? 0;
       try {
-        let res =
-          dir > 0
-            ? await api.listLogs(runId, mfilters, { afterLine: from, limit: 1, order: 'asc' })
-            : await api.listLogs(runId, mfilters, { beforeLine: Math.max(1, from), limit: 1, order: 'desc' });
-        let note: string | null = null;
-        if (!res.logs.length) {
-          res =
-            dir > 0
-              ? await api.listLogs(runId, mfilters, { afterLine: 0, limit: 1, order: 'asc' })
-              : await api.listLogs(runId, mfilters, { limit: 1, order: 'desc' });
-          note = res.logs.length ? (dir > 0 ? 'wrapped to the first match' : 'wrapped to the last match') : null;
-        }
-        const hit = res.logs[0];
+        const hit = await findMatch(api, runId, mfilters, from, dir);
         if (!hit) {
           setMatch((m) => ({ ...m, current: null, note: 'no matches' }));
           return;
         }
-        const loc = await api.locate(runId, mfilters, hit.line_number);
-        setMatch({ total: loc.total, current: { line: hit.line_number, ordinal: loc.index + 1 }, note });
-        await jumpToLine(hit.line_number);
+        const note = hit.wrapped ? (dir > 0 ? 'wrapped to the first match' : 'wrapped to the last match') : null;
+        setMatch({ total: hit.total, current: { line: hit.line, ordinal: hit.ordinal }, note });
+        await jumpToLine(hit.line);
       } catch (e) {
         setMatch((m) => ({ ...m, note: (e as Error).message }));
       }
@@ -203,21 +192,21 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
   );
 
   // --- jump to errors ---------------------------------------------------------------------------
-  const errorFilters = useMemo<ServerFilters | null>(() => {
-    const lv: Level[] = vs.levels.length ? vs.levels.filter((l) => l === 'ERROR' || l === 'CRITICAL') : ['ERROR', 'CRITICAL'];
-    return lv.length ? { ...filters, levels: lv } : null;
-  }, [vs.levels, filters]);
+  const errFilters = useMemo(() => errorFilters(filters), [filters]);
   const [errorNote, setErrorNote] = useState<string | null>(null);
   const gotoError = useCallback(
     async (first: boolean) => {
-      if (!errorFilters) return;
+      if (!errFilters) return;
       const from = first ? 0 : (highlight ?? viewport.current?.topLine() ?? 0);
-      const res = await api.listLogs(runId, errorFilters, { afterLine: from, limit: 1, order: 'asc' });
-      const hit = res.logs[0];
-      setErrorNote(hit ? null : first ? 'no errors' : 'no more errors');
-      if (hit) await jumpToLine(hit.line_number);
+      try {
+        const line = await findError(api, runId, errFilters, from);
+        setErrorNote(line !== null ? null : first ? 'no errors' : 'no more errors');
+        if (line !== null) await jumpToLine(line);
+      } catch (e) {
+        setErrorNote((e as Error).message);
+      }
     },
-    [errorFilters, highlight, runId, jumpToLine],
+    [errFilters, highlight, runId, jumpToLine],
   );
   useEffect(() => {
     if (!errorNote) return;
@@ -434,10 +423,10 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
           </button>
         </div>
         <div className="group">
-          <button className="btn" data-testid="first-error" disabled={!errorFilters} onClick={() => void gotoError(true)} title="Jump to the first error">
+          <button className="btn" data-testid="first-error" disabled={!errFilters} onClick={() => void gotoError(true)} title="Jump to the first error">
             ⚠ First error
           </button>
-          <button className="btn" data-testid="next-error" disabled={!errorFilters} onClick={() => void gotoError(false)} title="Jump to the next error">
+          <button className="btn" data-testid="next-error" disabled={!errFilters} onClick={() => void gotoError(false)} title="Jump to the next error">
             Next ↓
           </button>
           {errorNote && <span className="sub">{errorNote}</span>}
