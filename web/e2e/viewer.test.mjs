@@ -192,6 +192,11 @@ describe('filters and search', () => {
     const lv = await page.$$eval('.row[data-line]', (r) => r.map((x) => x.dataset.level));
     assert.ok(lv.every((l) => l === 'ERROR'));
     assert.equal(await page.textContent('[data-testid="view-total"]'), '60');
+    // going to a line the filter hides lands on (and marks) the next line shown
+    await page.fill('[data-testid="goto-input"]', '104');
+    await page.press('[data-testid="goto-input"]', 'Enter');
+    await page.waitForSelector('.row.hl[data-line="108"]');
+    await waitFor(async () => page.url().endsWith('#L108'), { what: 'hash #L108' });
     // each level chip works
     for (const level of ['DEBUG', 'INFO', 'WARNING', 'CRITICAL']) {
       await page.click('[data-testid="level-filter"] [data-value="ALL"]');

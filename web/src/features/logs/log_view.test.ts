@@ -122,6 +122,14 @@ describe('LogView', () => {
     expect(await view.indexOfLine(612_351)).toBe(61_235); // filtered out: the next matching row
   });
 
+  it('tells which line a filtered view landed on', async () => {
+    const { view } = setup({ ...NONE, levels: ['ERROR'] });
+    await view.open();
+    const idx = await view.indexOfLine(400_005); // not an ERROR line: the next one is 400,010
+    view.ensure(idx, idx + 10);
+    expect((await view.whenLoaded(idx))!.line_number).toBe(400_010);
+  });
+
   it('pages a filtered view from a located line without searching again', async () => {
     const { view, srv } = setup({ ...NONE, levels: ['ERROR'] });
     await view.open();

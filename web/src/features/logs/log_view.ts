@@ -407,6 +407,27 @@ export class LogView {
     if (this.located_.length > 64) this.located_.shift();
   }
 
+  /** The line at `index` once it is loaded (undefined after `timeoutMs` or if the view goes). */
+  whenLoaded(index: number, timeoutMs = 5000): Promise<LogLine | undefined> {
+    const now = this.cache.get(index);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (l: LogLine | undefined) => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        this.timers_.clearTimeout(timer);
+        resolve(l);
+      };
+      const unsubscribe = this.subscribe(() => {
+        const l = this.cache.get(index);
+        if (l) finish(l);
+      });
+      const timer = this.timers_.setTimeout(() => finish(this.cache.get(index)), timeoutMs);
+    });
+  }
+
   /** The row index of `lineNumber` in this view (or of the first row after it, when it is
    * filtered out), clamped to the rows. */
   async indexOfLine(lineNumber: number): Promise<number> {

@@ -109,6 +109,14 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
       if (opts.setHash) setView({ line });
       const idx = await view.indexOfLine(line);
       viewport.current?.revealIndex(idx);
+      if (!view.unfiltered) {
+        // The line may be filtered out: we landed on the next row that is shown; mark that one.
+        const landed = await view.whenLoaded(idx);
+        if (landed && landed.line_number !== line) {
+          setHighlight(landed.line_number);
+          if (opts.setHash) setView({ line: landed.line_number });
+        }
+      }
     },
     [view, setView],
   );

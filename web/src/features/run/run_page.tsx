@@ -35,6 +35,13 @@ export function RunPage({ runId, location }: { runId: string; location: Location
     [run, load],
   );
 
+  useEffect(() => {
+    document.title = run ? `${runLabel(run)} · ${run.project} · wanLLMDB` : 'wanLLMDB';
+    return () => {
+      document.title = 'wanLLMDB';
+    };
+  }, [run]);
+
   const tab = new URLSearchParams(location.search).get('tab') === 'overview' ? 'overview' : 'logs';
 
   if (error && !run) {
