@@ -85,7 +85,8 @@ double RowsBaseline(const std::string& path, int64_t n) {
       sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st, 2, run_id.c_str(), -1, SQLITE_STATIC);
       sqlite3_bind_text(st, 3, LevelName(l.level).data(), -1, SQLITE_STATIC);
-      sqlite3_bind_text(st, 4, l.message.c_str(), static_cast<int>(l.message.size()), SQLITE_STATIC);
+      sqlite3_bind_text(st, 4, l.message.c_str(), static_cast<int>(l.message.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_int64(st, 5, l.timestamp_us);
       sqlite3_bind_text(st, 6, "stdout", -1, SQLITE_STATIC);
       sqlite3_bind_int64(st, 7, ++line);
@@ -130,8 +131,9 @@ int main(int argc, char** argv) {
   {
     double rows = RowsBaseline((dir / "rows.db").string(), n);
     auto rows_bytes = std::filesystem::file_size(dir / "rows.db");
-    std::printf("row-per-line SQLite table (original plan): %.0f lines/s, %.1f bytes/line on disk\n",
-                n / rows, static_cast<double>(rows_bytes) / n);
+    std::printf(
+        "row-per-line SQLite table (original plan): %.0f lines/s, %.1f bytes/line on disk\n",
+        n / rows, static_cast<double>(rows_bytes) / n);
     std::fflush(stdout);
   }
   auto store = OpenSqliteStore((dir / "logs.db").string());
@@ -170,7 +172,8 @@ int main(int argc, char** argv) {
   rx_rare.regex = R"(segfault at [0-9a-f]+)";
   std::printf("search over 1,000,000 lines, full scan (no match):   %.1f ms (goal <= 100)\n",
               search(rare) * 1000);
-  std::printf("search, first 500 matches of a common word:          %.1f ms\n", search(common) * 1000);
+  std::printf("search, first 500 matches of a common word:          %.1f ms\n",
+              search(common) * 1000);
   std::printf("regex over 1,000,000 lines, full scan (no match):    %.1f ms (goal <= 100)\n",
               search(rx_rare) * 1000);
   std::printf("regex, first 500 matches:                            %.1f ms\n", search(rx) * 1000);

@@ -45,7 +45,9 @@ std::atomic<bool> g_measuring{false};
 class Viewer : public std::enable_shared_from_this<Viewer> {
  public:
   Viewer(net::io_context& ioc, std::string host, std::string port, std::string target)
-      : ws_(net::make_strand(ioc)), host_(std::move(host)), port_(std::move(port)),
+      : ws_(net::make_strand(ioc)),
+        host_(std::move(host)),
+        port_(std::move(port)),
         target_(std::move(target)) {}
 
   void Start(const tcp::resolver::results_type& ep) {
@@ -107,7 +109,8 @@ long RssKiB(const std::string& pid) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: bench_ws HOST PORT RUN_ID SERVER_PID [viewers] [rate] [seconds]\n");
+    std::fprintf(stderr,
+                 "usage: bench_ws HOST PORT RUN_ID SERVER_PID [viewers] [rate] [seconds]\n");
     return 2;
   }
   std::string host = argv[1], port = argv[2], run = argv[3], pid = argv[4];
@@ -120,7 +123,8 @@ int main(int argc, char** argv) {
   auto ep = resolver.resolve(host, port);
   long rss_before = RssKiB(pid);
   for (int i = 0; i < viewers; ++i) {
-    std::make_shared<Viewer>(ioc, host, port, "/api/v1/runs/" + run + "/logs/stream?tail=0")->Start(ep);
+    std::make_shared<Viewer>(ioc, host, port, "/api/v1/runs/" + run + "/logs/stream?tail=0")
+        ->Start(ep);
   }
   std::thread io([&] { ioc.run(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -147,7 +151,8 @@ int main(int argc, char** argv) {
     }
     body += "]}";
     produced += per_batch;
-    http::request<http::string_body> req{http::verb::post, "/api/v1/runs/" + run + "/logs/batch", 11};
+    http::request<http::string_body> req{http::verb::post, "/api/v1/runs/" + run + "/logs/batch",
+                                         11};
     req.set(http::field::host, host);
     req.set(http::field::content_type, "application/json");
     req.body() = std::move(body);
@@ -172,15 +177,18 @@ int main(int argc, char** argv) {
   }
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) {
-    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))] / 1000.0;
+    return lat.empty()
+               ? 0.0
+               : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))] / 1000.0;
   };
   int64_t expected = produced * viewers;
   std::printf("lines produced: %lld at %d lines/s; deliveries: %zu of %lld expected (%.2f%%)\n",
               static_cast<long long>(produced), rate, lat.size(), static_cast<long long>(expected),
               expected ? 100.0 * lat.size() / expected : 0.0);
-  std::printf("delivery latency (post sent -> viewer received): p50 %.1f ms, p99 %.1f ms, max %.1f "
-              "ms (goal p99 <= 250)\n",
-              pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back() / 1000.0);
+  std::printf(
+      "delivery latency (post sent -> viewer received): p50 %.1f ms, p99 %.1f ms, max %.1f "
+      "ms (goal p99 <= 250)\n",
+      pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back() / 1000.0);
   std::printf("server RSS: %.1f MiB before viewers, %.1f MiB peak, %.1f MiB after (goal <= 300)\n",
               rss_before / 1024.0, rss_peak / 1024.0, rss_after / 1024.0);
   return 0;

@@ -24,12 +24,14 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "else open)")
       ->envname("WANLLMDB_SERVER_API_KEY");
   cmd->add_option("--io-threads", opts->io_threads, "Network threads (0: one per core)");
-  cmd->add_option("--workers", opts->worker_threads, "Worker threads for store work (0: 4 per core)");
+  cmd->add_option("--workers", opts->worker_threads,
+                  "Worker threads for store work (0: 4 per core)");
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code] {
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
-      std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n", listen->c_str());
+      std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",
+                   listen->c_str());
       *exit_code = 2;
       return;
     }

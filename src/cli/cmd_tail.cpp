@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
 #include <simdjson.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -102,29 +102,27 @@ int RunTail(const TailOptions& o) {
     PrintLines(doc, colour);
     return 0;
   }
-  Status s = client.Stream(base + "/stream?tail=" + std::to_string(o.lines) + filters,
-                           [&](std::string_view frame) {
-                             simdjson::dom::element doc;
-                             if (parser.parse(frame.data(), frame.size()).get(doc)) return true;
-                             std::string_view type;
-                             Ignore(doc["type"].get(type));
-                             if (type == "logs") PrintLines(doc, colour);
-                             if (type == "cleared") std::fprintf(stderr, "-- logs cleared --\n");
-                             if (type == "error") {
-                               std::string_view m;
-                               Ignore(doc.at_pointer("/error/message").get(m));
-                               std::fprintf(stderr, "wanllmdb tail: %.*s\n",
-                                            static_cast<int>(m.size()), m.data());
-                               return false;
-                             }
-                             if (type == "run") {
-                               std::string_view state;
-                               Ignore(doc["state"].get(state));
-                               std::fprintf(stderr, "-- run %.*s --\n",
-                                            static_cast<int>(state.size()), state.data());
-                             }
-                             return true;
-                           });
+  Status s = client.Stream(
+      base + "/stream?tail=" + std::to_string(o.lines) + filters, [&](std::string_view frame) {
+        simdjson::dom::element doc;
+        if (parser.parse(frame.data(), frame.size()).get(doc)) return true;
+        std::string_view type;
+        Ignore(doc["type"].get(type));
+        if (type == "logs") PrintLines(doc, colour);
+        if (type == "cleared") std::fprintf(stderr, "-- logs cleared --\n");
+        if (type == "error") {
+          std::string_view m;
+          Ignore(doc.at_pointer("/error/message").get(m));
+          std::fprintf(stderr, "wanllmdb tail: %.*s\n", static_cast<int>(m.size()), m.data());
+          return false;
+        }
+        if (type == "run") {
+          std::string_view state;
+          Ignore(doc["state"].get(state));
+          std::fprintf(stderr, "-- run %.*s --\n", static_cast<int>(state.size()), state.data());
+        }
+        return true;
+      });
   if (!s.ok()) {
     std::fprintf(stderr, "wanllmdb tail: %s\n", s.message().c_str());
     return 1;

@@ -29,8 +29,9 @@ Status NetError(const ServerUrl& s, const beast::error_code& ec) {
 Result<ServerUrl> ParseServerUrl(const std::string& url) {
   std::string rest = url;
   if (rest.rfind("https://", 0) == 0) {
-    return Status(Code::kInvalidValue, "https is not supported by this client; put a proxy in "
-                                       "front or use http://");
+    return Status(Code::kInvalidValue,
+                  "https is not supported by this client; put a proxy in "
+                  "front or use http://");
   }
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   rest = rest.substr(0, rest.find('/'));

@@ -24,8 +24,12 @@ void PutVarint(std::string* out, uint64_t v) {
   out->push_back(static_cast<char>(v));
 }
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 class Reader {
  public:
@@ -63,7 +67,9 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
 
-Status Corrupt(const char* what) { return {Code::kInternal, std::string("corrupt chunk: ") + what}; }
+Status Corrupt(const char* what) {
+  return {Code::kInternal, std::string("corrupt chunk: ") + what};
+}
 
 }  // namespace
 
@@ -103,8 +109,8 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
 
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx{ZSTD_createCCtx()};
   std::string out(ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(),
-                               zstd_level);
+  size_t n =
+      ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), zstd_level);
   if (ZSTD_isError(n)) throw std::runtime_error(ZSTD_getErrorName(n));  // only on OOM or a bug
   out.resize(n);
   return out;
@@ -116,8 +122,8 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
     return Corrupt("bad frame header");
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx{ZSTD_createDCtx()};
   out->buffer.resize(size);
-  size_t got = ZSTD_decompressDCtx(dctx.get(), out->buffer.data(), size, payload.data(),
-                                   payload.size());
+  size_t got =
+      ZSTD_decompressDCtx(dctx.get(), out->buffer.data(), size, payload.data(), payload.size());
   if (ZSTD_isError(got) || got != size) return Corrupt("zstd");
 
   Reader r(out->buffer);

@@ -23,8 +23,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string_view LevelName(Level level) { return kLevelNames[static_cast<size_t>(level)]; }
-std::string_view SourceName(Source source) { return kSourceNames[static_cast<size_t>(source)]; }
+std::string_view LevelName(Level level) {
+  return kLevelNames[static_cast<size_t>(level)];
+}
+std::string_view SourceName(Source source) {
+  return kSourceNames[static_cast<size_t>(source)];
+}
 
 std::optional<Level> ParseLevel(std::string_view name) {
   for (size_t i = 0; i < kLevelNames.size(); ++i) {

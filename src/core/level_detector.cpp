@@ -5,10 +5,18 @@
 namespace wanllmdb {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || IsUpper(c); }
-char ToUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsUpper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || IsUpper(c);
+}
+char ToUpper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+}
 
 // Skips blanks and ANSI CSI sequences (colourised loggers put them before the level).
 std::string_view SkipDecorations(std::string_view s) {
@@ -74,11 +82,20 @@ std::optional<Level> Glog(std::string_view s) {
   if (s.size() < 14) return std::nullopt;
   Level level;
   switch (s[0]) {
-    case 'I': level = Level::kInfo; break;
-    case 'W': level = Level::kWarning; break;
-    case 'E': level = Level::kError; break;
-    case 'F': level = Level::kCritical; break;
-    default: return std::nullopt;
+    case 'I':
+      level = Level::kInfo;
+      break;
+    case 'W':
+      level = Level::kWarning;
+      break;
+    case 'E':
+      level = Level::kError;
+      break;
+    case 'F':
+      level = Level::kCritical;
+      break;
+    default:
+      return std::nullopt;
   }
   for (int i = 1; i <= 4; ++i)
     if (!IsDigit(s[i])) return std::nullopt;
@@ -127,8 +144,8 @@ std::optional<Level> AfterTimestamp(std::string_view s) {
     char c = s[i];
     if (IsDigit(c)) {
       ++digits;
-    } else if (!(c == '-' || c == ':' || c == '.' || c == ',' || c == ' ' || c == 'T' ||
-                 c == 'Z' || c == '/' || c == '|' || c == '+')) {
+    } else if (!(c == '-' || c == ':' || c == '.' || c == ',' || c == ' ' || c == 'T' || c == 'Z' ||
+                 c == '/' || c == '|' || c == '+')) {
       break;
     }
     ++i;

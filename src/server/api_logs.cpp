@@ -88,7 +88,8 @@ ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
   lr.before_line = *before;
   if (auto it = req.query.find("order"); it != req.query.end() && !it->second.empty()) {
     if (it->second != "asc" && it->second != "desc") {
-      return ErrorResponse(Status(Code::kInvalidValue, "order: want asc or desc, got '" + it->second + "'"));
+      return ErrorResponse(
+          Status(Code::kInvalidValue, "order: want asc or desc, got '" + it->second + "'"));
     }
     lr.descending = it->second == "desc";
   }
@@ -184,7 +185,8 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
   if (auto it = req.query.find("format"); it != req.query.end() && !it->second.empty())
     format = it->second;
   if (format != "txt" && format != "json" && format != "csv") {
-    return ErrorResponse(Status(Code::kInvalidValue, "format: want txt, json or csv, got '" + format + "'"));
+    return ErrorResponse(
+        Status(Code::kInvalidValue, "format: want txt, json or csv, got '" + format + "'"));
   }
   auto m = MatcherFor(req);
   if (!m.ok()) return ErrorResponse(m.status());
@@ -192,7 +194,7 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
   if (!run.ok()) return ErrorResponse(run.status());
 
   ApiResponse r;
-  r.content_type = format == "json" ? "application/json"
+  r.content_type = format == "json"  ? "application/json"
                    : format == "csv" ? "text/csv; charset=utf-8"
                                      : "text/plain; charset=utf-8";
   r.headers.emplace_back("Content-Disposition",
@@ -217,35 +219,35 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
     JsonOut j;
     bool more = false;
     char ts[27];
-    Status s = engine_.Scan(id, *st->matcher, st->next_line, INT64_MAX, false,
-                            [&](const LineView& v) {
-      if (piece->size() >= kPieceBytes) {
-        more = true;
-        return false;
-      }
-      st->next_line = v.line_number + 1;
-      FormatIsoMicros(v.timestamp_us, ts);
-      if (format == "txt") {
-        piece->append(ts, 27).append(" [").append(LevelName(v.level)).append("] [");
-        piece->append(SourceName(v.source)).append("] ").append(v.message).push_back('\n');
-      } else if (format == "json") {
-        if (st->count) piece->push_back(',');
-        j.Clear();
-        j.Line(id, v);
-        piece->append(j.data(), j.size());
-      } else {
-        piece->append(std::to_string(v.line_number)).push_back(',');
-        piece->append(ts, 27).push_back(',');
-        piece->append(LevelName(v.level)).push_back(',');
-        piece->append(SourceName(v.source)).push_back(',');
-        AppendCsvField(piece, v.writer);
-        piece->push_back(',');
-        AppendCsvField(piece, v.message);
-        piece->append("\r\n");
-      }
-      ++st->count;
-      return true;
-    });
+    Status s =
+        engine_.Scan(id, *st->matcher, st->next_line, INT64_MAX, false, [&](const LineView& v) {
+          if (piece->size() >= kPieceBytes) {
+            more = true;
+            return false;
+          }
+          st->next_line = v.line_number + 1;
+          FormatIsoMicros(v.timestamp_us, ts);
+          if (format == "txt") {
+            piece->append(ts, 27).append(" [").append(LevelName(v.level)).append("] [");
+            piece->append(SourceName(v.source)).append("] ").append(v.message).push_back('\n');
+          } else if (format == "json") {
+            if (st->count) piece->push_back(',');
+            j.Clear();
+            j.Line(id, v);
+            piece->append(j.data(), j.size());
+          } else {
+            piece->append(std::to_string(v.line_number)).push_back(',');
+            piece->append(ts, 27).push_back(',');
+            piece->append(LevelName(v.level)).push_back(',');
+            piece->append(SourceName(v.source)).push_back(',');
+            AppendCsvField(piece, v.writer);
+            piece->push_back(',');
+            AppendCsvField(piece, v.message);
+            piece->append("\r\n");
+          }
+          ++st->count;
+          return true;
+        });
     if (!s.ok()) return s;
     if (!more) {
       *done = true;

@@ -13,11 +13,11 @@
 namespace wanllmdb {
 
 struct ApiRequest {
-  std::string method;  // "GET", "POST", …
-  std::string path;    // decoded path without the query
+  std::string method;                        // "GET", "POST", …
+  std::string path;                          // decoded path without the query
   std::map<std::string, std::string> query;  // decoded; a repeated key keeps its last value
   std::string body;
-  std::string authorization;  // the Authorization header, if any
+  std::string authorization;        // the Authorization header, if any
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
 };
 

@@ -40,10 +40,9 @@ void HttpSession::DoRead() {
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(64 * 1024);
   stream_.expires_after(kIdleTimeout);  // idle keep-alive and half-open connections end here
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t n) {
-                     self->OnRead(ec, n);
-                   });
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void HttpSession::OnRead(beast::error_code ec, size_t) {
@@ -55,8 +54,9 @@ void HttpSession::OnRead(beast::error_code ec, size_t) {
     keep_alive_ = false;  // the rest of the body is still on the wire
     drain_after_write_ = true;
     started_ = std::chrono::steady_clock::now();
-    return Send(ErrorResponse(Status(Code::kTooLarge, "the request body is over 16 MiB; send "
-                                                      "smaller batches")));
+    return Send(ErrorResponse(Status(Code::kTooLarge,
+                                     "the request body is over 16 MiB; send "
+                                     "smaller batches")));
   }
   if (ec) return Fail(ec, "read");
   Dispatch(parser_->release());
@@ -75,8 +75,9 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   if (websocket::is_upgrade(req)) {
     std::string run_id = StreamRunId(path);
     if (run_id.empty()) {
-      return Send(ErrorResponse(Status(Code::kNotFound, "WebSocket is only served at "
-                                                        "/api/v1/runs/{run_id}/logs/stream")));
+      return Send(ErrorResponse(Status(Code::kNotFound,
+                                       "WebSocket is only served at "
+                                       "/api/v1/runs/{run_id}/logs/stream")));
     }
     ctx_.access_log->Write(method_ + " " + target_ + " 101 websocket");
     stream_.expires_never();
@@ -148,7 +149,8 @@ void HttpSession::SendStream(ApiResponse r) {
   for (auto& [k, v] : r.headers) stream_header_->set(k, v);
   stream_header_->keep_alive(keep_alive_);
   stream_header_->chunked(true);
-  stream_serializer_ = std::make_unique<http::response_serializer<http::empty_body>>(*stream_header_);
+  stream_serializer_ =
+      std::make_unique<http::response_serializer<http::empty_body>>(*stream_header_);
   stream_body_ = std::move(r.stream);
   streamed_bytes_ = 0;
   streamed_status_ = r.status;
@@ -221,7 +223,8 @@ void HttpSession::Drain(size_t left) {
 void HttpSession::Fail(beast::error_code ec, const char* what) {
   // Disconnects and time-outs are normal: a client went away. Nothing to report.
   if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
-      ec != net::error::connection_reset && ec != net::error::broken_pipe && ec != net::error::eof) {
+      ec != net::error::connection_reset && ec != net::error::broken_pipe &&
+      ec != net::error::eof) {
     std::fprintf(stderr, "http %s: %s\n", what, ec.message().c_str());
   }
   Close();
@@ -234,8 +237,8 @@ void HttpSession::Close() {
 }
 
 void HttpSession::Log(int status, size_t bytes) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - started_)
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                  started_)
                 .count();
   char buf[64];
   std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);

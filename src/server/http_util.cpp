@@ -9,34 +9,55 @@ namespace wanllmdb {
 
 int HttpStatusOf(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
+    case Code::kOk:
+      return 200;
     case Code::kBadRequest:
-    case Code::kMalformedJson: return 400;
-    case Code::kUnauthorized: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
-    case Code::kTooLarge: return 413;
-    case Code::kInvalidValue: return 422;
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: return 500;
+    case Code::kMalformedJson:
+      return 400;
+    case Code::kUnauthorized:
+      return 401;
+    case Code::kForbidden:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kTooLarge:
+      return 413;
+    case Code::kInvalidValue:
+      return 422;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }
 
 std::string_view ErrorCodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kBadRequest: return "bad_request";
-    case Code::kMalformedJson: return "malformed_json";
-    case Code::kUnauthorized: return "unauthorized";
-    case Code::kForbidden: return "forbidden";
-    case Code::kNotFound: return "not_found";
-    case Code::kConflict: return "conflict";
-    case Code::kTooLarge: return "too_large";
-    case Code::kInvalidValue: return "invalid_value";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kBadRequest:
+      return "bad_request";
+    case Code::kMalformedJson:
+      return "malformed_json";
+    case Code::kUnauthorized:
+      return "unauthorized";
+    case Code::kForbidden:
+      return "forbidden";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kTooLarge:
+      return "too_large";
+    case Code::kInvalidValue:
+      return "invalid_value";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kInternal:
+      return "internal";
   }
   return "internal";
 }
@@ -64,7 +85,8 @@ std::string UrlDecode(std::string_view s, bool plus_is_space) {
     char c = s[i];
     if (c == '+' && plus_is_space) {
       out.push_back(' ');
-    } else if (c == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (c == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       int v = 0;
       std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
@@ -138,8 +160,8 @@ Result<LogFilter> FilterFromQuery(const std::map<std::string, std::string>& q) {
     Status s = ForEachListItem(*v, [&](const std::string& item) {
       auto src = ParseSource(item);
       if (!src) {
-        return Status(Code::kInvalidValue, "unknown source '" + item +
-                                               "' (want stdout, stderr, sdk, user or system)");
+        return Status(Code::kInvalidValue,
+                      "unknown source '" + item + "' (want stdout, stderr, sdk, user or system)");
       }
       f.source_mask |= 1u << static_cast<int>(*src);
       return Status::Ok();
@@ -187,9 +209,8 @@ Result<int64_t> IntParam(const std::map<std::string, std::string>& q, const std:
   if (!v.ok()) return v.status();
   if (!*v) return fallback;
   if (**v < min || **v > max) {
-    return Status(Code::kInvalidValue, name + " must be between " + std::to_string(min) +
-                                           " and " + std::to_string(max) + ", got " +
-                                           std::to_string(**v));
+    return Status(Code::kInvalidValue, name + " must be between " + std::to_string(min) + " and " +
+                                           std::to_string(max) + ", got " + std::to_string(**v));
   }
   return **v;
 }

@@ -21,7 +21,8 @@ Status Invalid(const std::string& where, std::string_view what) {
 
 Result<std::optional<int64_t>> ParseTimestamp(element v, const std::string& where) {
   switch (v.type()) {
-    case element_type::NULL_VALUE: return std::optional<int64_t>();
+    case element_type::NULL_VALUE:
+      return std::optional<int64_t>();
     case element_type::STRING: {
       std::string_view s = v.get_string().value_unsafe();
       auto t = ParseIsoMicros(s);
@@ -78,7 +79,8 @@ Result<std::string> ParseWriter(element obj) {
 
 // Every piece of a message becomes a stored line; pieces share the message's seq.
 void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source, int64_t ts,
-                  int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level, bool explicit_l) {
+                  int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
+                  bool explicit_l) {
   thread_local std::vector<std::string_view> pieces;
   pieces.clear();
   SplitIntoLines(message, kMaxLineBytes, &pieces);
@@ -118,7 +120,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
   if (!doc.ok()) return doc.status();
   element root = *doc;
   if (root.type() != element_type::OBJECT)
-    return Bad("body", std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
+    return Bad("body",
+               std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
   IngestBatch b;
   b.run_id = run_id;
   auto writer = ParseWriter(root);
@@ -127,7 +130,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
   element logs;
   if (root.at_key("logs").get(logs)) return Bad("logs", "is required (an array of lines)");
   if (logs.type() != element_type::ARRAY)
-    return Bad("logs", std::string("must be an array, not ") + std::string(JsonTypeName(logs.type())));
+    return Bad("logs",
+               std::string("must be an array, not ") + std::string(JsonTypeName(logs.type())));
   simdjson::dom::array arr = logs.get_array().value_unsafe();
   if (arr.size() > kMaxBatchLines)
     return Status(Code::kTooLarge, "a batch holds at most " + std::to_string(kMaxBatchLines) +
@@ -145,7 +149,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       return "logs[" + std::to_string(i) + "]" + (field[0] ? "." : "") + field;
     };
     if (item.type() != element_type::OBJECT)
-      return Bad(at(""), std::string("must be an object, not ") + std::string(JsonTypeName(item.type())));
+      return Bad(at(""),
+                 std::string("must be an object, not ") + std::string(JsonTypeName(item.type())));
     std::string_view message;
     std::optional<Level> level;
     Source source = Source::kStdout;
@@ -155,7 +160,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     for (auto [key, value] : fields) {
       if (key == "message") {
         if (value.type() != element_type::STRING)
-          return Bad(at("message"), std::string("must be a string, not ") + std::string(JsonTypeName(value.type())));
+          return Bad(at("message"), std::string("must be a string, not ") +
+                                        std::string(JsonTypeName(value.type())));
         message = value.get_string().value_unsafe();
         has_message = true;
       } else if (key == "level") {
@@ -196,7 +202,8 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
   if (!doc.ok()) return doc.status();
   element root = *doc;
   if (root.type() != element_type::OBJECT)
-    return Bad("body", std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
+    return Bad("body",
+               std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
   IngestBatch b;
   b.run_id = run_id;
   auto writer = ParseWriter(root);
@@ -205,7 +212,8 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
   element v;
   if (root.at_key("message").get(v)) return Bad("message", "is required");
   if (v.type() != element_type::STRING)
-    return Bad("message", std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
+    return Bad("message",
+               std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
   std::string_view message = v.get_string().value_unsafe();
   std::optional<Level> level;
   if (!root.at_key("level").get(v)) {

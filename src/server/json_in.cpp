@@ -10,14 +10,20 @@ namespace wanllmdb {
 std::string_view JsonTypeName(simdjson::dom::element_type t) {
   using T = simdjson::dom::element_type;
   switch (t) {
-    case T::ARRAY: return "an array";
-    case T::OBJECT: return "an object";
+    case T::ARRAY:
+      return "an array";
+    case T::OBJECT:
+      return "an object";
     case T::INT64:
     case T::UINT64:
-    case T::DOUBLE: return "a number";
-    case T::STRING: return "a string";
-    case T::BOOL: return "a boolean";
-    case T::NULL_VALUE: return "null";
+    case T::DOUBLE:
+      return "a number";
+    case T::STRING:
+      return "a string";
+    case T::BOOL:
+      return "a boolean";
+    case T::NULL_VALUE:
+      return "null";
   }
   return "a value";
 }
@@ -39,13 +45,14 @@ Status Explain(const std::string& body) {
         ++col;
       }
     }
-    return Status(Code::kMalformedJson,
-                  "malformed JSON at byte " + std::to_string(at) + " (line " +
-                      std::to_string(line) + ", column " + std::to_string(col) +
-                      "): " + rapidjson::GetParseError_En(d.GetParseError()));
+    return Status(Code::kMalformedJson, "malformed JSON at byte " + std::to_string(at) + " (line " +
+                                            std::to_string(line) + ", column " +
+                                            std::to_string(col) +
+                                            "): " + rapidjson::GetParseError_En(d.GetParseError()));
   }
-  return Status(Code::kMalformedJson, "malformed JSON (trailing content after the value, or "
-                                      "nesting deeper than 1024)");
+  return Status(Code::kMalformedJson,
+                "malformed JSON (trailing content after the value, or "
+                "nesting deeper than 1024)");
 }
 
 }  // namespace

@@ -13,12 +13,26 @@ struct JsonOut::Impl {
 };
 
 JsonOut::JsonOut() : impl_(new Impl) {}
-JsonOut::~JsonOut() { delete impl_; }
+JsonOut::~JsonOut() {
+  delete impl_;
+}
 
-JsonOut& JsonOut::BeginObject() { impl_->w.StartObject(); return *this; }
-JsonOut& JsonOut::EndObject() { impl_->w.EndObject(); return *this; }
-JsonOut& JsonOut::BeginArray() { impl_->w.StartArray(); return *this; }
-JsonOut& JsonOut::EndArray() { impl_->w.EndArray(); return *this; }
+JsonOut& JsonOut::BeginObject() {
+  impl_->w.StartObject();
+  return *this;
+}
+JsonOut& JsonOut::EndObject() {
+  impl_->w.EndObject();
+  return *this;
+}
+JsonOut& JsonOut::BeginArray() {
+  impl_->w.StartArray();
+  return *this;
+}
+JsonOut& JsonOut::EndArray() {
+  impl_->w.EndArray();
+  return *this;
+}
 JsonOut& JsonOut::Key(std::string_view k) {
   impl_->w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
   return *this;
@@ -27,9 +41,18 @@ JsonOut& JsonOut::String(std::string_view s) {
   impl_->w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
   return *this;
 }
-JsonOut& JsonOut::Int(int64_t v) { impl_->w.Int64(v); return *this; }
-JsonOut& JsonOut::Bool(bool v) { impl_->w.Bool(v); return *this; }
-JsonOut& JsonOut::Null() { impl_->w.Null(); return *this; }
+JsonOut& JsonOut::Int(int64_t v) {
+  impl_->w.Int64(v);
+  return *this;
+}
+JsonOut& JsonOut::Bool(bool v) {
+  impl_->w.Bool(v);
+  return *this;
+}
+JsonOut& JsonOut::Null() {
+  impl_->w.Null();
+  return *this;
+}
 JsonOut& JsonOut::Timestamp(int64_t micros) {
   char buf[27];
   FormatIsoMicros(micros, buf);
@@ -39,7 +62,9 @@ JsonOut& JsonOut::Timestamp(int64_t micros) {
 JsonOut& JsonOut::OptTimestamp(const std::optional<int64_t>& micros) {
   return micros ? Timestamp(*micros) : Null();
 }
-JsonOut& JsonOut::OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
+JsonOut& JsonOut::OptInt(const std::optional<int64_t>& v) {
+  return v ? Int(*v) : Null();
+}
 JsonOut& JsonOut::Raw(std::string_view json) {
   impl_->w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
   return *this;
@@ -58,8 +83,8 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
-  return Line(run_id, LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer,
-                               l.message});
+  return Line(run_id,
+              LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
 }
 
 JsonOut& JsonOut::Run(const RunInfo& r) {
@@ -93,8 +118,12 @@ std::string JsonOut::Take() {
   Clear();
   return s;
 }
-const char* JsonOut::data() const { return impl_->buf.GetString(); }
-size_t JsonOut::size() const { return impl_->buf.GetSize(); }
+const char* JsonOut::data() const {
+  return impl_->buf.GetString();
+}
+size_t JsonOut::size() const {
+  return impl_->buf.GetSize();
+}
 void JsonOut::Clear() {
   impl_->buf.Clear();
   impl_->w.Reset(impl_->buf);

@@ -22,7 +22,9 @@ Status Listener::Open(const tcp::endpoint& endpoint) {
   return Status::Ok();
 }
 
-void Listener::Run() { DoAccept(); }
+void Listener::Run() {
+  DoAccept();
+}
 
 void Listener::Stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -32,8 +34,8 @@ void Listener::Stop() {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](
-                                                     beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
     if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
       std::fprintf(stderr, "accept: %s\n", ec.message().c_str());

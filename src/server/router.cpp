@@ -25,7 +25,8 @@ std::vector<std::string_view> Segments(std::string_view path) {
 }
 
 ApiResponse MethodNotAllowed(const ApiRequest& req) {
-  ApiResponse r = ErrorResponse(Status(Code::kNotFound, req.method + " is not allowed on " + req.path));
+  ApiResponse r =
+      ErrorResponse(Status(Code::kNotFound, req.method + " is not allowed on " + req.path));
   r.status = 405;
   r.body.replace(r.body.find("not_found"), 9, "method_not_allowed");
   return r;

@@ -20,7 +20,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   if (url.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.data_dir, ec);
-    if (ec) return Status(Code::kUnavailable, "cannot create data directory " + o.data_dir + ": " + ec.message());
+    if (ec)
+      return Status(Code::kUnavailable,
+                    "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
   auto store = OpenStore(url);

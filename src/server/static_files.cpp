@@ -46,8 +46,8 @@ and start the server with <code>--web web/dist</code>; <code>make run</code> doe
 
 StaticFiles::StaticFiles(std::string root) : root_(std::move(root)) {
   std::error_code ec;
-  available_ = !root_.empty() && std::filesystem::is_regular_file(
-                                     std::filesystem::path(root_) / "index.html", ec);
+  available_ = !root_.empty() &&
+               std::filesystem::is_regular_file(std::filesystem::path(root_) / "index.html", ec);
 }
 
 ApiResponse StaticFiles::Serve(const std::string& path) const {

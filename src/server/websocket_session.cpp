@@ -87,11 +87,10 @@ void WebSocketSession::Run(http::request<http::string_body> req) {
         res->body() = ErrorResponse(status).body;
         res->keep_alive(false);
         res->prepare_payload();
-        http::async_write(self->ws_.next_layer(), *res,
-                          [self, res](beast::error_code, size_t) {
-                            beast::error_code ec;
-                            self->ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
-                          });
+        http::async_write(self->ws_.next_layer(), *res, [self, res](beast::error_code, size_t) {
+          beast::error_code ec;
+          self->ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+        });
         return;
       }
       self->error_frame_ = std::move(error_frame);
@@ -174,18 +173,18 @@ void WebSocketSession::LoadBacklog() {
       }
       frame = LogsFrame(joined);
     }
-    net::dispatch(self->ws_.get_executor(), [self, frame = std::move(frame), cursor, last,
-                                             s]() mutable {
-      self->loading_ = false;
-      if (!s.ok()) {
-        std::fprintf(stderr, "live tail %s: %s\n", self->run_id_.c_str(), s.message().c_str());
-        return self->Close();
-      }
-      self->cursor_ = cursor;
-      self->known_last_ = std::max(self->known_last_, last);
-      self->backlog_sent_ = true;
-      self->Write(std::move(frame));
-    });
+    net::dispatch(
+        self->ws_.get_executor(), [self, frame = std::move(frame), cursor, last, s]() mutable {
+          self->loading_ = false;
+          if (!s.ok()) {
+            std::fprintf(stderr, "live tail %s: %s\n", self->run_id_.c_str(), s.message().c_str());
+            return self->Close();
+          }
+          self->cursor_ = cursor;
+          self->known_last_ = std::max(self->known_last_, last);
+          self->backlog_sent_ = true;
+          self->Write(std::move(frame));
+        });
   });
 }
 
@@ -222,7 +221,8 @@ void WebSocketSession::OnRunState(RunState state, std::optional<int64_t> exit_co
 
 void WebSocketSession::OnCleared() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
-    if (self->control_.size() < kMaxControlFrames) self->control_.push_back(R"({"type":"cleared"})");
+    if (self->control_.size() < kMaxControlFrames)
+      self->control_.push_back(R"({"type":"cleared"})");
     self->MaybeSend();
   });
 }
@@ -317,13 +317,14 @@ void WebSocketSession::CatchUpFromStore() {
                                          return true;
                                        });
     if (!full) cursor = to;
-    net::dispatch(self->ws_.get_executor(), [self, s, cursor, n, joined = std::move(joined)]() mutable {
-      self->loading_ = false;
-      if (!s.ok()) return self->Close();
-      self->cursor_ = std::max(self->cursor_, cursor);
-      if (n > 0) return self->Write(LogsFrame(joined));
-      self->MaybeSend();
-    });
+    net::dispatch(self->ws_.get_executor(),
+                  [self, s, cursor, n, joined = std::move(joined)]() mutable {
+                    self->loading_ = false;
+                    if (!s.ok()) return self->Close();
+                    self->cursor_ = std::max(self->cursor_, cursor);
+                    if (n > 0) return self->Write(LogsFrame(joined));
+                    self->MaybeSend();
+                  });
   });
 }
 

@@ -58,9 +58,9 @@ class WebSocketSession : public LiveSubscriber,
 
   beast::flat_buffer read_buffer_;
   net::steady_timer timer_;
-  std::string out_;  // the frame being written
+  std::string out_;                                // the frame being written
   std::shared_ptr<const std::string> shared_out_;  // or a shared one
-  std::deque<std::string> control_;  // pongs and run events; bounded
+  std::deque<std::string> control_;                // pongs and run events; bounded
   int64_t cursor_ = 0;      // every line <= cursor_ was considered (sent or filtered out)
   int64_t known_last_ = 0;  // highest line the hub said exists
   bool subscribed_ = false, loading_ = false, writing_ = false, timer_armed_ = false;

@@ -44,8 +44,7 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
 
 bool LineMatcher::WriterAllowed(std::string_view writer) const {
   if (filter_.writers.empty()) return true;
-  return std::find(filter_.writers.begin(), filter_.writers.end(), writer) !=
-         filter_.writers.end();
+  return std::find(filter_.writers.begin(), filter_.writers.end(), writer) != filter_.writers.end();
 }
 
 bool LineMatcher::MatchMeta(const DecodedChunk& c, size_t i) const {

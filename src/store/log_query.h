@@ -20,11 +20,11 @@ namespace wanllmdb {
 
 // Everything is optional; an empty filter matches every line.
 struct LogFilter {
-  uint32_t level_mask = 0;   // bit per Level; 0 = all
-  uint32_t source_mask = 0;  // bit per Source; 0 = all
-  std::vector<std::string> writers;  // empty = all
-  std::string search;                // case-insensitive substring
-  std::string regex;                 // RE2
+  uint32_t level_mask = 0;                    // bit per Level; 0 = all
+  uint32_t source_mask = 0;                   // bit per Source; 0 = all
+  std::vector<std::string> writers;           // empty = all
+  std::string search;                         // case-insensitive substring
+  std::string regex;                          // RE2
   std::optional<int64_t> since_us, until_us;  // inclusive
 
   bool matches_everything() const {
@@ -60,8 +60,8 @@ class LineMatcher {
   LogFilter filter_;
   std::string needle_lower_;
   std::unique_ptr<re2::RE2> search_re_;  // (?i) literal: RE2's DFA beats lower-casing a copy
-  std::unique_ptr<re2::RE2> re_;       // the user's pattern, for confirming one line
-  std::unique_ptr<re2::RE2> re_multi_; // the same in multi-line mode, for scanning a chunk
+  std::unique_ptr<re2::RE2> re_;         // the user's pattern, for confirming one line
+  std::unique_ptr<re2::RE2> re_multi_;   // the same in multi-line mode, for scanning a chunk
 };
 
 }  // namespace wanllmdb

@@ -90,8 +90,8 @@ struct StoredChunk {
 
 // Which chunks a reader wants. Chunks are skipped by key range, time range and masks.
 struct ChunkQuery {
-  int64_t from_line = 1;           // chunks whose last_line >= from_line
-  int64_t to_line = INT64_MAX;     // and whose first_line <= to_line
+  int64_t from_line = 1;        // chunks whose last_line >= from_line
+  int64_t to_line = INT64_MAX;  // and whose first_line <= to_line
   bool descending = false;
   int max_chunks = 16;
   std::optional<int64_t> since_us, until_us;

@@ -151,8 +151,8 @@ Result<Histogram> QueryEngine::MakeHistogram(const std::string& run_id, const Li
     return static_cast<size_t>(std::clamp<int64_t>((ts - lo) * n_buckets / span, 0, n_buckets - 1));
   };
   const LogFilter& f = m.filter();
-  bool metadata_only = f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us &&
-                       !f.until_us;
+  bool metadata_only =
+      f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us && !f.until_us;
   if (metadata_only && summary->total > 200000) {
     // Big run, no text filter: chunk level counts spread over the chunk's time span. Exact per
     // chunk, approximate within one; decoding ten million lines for a sparkline is not worth it.
@@ -205,8 +205,8 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
     *index = std::clamp<int64_t>(line - summary->first_line, 0, summary->total);
     return Status::Ok();
   }
-  bool level_only = f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us &&
-                    !f.until_us;
+  bool level_only =
+      f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us && !f.until_us;
   if (level_only) {
     // Whole chunks are counted from their level counts; only the chunk holding `line` is
     // decoded.

@@ -67,8 +67,8 @@ class QueryEngine {
   Result<Histogram> MakeHistogram(const std::string& run_id, const LineMatcher& matcher,
                                   int buckets);
   // How many matching lines come before `line`, and how many match in all.
-  Status Locate(const std::string& run_id, const LineMatcher& matcher, int64_t line,
-                int64_t* index, int64_t* total);
+  Status Locate(const std::string& run_id, const LineMatcher& matcher, int64_t line, int64_t* index,
+                int64_t* total);
 
  private:
   LogStore& store_;

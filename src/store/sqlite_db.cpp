@@ -32,11 +32,13 @@ Status SqliteDb::Exec(std::string_view sql) {
 }
 
 Status SqliteDb::Error(std::string_view what) const {
-  return Status(Code::kInternal, std::string("sqlite ") + std::string(what) + ": " +
-                                     sqlite3_errmsg(db_));
+  return Status(Code::kInternal,
+                std::string("sqlite ") + std::string(what) + ": " + sqlite3_errmsg(db_));
 }
 
-int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
+int64_t SqliteDb::Changes() const {
+  return sqlite3_changes64(db_);
+}
 
 SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
   if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
@@ -46,7 +48,9 @@ SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
   }
 }
 
-SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
+SqliteStmt::~SqliteStmt() {
+  sqlite3_finalize(stmt_);
+}
 
 SqliteStmt& SqliteStmt::Bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
@@ -89,8 +93,12 @@ void SqliteStmt::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t SqliteStmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-bool SqliteStmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+int64_t SqliteStmt::Int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+bool SqliteStmt::IsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
 std::string_view SqliteStmt::Text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   return p ? std::string_view(p, sqlite3_column_bytes(stmt_, col)) : std::string_view();

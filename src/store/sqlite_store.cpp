@@ -160,8 +160,8 @@ class SqliteStore final : public LogStore {
   Status AppendInWriter(WriteContext& ctx, IngestBatch& batch, std::vector<EncodedPiece>& pieces,
                         IngestResult* result);
   Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
-                     const LogLine* lines, size_t n, const std::string& payload, uint64_t writer_mask,
-                     bool packed);
+                     const LogLine* lines, size_t n, const std::string& payload,
+                     uint64_t writer_mask, bool packed);
 
   // A read connection from the pool, returned on destruction.
   class ReadLease;
@@ -214,9 +214,9 @@ Status SqliteStore::Init() {
   if (!s.ok()) return s;
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing when the
   // process dies (kill -9); only a power cut can lose the last transactions.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA foreign_keys=OFF", "PRAGMA cache_size=-65536",
-                             "PRAGMA wal_autocheckpoint=4000"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF",
+        "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=4000"}) {
     if (!(s = write_db_->Exec(pragma)).ok()) return s;
   }
   if (!(s = MigrateSqlite(*write_db_)).ok()) return s;
@@ -428,8 +428,8 @@ Result<RunInfo> SqliteStore::CreateRun(const NewRun& run, bool* created) {
     find.Bind(1, run.id);
     if (find.Step()) {
       if (find.Text(0) != run.project) {
-        return Status(Code::kConflict, "run " + run.id + " exists in project '" +
-                                           std::string(find.Text(0)) + "'");
+        return Status(Code::kConflict,
+                      "run " + run.id + " exists in project '" + std::string(find.Text(0)) + "'");
       }
       return Status::Ok();
     }
@@ -547,7 +547,8 @@ Result<SqliteStore::RunCache*> SqliteStore::LoadRun(WriteContext& ctx, const std
   ParseCounts(q.Text(5), &c.source_counts);
   if (!q.IsNull(6)) c.first_ts = q.Int(6);
   if (!q.IsNull(7)) c.last_ts = q.Int(7);
-  SqliteStmt w(*ctx.db, "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
+  SqliteStmt w(*ctx.db,
+               "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
   w.Bind(1, run_id);
   while (w.Step()) c.writers[std::string(w.Text(0))] = {w.Int(1), w.Int(2), w.Int(3)};
   if (!w.status().ok()) return w.status();
@@ -652,9 +653,10 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
   w.max_seq = max_seq;
   w.lines += n;
   if (n > 0) {
-    SqliteStmt q(*ctx.db,
-                 "UPDATE runs SET next_line = ?2, first_line = ?3, total = ?4, bytes = ?5, "
-                 "level_counts = ?6, source_counts = ?7, first_ts = ?8, last_ts = ?9 WHERE id = ?1");
+    SqliteStmt q(
+        *ctx.db,
+        "UPDATE runs SET next_line = ?2, first_line = ?3, total = ?4, bytes = ?5, "
+        "level_counts = ?6, source_counts = ?7, first_ts = ?8, last_ts = ?9 WHERE id = ?1");
     Status st = q.Bind(1, batch.run_id)
                     .Bind(2, run.next_line)
                     .Bind(3, run.first_line)
@@ -672,8 +674,12 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
                  "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) "
                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET "
                  "max_seq = excluded.max_seq, lines = excluded.lines");
-    Status st =
-        q.Bind(1, batch.run_id).Bind(2, batch.writer).Bind(3, w.id).Bind(4, w.max_seq).Bind(5, w.lines).Run();
+    Status st = q.Bind(1, batch.run_id)
+                    .Bind(2, batch.writer)
+                    .Bind(3, w.id)
+                    .Bind(4, w.max_seq)
+                    .Bind(5, w.lines)
+                    .Run();
     if (!st.ok()) return st;
   }
   if (n > 0) {
@@ -746,8 +752,9 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
   ReadLease lease(this);
   // The lower bound on first_line (the chunk holding from_line) keeps both directions on the
   // primary key instead of filtering every earlier chunk.
-  std::string sql = std::string("SELECT first_line, last_line, ts_min, ts_max, level_mask, "
-                                "source_mask, level_counts, codec, ") +
+  std::string sql = std::string(
+                        "SELECT first_line, last_line, ts_min, ts_max, level_mask, "
+                        "source_mask, level_counts, codec, ") +
                     (cq.with_payload ? "payload" : "NULL") +
                     " FROM log_chunks WHERE run_id = ?1 AND first_line <= ?3 AND last_line >= ?2"
                     " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
@@ -876,10 +883,13 @@ bool SqliteStore::MergeOnce() {
       if (!was_at_start) return true;
     }
     if (group.empty()) return false;
-    SqliteStmt p(lease.db(),
-                 "SELECT payload, writer_mask FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
-                 "AND first_line <= ?3 ORDER BY first_line");
-    p.Bind(1, group.front().run_id).Bind(2, group.front().first_line).Bind(3, group.back().first_line);
+    SqliteStmt p(
+        lease.db(),
+        "SELECT payload, writer_mask FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
+        "AND first_line <= ?3 ORDER BY first_line");
+    p.Bind(1, group.front().run_id)
+        .Bind(2, group.front().first_line)
+        .Bind(3, group.back().first_line);
     while (p.Step()) {
       StoredChunk c;
       c.payload = p.Blob(0);
@@ -912,16 +922,18 @@ bool SqliteStore::MergeOnce() {
   for (const auto& c : group) packed_before += c.packed;
   Status s = Write([&](WriteContext& ctx) {
     // Swap only if the chunks are still exactly the ones read (no clear, delete or other merge).
-    SqliteStmt check(*ctx.db,
-                     "SELECT count(*), coalesce(min(first_line), 0), coalesce(max(last_line), 0), "
-                     "coalesce(sum(packed), -1) FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
-                     "AND first_line <= ?3");
+    SqliteStmt check(
+        *ctx.db,
+        "SELECT count(*), coalesce(min(first_line), 0), coalesce(max(last_line), 0), "
+        "coalesce(sum(packed), -1) FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
+        "AND first_line <= ?3");
     check.Bind(1, run_id).Bind(2, first).Bind(3, last);
-    if (!check.Step() || check.Int(0) != count || check.Int(1) != first ||
-        check.Int(2) != last || check.Int(3) != packed_before)
+    if (!check.Step() || check.Int(0) != count || check.Int(1) != first || check.Int(2) != last ||
+        check.Int(3) != packed_before)
       return Status::Ok();
-    SqliteStmt del(*ctx.db,
-                   "DELETE FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 AND first_line <= ?3");
+    SqliteStmt del(
+        *ctx.db,
+        "DELETE FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 AND first_line <= ?3");
     Status st = del.Bind(1, run_id).Bind(2, first).Bind(3, last).Run();
     if (!st.ok()) return st;
     return InsertChunk(*ctx.db, run_id, first, lines.data(), lines.size(), payload, writer_mask,
@@ -941,17 +953,21 @@ Status SqliteStore::CompactNow() {
 
 std::string_view RunStateName(RunState s) {
   switch (s) {
-    case RunState::kRunning: return "running";
-    case RunState::kFinished: return "finished";
-    case RunState::kFailed: return "failed";
-    case RunState::kCrashed: return "crashed";
+    case RunState::kRunning:
+      return "running";
+    case RunState::kFinished:
+      return "finished";
+    case RunState::kFailed:
+      return "failed";
+    case RunState::kCrashed:
+      return "crashed";
   }
   return "running";
 }
 
 std::optional<RunState> ParseRunState(std::string_view s) {
-  for (RunState r : {RunState::kRunning, RunState::kFinished, RunState::kFailed,
-                     RunState::kCrashed})
+  for (RunState r :
+       {RunState::kRunning, RunState::kFinished, RunState::kFailed, RunState::kCrashed})
     if (RunStateName(r) == s) return r;
   return std::nullopt;
 }

@@ -21,7 +21,7 @@
 namespace wanllmdb {
 
 struct SqliteStoreOptions {
-  int ingest_zstd_level = 1;   // fast at ingest: the merger recompresses harder
+  int ingest_zstd_level = 1;  // fast at ingest: the merger recompresses harder
   int merge_zstd_level = 9;
   int read_connections = 4;
   bool background_merge = true;

@@ -21,9 +21,15 @@ TEST(Utf8, ValidAndInvalid) {
 }
 
 TEST(Utf8, SanitizeReplacesEachBadSubpart) {
-  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("a\xFF"
+                         "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   // A truncated 3-byte sequence is one maximal subpart: one replacement.
-  EXPECT_EQ(SanitizeUtf8("a\xE2\x82" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(SanitizeUtf8("a\xE2\x82"
+                         "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(SanitizeUtf8("\xC3\xA9"), "\xC3\xA9");
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xF0\x9F\x98")));
 }
@@ -36,11 +42,15 @@ TEST(SplitIntoLines, NewlinesAndCrLf) {
 }
 
 TEST(SplitIntoLines, LongLinesSplitAtCodePointBoundary) {
-  std::string s = "ab\xC3\xA9" "cd";  // é is 2 bytes at offset 2
+  std::string s =
+      "ab\xC3\xA9"
+      "cd";  // é is 2 bytes at offset 2
   auto v = Split(s, 3);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0], "ab");
-  EXPECT_EQ(v[1], "\xC3\xA9" "c");
+  EXPECT_EQ(v[1],
+            "\xC3\xA9"
+            "c");
   EXPECT_EQ(v[2], "d");
   std::string big(200 * 1024, 'x');
   auto w = Split(big, 64 * 1024);
