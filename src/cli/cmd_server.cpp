@@ -26,6 +26,10 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--io-threads", opts->io_threads, "Network threads (0: one per core)");
   cmd->add_option("--workers", opts->worker_threads,
                   "Worker threads for store work (0: 4 per core)");
+  cmd->add_option("--idle-timeout", opts->idle_timeout_s,
+                  "Seconds before an idle or half-open connection is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code] {
     size_t colon = listen->rfind(':');

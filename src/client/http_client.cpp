@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <limits>
 
 #include <boost/asio/connect.hpp>
@@ -165,6 +168,82 @@ Status HttpClient::Stream(const std::string& target,
   }
   ws.close(websocket::close_code::normal, ec);
   return Status::Ok();
+}
+
+struct HttpConnection::Impl {
+  net::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+HttpConnection::HttpConnection(ServerUrl server, std::string api_key, int timeout_ms)
+    : server_(std::move(server)), api_key_(std::move(api_key)), timeout_ms_(timeout_ms) {}
+
+HttpConnection::~HttpConnection() { Close(); }
+
+void HttpConnection::Close() {
+  if (!impl_) return;
+  beast::error_code ec;
+  impl_->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  delete impl_;
+  impl_ = nullptr;
+}
+
+Result<HttpReply> HttpConnection::Request(const std::string& method, const std::string& target,
+                                          const std::string& body) {
+  bool reused = false;
+  auto reply = Attempt(method, target, body, &reused);
+  if (!reply.ok() && reused) reply = Attempt(method, target, body, &reused);
+  return reply;
+}
+
+Result<HttpReply> HttpConnection::Attempt(const std::string& method, const std::string& target,
+                                          const std::string& body, bool* reused) {
+  beast::error_code ec;
+  *reused = impl_ != nullptr;
+  if (!impl_) {
+    auto* impl = new Impl;
+    tcp::resolver resolver(impl->ioc);
+    auto results = resolver.resolve(server_.host, server_.port, ec);
+    if (!ec) impl->stream.connect(results, ec);
+    if (ec) {
+      delete impl;
+      return NetError(server_, ec);
+    }
+    timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+    int fd = impl->stream.socket().native_handle();
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    impl->stream.socket().set_option(tcp::no_delay(true), ec);
+    impl_ = impl;
+  }
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, server_.host);
+  req.set(http::field::user_agent, "wanllmdb-capture");
+  req.keep_alive(true);
+  if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(impl_->stream, req, ec);
+  if (ec) {
+    Close();
+    return NetError(server_, ec);
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1ULL << 32);
+  http::read(impl_->stream, impl_->buffer, parser, ec);
+  if (ec) {
+    Close();
+    return NetError(server_, ec);
+  }
+  HttpReply reply;
+  reply.status = static_cast<int>(parser.get().result_int());
+  reply.body = std::move(parser.get().body());
+  if (!parser.get().keep_alive()) Close();
+  return reply;
 }
 
 }  // namespace wanllmdb

@@ -43,6 +43,35 @@ class HttpClient {
   std::string api_key_;
 };
 
+// One keep-alive connection for a stream of requests (the capture uploader sends a batch every
+// 200 ms; a new TCP connection each time would cost more than the batch). Reconnects lazily;
+// a request on a reused connection that fails before any reply is retried once on a fresh one
+// (the server may have closed the idle connection). Every send/receive is bounded by `timeout_ms`
+// (socket options, since Beast's synchronous calls have no deadline of their own).
+// Thread-safety: one thread at a time.
+class HttpConnection {
+ public:
+  HttpConnection(ServerUrl server, std::string api_key, int timeout_ms = 30000);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // kUnavailable on a transport error (nothing known about whether the server acted on it).
+  Result<HttpReply> Request(const std::string& method, const std::string& target,
+                            const std::string& body = "");
+  void Close();
+
+ private:
+  struct Impl;
+  Result<HttpReply> Attempt(const std::string& method, const std::string& target,
+                            const std::string& body, bool* reused);
+
+  ServerUrl server_;
+  std::string api_key_;
+  int timeout_ms_;
+  Impl* impl_ = nullptr;  // the open connection, or null
+};
+
 // The "message" of a {"error": {...}} body, or the body itself.
 std::string ErrorMessageOf(const std::string& body);
 

@@ -11,7 +11,6 @@ namespace wanllmdb {
 namespace {
 
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
-constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
 
@@ -39,7 +38,7 @@ void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(64 * 1024);
-  stream_.expires_after(kIdleTimeout);  // idle keep-alive and half-open connections end here
+  stream_.expires_after(ctx_.idle_timeout);  // idle keep-alive and half-open connections end here
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });

@@ -53,6 +53,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.files = &files;
   ctx.workers = &pool;
   ctx.access_log = &access_log;
+  ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
 
   net::io_context ioc(io_threads);
   beast::error_code ec;

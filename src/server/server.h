@@ -20,6 +20,7 @@ struct ServerOptions {
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
+  int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

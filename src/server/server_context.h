@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -43,6 +44,8 @@ struct ServerContext {
   boost::asio::thread_pool* workers = nullptr;  // blocking work: store reads and writes
   AccessLog* access_log = nullptr;
   std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
+  // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).
+  std::chrono::seconds idle_timeout{60};
 };
 
 }  // namespace wanllmdb

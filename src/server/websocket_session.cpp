@@ -101,7 +101,12 @@ void WebSocketSession::Run(http::request<http::string_body> req) {
 
 void WebSocketSession::Accept(http::request<http::string_body> req) {
   // Handshake 30 s, idle 300 s with keep-alive pings: half-open viewers are dropped.
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  websocket::stream_base::timeout timeouts =
+      websocket::stream_base::timeout::suggested(beast::role_type::server);
+  // A silent viewer is pinged; one that does not answer within the idle time is dropped.
+  timeouts.idle_timeout = std::max<std::chrono::seconds>(ctx_.idle_timeout, std::chrono::seconds(2));
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
   // Whole frames in one write: Beast's default cuts messages into 4 KiB fragments.
   ws_.auto_fragment(false);
   ws_.set_option(websocket::stream_base::decorator(

@@ -82,3 +82,19 @@ def test_cli_help() -> None:
     assert "--listen" in run_cli("server", "--help").stdout
     bad = run_cli("server", "--listen", "nonsense")
     assert bad.returncode == 2 and "HOST:PORT" in bad.stderr
+
+
+def test_idle_and_half_open_connections_time_out(make_server: Any) -> None:
+    import socket
+    import time
+
+    server: Server = make_server(["--idle-timeout", "1"]).start()
+    silent = socket.create_connection(("127.0.0.1", server.port))
+    half = socket.create_connection(("127.0.0.1", server.port))
+    half.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    t0 = time.monotonic()
+    for s in (silent, half):
+        s.settimeout(5)
+        assert s.recv(1024) == b""  # closed by the server
+    assert time.monotonic() - t0 < 4
+    assert server.get("/runs").json()["runs"] == []  # the half request stored nothing

@@ -1,0 +1,28 @@
+// The JSON of a log batch, as sent to POST /runs/{id}/logs/batch and stored in spool segments
+// (doc/spool_format.md): {"writer": W, "logs": [line, ...]} with
+// line = {"seq", "timestamp" (seconds, microsecond precision), "source", "level"?, "message"}.
+// Lines are encoded once, as fragments, and joined into batches without re-encoding.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/log_line.h"
+
+namespace wanllmdb {
+
+// Appends one line object to `out`. `level` empty: none (the server detects it).
+// `message` must be valid UTF-8 (the line assembler guarantees it).
+void AppendLineJson(int64_t seq, int64_t timestamp_us, Source source, std::string_view level,
+                    std::string_view message, std::string* out);
+
+// `{"writer":"W","logs":[`; a batch is this, fragments joined by ',', then kBatchSuffix.
+std::string BatchPrefix(std::string_view writer);
+inline constexpr std::string_view kBatchSuffix = "]}";
+
+// Any JSON value built with RapidJSON: {"state":..., "exit_code":..., "applied":...}.
+std::string FinalJson(std::string_view state, const int64_t* exit_code, bool applied);
+std::string AckedJson(int64_t seq);
+
+}  // namespace wanllmdb
