@@ -262,9 +262,7 @@ ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
   hub_.PublishCleared(id);
-  ApiResponse r;
-  r.status = 204;
-  return r;
+  return NoContent();
 }
 
 }  // namespace wanllmdb

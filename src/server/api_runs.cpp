@@ -11,15 +11,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-Result<element> BodyObject(std::string& body) {
-  auto doc = ParseJsonBody(body);
-  if (!doc.ok()) return doc.status();
-  if (doc->type() != element_type::OBJECT) {
-    return Status(Code::kBadRequest,
-                  "body: must be a JSON object, not " + std::string(JsonTypeName(doc->type())));
-  }
-  return *doc;
-}
+Result<element> BodyObject(std::string& body) { return ParseJsonObjectBody(body); }
 
 // An optional string field; absent or null → "".
 Result<std::string> OptString(element obj, const char* key, size_t max_len) {
@@ -204,9 +196,7 @@ ApiResponse Api::DeleteRun(const std::string& id) {
   Status s = store_.DeleteRun(id);
   if (!s.ok()) return ErrorResponse(s);
   hub_.PublishCleared(id);
-  ApiResponse r;
-  r.status = 204;
-  return r;
+  return NoContent();
 }
 
 }  // namespace wanllmdb

@@ -38,5 +38,6 @@ int HttpStatusOf(Code code);
 std::string_view ErrorCodeName(Code code);
 ApiResponse ErrorResponse(const Status& status);
 ApiResponse JsonResponse(int status, std::string body);
+ApiResponse NoContent();  // 204
 
 }  // namespace wanllmdb

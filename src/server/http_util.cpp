@@ -78,6 +78,12 @@ ApiResponse JsonResponse(int status, std::string body) {
   return r;
 }
 
+ApiResponse NoContent() {
+  ApiResponse r;
+  r.status = 204;
+  return r;
+}
+
 std::string UrlDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

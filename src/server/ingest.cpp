@@ -77,6 +77,16 @@ Result<std::string> ParseWriter(element obj) {
   return std::string(s);
 }
 
+// A batch for `run_id` with the body's writer ("main" when absent).
+Result<IngestBatch> StartBatch(const std::string& run_id, element root) {
+  auto writer = ParseWriter(root);
+  if (!writer.ok()) return writer.status();
+  IngestBatch b;
+  b.run_id = run_id;
+  b.writer = *writer;
+  return b;
+}
+
 // Every piece of a message becomes a stored line; pieces share the message's seq.
 void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source, int64_t ts,
                   int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
@@ -116,17 +126,12 @@ void IngestParser::DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& 
 }
 
 Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::string& body) {
-  auto doc = ParseJsonBody(body);
+  auto doc = ParseJsonObjectBody(body);
   if (!doc.ok()) return doc.status();
   element root = *doc;
-  if (root.type() != element_type::OBJECT)
-    return Bad("body",
-               std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
-  IngestBatch b;
-  b.run_id = run_id;
-  auto writer = ParseWriter(root);
-  if (!writer.ok()) return writer.status();
-  b.writer = *writer;
+  auto started = StartBatch(run_id, root);
+  if (!started.ok()) return started.status();
+  IngestBatch& b = *started;
   element logs;
   if (root.at_key("logs").get(logs)) return Bad("logs", "is required (an array of lines)");
   if (logs.type() != element_type::ARRAY)
@@ -194,21 +199,16 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     ++i;
   }
   DetectLevels(&b, explicit_level);
-  return b;
+  return started;
 }
 
 Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body) {
-  auto doc = ParseJsonBody(body);
+  auto doc = ParseJsonObjectBody(body);
   if (!doc.ok()) return doc.status();
   element root = *doc;
-  if (root.type() != element_type::OBJECT)
-    return Bad("body",
-               std::string("must be an object, not ") + std::string(JsonTypeName(root.type())));
-  IngestBatch b;
-  b.run_id = run_id;
-  auto writer = ParseWriter(root);
-  if (!writer.ok()) return writer.status();
-  b.writer = *writer;
+  auto started = StartBatch(run_id, root);
+  if (!started.ok()) return started.status();
+  IngestBatch& b = *started;
   element v;
   if (root.at_key("message").get(v)) return Bad("message", "is required");
   if (v.type() != element_type::STRING)
@@ -237,7 +237,7 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
   AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false, &explicit_level,
                level.has_value());
   DetectLevels(&b, explicit_level);
-  return b;
+  return started;
 }
 
 }  // namespace wanllmdb

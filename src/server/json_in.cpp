@@ -69,4 +69,14 @@ Result<simdjson::dom::element> ParseJsonBody(std::string& body) {
   return doc;
 }
 
+Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body) {
+  auto doc = ParseJsonBody(body);
+  if (!doc.ok()) return doc.status();
+  if (doc->type() != simdjson::dom::element_type::OBJECT) {
+    return Status(Code::kBadRequest,
+                  "body: must be a JSON object, not " + std::string(JsonTypeName(doc->type())));
+  }
+  return *doc;
+}
+
 }  // namespace wanllmdb

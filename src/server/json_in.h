@@ -16,6 +16,9 @@ namespace wanllmdb {
 // thread.
 Result<simdjson::dom::element> ParseJsonBody(std::string& body);
 
+// Same, and the body must be a JSON object (else kBadRequest saying what it is instead).
+Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body);
+
 // "an object", "a string", … for error messages.
 std::string_view JsonTypeName(simdjson::dom::element_type t);
 

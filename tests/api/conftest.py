@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "build" / "wanllmdb"
+BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))
 
 
 @dataclass
