@@ -87,6 +87,47 @@ std::string FinalJson(std::string_view state, const int64_t* exit_code, bool app
   return out;
 }
 
+std::string RunBodyJson(std::string_view project, std::string_view id, std::string_view name,
+                        const std::vector<std::string>& tags) {
+  std::string out;
+  StringSink sink(&out);
+  Writer w(sink);
+  w.StartObject();
+  Key(w, "project");
+  Str(w, project);
+  Key(w, "id");
+  Str(w, id);
+  if (!name.empty()) {
+    Key(w, "name");
+    Str(w, name);
+  }
+  if (!tags.empty()) {
+    Key(w, "tags");
+    w.StartArray();
+    for (const auto& t : tags) Str(w, t);
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
+}
+
+std::string RunStateJson(std::string_view state, const int64_t* exit_code) {
+  std::string out;
+  StringSink sink(&out);
+  Writer w(sink);
+  w.StartObject();
+  Key(w, "state");
+  Str(w, state);
+  Key(w, "exit_code");
+  if (exit_code) {
+    w.Int64(*exit_code);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return out;
+}
+
 std::string AckedJson(int64_t seq) {
   std::string out;
   StringSink sink(&out);

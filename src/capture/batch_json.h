@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/log_line.h"
 
@@ -24,5 +25,10 @@ inline constexpr std::string_view kBatchSuffix = "]}";
 // Any JSON value built with RapidJSON: {"state":..., "exit_code":..., "applied":...}.
 std::string FinalJson(std::string_view state, const int64_t* exit_code, bool applied);
 std::string AckedJson(int64_t seq);
+// The POST /runs body: {"project", "id", "name"?, "tags"?}.
+std::string RunBodyJson(std::string_view project, std::string_view id, std::string_view name,
+                        const std::vector<std::string>& tags);
+// The PATCH /runs/{id} body: {"state":..., "exit_code":...}.
+std::string RunStateJson(std::string_view state, const int64_t* exit_code);
 
 }  // namespace wanllmdb

@@ -10,6 +10,9 @@ namespace wanllmdb {
 void AddServerCommand(CLI::App& app, int* exit_code);
 void AddTailCommand(CLI::App& app, int* exit_code);
 void AddExportCommand(CLI::App& app, int* exit_code);
+void AddRunCommand(CLI::App& app, int* exit_code);
+void AddAgentCommand(CLI::App& app, int* exit_code);
+void AddSyncCommand(CLI::App& app, int* exit_code);
 
 // The server URL for client commands: --server, else $WANLLMDB_BASE_URL, else the default.
 const char* DefaultServerUrl();

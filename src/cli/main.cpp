@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   wanllmdb::AddServerCommand(app, &exit_code);
   wanllmdb::AddTailCommand(app, &exit_code);
   wanllmdb::AddExportCommand(app, &exit_code);
+  wanllmdb::AddRunCommand(app, &exit_code);
+  wanllmdb::AddAgentCommand(app, &exit_code);
+  wanllmdb::AddSyncCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,87 @@
+#include "capture/captured_stream.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/time_util.h"
+
+namespace wanllmdb {
+namespace {
+
+// One wakeup reads at most this much: big chunks mean few spool writes and uploads per line.
+constexpr size_t kMaxChunk = 256 * 1024;
+
+}  // namespace
+
+CapturedStream::CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader)
+    : fd_(fd), tee_fd_(tee_fd), source_(source), uploader_(uploader), tee_ok_(tee_fd >= 0) {
+  int flags = ::fcntl(fd_, F_GETFL);
+  ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+  chunk_.resize(kMaxChunk);
+}
+
+CapturedStream::~CapturedStream() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void CapturedStream::Tee(const char* data, size_t n) {
+  while (tee_ok_ && n) {
+    ssize_t w = ::write(tee_fd_, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // a non-blocking terminal: wait until it takes more
+        pollfd p{tee_fd_, POLLOUT, 0};
+        ::poll(&p, 1, 100);
+        continue;
+      }
+      tee_ok_ = false;  // the terminal went away: keep capturing
+      return;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+size_t CapturedStream::ReadAvailable() {
+  if (fd_ < 0) return 0;
+  size_t got = 0;
+  bool eof = false;
+  while (got < kMaxChunk) {
+    ssize_t n = ::read(fd_, chunk_.data() + got, kMaxChunk - got);
+    if (n > 0) {
+      Tee(chunk_.data() + got, static_cast<size_t>(n));
+      got += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    eof = true;  // 0 (pipe) or EIO (pty: no writer left)
+    break;
+  }
+  if (got) {
+    lines_.clear();
+    assembler_.Feed(std::string_view(chunk_.data(), got), &lines_);
+    uploader_->Submit(lines_, source_, NowMicros());
+  }
+  if (eof) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  return got;
+}
+
+void CapturedStream::Drain() {
+  while (fd_ >= 0 && ReadAvailable() > 0) {
+  }
+}
+
+void CapturedStream::Flush() {
+  lines_.clear();
+  assembler_.Flush(&lines_);
+  uploader_->Submit(lines_, source_, NowMicros());
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,49 @@
+// CapturedStream: one output stream of a watched program (a pty master or a pipe read end):
+// every byte is copied unchanged to a tee descriptor (the user's terminal or file), assembled into
+// lines (LineAssembler) and handed to the Uploader.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "capture/line_assembler.h"
+#include "capture/uploader.h"
+#include "core/log_line.h"
+
+namespace wanllmdb {
+
+// Thread-safety: none; one capture loop owns it.
+class CapturedStream {
+ public:
+  // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy.
+  CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader);
+  ~CapturedStream();
+  CapturedStream(const CapturedStream&) = delete;
+  CapturedStream& operator=(const CapturedStream&) = delete;
+
+  // Reads what is available now (bounded, so another stream gets its turn), tees and assembles it.
+  // Returns the number of bytes read; marks the stream closed at EOF (or EIO: a pty whose last
+  // writer is gone).
+  size_t ReadAvailable();
+  // Reads until nothing is left right now (or EOF).
+  void Drain();
+  // Emits the last unterminated line.
+  void Flush();
+
+  int fd() const { return fd_; }
+  bool open() const { return fd_ >= 0; }
+
+ private:
+  void Tee(const char* data, size_t n);
+
+  int fd_;
+  const int tee_fd_;
+  const Source source_;
+  Uploader* const uploader_;
+  bool tee_ok_;
+  LineAssembler assembler_;
+  std::string chunk_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace wanllmdb

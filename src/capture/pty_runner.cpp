@@ -1,0 +1,187 @@
+#include "capture/pty_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "capture/captured_stream.h"
+
+namespace wanllmdb {
+namespace {
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+                              SIGUSR2, SIGWINCH, SIGTSTP, SIGCONT, SIGCHLD};
+
+sigset_t g_saved_mask;
+bool g_blocked = false;
+
+sigset_t ForwardedSet() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwarded) sigaddset(&set, s);
+  return set;
+}
+
+// The window size of whichever of our descriptors is a terminal.
+bool OurWindowSize(winsize* ws) {
+  for (int fd : {1, 2, 0}) {
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, ws) == 0) return true;
+  }
+  return false;
+}
+
+Status OpenRawPty(int* master, int* slave) {
+  if (::openpty(master, slave, nullptr, nullptr, nullptr) != 0) {
+    return Status(Code::kInternal, std::string("cannot open a pseudo-terminal: ") + strerror(errno));
+  }
+  termios t;
+  if (::tcgetattr(*slave, &t) == 0) {
+    t.c_oflag &= ~OPOST;  // bytes pass unchanged: no "\n" -> "\r\n"
+    ::tcsetattr(*slave, TCSANOW, &t);
+  }
+  winsize ws;
+  if (OurWindowSize(&ws)) ::ioctl(*slave, TIOCSWINSZ, &ws);
+  ::fcntl(*master, F_SETFD, FD_CLOEXEC);
+  ::fcntl(*slave, F_SETFD, FD_CLOEXEC);
+  return Status::Ok();
+}
+
+void SendToGroup(pid_t pid, int sig) {
+  if (::kill(-pid, sig) != 0) ::kill(pid, sig);
+}
+
+}  // namespace
+
+void PtyRunner::BlockForwardedSignals() {
+  sigset_t set = ForwardedSet();
+  ::pthread_sigmask(SIG_BLOCK, &set, &g_saved_mask);
+  g_blocked = true;
+  ::signal(SIGPIPE, SIG_IGN);  // a closed terminal must not kill the capture
+}
+
+void PtyRunner::RestoreSignals() {
+  if (g_blocked) ::pthread_sigmask(SIG_SETMASK, &g_saved_mask, nullptr);
+  g_blocked = false;
+}
+
+Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader* uploader) {
+  if (argv.empty()) return Status(Code::kBadRequest, "no command given");
+  if (!g_blocked) BlockForwardedSignals();
+  int out_m, out_s, err_m, err_s;
+  Status s = OpenRawPty(&out_m, &out_s);
+  if (!s.ok()) return s;
+  s = OpenRawPty(&err_m, &err_s);
+  if (!s.ok()) return s;
+  sigset_t set = ForwardedSet();
+  int sfd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) return Status(Code::kInternal, std::string("signalfd: ") + strerror(errno));
+
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return Status(Code::kInternal, std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    // The child: only async-signal-safe calls until exec.
+    ::signal(SIGPIPE, SIG_DFL);
+    ::pthread_sigmask(SIG_SETMASK, &g_saved_mask, nullptr);
+    ::setsid();
+    ::dup2(out_s, 1);
+    ::dup2(err_s, 2);
+    ::execvp(args[0], args.data());
+    const char* msg = "wanllmdb run: cannot run ";
+    ::write(2, msg, strlen(msg));
+    ::write(2, args[0], strlen(args[0]));
+    ::write(2, ": ", 2);
+    const char* why = strerror(errno);
+    ::write(2, why, strlen(why));
+    ::write(2, "\n", 1);
+    ::_exit(127);
+  }
+  ::close(out_s);
+  ::close(err_s);
+
+  CapturedStream out(out_m, 1, Source::kStdout, uploader);
+  CapturedStream err(err_m, 2, Source::kStderr, uploader);
+  ChildFate fate;
+  bool child_done = false;
+  int64_t last_data_us = 0;
+  while (true) {
+    pollfd fds[3] = {{out.fd(), POLLIN, 0}, {err.fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
+    int timeout = child_done ? 50 : -1;
+    int n = ::poll(fds, 3, timeout);
+    if (n < 0 && errno != EINTR) break;
+    size_t got = 0;
+    if (fds[0].revents) got += out.ReadAvailable();
+    if (fds[1].revents) got += err.ReadAvailable();
+    if (got) last_data_us = MonotonicMicros();
+    if (fds[2].revents & POLLIN) {
+      signalfd_siginfo si;
+      while (::read(sfd, &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGCHLD) {
+          int status = 0;
+          if (!child_done && ::waitpid(pid, &status, WNOHANG) == pid) {
+            child_done = true;
+            last_data_us = MonotonicMicros();
+            if (WIFSIGNALED(status)) {
+              fate.signaled = true;
+              fate.signal = WTERMSIG(status);
+              fate.core_dumped = WCOREDUMP(status);
+            } else {
+              fate.exit_code = WEXITSTATUS(status);
+            }
+          }
+        } else if (child_done) {
+          continue;
+        } else if (sig == SIGWINCH) {
+          winsize ws;
+          if (OurWindowSize(&ws)) {
+            ::ioctl(out_m, TIOCSWINSZ, &ws);
+            ::ioctl(err_m, TIOCSWINSZ, &ws);
+          }
+          SendToGroup(pid, SIGWINCH);
+        } else if (sig == SIGTSTP) {
+          // Ctrl-Z: stop the child's group, then ourselves; SIGCONT resumes both.
+          SendToGroup(pid, SIGSTOP);
+          ::kill(::getpid(), SIGSTOP);
+        } else {
+          SendToGroup(pid, sig);
+        }
+      }
+    }
+    if (child_done) {
+      if (!out.open() && !err.open()) break;
+      if (MonotonicMicros() - last_data_us >= kLingerMs * 1000) {
+        out.Drain();
+        err.Drain();
+        break;
+      }
+    }
+  }
+  out.Flush();
+  err.Flush();
+  ::close(sfd);
+  return fate;
+}
+
+std::string DescribeSignalDeath(const ChildFate& fate) {
+  std::string name;
+  if (const char* abbrev = ::sigabbrev_np(fate.signal)) name = std::string("SIG") + abbrev;
+  std::string text = "killed by signal " + std::to_string(fate.signal);
+  if (!name.empty()) text += " (" + name + ": " + ::strsignal(fate.signal) + ")";
+  if (fate.core_dumped) text += ", core dumped";
+  return text;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,306 @@
+#include "capture/uploader.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "capture/batch_json.h"
+#include "core/time_util.h"
+
+namespace wanllmdb {
+
+int64_t MonotonicMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+// 5xx, 429 and 408 may succeed later; any other 4xx would be refused again.
+bool Retryable(int status) { return status >= 500 || status == 429 || status == 408; }
+
+}  // namespace
+
+Uploader::Uploader(UploaderOptions options)
+    : options_(std::move(options)),
+      prefix_(BatchPrefix(options_.writer)),
+      next_seq_(options_.first_seq),
+      acked_seq_(options_.first_seq - 1) {}
+
+Result<std::unique_ptr<Uploader>> Uploader::Start(UploaderOptions options) {
+  std::unique_ptr<Uploader> u(new Uploader(std::move(options)));
+  auto spool = SpoolWriter::Open(u->options_.spool_root, u->options_.run_id, u->options_.run_body,
+                                 u->options_.writer);
+  if (!spool.ok()) return spool.status();
+  u->spool_ = std::move(*spool);
+  u->thread_ = std::thread([p = u.get()] { p->Loop(); });
+  return u;
+}
+
+Uploader::~Uploader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Uploader::Warn(const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", options_.who.c_str(), message.c_str());
+}
+
+void Uploader::Submit(const std::vector<std::string>& lines, Source source, int64_t timestamp_us,
+                      std::string_view level) {
+  if (lines.empty()) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  Record r;
+  for (const std::string& line : lines) {
+    if (r.count == 0) {
+      r.first_seq = next_seq_;
+    } else {
+      r.logs.push_back(',');
+    }
+    AppendLineJson(next_seq_++, timestamp_us, source, level, line, &r.logs);
+    ++r.count;
+    if (r.count >= kBatchMaxLines || r.logs.size() >= kBatchMaxBytes) {
+      SealLocked(&r);
+      r = Record();
+    }
+  }
+  if (r.count) SealLocked(&r);
+  lock.unlock();
+  cv_.notify_all();
+}
+
+void Uploader::SealLocked(Record* r) {
+  r->bytes = r->logs.size();
+  r->created_us = MonotonicMicros();
+  std::string text;
+  text.reserve(prefix_.size() + r->logs.size() + kBatchSuffix.size());
+  text.append(prefix_).append(r->logs).append(kBatchSuffix);
+  auto ref = spool_->Append(text);
+  if (ref.ok()) {
+    r->ref = *ref;
+  } else if (!spool_failed_) {
+    spool_failed_ = true;
+    Warn("cannot write the spool (" + ref.status().message() + "); keeping lines in memory only");
+  }
+  memory_bytes_ += r->bytes;
+  queued_lines_ += r->count;
+  queued_bytes_ += r->bytes;
+  queue_.push_back(std::move(*r));
+  if (memory_bytes_ > kMemoryLimit && !spool_failed_) {
+    // Drop the text of the newest records (the head is needed soonest); the spool has them.
+    for (auto it = queue_.rbegin(); it != queue_.rend() && memory_bytes_ > kMemoryLimit / 2; ++it) {
+      if (!it->in_memory || it == std::prev(queue_.rend())) continue;
+      memory_bytes_ -= it->bytes;
+      std::string().swap(it->logs);
+      it->in_memory = false;
+    }
+  }
+}
+
+int64_t Uploader::pending_lines() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_seq_ - 1 - acked_seq_;
+}
+
+bool Uploader::CreateRun(HttpConnection& conn, bool* retry) {
+  auto reply = conn.Request("POST", "/api/v1/runs", options_.run_body);
+  if (!reply.ok() || Retryable(reply->status)) {
+    *retry = true;
+    return false;
+  }
+  if (reply->status / 100 == 2) return true;
+  *retry = false;
+  Warn("the server refused to create run " + options_.run_id + " (" +
+       std::to_string(reply->status) + ": " + ErrorMessageOf(reply->body) + "); output stays in " +
+       spool_->run_dir().string());
+  return false;
+}
+
+int Uploader::SendHead(HttpConnection& conn) {
+  // Join records from the head into one batch body.
+  std::string body = prefix_;
+  int64_t lines = 0, last_seq = 0;
+  size_t n_records = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t bytes = 0;
+    for (const Record& r : queue_) {
+      if (n_records && (lines + r.count > kBatchMaxLines || bytes + r.bytes > kBatchMaxBytes)) break;
+      if (n_records) body.push_back(',');
+      if (r.in_memory) {
+        body.append(r.logs);
+      } else {
+        auto text = spool_->Read(r.ref);
+        if (!text.ok() || text->size() < prefix_.size() + kBatchSuffix.size()) {
+          Warn("cannot read back the spool (" + text.status().message() + ")");
+          return 0;
+        }
+        body.append(std::string_view(*text).substr(
+            prefix_.size(), text->size() - prefix_.size() - kBatchSuffix.size()));
+      }
+      lines += r.count;
+      bytes += r.bytes;
+      last_seq = r.first_seq + r.count - 1;
+      ++n_records;
+    }
+  }
+  body.append(kBatchSuffix);
+  std::string target = "/api/v1/runs/" + options_.run_id + "/logs/batch";
+  auto reply = conn.Request("POST", target, body);
+  if (reply.ok() && reply->status == 404) {
+    run_created_ = false;  // the run vanished (or its creation was lost): create it again
+    return 0;
+  }
+  if (!reply.ok() || Retryable(reply->status)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!outage_) {
+      outage_ = true;
+      Warn("cannot reach the server (" +
+           (reply.ok() ? std::to_string(reply->status) : reply.status().message()) +
+           "); keeping output in " + spool_->run_dir().string() + " and retrying");
+    }
+    return 0;
+  }
+  if (reply->status / 100 != 2) {
+    Warn("the server refused a batch of " + std::to_string(lines) + " lines (" +
+         std::to_string(reply->status) + ": " + ErrorMessageOf(reply->body) + "); skipped it");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (outage_) {
+    outage_ = false;
+    Warn("server reachable again; uploading spooled lines");
+  }
+  for (size_t i = 0; i < n_records; ++i) {
+    Record& r = queue_.front();
+    if (r.in_memory) memory_bytes_ -= r.bytes;
+    queued_lines_ -= r.count;
+    queued_bytes_ -= r.bytes;
+    queue_.pop_front();
+  }
+  acked_seq_ = last_seq;
+  int64_t now = MonotonicMicros();
+  if (now - acked_written_us_ >= 1000000) {
+    acked_written_us_ = now;
+    if (spool_->SetAcked(acked_seq_).ok()) acked_on_disk_ = acked_seq_;
+  }
+  cv_.notify_all();
+  return 1;
+}
+
+void Uploader::WaitBackoff(double seconds) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return stopping_; });
+}
+
+void Uploader::Loop() {
+  HttpConnection conn(options_.server, options_.api_key, 10000);
+  std::mt19937 rng(std::random_device{}());
+  double delay = 0.1;
+  auto backoff = [&] {
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    WaitBackoff(delay * jitter(rng));
+    delay = std::min(delay * 2, 2.0);
+  };
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        if (stopping_ || given_up_) return;
+        if (!queue_.empty()) {
+          int64_t due = queue_.front().created_us + kBatchMaxAgeUs;
+          if (flushing_ || queued_lines_ >= kBatchMaxLines || queued_bytes_ >= kBatchMaxBytes ||
+              MonotonicMicros() >= due) {
+            break;
+          }
+          cv_.wait_for(lock, std::chrono::microseconds(due - MonotonicMicros()));
+        } else {
+          cv_.wait(lock);
+        }
+      }
+    }
+    if (!run_created_) {
+      bool retry = true;
+      run_created_ = CreateRun(conn, &retry);
+      if (!run_created_) {
+        if (!retry) {
+          std::lock_guard<std::mutex> lock(mu_);
+          given_up_ = true;
+          cv_.notify_all();
+          return;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (!outage_) {
+            outage_ = true;
+            Warn("cannot reach the server; keeping output in " + spool_->run_dir().string() +
+                 " and retrying");
+          }
+        }
+        backoff();
+        continue;
+      }
+    }
+    if (SendHead(conn)) {
+      delay = 0.1;
+    } else {
+      backoff();
+    }
+  }
+}
+
+bool Uploader::Close(double timeout_s) {
+  std::unique_lock<std::mutex> lock(mu_);
+  flushing_ = true;
+  cv_.notify_all();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  cv_.wait_until(lock, deadline, [&] { return queue_.empty() || given_up_; });
+  bool all = queue_.empty() && !given_up_;
+  stopping_ = true;
+  cv_.notify_all();
+  lock.unlock();
+  if (thread_.joinable()) thread_.join();
+  lock.lock();
+  if (acked_on_disk_ != acked_seq_ && acked_seq_ >= options_.first_seq) {
+    if (spool_->SetAcked(acked_seq_).ok()) acked_on_disk_ = acked_seq_;
+  }
+  spool_->Sync();
+  return all;
+}
+
+bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, bool all_acked,
+                      bool remove_spool) {
+  std::lock_guard<std::mutex> lock(mu_);
+  spool_->WriteFinal(state, exit_code, false);
+  HttpConnection conn(options_.server, options_.api_key, 10000);
+  bool patched = false;
+  std::string body = RunStateJson(state, exit_code ? &*exit_code : nullptr);
+  for (int attempt = 0; attempt < 3 && !patched; ++attempt) {
+    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    if (!run_created_) {
+      bool retry = true;
+      run_created_ = CreateRun(conn, &retry);
+      if (!run_created_) {
+        if (!retry) break;
+        continue;
+      }
+    }
+    auto reply = conn.Request("PATCH", "/api/v1/runs/" + options_.run_id, body);
+    if (reply.ok() && reply->status / 100 == 2) patched = true;
+    if (reply.ok() && !Retryable(reply->status) && !patched) break;
+  }
+  if (patched) {
+    if (all_acked && remove_spool) {
+      spool_->Remove();
+    } else {
+      spool_->WriteFinal(state, exit_code, true);
+    }
+  }
+  return patched;
+}
+
+}  // namespace wanllmdb
