@@ -208,21 +208,10 @@ void Uploader::Loop() {
   };
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (true) {
-        if (stopping_ || given_up_) return;
-        if (!queue_.empty()) {
-          int64_t due = queue_.front().created_us + kBatchMaxAgeUs;
-          if (flushing_ || queued_lines_ >= kBatchMaxLines || queued_bytes_ >= kBatchMaxBytes ||
-              MonotonicMicros() >= due) {
-            break;
-          }
-          cv_.wait_for(lock, std::chrono::microseconds(due - MonotonicMicros()));
-        } else {
-          cv_.wait(lock);
-        }
-      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || given_up_) return;
     }
+    // The run is created at once, not with the first batch: viewers can open it right away.
     if (!run_created_) {
       bool retry = true;
       run_created_ = CreateRun(conn, &retry);
@@ -243,6 +232,22 @@ void Uploader::Loop() {
         }
         backoff();
         continue;
+      }
+    }
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        if (stopping_ || given_up_) return;
+        if (!queue_.empty()) {
+          int64_t due = queue_.front().created_us + kBatchMaxAgeUs;
+          if (flushing_ || queued_lines_ >= kBatchMaxLines || queued_bytes_ >= kBatchMaxBytes ||
+              MonotonicMicros() >= due) {
+            break;
+          }
+          cv_.wait_for(lock, std::chrono::microseconds(due - MonotonicMicros()));
+        } else {
+          cv_.wait(lock);
+        }
       }
     }
     if (SendHead(conn)) {

@@ -1,0 +1,209 @@
+"""`wanllmdb run -- CMD` end to end: real server, real wrapper, real children (issue 5)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import BINARY, Server, messages, messages_soon, run_cmd, wait_until
+
+PY = sys.executable
+
+
+def run_to_end(server: Any, tmp_path: Path, code: str, timeout: float = 60) -> tuple[str, int, bytes, bytes]:
+    run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path)
+    out, err = proc.communicate(timeout=timeout)
+    return run_id, proc.returncode, out, err
+
+
+def test_exit_zero_finished_and_output_teed(server: Server, tmp_path: Path) -> None:
+    run_id, rc, out, err = run_to_end(server, tmp_path, "import sys\nprint('to out')\nprint('to err', file=sys.stderr)")
+    assert rc == 0
+    assert out == b"to out\n"  # the terminal copy is byte for byte (no \r\n from the pty)
+    assert b"to err\n" in err
+    run = server.get(f"/runs/{run_id}").json()
+    assert (run["state"], run["exit_code"]) == ("finished", 0)
+    lines = server.all_lines(run_id)
+    assert [(l["message"], l["source"]) for l in lines] == [("to out", "stdout"), ("to err", "stderr")]
+    # Everything acknowledged: the spool is removed.
+    assert not (tmp_path / "spool" / run_id).exists()
+
+
+def test_child_sees_terminals_on_both_streams(server: Server, tmp_path: Path) -> None:
+    code = "import os,sys\nprint(os.isatty(1), os.isatty(2), sys.stdout.line_buffering or sys.stdout.write_through)"
+    run_id, rc, out, _ = run_to_end(server, tmp_path, code)
+    assert rc == 0 and messages(server, run_id) == ["True True True"]
+
+
+def test_sigkill_after_prints_every_line_stored(server: Server, tmp_path: Path) -> None:
+    code = ("import os, signal\n"
+            "for i in range(1000): print('line', i)\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    run_id, rc, _, _ = run_to_end(server, tmp_path, code)
+    assert rc == 128 + signal.SIGKILL
+    run = server.get(f"/runs/{run_id}").json()
+    assert (run["state"], run["exit_code"]) == ("crashed", 137)
+    lines = server.all_lines(run_id)
+    assert [l["message"] for l in lines[:1000]] == [f"line {i}" for i in range(1000)]
+    assert len(lines) == 1001
+    assert lines[-1]["source"] == "system" and "SIGKILL" in lines[-1]["message"]
+
+
+def test_segfault_crashed(server: Server, tmp_path: Path) -> None:
+    code = "print('before the crash', flush=True)\nimport ctypes\nctypes.string_at(0)\n"
+    run_id, rc, _, _ = run_to_end(server, tmp_path, code)
+    assert rc == 128 + signal.SIGSEGV
+    run = server.get(f"/runs/{run_id}").json()
+    assert run["state"] == "crashed"
+    msgs = messages(server, run_id)
+    assert msgs[0] == "before the crash"
+    assert "SIGSEGV" in msgs[-1]
+
+
+def test_exit_three_failed_with_code(server: Server, tmp_path: Path) -> None:
+    code = "import sys\nfor i in range(50): print(i)\nprint('bad', file=sys.stderr)\nsys.exit(3)\n"
+    run_id, rc, _, _ = run_to_end(server, tmp_path, code)
+    assert rc == 3
+    run = server.get(f"/runs/{run_id}").json()
+    assert (run["state"], run["exit_code"]) == ("failed", 3)
+    assert messages(server, run_id, source="stdout") == [str(i) for i in range(50)]
+    assert messages(server, run_id, source="stderr") == ["bad"]
+
+
+def test_command_not_found_fails_127(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_cmd(server.base, ["/nonexistent/program"], tmp_path)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 127
+    run = server.get(f"/runs/{run_id}").json()
+    assert (run["state"], run["exit_code"]) == ("failed", 127)
+    assert "cannot run" in messages(server, run_id)[0]
+
+
+def test_progress_ansi_long_line_invalid_bytes_grandchild(server: Server, tmp_path: Path) -> None:
+    code = r"""
+import os, subprocess, sys
+out = sys.stdout.buffer
+out.write(b"epoch 1: " + b"".join(b"\r%d%%" % p for p in range(0, 101, 10)) + b"\n")
+out.write(b"\x1b[31mred\x1b[0m \x1b[2Kcleared\n")
+out.write(b"x" * 200000 + b"\n")
+out.write(b"bad \xff\xfe bytes\n")
+out.flush()
+subprocess.run([sys.executable, "-c", "print('from the grandchild')"], check=True)
+os.system("echo from a shell grandchild >&2")
+"""
+    run_id, rc, out, _ = run_to_end(server, tmp_path, code)
+    assert rc == 0
+    assert b"\r10%" in out  # the terminal gets every update unchanged
+    stdout = messages(server, run_id, source="stdout")
+    assert stdout[0] == "100%"
+    assert stdout[1] == "\x1b[31mred\x1b[0m cleared"
+    long_pieces = stdout[2:6]
+    assert "".join(long_pieces) == "x" * 200000 and all(len(p) <= 65536 for p in long_pieces)
+    assert stdout[6] == "bad \ufffd\ufffd bytes"
+    assert stdout[7] == "from the grandchild"
+    assert messages(server, run_id, source="stderr") == ["from a shell grandchild"]
+
+
+def test_ctrl_c_forwarded_child_handler_runs(server: Server, tmp_path: Path) -> None:
+    code = ("import signal, sys, time\n"
+            "def on_int(sig, frame):\n"
+            "    print('handler ran', flush=True)\n"
+            "    sys.exit(5)\n"
+            "signal.signal(signal.SIGINT, on_int)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(30)\n")
+    run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path)
+    assert wait_until(lambda: messages_soon(server, run_id) == ["ready"], timeout=10)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 5
+    assert messages(server, run_id) == ["ready", "handler ran"]
+    assert server.get(f"/runs/{run_id}").json()["state"] == "failed"
+
+
+def test_sigterm_forwarded(server: Server, tmp_path: Path) -> None:
+    code = "import time\nprint('ready', flush=True)\ntime.sleep(30)\n"
+    run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path)
+    assert wait_until(lambda: messages_soon(server, run_id) == ["ready"], timeout=10)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM
+    run = server.get(f"/runs/{run_id}").json()
+    assert run["state"] == "crashed"
+    assert "SIGTERM" in messages(server, run_id)[-1]
+
+
+def test_live_within_one_second_when_stdout_is_a_file(server: Server, tmp_path: Path) -> None:
+    code = ("import time\n"
+            "for i in range(5):\n"
+            "    print('tick', i, time.time())\n"
+            "    time.sleep(1)\n")
+    with open(tmp_path / "out.txt", "wb") as f:
+        run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path, stdout=f)
+        latencies = []
+        seen = 0
+        while proc.poll() is None and seen < 5:
+            if server.get(f"/runs/{run_id}").status != 200:
+                continue
+            lines = server.all_lines(run_id)
+            for line in lines[seen:]:
+                latencies.append(time.time() - float(line["message"].split()[2]))
+            seen = len(lines)
+            time.sleep(0.02)
+        proc.communicate(timeout=30)
+    assert seen >= 4 and max(latencies) < 1.0, latencies
+    assert (tmp_path / "out.txt").read_bytes().count(b"tick") == 5
+
+
+def test_server_down_ten_seconds_nothing_lost_nothing_duplicated(tmp_path: Path) -> None:
+    server = Server(tmp_path).start()
+    port = server.port
+    code = ("import time\n"
+            "for i in range(1400):\n"
+            "    print('n', i, flush=True)\n"
+            "    time.sleep(0.01)\n")
+    run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path)
+    try:
+        assert wait_until(lambda: len(messages_soon(server, run_id)) > 50, timeout=10)
+        server.stop()
+        time.sleep(10)
+        server = Server(tmp_path).start(port)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        assert b"cannot reach the server" in err and b"reachable again" in err
+        lines = server.all_lines(run_id)
+        assert [l["message"] for l in lines] == [f"n {i}" for i in range(1400)]
+        assert server.get(f"/runs/{run_id}").json()["state"] == "finished"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.stop()
+
+
+def test_wrapper_killed_then_sync_uploads_exactly_once(server: Server, tmp_path: Path) -> None:
+    # The wrapper talks to a server that is not there, so everything it captures waits in the spool.
+    dead = "http://127.0.0.1:9"
+    code = "import time\nfor i in range(500): print('s', i)\nprint('done', flush=True)\ntime.sleep(60)\n"
+    run_id, proc = run_cmd(dead, [PY, "-c", code], tmp_path, extra=["--name", "killed"])
+    seg_dir = tmp_path / "spool" / run_id / "writers" / "main"
+
+    def spooled() -> bool:
+        return any(b'"done"' in p.read_bytes() for p in seg_dir.glob("*.jsonl"))
+
+    assert wait_until(spooled, timeout=15)
+    child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True).stdout.split()[0])
+    proc.kill()  # the wrapper only: its child is in its own session
+    proc.wait()
+    os.kill(child_pid, signal.SIGKILL)
+    for attempt in range(2):  # twice: the second run uploads nothing new
+        sync = subprocess.run([str(BINARY), "sync", "--server", server.base, str(tmp_path / "spool")],
+                              capture_output=True, timeout=60)
+        assert sync.returncode == 0, sync.stderr
+    lines = messages(server, run_id)
+    assert lines == [f"s {i}" for i in range(500)] + ["done"]
+    run = server.get(f"/runs/{run_id}").json()
+    assert run["name"] == "killed" and run["state"] == "running"
