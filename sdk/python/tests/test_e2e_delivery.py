@@ -185,3 +185,56 @@ def test_a_restarted_rank_joining_again_loses_nothing(server: Server, run_script
     assert res.returncode == 0, res
     got = [(line["writer"], line["message"]) for line in server.logs(run_id)]
     assert got == [("rank-0", f"attempt {a} line {i}") for a in range(2) for i in range(3)]
+
+
+def test_sigterm_flushes_and_marks_the_run_crashed(server: Server, tmp_path: Path) -> None:
+    run_id = str(uuid.uuid4())
+    script = tmp_path / "term.py"
+    marker = tmp_path / "ready"
+    script.write_text(f"""
+import time, wanllmdb
+wanllmdb.init(project="term", id="{run_id}")
+for i in range(50):
+    print(f"before the signal {{i}}")
+open("{marker}", "w").close()
+time.sleep(60)
+""")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANLLMDB_")}
+    env.update(PYTHONPATH=str(SDK_DIR), WANLLMDB_BASE_URL=server.url, WANLLMDB_DIR=str(tmp_path / "spool"))
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.terminate()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == -15, err  # it still dies of SIGTERM
+    assert [line["message"] for line in server.logs(run_id)] == [f"before the signal {i}" for i in range(50)]
+    run = server.run(run_id)
+    assert run["state"] == "crashed" and run["exit_code"] == 143
+
+
+@pytest.mark.parametrize("console", ["wrap", "redirect"])
+def test_multiprocessing_pool_workers_are_captured_even_when_terminated(server: Server, run_script,
+                                                                       console: str) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import multiprocessing as mp, os, warnings, wanllmdb
+        warnings.simplefilter("ignore", DeprecationWarning)
+        def work(n):
+            print(f"task {{n}} in {{os.getpid()}}")
+            return n
+        if __name__ == "__main__":
+            wanllmdb.init(project="pool", id="{run_id}", console="{console}")
+            with mp.get_context("fork").Pool(2) as pool:  # __exit__ terminates the workers
+                print("results", pool.map(work, range(6)))
+            wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    lines = server.logs(run_id)
+    tasks = sorted(line["message"].split()[1] for line in lines if line["message"].startswith("task "))
+    assert tasks == [str(n) for n in range(6)], lines
+    for line in lines:
+        if line["message"].startswith("task "):
+            assert line["writer"] == "pid-" + line["message"].split()[-1]
+    assert ("main", "results [0, 1, 2, 3, 4, 5]") in [(line["writer"], line["message"]) for line in lines]
+    assert server.run(run_id)["state"] == "finished"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import struct
 import sys
 import threading
@@ -142,7 +143,20 @@ class CaptureBuffer(io.BufferedIOBase):
 
     def flush(self) -> None:
         if not self.closed:
-            self._original.flush()
+            # Under the lock like write(): see hold_for_fork().
+            with self._lock:
+                self._original.flush()
+
+    def hold_for_fork(self) -> None:
+        """Called just before fork: the flusher thread must not be inside the original stream's
+        BufferedWriter (whose lock the child would inherit held, and block on forever)."""
+        self._lock.acquire()
+
+    def release_after_fork(self, in_child: bool) -> None:
+        if in_child:
+            self._lock = threading.Lock()
+        else:
+            self._lock.release()
 
     def close(self) -> None:
         # Closing the wrapper (or its garbage collection) must never close the real stream.
@@ -305,15 +319,23 @@ class _FdRedirect:
         return os.pipe()
 
     def _read_loop(self, r: int) -> None:
+        # Wait with poll(), then mark busy, then read: bytes leave the pipe only after _idle is
+        # False, so "idle and the pipe is empty" (drained()) can never miss a chunk in flight.
+        poller = select.poll()
+        poller.register(r, select.POLLIN | select.POLLHUP | select.POLLERR)
         while True:
             self._idle = True
+            try:
+                poller.poll()
+            except InterruptedError:
+                continue
+            self._idle = False
             try:
                 data = os.read(r, 65536)
             except InterruptedError:
                 continue
             except OSError:
                 break
-            self._idle = False
             if not data:
                 break
             if self._passthrough_ok:
@@ -484,18 +506,26 @@ class ConsoleCapture:
         self._stdout.flush()
         self._stderr.flush()
 
+    def _capture_buffers(self) -> List[CaptureBuffer]:
+        return [b for b in (getattr(s, "buffer", None) for s in self._wrapped) if isinstance(b, CaptureBuffer)]
+
     def before_fork(self) -> None:
-        """Text still buffered in our wrappers would be written twice (parent and child) after fork."""
+        """Text still buffered in our wrappers would be written twice (parent and child) after fork;
+        and no SDK thread may be inside the original stream's locked BufferedWriter at fork."""
         self.flush_wrapped()
+        for buffer in self._capture_buffers():
+            buffer.hold_for_fork()
+
+    def after_fork_parent(self) -> None:
+        for buffer in self._capture_buffers():
+            buffer.release_after_fork(in_child=False)
 
     def after_fork_child(self) -> None:
         self._stdout.after_fork_child()
         self._stderr.after_fork_child()
         if self.mode == "wrap":
-            for stream in self._wrapped:
-                buffer = getattr(stream, "buffer", None)
-                if isinstance(buffer, CaptureBuffer):
-                    buffer._lock = threading.Lock()
+            for buffer in self._capture_buffers():
+                buffer.release_after_fork(in_child=True)
             self._start_flusher()
             return
         for r in self._redirects:
@@ -512,9 +542,11 @@ def _fd_text_stream(fd: int, like: Any) -> Any:
 
 
 def _agent_available() -> bool:
-    """Seam for the native sidecar (`wanllmdb agent`, DESIGN §6): a later issue makes "auto" prefer
-    it when the binary is found. Until then the in-process capture is used."""
-    return False
+    """The native sidecar (`wanllmdb agent`, DESIGN §6, agent_capture.py) is used when the binary is
+    named by WANLLMDB_BIN or on PATH, and fds 1/2 are real (it takes them over like redirect)."""
+    from .agent_capture import find_agent_binary
+
+    return find_agent_binary() is not None and _can_redirect()
 
 
 def _can_redirect() -> bool:
@@ -540,7 +572,7 @@ def resolve_console_mode(requested: str) -> str:
         return "off"
     if requested == "auto":
         if _agent_available():
-            return "agent"  # not reached yet; see _agent_available
+            return "agent"  # Run falls back to "redirect" if the agent cannot start
         return "redirect" if _can_redirect() else "wrap"
     if requested == "redirect" and not _can_redirect():
         sdk_stderr.say("console='redirect' is not possible here (no real file descriptors 1/2); using 'wrap'")

@@ -3,12 +3,18 @@
 Hooks are installed once, on the first init(): atexit (finish as finished, or failed after an
 uncaught exception), sys.excepthook / threading.excepthook (store the traceback as ERROR lines),
 os.register_at_fork (a fork child becomes writer pid-N with its own uploader).
+
+SIGTERM (while a run is live, and only where the process left SIGTERM at its default): the run is
+flushed for at most SIGTERM_FLUSH_TIMEOUT and marked crashed, then the process dies of SIGTERM as it
+would have. Schedulers stop jobs this way, and multiprocessing.Pool ends its workers this way; without
+it their last lines would be lost and the run would stay "running" forever.
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -17,8 +23,11 @@ from typing import Any, Iterator, Optional
 from . import capture_guard, logging_capture, sdk_stderr
 from .capture_guard import suppressed
 
+SIGTERM_FLUSH_TIMEOUT = 5.0
+
 _lock = threading.RLock()
 _current: Optional[Any] = None  # Run or DisabledRun
+_sigterm_run: Optional[Any] = None  # the run the SIGTERM handler finishes (also while it finishes)
 _hooks_installed = False
 _prev_excepthook: Any = None
 _prev_thread_excepthook: Any = None
@@ -41,6 +50,7 @@ def set_current(run: Any) -> None:
         _publish(run)
         if run is not None and run.mode != "disabled":
             _install_hooks()
+            _install_sigterm_handler()
 
 
 def forget(run: Any) -> None:
@@ -50,6 +60,62 @@ def forget(run: Any) -> None:
         if _current is run:
             _current = None
             _publish(None)
+
+
+def finished(run: Any) -> None:
+    """Called by a run when its finish is complete: SIGTERM goes back to its default, and a SIGTERM
+    that arrived during the finish (see _on_sigterm) now ends the process."""
+    global _sigterm_run
+    with _lock:
+        if _sigterm_run is run and _current is None:
+            _sigterm_run = None
+            _remove_sigterm_handler()
+    signum = getattr(run, "_kill_after_finish", None)
+    if signum is not None and run._pid == os.getpid():
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _install_sigterm_handler() -> None:
+    global _sigterm_run
+    _sigterm_run = _current
+    try:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal.signal works only there; the run goes on without it
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError, AttributeError):
+        pass
+
+
+def _remove_sigterm_handler() -> None:
+    try:
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) is _on_sigterm):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError, AttributeError):
+        pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    # The run may already be finishing (atexit, a multiprocessing finalizer) on the thread this
+    # handler interrupted: _finish_killed then waits for the upload that is under way.
+    run = _sigterm_run
+    if run is not None and run._pid == os.getpid() and run._finished:
+        # A finish is under way (atexit, a multiprocessing finalizer) — often on the very thread
+        # this handler interrupted, holding the uploader's lock: waiting here would deadlock.
+        # Let it complete within SIGTERM_FLUSH_TIMEOUT; it ends the process when done.
+        run._kill_after_finish = signum
+        run._cap_finish(SIGTERM_FLUSH_TIMEOUT)
+        return
+    if run is not None and run._pid == os.getpid():
+        # Another thread does the work: the main thread may have been interrupted while holding
+        # one of the SDK's locks, and waiting on it here would never end.
+        worker = threading.Thread(target=run._finish_killed, args=(signum,), name="wanllmdb-sigterm", daemon=True)
+        worker.start()
+        worker.join(SIGTERM_FLUSH_TIMEOUT)
+    os.kill(os.getpid(), signum)
 
 
 def _live_run() -> Optional[Any]:
@@ -113,17 +179,34 @@ def _at_exit() -> None:
         run._finish_at_exit()
 
 
+_held_capture: Optional[Any] = None  # the capture whose locks _before_fork holds across fork()
+
+
 def _before_fork() -> None:
+    global _held_capture
     run = _live_run()
     capture = getattr(run, "_capture", None) if run is not None else None
     if capture is not None:
         try:
             capture.before_fork()
+            _held_capture = capture
+        except Exception:
+            pass
+
+
+def _after_fork_parent() -> None:
+    global _held_capture
+    capture, _held_capture = _held_capture, None
+    if capture is not None:
+        try:
+            capture.after_fork_parent()
         except Exception:
             pass
 
 
 def _after_fork_child() -> None:
+    global _held_capture
+    _held_capture = None
     sdk_stderr.reset_after_fork()
     capture_guard.reset_after_fork()
     logging_capture.reset_after_fork()
@@ -135,6 +218,7 @@ def _after_fork_child() -> None:
             run._after_fork_child()
         except Exception as e:
             sdk_stderr.say(f"cannot set up capture in the fork child: {e!r}")
+        _install_sigterm_handler()
 
 
 def _install_hooks() -> None:
@@ -148,6 +232,7 @@ def _install_hooks() -> None:
     threading.excepthook = _thread_excepthook
     atexit.register(_at_exit)
     if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_child)
+        os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                            after_in_child=_after_fork_child)
 
 

@@ -13,6 +13,7 @@ import urllib.parse
 from typing import Any, Optional
 
 from . import logging_capture, sdk_stderr
+from .agent_capture import AgentCapture, AgentRouted, find_agent_binary
 from .api_client import ApiClient, TransportError
 from .console_capture import ConsoleCapture, resolve_console_mode
 from .settings import LEVELS, Settings, joined_writer_name
@@ -40,9 +41,13 @@ class Run:
         self._lock = threading.Lock()
         self._finished = False
         self._failed = False
+        # A SIGTERM that arrived while finishing: re-raised once the finish is done.
+        self._kill_after_finish: Optional[int] = None
         self._uploader: Optional[Uploader] = None
         self._capture: Optional[ConsoleCapture] = None
         self._pid = os.getpid()
+        # console="agent": the native sidecar that captures fds 1/2 (agent_capture.py).
+        self._agent: Optional[AgentCapture] = None
 
     # ---- start ----
 
@@ -86,15 +91,50 @@ class Run:
                                   run_created=run_created, first_seq=0 if fresh_run else fresh_seq_base())
         if s.capture_logs:
             logging_capture.install(self._on_log_record)
+        # "agent" (the native sidecar, a later issue) is not returned yet: see _agent_available().
         console = resolve_console_mode(s.console)
+        if console == "agent":
+            console = self._start_agent(first_seq=0 if fresh_run else fresh_seq_base())
         if console in ("wrap", "redirect"):
             capture = ConsoleCapture(console, self._uploader.submit_lines)
             try:
                 capture.install()
                 self._capture = capture
             except Exception as e:
+                try:
+                    capture.uninstall()  # whatever part was installed
+                except Exception:
+                    pass
                 sdk_stderr.say(f"cannot capture the console ({console}: {e}); continuing without capture")
         self._register_multiprocessing_hook()
+
+    def _start_agent(self, first_seq: int) -> str:
+        """Starts the native sidecar; returns "agent", or "redirect" when it cannot run here."""
+        s = self._settings
+        binary = find_agent_binary()
+        if binary is None or s.mode != "online":
+            return "redirect"
+        agent = AgentCapture(binary, run_id=self.id, run_body=self._run_body, base_url=s.base_url,
+                             api_key=s.api_key, spool_dir=s.spool_dir, writer=self.writer, first_seq=first_seq,
+                             exit_timeout=s.exit_timeout, sets_state=self._owner)
+        try:
+            agent.install()
+        except Exception as e:
+            sdk_stderr.say(f"cannot start the capture agent {binary} ({e}); capturing in-process instead")
+            return "redirect"
+        self._agent = agent
+        self._capture = agent  # type: ignore[assignment]  # same surface: drain, bypass, uninstall, fork hooks
+        self._uploader = AgentRouted(self._uploader, agent)  # type: ignore[assignment]
+        return "agent"
+
+    def _finish_agent(self, state: str, exit_code: int, timeout: float) -> None:
+        """The agent uploads what is left and sets the state (when this process may)."""
+        assert self._agent is not None
+        sets_state = self._owner or state == "failed"
+        if not self._agent.finish(state if sets_state else None, exit_code, timeout):
+            s = self._settings
+            sdk_stderr.say(f"the capture agent could not confirm that every line reached {s.base_url}; what is "
+                           f"left is kept in {s.spool_dir}; upload it with: wanllmdb sync {s.spool_dir}")
 
     def _warn_unreachable(self, why: str) -> None:
         sdk_stderr.say(f"cannot reach {self._settings.base_url} ({why}); the run goes on, its output is kept in "
@@ -170,7 +210,22 @@ class Run:
     def _finish_at_exit(self) -> None:
         self.finish(1 if self._failed else 0)
 
-    def _finish(self, exit_code: int, timeout: float) -> None:
+    def _finish_killed(self, signum: int) -> None:
+        """The process is being terminated by a signal: flush, and record the run as crashed.
+
+        Runs on a helper thread (the interrupted thread may hold an SDK lock).
+        """
+        try:
+            self._finish(128 + signum, self._settings.exit_timeout, state="crashed")
+        except Exception:
+            pass
+
+    def _cap_finish(self, seconds: float) -> None:
+        """A finish under way must end within `seconds` (a SIGTERM arrived). Lock-free."""
+        if self._uploader is not None:
+            self._uploader.cap_deadline(seconds)
+
+    def _finish(self, exit_code: int, timeout: float, state: Optional[str] = None) -> None:
         with self._lock:
             if self._finished:
                 return
@@ -178,6 +233,12 @@ class Run:
         from . import current_run
 
         current_run.forget(self)
+        try:
+            self._finish_steps(exit_code, timeout, state)
+        finally:
+            current_run.finished(self)
+
+    def _finish_steps(self, exit_code: int, timeout: float, state: Optional[str]) -> None:
         if self._settings.capture_logs:
             logging_capture.uninstall()
         if self._capture is not None:
@@ -185,13 +246,17 @@ class Run:
             self._capture = None
         uploader = self._uploader
         assert uploader is not None
-        state = "finished" if exit_code == 0 and not self._failed else "failed"
+        if state is None:
+            state = "finished" if exit_code == 0 and not self._failed else "failed"
         if exit_code == 0 and self._failed:
             exit_code = 1
+        if self._agent is not None and self._agent.owner:
+            self._finish_agent(state, exit_code, timeout)
+            return
         ok = uploader.close(timeout, announce_after=ANNOUNCE_AFTER)
         s = self._settings
         spool = RunSpool(s.spool_dir, self._run_body)
-        owner_sets_state = self._owner or state == "failed"
+        owner_sets_state = self._owner or state == "failed"  # a killed helper process does not end the run
         if s.mode == "offline":
             if owner_sets_state:
                 spool.write_final(state, exit_code)

@@ -363,6 +363,9 @@ class Uploader:
             try:
                 while self._open is not None or self._queue:
                     now = time.monotonic()
+                    cap = self._deadline_cap
+                    if cap is not None:
+                        deadline = min(deadline, cap)
                     if now >= deadline:
                         self._seal_locked()
                         self._spill_locked()
@@ -372,13 +375,20 @@ class Uploader:
                         n = self._next_seq - 1 - self._acked_seq
                         sdk_stderr.say(f"waiting for {n} lines to reach {self._base_url} "
                                        f"(up to {timeout:.0f} s)")
-                    wait = deadline - now
+                    # Short waits: a deadline cap (cap_deadline) may arrive without a notify.
+                    wait = min(deadline - now, 0.25)
                     if announce_after is not None and not announced:
                         wait = min(wait, max(0.01, start + announce_after - now))
                     self._cond.wait(wait)
                 return True
             finally:
                 self._flush_requested = False
+
+    def cap_deadline(self, seconds: float) -> None:
+        """Makes a flush under way give up within `seconds`. Safe from a signal handler (no lock)."""
+        self._deadline_cap = time.monotonic() + seconds
+
+    _deadline_cap: Optional[float] = None
 
     def close(self, timeout: float, announce_after: Optional[float] = None) -> bool:
         """Flushes and stops the thread. Returns False when lines were left in the spool."""

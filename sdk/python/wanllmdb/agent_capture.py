@@ -1,0 +1,326 @@
+"""console="agent": the script's fds 1 and 2 go to the native sidecar `wanllmdb agent`.
+
+Why: capture inside the script dies with it. The sidecar is another process (C++, no GIL): when
+the script is SIGKILLed, segfaults or is OOM-killed, every byte it had written is still in the
+pipes, and the sidecar drains, uploads it and marks the run crashed. Output of C extensions and
+child processes is captured too, since it is fds 1/2 that are redirected.
+
+Protocol (doc/capture.md is the normative description):
+
+* Channels: for each of fds 1 and 2 a pipe, or a pseudo-terminal when the original is a terminal
+  (isatty stays true, colours and progress bars keep working); a control pipe (SDK → agent) and a
+  status pipe (agent → SDK). The agent inherits the read ends / pty masters and the original fds
+  1/2 as its own stdout/stderr, where it tees the output. It runs in its own session, so the
+  terminal's Ctrl-C does not reach it.
+* The agent writes "ready\\n" on the status pipe once it captures; only then are fds 1/2 switched.
+* Control messages are JSON lines: {"type": "lines", "source", "level"?, "timestamp", "messages"}
+  (logging records, log_message, tracebacks: stored in order with the prints, one seq space) and
+  {"type": "finish", "state", "exit_code"}. The SDK sends one only when the output channels are
+  empty (the agent has read everything printed before it; a bounded wait), and the agent handles
+  control before output in each round, so prints keep their place around SDK lines.
+* "finish" (sent after fds 1/2 are restored): the agent drains, uploads, PATCHes the state and
+  answers "done ok\\n" or "done spooled\\n". No finish (EOF on the control pipe, or the script's pid
+  is no longer the agent's parent): the agent drains and marks the run crashed.
+
+Thread-safety: submit_lines() from any thread (a lock keeps control messages whole); the rest
+from the owning run. In a fork child every method is a no-op (the child has its own uploader).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import sdk_stderr
+from .capture_guard import register_bypass, unregister_bypass
+
+try:
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+    termios = None  # type: ignore[assignment]
+
+READY_TIMEOUT = 5.0
+
+
+def find_agent_binary() -> Optional[str]:
+    """WANLLMDB_BIN, else `wanllmdb` on PATH; None when neither is an executable file."""
+    named = os.environ.get("WANLLMDB_BIN", "").strip()
+    if named:
+        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
+    return shutil.which("wanllmdb")
+
+
+def _open_channel(original_fd: int) -> Tuple[int, int]:
+    """(read end for the agent, write end for fd 1/2): a pty when the original is a terminal."""
+    if os.isatty(original_fd) and termios is not None:
+        try:
+            master, slave = os.openpty()
+            try:
+                attrs = termios.tcgetattr(slave)
+                attrs[1] &= ~termios.OPOST  # bytes pass unchanged: no \n -> \r\n
+                termios.tcsetattr(slave, termios.TCSANOW, attrs)
+                size = fcntl.ioctl(original_fd, termios.TIOCGWINSZ, b"\0" * 8)
+                fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+            except (OSError, termios.error):
+                pass
+            return master, slave
+        except OSError:
+            pass
+    return os.pipe()
+
+
+def _fd_text_stream(fd: int, like: Any) -> Any:
+    return io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding=getattr(like, "encoding", None) or "utf-8",
+                            errors=getattr(like, "errors", None) or "strict", write_through=True)
+
+
+class AgentCapture:
+    mode = "agent"
+
+    def __init__(self, binary: str, *, run_id: str, run_body: Dict[str, Any], base_url: str,
+                 api_key: Optional[str], spool_dir: str, writer: str, first_seq: int, exit_timeout: float,
+                 sets_state: bool) -> None:
+        self._binary = binary
+        self._args = ["--run-id", run_id, "--run-body", json.dumps(run_body), "--server", base_url,
+                      "--spool", spool_dir, "--writer", writer, "--first-seq", str(first_seq),
+                      "--exit-timeout", str(exit_timeout)]
+        if not sets_state:
+            self._args.append("--no-state")
+        self._api_key = api_key
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._proc: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
+        self._saved: List[int] = []  # original fds 1, 2
+        # Where unread output can be measured (FIONREAD): fd 1/2 for a pipe, a pty master's dup.
+        self._probes: List[int] = []
+        self._control = -1
+        self._status = -1
+        self._installed = False
+        self._finished = False
+        self._bypass: Dict[str, Any] = {}
+        self._registered: List[Any] = []
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def owner(self) -> bool:
+        """False in a fork child: the agent belongs to the process that started it."""
+        return os.getpid() == self._pid
+
+    # ---- start ----
+
+    def install(self) -> None:
+        """Starts the agent and points fds 1/2 at it. Raises OSError when that is not possible
+        (the caller falls back to the in-process capture); then nothing is changed."""
+        out, err = sys.stdout, sys.stderr
+        for stream in (out, err):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        opened: List[int] = []
+        try:
+            self._saved = [os.dup(1), os.dup(2)]
+            opened += self._saved
+            r1, w1 = _open_channel(self._saved[0])
+            r2, w2 = _open_channel(self._saved[1])
+            ctl_r, ctl_w = os.pipe()
+            st_r, st_w = os.pipe()
+            opened += [r1, w1, r2, w2, ctl_r, ctl_w, st_r, st_w]
+            env = dict(os.environ)
+            if self._api_key:
+                env["WANLLMDB_API_KEY"] = self._api_key
+            self._proc = subprocess.Popen(
+                [self._binary, "agent", *self._args, "--stdout-fd", str(r1), "--stderr-fd", str(r2),
+                 "--control-fd", str(ctl_r), "--status-fd", str(st_w), "--parent-pid", str(os.getpid())],
+                pass_fds=(r1, r2, ctl_r, st_w), stdin=subprocess.DEVNULL, stdout=self._saved[0],
+                stderr=self._saved[1], start_new_session=True, env=env)
+            for fd, r, w in ((1, r1, w1), (2, r2, w2)):
+                self._probes.append(os.dup(r) if os.isatty(w) else fd)
+            opened += [p for p in self._probes if p > 2]
+            for fd in (r1, r2, ctl_r, st_w):
+                os.close(fd)
+                opened.remove(fd)
+            self._control, self._status = ctl_w, st_r
+            reply = self._read_status(READY_TIMEOUT)
+            if reply != "ready":
+                raise OSError(f"the agent did not start ({reply or 'no answer'})")
+            os.dup2(w1, 1)  # fds 1/2 stay inheritable: child processes write into the agent too
+            os.dup2(w2, 2)
+            os.close(w1)
+            os.close(w2)
+        except BaseException:
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
+                self._proc.wait()
+            for fd in opened:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self._saved = []
+            self._probes = []
+            raise
+        self._installed = True
+        sdk_stderr.set_terminal_fd(self._saved[1])
+        try:
+            out.reconfigure(line_buffering=True)  # a pipe makes stdout block-buffered
+        except Exception:
+            pass
+        self._bypass = {"stdout": _fd_text_stream(self._saved[0], out),
+                        "stderr": _fd_text_stream(self._saved[1], err)}
+        for stream, source in ((out, "stdout"), (err, "stderr")):
+            register_bypass(stream, self._bypass[source])
+            self._registered.append(stream)
+
+    def _read_status(self, timeout: float) -> str:
+        """One line from the agent's status pipe, or "" on timeout/EOF."""
+        data = b""
+        deadline = time.monotonic() + timeout
+        while not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ready, _, _ = select.select([self._status], [], [], remaining)
+            if not ready:
+                break
+            chunk = os.read(self._status, 256)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode("utf-8", "replace").strip()
+
+    # ---- lines the SDK produces itself ----
+
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+        if not messages or not self.owner or self._finished:
+            return
+        try:
+            self.drain()
+            msg: Dict[str, Any] = {"type": "lines", "source": source, "timestamp": timestamp, "messages": messages}
+            if level is not None:
+                msg["level"] = level
+            self._send(msg)
+        except Exception:
+            pass  # never into the user's code
+
+    def _send(self, msg: Dict[str, Any]) -> None:
+        data = (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                n = os.write(self._control, view)
+                view = view[n:]
+
+    def drain(self, timeout: float = 0.05) -> None:
+        """Waits (bounded) until the agent has read everything printed so far."""
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        if not self._installed:
+            return
+        deadline = time.monotonic() + timeout
+        while any(self._unread(p) for p in self._probes) and time.monotonic() < deadline:
+            time.sleep(0.0005)
+
+    @staticmethod
+    def _unread(fd: int) -> int:
+        try:
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError, AttributeError):
+            return 0
+
+    def bypass_stream(self, source: str) -> Any:
+        return self._bypass.get(source)
+
+    # ---- end ----
+
+    def uninstall(self, timeout: float = 2.0) -> None:
+        """Puts the original fds 1/2 back (the agent keeps what was written before)."""
+        if not self._installed or not self.owner:
+            return
+        self._installed = False
+        for stream in self._registered:
+            unregister_bypass(stream)
+        self._registered = []
+        self.drain()
+        os.dup2(self._saved[0], 1)
+        os.dup2(self._saved[1], 2)
+        sdk_stderr.set_terminal_fd(None)
+
+    def finish(self, state: Optional[str], exit_code: Optional[int], timeout: float) -> bool:
+        """Ends the capture: the agent uploads everything and (if state) sets the run's state.
+        Returns False when it could not confirm that everything reached the server in time."""
+        if not self.owner or self._finished:
+            return True
+        self.uninstall()
+        self._finished = True
+        ok = False
+        try:
+            self._send({"type": "finish", "state": state, "exit_code": exit_code})
+            reply = self._read_status(timeout + 5.0)
+            ok = reply == "done ok"
+            if not reply:
+                sdk_stderr.say("the capture agent is still uploading; it carries on in the background")
+        except OSError as e:
+            sdk_stderr.say(f"cannot reach the capture agent ({e})")
+        for fd in [self._control, self._status, *self._saved, *(p for p in self._probes if p > 2)]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._saved = []
+        self._probes = []
+        if ok and self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except Exception:
+                pass
+        return ok
+
+    def before_fork(self) -> None:
+        self.drain()
+
+    def after_fork_parent(self) -> None:
+        pass
+
+    def after_fork_child(self) -> None:
+        self._lock = threading.Lock()
+
+
+class AgentRouted:
+    """The run's uploader, with submit_lines() sent to the agent while this process owns it (one
+    seq space, crash-proof, in order with the prints); everything else is the uploader's (a fork
+    child uses it as its own writer)."""
+
+    def __init__(self, uploader: Any, agent: AgentCapture) -> None:
+        self._wanllmdb_uploader = uploader
+        self._wanllmdb_agent = agent
+
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+        agent = self._wanllmdb_agent
+        if agent.owner and not agent.finished:
+            agent.submit_lines(messages, source, timestamp, level)
+        else:
+            self._wanllmdb_uploader.submit_lines(messages, source, timestamp, level)
+
+    def submit(self, message: str, source: str, level: Optional[str] = None,
+               timestamp: Optional[float] = None) -> None:
+        self.submit_lines([message], source, time.time() if timestamp is None else timestamp, level)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wanllmdb_uploader, name)
