@@ -63,7 +63,7 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
   }
   if (type == "finish") {
     FinishRequest f;
-    std::string_view state = "finished";
+    std::string_view state;  // null or absent: the run's state is not this process's to set
     Optional(doc["state"].get(state));
     f.state = std::string(state);
     int64_t code;
@@ -111,20 +111,14 @@ int RunAgent(const AgentOptions& o) {
     pollfd fds[3] = {{out.fd(), POLLIN, 0}, {err.fd(), POLLIN, 0}, {control_fd, POLLIN, 0}};
     int n = ::poll(fds, 3, script_gone ? 50 : 100);
     if (n < 0 && errno != EINTR) break;
-    size_t got = 0;
-    if (fds[0].revents) got += out.ReadAvailable();
-    if (fds[1].revents) got += err.ReadAvailable();
-    if (got) last_data_us = MonotonicMicros();
+    // Control first: the SDK sends a message only once the output pipes are empty (everything
+    // printed before it has been read and assembled); output read after it came after it.
     if (control_fd >= 0 && fds[2].revents) {
       ssize_t r = ::read(control_fd, buf, sizeof buf);
       if (r > 0) {
         control.append(buf, static_cast<size_t>(r));
         size_t lf;
         while (!finish && (lf = control.find('\n')) != std::string::npos) {
-          // Output the script wrote before this message is already in the pipes: take it first,
-          // so lines keep the order in which the script produced them.
-          out.Drain();
-          err.Drain();
           finish = HandleControl(std::string_view(control).substr(0, lf), up, &parser);
           control.erase(0, lf + 1);
         }
@@ -133,6 +127,10 @@ int RunAgent(const AgentOptions& o) {
         control_fd = -1;
       }
     }
+    size_t got = 0;
+    if (fds[0].revents) got += out.ReadAvailable();
+    if (fds[1].revents) got += err.ReadAvailable();
+    if (got) last_data_us = MonotonicMicros();
     if (!script_gone && (control_fd < 0 || ::getppid() != o.parent_pid)) {
       script_gone = true;
       last_data_us = MonotonicMicros();
@@ -152,7 +150,8 @@ int RunAgent(const AgentOptions& o) {
                Source::kSystem, NowMicros());
   }
   bool all = up->Close(o.exit_timeout_s);
-  bool patched = up->Finish(finish->state, finish->exit_code, all, !o.keep_spool);
+  std::string state = o.sets_state ? finish->state : "";
+  bool patched = up->Finish(state, finish->exit_code, all, !o.keep_spool);
   if (!all || !patched) {
     std::fprintf(stderr,
                  "wanllmdb agent: %lld lines were not uploaded; they are kept in %s; upload them "

@@ -29,6 +29,8 @@ struct AgentOptions {
   pid_t parent_pid = 0;
   double exit_timeout_s = 30;
   bool keep_spool = false;
+  // False for a process that joined the run (rank-N): it never sets the run's state.
+  bool sets_state = true;
 };
 
 // Runs until the script finished the run or died; returns the process exit code.

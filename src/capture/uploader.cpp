@@ -280,6 +280,10 @@ bool Uploader::Close(double timeout_s) {
 bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, bool all_acked,
                       bool remove_spool) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (state.empty()) {  // not ours to set: only the spool is tidied
+    if (all_acked && remove_spool) spool_->Remove();
+    return true;
+  }
   spool_->WriteFinal(state, exit_code, false);
   HttpConnection conn(options_.server, options_.api_key, 10000);
   bool patched = false;

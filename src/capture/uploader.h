@@ -70,6 +70,7 @@ class Uploader {
   // After Close(): records the run's end. Writes final.json first (so a crash before the PATCH
   // still lets sync apply it); on success marks it applied, and with `remove_spool` deletes this
   // writer's spool when every line was acknowledged. Returns whether the PATCH succeeded.
+  // `state` empty: no PATCH (the run's state is another process's to set).
   bool Finish(std::string_view state, std::optional<int64_t> exit_code, bool all_acked,
               bool remove_spool);
 

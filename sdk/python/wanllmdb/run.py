@@ -91,7 +91,6 @@ class Run:
                                   run_created=run_created, first_seq=0 if fresh_run else fresh_seq_base())
         if s.capture_logs:
             logging_capture.install(self._on_log_record)
-        # "agent" (the native sidecar, a later issue) is not returned yet: see _agent_available().
         console = resolve_console_mode(s.console)
         if console == "agent":
             console = self._start_agent(first_seq=0 if fresh_run else fresh_seq_base())

@@ -1,0 +1,110 @@
+"""The Python SDK with console="auto" and the binary available: the sidecar (`wanllmdb agent`)
+captures fds 1/2 and survives the script (issue 5)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from conftest import BINARY, ROOT, Server, messages, wait_until
+
+PRELUDE = """
+import os, signal, sys, logging
+import wanllmdb
+run = wanllmdb.init(project="sdk-agent", id=os.environ["TEST_RUN_ID"])
+assert run._capture is not None and run._capture.mode == os.environ["TEST_MODE"], run._capture
+"""
+
+
+def run_script(server: Server, tmp_path: Path, body: str, mode: str = "agent",
+               binary: str = str(BINARY)) -> tuple[str, subprocess.CompletedProcess[bytes]]:
+    run_id = str(uuid.uuid4())
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": binary,
+           "WANLLMDB_BASE_URL": server.base, "WANLLMDB_DIR": str(tmp_path / "spool"),
+           "TEST_RUN_ID": run_id, "TEST_MODE": mode}
+    env.pop("WANLLMDB_CONSOLE", None)
+    script = tmp_path / "script.py"
+    script.write_text(PRELUDE + body)
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, timeout=60)
+    return run_id, proc
+
+
+def final_state(server: Server, run_id: str) -> Any:
+    # The agent outlives a killed script: wait for it to set the state.
+    assert wait_until(lambda: server.get(f"/runs/{run_id}").json()["state"] != "running", timeout=15)
+    return server.get(f"/runs/{run_id}").json()
+
+
+def test_sigkill_after_1000_prints_all_stored(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, """
+for i in range(1000):
+    print("print", i)
+os.kill(os.getpid(), signal.SIGKILL)
+""")
+    assert proc.returncode == -signal.SIGKILL
+    run = final_state(server, run_id)
+    assert run["state"] == "crashed"
+    lines = server.all_lines(run_id)
+    assert [l["message"] for l in lines[:1000]] == [f"print {i}" for i in range(1000)]
+    assert len(lines) == 1001 and lines[-1]["source"] == "system"
+    assert proc.stdout.count(b"\n") == 1000  # teed to the original stdout
+
+
+def test_segfault_in_c_code_everything_stored(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, """
+print("before", flush=True)
+os.write(1, b"raw write from C-level code\\n")
+import ctypes
+ctypes.string_at(0)
+""")
+    assert proc.returncode == -signal.SIGSEGV
+    assert final_state(server, run_id)["state"] == "crashed"
+    assert messages(server, run_id)[:2] == ["before", "raw write from C-level code"]
+
+
+def test_normal_exit_finished_in_order_no_duplicates(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, """
+logging.basicConfig(level=logging.INFO)
+print("first")
+logging.warning("a warning")
+print("second")
+os.system("echo from a subprocess")
+print("to stderr", file=sys.stderr)
+run.log_message("user message", level="ERROR")
+print("last")
+""")
+    assert proc.returncode == 0, proc.stderr
+    run = server.get(f"/runs/{run_id}").json()  # finished before the script exited
+    assert (run["state"], run["exit_code"]) == ("finished", 0)
+    lines = server.all_lines(run_id)
+    got = [(l["message"], l["source"], l["level"]) for l in lines]
+    assert got == [("first", "stdout", "INFO"), ("a warning", "user", "WARNING"), ("second", "stdout", "INFO"),
+                   ("from a subprocess", "stdout", "INFO"), ("to stderr", "stderr", "INFO"),
+                   ("user message", "user", "ERROR"), ("last", "stdout", "INFO")]
+    assert b"WARNING:root:a warning" in proc.stderr  # shown once on the terminal, stored once
+    assert proc.stdout == b"first\nsecond\nfrom a subprocess\nlast\n"
+    assert not (tmp_path / "spool" / run_id).exists()
+
+
+def test_uncaught_exception_failed(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, """
+print("working")
+raise RuntimeError("boom")
+""")
+    assert proc.returncode == 1
+    run = server.get(f"/runs/{run_id}").json()
+    assert run["state"] == "failed"
+    msgs = messages(server, run_id)
+    assert msgs[0] == "working" and any("RuntimeError: boom" in m for m in msgs)
+
+
+def test_missing_binary_falls_back_to_redirect(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, "print('hello')\n", mode="redirect",
+                              binary=str(tmp_path / "no-such-binary"))
+    assert proc.returncode == 0, proc.stderr
+    assert messages(server, run_id) == ["hello"]
+    assert server.get(f"/runs/{run_id}").json()["state"] == "finished"
