@@ -212,3 +212,19 @@ def test_a_server_that_never_answers_does_not_block_the_producer(tmp_path: Path,
             for line in json.loads(rec)["logs"]]
     assert sorted(seqs) == list(range(200_000))
     silent.close()
+
+
+def test_encoded_batches_are_valid_json_for_any_message() -> None:
+    rng = random.Random(5)
+    alphabet = ['a', '"', '\\', '{', '}', ',', ':', '\n', '\r', '\t', '\x00', '\x1b', 'é', '日', '\U0001F600',
+                '},{"seq":', ' ']
+    parts = []
+    for k in range(20):
+        messages = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(0, 5))]
+        parts.append((1700000000.0 + k / 7, rng.choice(["stdout", "stderr", "user"]),
+                      rng.choice([None, "INFO", "ERROR"]), messages))
+    decoded = json.loads(uploader_mod.encode_batch("rank-3", 40, parts))
+    assert decoded["writer"] == "rank-3"
+    expected = [(ts, src, lvl, m) for ts, src, lvl, msgs in parts for m in msgs]
+    assert [line["seq"] for line in decoded["logs"]] == list(range(40, 40 + len(expected)))
+    assert [(line["timestamp"], line["source"], line.get("level"), line["message"]) for line in decoded["logs"]] == expected

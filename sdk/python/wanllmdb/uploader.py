@@ -22,6 +22,7 @@ import json.encoder
 import threading
 import time
 from collections import deque
+from itertools import chain, repeat
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import sdk_stderr
@@ -75,21 +76,29 @@ _encode_str = json.encoder.encode_basestring  # the C encoder: escapes quotes an
 def encode_batch(writer: str, first_seq: int, parts: List[Part]) -> bytes:
     """The POST .../logs/batch body (also the spool's batch record).
 
-    Built with C-level map/format/join instead of a dict per line: this runs for every line
-    printed, on a thread that competes with the user's code for the GIL.
+    Built from C-level iterators (zip/repeat/map/join) instead of a dict per line: this runs for
+    every line printed, on a thread that competes with the user's code for the GIL.
     """
     chunks: List[str] = []
     seq = first_seq
     for ts, source, level, messages in parts:
-        # Only numbers and fixed words are spliced into the template, so it holds no stray braces.
-        fields = '"timestamp":' + repr(float(ts)) + ',"source":' + _encode_str(source)
+        n = len(messages)
+        if n == 0:
+            continue
+        # Only numbers and fixed words go into `fields`; messages are JSON-encoded in C.
+        fields = ',"timestamp":' + repr(float(ts)) + ',"source":' + _encode_str(source)
         if level is not None:
             fields += ',"level":' + _encode_str(level)
-        template = '{{"seq":{},' + fields + ',"message":{}}}'
-        chunks.append(",".join(map(template.format, range(seq, seq + len(messages)), map(_encode_str, messages))))
-        seq += len(messages)
+        fields += ',"message":'
+        lines = "".join(chain.from_iterable(
+            zip(map(str, range(seq, seq + n)), repeat(fields), map(_encode_str, messages), repeat(_LINE_SEP))))
+        chunks.append('{"seq":' + lines[: -len(_LINE_SEP)] + "}")
+        seq += n
     body = '{"writer":' + _encode_str(writer) + ',"logs":[' + ",".join(chunks) + "]}"
     return body.encode("utf-8", "surrogatepass")
+
+
+_LINE_SEP = '},{"seq":'
 
 
 class Uploader:
