@@ -11,6 +11,9 @@ rows=$(echo "$store_out" | sed -n 's/^row-per-line SQLite table (original plan):
 echo
 echo "### server (HTTP ingest with wrk, live tail with bench_ws)"
 $PY bench/server_bench.py "$rows"
+echo
+echo "### capture (wanllmdb run)"
+$PY bench/capture_bench.py
 if [ -f sdk/python/bench/capture_overhead.py ]; then
   echo
   echo "### Python SDK"
