@@ -49,7 +49,8 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
     double ts = 0;
     Optional(doc["source"].get(source_name));
     Optional(doc["level"].get(level));
-    int64_t ts_us = doc["timestamp"].get(ts) ? NowMicros() : static_cast<int64_t>(std::llround(ts * 1e6));
+    int64_t ts_us =
+        doc["timestamp"].get(ts) ? NowMicros() : static_cast<int64_t>(std::llround(ts * 1e6));
     Source source = ParseSource(source_name).value_or(Source::kUser);
     simdjson::dom::array messages;
     if (doc["messages"].get(messages)) return std::nullopt;

@@ -74,7 +74,8 @@ void LineAssembler::Append(std::string_view data, std::vector<std::string>* out)
   while (buf_.size() - start > kMaxLineBytes) {
     size_t cut = start + kMaxLineBytes;
     // Back off over continuation bytes (10xxxxxx) so the cut lands before a lead byte.
-    while (cut > start + kMaxLineBytes - 3 && (static_cast<unsigned char>(buf_[cut]) & 0xC0) == 0x80) {
+    while (cut > start + kMaxLineBytes - 3 &&
+           (static_cast<unsigned char>(buf_[cut]) & 0xC0) == 0x80) {
       --cut;
     }
     out->push_back(FinishLine(std::string_view(buf_).substr(start, cut - start)));

@@ -19,7 +19,7 @@
 namespace wanllmdb {
 namespace {
 
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+constexpr int kForwarded[] = {SIGINT,  SIGTERM,  SIGHUP,  SIGQUIT, SIGUSR1,
                               SIGUSR2, SIGWINCH, SIGTSTP, SIGCONT, SIGCHLD};
 
 sigset_t g_saved_mask;
@@ -42,7 +42,8 @@ bool OurWindowSize(winsize* ws) {
 
 Status OpenRawPty(int* master, int* slave) {
   if (::openpty(master, slave, nullptr, nullptr, nullptr) != 0) {
-    return Status(Code::kInternal, std::string("cannot open a pseudo-terminal: ") + strerror(errno));
+    return Status(Code::kInternal,
+                  std::string("cannot open a pseudo-terminal: ") + strerror(errno));
   }
   termios t;
   if (::tcgetattr(*slave, &t) == 0) {

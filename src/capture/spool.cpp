@@ -94,7 +94,9 @@ Result<std::unique_ptr<SpoolWriter>> SpoolWriter::Open(const fs::path& root,
   w->writer_dir_ = w->run_dir_ / "writers" / writer;
   std::error_code ec;
   fs::create_directories(w->writer_dir_, ec);
-  if (ec) return Status(Code::kInternal, "cannot create " + w->writer_dir_.string() + ": " + ec.message());
+  if (ec)
+    return Status(Code::kInternal,
+                  "cannot create " + w->writer_dir_.string() + ": " + ec.message());
   if (!fs::exists(w->run_dir_ / "run.json")) {
     Status s = WriteFileAtomic(w->run_dir_ / "run.json", run_body);
     if (!s.ok()) return s;
@@ -146,7 +148,8 @@ Result<std::string> SpoolWriter::Read(const SpoolRef& ref) const {
   std::string out(ref.length, '\0');
   size_t got = 0;
   while (got < ref.length) {
-    ssize_t n = ::pread(fd, out.data() + got, ref.length - got, static_cast<off_t>(ref.offset + got));
+    ssize_t n =
+        ::pread(fd, out.data() + got, ref.length - got, static_cast<off_t>(ref.offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
@@ -188,7 +191,8 @@ std::vector<fs::path> FindRunDirs(const fs::path& path) {
   std::error_code ec;
   if (fs::is_regular_file(path / "run.json", ec)) return {path};
   for (const auto& e : fs::directory_iterator(path, ec)) {
-    if (e.is_directory(ec) && fs::is_regular_file(e.path() / "run.json", ec)) out.push_back(e.path());
+    if (e.is_directory(ec) && fs::is_regular_file(e.path() / "run.json", ec))
+      out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -234,9 +238,10 @@ Result<std::vector<SpooledLine>> ReadWriterLines(const fs::path& writer_dir, int
   }
   std::stable_sort(lines.begin(), lines.end(),
                    [](const SpooledLine& a, const SpooledLine& b) { return a.seq < b.seq; });
-  lines.erase(std::unique(lines.begin(), lines.end(),
-                          [](const SpooledLine& a, const SpooledLine& b) { return a.seq == b.seq; }),
-              lines.end());
+  lines.erase(
+      std::unique(lines.begin(), lines.end(),
+                  [](const SpooledLine& a, const SpooledLine& b) { return a.seq == b.seq; }),
+      lines.end());
   return lines;
 }
 

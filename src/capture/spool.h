@@ -1,5 +1,6 @@
 // The disk spool (doc/spool_format.md), shared with the Python SDK:
-//   <root>/<run-id>/run.json, final.json, writers/<writer>/NNNNNN.jsonl, writers/<writer>/acked.json
+//   <root>/<run-id>/run.json, final.json, writers/<writer>/NNNNNN.jsonl,
+//   writers/<writer>/acked.json
 // SpoolWriter is the write side of one writer of one run; the free functions are the read side
 // used by `wanllmdb sync`. The C++ capture spools every batch before it is uploaded (a write-ahead
 // log), so whatever the capture read survives the capture process itself being killed.

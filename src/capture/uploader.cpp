@@ -18,7 +18,9 @@ int64_t MonotonicMicros() {
 namespace {
 
 // 5xx, 429 and 408 may succeed later; any other 4xx would be refused again.
-bool Retryable(int status) { return status >= 500 || status == 429 || status == 408; }
+bool Retryable(int status) {
+  return status >= 500 || status == 429 || status == 408;
+}
 
 }  // namespace
 
@@ -130,7 +132,8 @@ int Uploader::SendHead(HttpConnection& conn) {
     std::lock_guard<std::mutex> lock(mu_);
     size_t bytes = 0;
     for (const Record& r : queue_) {
-      if (n_records && (lines + r.count > kBatchMaxLines || bytes + r.bytes > kBatchMaxBytes)) break;
+      if (n_records && (lines + r.count > kBatchMaxLines || bytes + r.bytes > kBatchMaxBytes))
+        break;
       if (n_records) body.push_back(',');
       if (r.in_memory) {
         body.append(r.logs);

@@ -35,8 +35,9 @@ Result<HttpReply> Call(HttpConnection& conn, const std::string& method, const st
   for (int i = 0; i < kMaxAttempts; ++i) {
     auto reply = conn.Request(method, target, body);
     if (reply.ok() && reply->status < 500 && reply->status != 429) return reply;
-    last = reply.ok() ? Status(Code::kUnavailable, "server answered " + std::to_string(reply->status))
-                      : reply.status();
+    last = reply.ok()
+               ? Status(Code::kUnavailable, "server answered " + std::to_string(reply->status))
+               : reply.status();
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
     delay = std::min(delay * 2, 4.0);
   }
@@ -113,7 +114,8 @@ std::string SyncRun(const fs::path& run_dir, HttpConnection& conn, int64_t* sent
     auto reply = Call(conn, "PATCH", "/api/v1/runs/" + run_id, body);
     if (!reply.ok()) return run_id + ": " + reply.status().message();
     if (reply->status / 100 == 2) {
-      WriteFileAtomic(run_dir / "final.json", FinalJson(state_copy, has_code ? &code : nullptr, true));
+      WriteFileAtomic(run_dir / "final.json",
+                      FinalJson(state_copy, has_code ? &code : nullptr, true));
     } else {
       errors += run_id + ": setting state " + state_copy + " refused (" +
                 ErrorMessageOf(reply->body) + ")\n";
@@ -159,7 +161,8 @@ void AddSyncCommand(CLI::App& app, int* exit_code) {
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
   auto* cmd = app.add_subcommand(
-      "sync", "Upload spooled runs (left by `wanllmdb run`, the agent, or the Python SDK offline).");
+      "sync",
+      "Upload spooled runs (left by `wanllmdb run`, the agent, or the Python SDK offline).");
   cmd->add_option("dirs", o->paths, "A spool directory or one run's directory")->required();
   cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
   cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");

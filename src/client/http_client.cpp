@@ -179,7 +179,9 @@ struct HttpConnection::Impl {
 HttpConnection::HttpConnection(ServerUrl server, std::string api_key, int timeout_ms)
     : server_(std::move(server)), api_key_(std::move(api_key)), timeout_ms_(timeout_ms) {}
 
-HttpConnection::~HttpConnection() { Close(); }
+HttpConnection::~HttpConnection() {
+  Close();
+}
 
 void HttpConnection::Close() {
   if (!impl_) return;
