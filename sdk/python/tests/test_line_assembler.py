@@ -57,12 +57,11 @@ def test_vector(case: Dict[str, Any]) -> None:
 def test_vector_byte_by_byte_gives_the_same_lines(case: Dict[str, Any]) -> None:
     """Chunk boundaries must never change the result (only when a line is emitted)."""
     data = b"".join(_chunk(c) for c in case["chunks"])
-    if len(data) > 70000:
-        pytest.skip("too slow byte by byte")
+    step = 1 if len(data) < 70000 else 997  # the largest cases in odd-sized steps, for speed
     assembler = LineAssembler()
     emitted: List[str] = []
-    for i in range(len(data)):
-        emitted += assembler.feed(data[i : i + 1])
+    for i in range(0, len(data), step):
+        emitted += assembler.feed(data[i : i + step])
     emitted += assembler.flush()
     assert emitted == [_line(spec) for spec in case["expected"]]
 
