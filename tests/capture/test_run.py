@@ -207,3 +207,22 @@ def test_wrapper_killed_then_sync_uploads_exactly_once(server: Server, tmp_path:
     assert lines == [f"s {i}" for i in range(500)] + ["done"]
     run = server.get(f"/runs/{run_id}").json()
     assert run["name"] == "killed" and run["state"] == "running"
+
+
+def test_wrapper_killed_mid_upload_sync_completes_without_duplicates(server: Server, tmp_path: Path) -> None:
+    # A live server: part of the output is uploaded (acked.json may lag), the rest only spooled.
+    code = ("import time\n"
+            "for i in range(20000): print('m', i)\n"
+            "print('done', flush=True)\n"
+            "time.sleep(60)\n")
+    run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path, stdout=subprocess.DEVNULL)
+    seg_dir = tmp_path / "spool" / run_id / "writers" / "main"
+    assert wait_until(lambda: any(b'"done"' in p.read_bytes() for p in seg_dir.glob("*.jsonl")), timeout=20)
+    child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True).stdout.split()[0])
+    proc.kill()
+    proc.wait()
+    os.kill(child_pid, signal.SIGKILL)
+    sync = subprocess.run([str(BINARY), "sync", "--server", server.base, str(tmp_path / "spool")],
+                          capture_output=True, timeout=60)
+    assert sync.returncode == 0, sync.stderr
+    assert messages(server, run_id) == [f"m {i}" for i in range(20000)] + ["done"]
