@@ -228,3 +228,19 @@ def test_encoded_batches_are_valid_json_for_any_message() -> None:
     expected = [(ts, src, lvl, m) for ts, src, lvl, msgs in parts for m in msgs]
     assert [line["seq"] for line in decoded["logs"]] == list(range(40, 40 + len(expected)))
     assert [(line["timestamp"], line["source"], line.get("level"), line["message"]) for line in decoded["logs"]] == expected
+
+
+def test_memory_stays_bounded_when_neither_server_nor_spool_works(stub: FakeServer, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capfd: pytest.CaptureFixture) -> None:
+    monkeypatch.setattr(uploader_mod, "MEMORY_LIMIT_BYTES", 200_000)
+    stub.fault = lambda m, p: (503, {}, {"error": {"code": "down", "message": ""}})
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the spool directory should be")
+    up = Uploader(run_body={"project": "p", "id": RUN_ID}, writer="main", base_url=stub.url, api_key=None,
+                  spool_root=str(blocker), offline=False, run_created=True)
+    for i in range(100):
+        up.submit_lines([f"b{i} l{j} " + "x" * 50 for j in range(500)], "stdout", time.time())
+    assert up._mem_bytes <= 2 * 200_000 + 1024 * 1024
+    err = capfd.readouterr().err
+    assert "cannot write the spool" in err and err.count("dropped") == 1

@@ -188,10 +188,24 @@ class Uploader:
     # ---- spilling ----
 
     def _spill_locked(self) -> None:
-        """Moves every in-memory queued batch to the spool, keeping its place in the queue."""
+        """Moves every in-memory queued batch to the spool, keeping its place in the queue.
+
+        When the spool cannot be written either (disk full, no permission), memory still stays
+        bounded: past twice the limit the oldest batches are dropped, with one warning.
+        """
         for batch in self._queue:
             if batch.lines is not None:
                 self._spill_batch_locked(batch)
+        if self._mem_bytes > 2 * MEMORY_LIMIT_BYTES:
+            dropped = 0
+            while self._mem_bytes > MEMORY_LIMIT_BYTES and self._queue and self._queue[0].lines is not None:
+                batch = self._queue.popleft()
+                self._mem_bytes -= batch.nbytes
+                batch.lines = None
+                dropped += batch.count
+            if dropped:
+                sdk_stderr.say(f"dropped {dropped} lines: the server is unreachable, the spool cannot be written "
+                               "and the memory limit is reached", once_key="dropped-lines")
 
     def _spill_batch_locked(self, batch: _Batch) -> None:
         assert batch.lines is not None
