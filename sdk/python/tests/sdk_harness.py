@@ -34,8 +34,12 @@ def free_port() -> int:
 class Server:
     """One server process; can be killed and restarted on the same port and data dir."""
 
-    def __init__(self, data_dir: Path, port: Optional[int] = None) -> None:
+    def __init__(self, data_dir: Path, port: Optional[int] = None, extra_args: Optional[List[str]] = None) -> None:
         self.data_dir = data_dir
+        self.extra_args = list(extra_args or [])
+        self.api_key: Optional[str] = None
+        if "--api-key" in self.extra_args:
+            self.api_key = self.extra_args[self.extra_args.index("--api-key") + 1]
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: Optional[subprocess.Popen] = None
@@ -47,10 +51,13 @@ class Server:
         else:
             if not BINARY.exists():
                 pytest.fail(f"server binary {BINARY} is missing: build it first (make build)", pytrace=False)
-            cmd = [str(BINARY), "server", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data_dir)]
+            cmd = [str(BINARY), "server", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data_dir),
+                   *self.extra_args]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        # The server reads WANLLMDB_API_KEY as its default key: only what the test asks for applies.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WANLLMDB_")}
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -81,8 +88,10 @@ class Server:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = "Bearer " + self.api_key
+        req = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method, headers=headers)
         with urllib.request.urlopen(req, timeout=30) as resp:
             raw = resp.read()
             return json.loads(raw) if raw else None

@@ -238,3 +238,26 @@ def test_multiprocessing_pool_workers_are_captured_even_when_terminated(server: 
             assert line["writer"] == "pid-" + line["message"].split()[-1]
     assert ("main", "results [0, 1, 2, 3, 4, 5]") in [(line["writer"], line["message"]) for line in lines]
     assert server.run(run_id)["state"] == "finished"
+
+
+def test_api_key_is_sent_and_a_wrong_key_only_costs_a_warning(tmp_path: Path, run_script) -> None:
+    srv = Server(tmp_path / "keyed-data", extra_args=["--api-key", "s3cret"])
+    srv.start()
+    try:
+        good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+        code = """
+            import wanllmdb
+            wanllmdb.init(project="keyed", id="{run_id}")
+            print("with a key")
+        """
+        res = run_script(code.format(run_id=good), server=srv, env={"WANLLMDB_API_KEY": "s3cret"})
+        assert res.returncode == 0 and "wanllmdb:" not in res.stderr, res
+        assert [line["message"] for line in srv.logs(good)] == ["with a key"]
+        res = run_script(code.format(run_id=bad), server=srv, env={"WANLLMDB_API_KEY": "wrong",
+                                                                 "WANLLMDB_EXIT_TIMEOUT": "1"})
+        assert res.returncode == 0 and "with a key" in res.stdout, res
+        assert res.stderr.count("refused to create run") == 1 and "403" in res.stderr, res
+        assert srv.status("/runs/" + bad) == 404
+        assert list((res.spool / bad / "writers" / "main").glob("*.jsonl"))  # kept for a later sync
+    finally:
+        srv.stop()
