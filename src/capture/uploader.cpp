@@ -265,8 +265,17 @@ bool Uploader::Close(double timeout_s) {
   std::unique_lock<std::mutex> lock(mu_);
   flushing_ = true;
   cv_.notify_all();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  cv_.wait_until(lock, deadline, [&] { return queue_.empty() || given_up_; });
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(timeout_s));
+  auto done = [&] { return queue_.empty() || given_up_; };
+  // Say what the exit waits for once it takes noticeable time (the user sees a silent pause).
+  if (!cv_.wait_until(lock, std::min(deadline, start + std::chrono::seconds(1)), done) &&
+      std::chrono::steady_clock::now() < deadline) {
+    Warn("waiting for " + std::to_string(queued_lines_) + " lines to reach the server (up to " +
+         std::to_string(static_cast<int>(timeout_s)) + " s)");
+  }
+  cv_.wait_until(lock, deadline, done);
   bool all = queue_.empty() && !given_up_;
   stopping_ = true;
   cv_.notify_all();
