@@ -41,6 +41,9 @@ test-native: build
 test-api: build venv
 	$(PY) -m pytest -q tests/api
 
+test-sdk: build venv
+	$(PY) -m pytest -q sdk/python/tests
+
 bench: deps-test build venv
 	@scripts/run-bench.sh
 

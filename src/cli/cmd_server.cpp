@@ -20,8 +20,9 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Store URL: sqlite:PATH (default: sqlite:DATA/logs.db)");
   cmd->add_option("--web", opts->web_dir, "Directory of the built web UI (web/dist)");
   cmd->add_option("--api-key", opts->api_key,
-                  "Require 'Authorization: Bearer KEY' on the API (default: $WANLLMDB_API_KEY, "
-                  "else open)")
+                  "Require 'Authorization: Bearer KEY' on the API (default: "
+                  "$WANLLMDB_SERVER_API_KEY, else open; the SDK's $WANLLMDB_API_KEY is not read "
+                  "here, so exporting it for a client never locks a server by surprise)")
       ->envname("WANLLMDB_SERVER_API_KEY");
   cmd->add_option("--io-threads", opts->io_threads, "Network threads (0: one per core)");
   cmd->add_option("--workers", opts->worker_threads,
