@@ -128,6 +128,21 @@ def test_redirect_captures_os_write_c_printf_and_child_processes(server: Server,
                            ("stderr", "child stderr"): 1, ("stdout", "python child"): 1})
 
 
+@pytest.mark.parametrize("code, state, stored", [(3, "failed", 3), (0, "finished", 0), (None, "finished", 0),
+                                                 ("bad config", "failed", 1)])
+def test_sys_exit_code_decides_the_run_state(server: Server, run_script, code, state: str, stored: int) -> None:
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import sys, wanllmdb
+        wanllmdb.init(project="exits", id="{run_id}", console="wrap")
+        print("working")
+        sys.exit({code!r})
+    """, server=server)
+    assert res.returncode == stored
+    run = server.run(run_id)
+    assert (run["state"], run["exit_code"]) == (state, stored)
+
+
 @pytest.mark.parametrize("console", ["wrap", "redirect"])
 def test_uncaught_exception_fails_the_run_with_its_traceback(server: Server, run_script, console: str) -> None:
     run_id = str(uuid.uuid4())

@@ -31,6 +31,8 @@ _sigterm_run: Optional[Any] = None  # the run the SIGTERM handler finishes (also
 _hooks_installed = False
 _prev_excepthook: Any = None
 _prev_thread_excepthook: Any = None
+_orig_sys_exit: Any = None
+_exit_code: Optional[int] = None  # what the script passed to sys.exit(), if it called it
 
 
 def _publish(run: Optional[Any]) -> None:
@@ -173,6 +175,20 @@ def _thread_excepthook(args: Any) -> None:
     (_prev_thread_excepthook or getattr(threading, "__excepthook__"))(args)
 
 
+def exit_code_hint() -> Optional[int]:
+    """The code the script gave sys.exit(), so `sys.exit(3)` ends the run failed with 3."""
+    return _exit_code
+
+
+def _sys_exit(code: Any = None) -> None:
+    # SystemExit's own rules: None is 0, an int is itself, anything else (a message) is 1.
+    global _exit_code
+    _exit_code = 0 if code is None else code if isinstance(code, int) and not isinstance(code, bool) else 1
+    if _orig_sys_exit is None:
+        raise SystemExit(code)
+    _orig_sys_exit(code)
+
+
 def _at_exit() -> None:
     run = _live_run()
     if run is not None and run._pid == os.getpid():
@@ -231,6 +247,9 @@ def _install_hooks() -> None:
     _prev_thread_excepthook = threading.excepthook
     threading.excepthook = _thread_excepthook
     atexit.register(_at_exit)
+    global _orig_sys_exit
+    _orig_sys_exit = sys.exit
+    sys.exit = _sys_exit  # the exit code is not visible to atexit otherwise (W&B does the same)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
                             after_in_child=_after_fork_child)

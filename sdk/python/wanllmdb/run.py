@@ -207,7 +207,12 @@ class Run:
             sdk_stderr.say(f"error while finishing the run: {e!r}")
 
     def _finish_at_exit(self) -> None:
-        self.finish(1 if self._failed else 0)
+        from . import current_run  # imports run.py itself
+
+        code = current_run.exit_code_hint()
+        if code is None or (code == 0 and self._failed):
+            code = 1 if self._failed else 0
+        self.finish(code)
 
     def _finish_killed(self, signum: int) -> None:
         """The process is being terminated by a signal: flush, and record the run as crashed.
