@@ -108,3 +108,24 @@ def test_missing_binary_falls_back_to_redirect(server: Server, tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     assert messages(server, run_id) == ["hello"]
     assert server.get(f"/runs/{run_id}").json()["state"] == "finished"
+
+
+def test_agent_killed_script_goes_on(server: Server, tmp_path: Path) -> None:
+    run_id, proc = run_script(server, tmp_path, """
+import subprocess, time
+print("captured", flush=True)
+time.sleep(0.1)  # read and spooled by the agent, probably not uploaded yet
+os.kill(run._capture._proc.pid, signal.SIGKILL)
+time.sleep(0.5)  # the watchdog puts the original fds back
+for i in range(20000):
+    print("after the agent died", i)
+print("the end")
+""")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert b"capture agent exited unexpectedly" in proc.stderr
+    assert proc.stdout.endswith(b"after the agent died 19999\nthe end\n")
+    # What the agent had read before it was killed is in its spool (written ahead of any upload).
+    sync = subprocess.run([str(BINARY), "sync", "--server", server.base, str(tmp_path / "spool")],
+                          capture_output=True, timeout=60)
+    assert sync.returncode == 0, sync.stderr
+    assert messages(server, run_id)[0] == "captured"

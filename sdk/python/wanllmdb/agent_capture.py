@@ -101,8 +101,11 @@ class AgentCapture:
         self._lock = threading.Lock()
         self._proc: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
         self._saved: List[int] = []  # original fds 1, 2
-        # Where unread output can be measured (FIONREAD): fd 1/2 for a pipe, a pty master's dup.
+        # Our dups of the agent's read ends (pipe read end or pty master): FIONREAD on them tells
+        # whether the agent has read everything; and if the agent dies, writes to fds 1/2 do not
+        # fail (EPIPE/EIO into the user's print()) before the watchdog has put the originals back.
         self._probes: List[int] = []
+        self._watchdog: Optional[threading.Thread] = None
         self._control = -1
         self._status = -1
         self._installed = False
@@ -147,9 +150,8 @@ class AgentCapture:
                  "--control-fd", str(ctl_r), "--status-fd", str(st_w), "--parent-pid", str(os.getpid())],
                 pass_fds=(r1, r2, ctl_r, st_w), stdin=subprocess.DEVNULL, stdout=self._saved[0],
                 stderr=self._saved[1], start_new_session=True, env=env)
-            for fd, r, w in ((1, r1, w1), (2, r2, w2)):
-                self._probes.append(os.dup(r) if os.isatty(w) else fd)
-            opened += [p for p in self._probes if p > 2]
+            self._probes = [os.dup(r1), os.dup(r2)]
+            opened += self._probes
             for fd in (r1, r2, ctl_r, st_w):
                 os.close(fd)
                 opened.remove(fd)
@@ -174,6 +176,8 @@ class AgentCapture:
             self._probes = []
             raise
         self._installed = True
+        self._watchdog = threading.Thread(target=self._watch, name="wanllmdb-agent-watchdog", daemon=True)
+        self._watchdog.start()
         sdk_stderr.set_terminal_fd(self._saved[1])
         try:
             out.reconfigure(line_buffering=True)  # a pipe makes stdout block-buffered
@@ -278,7 +282,7 @@ class AgentCapture:
                 sdk_stderr.say("the capture agent is still uploading; it carries on in the background")
         except OSError as e:
             sdk_stderr.say(f"cannot reach the capture agent ({e})")
-        for fd in [self._control, self._status, *self._saved, *(p for p in self._probes if p > 2)]:
+        for fd in [self._control, self._status, *self._saved, *self._probes]:
             try:
                 os.close(fd)
             except OSError:
@@ -291,6 +295,37 @@ class AgentCapture:
             except Exception:
                 pass
         return ok
+
+    def _watch(self) -> None:
+        """If the agent dies while capturing (a bug, an OOM kill), the script must go on: fds 1/2
+        get their originals back and what the agent had not read yet is shown there."""
+        proc = self._proc
+        while proc is not None and self._installed and self.owner:
+            try:
+                proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                continue
+            except Exception:
+                return
+            if not self._installed or self._finished:
+                return
+            try:
+                self.uninstall()
+                for probe, saved in zip(self._probes, (1, 2)):
+                    os.set_blocking(probe, False)
+                    while True:
+                        try:
+                            data = os.read(probe, 65536)
+                        except OSError:
+                            break
+                        if not data:
+                            break
+                        os.write(saved, data)
+            except Exception:
+                pass
+            sdk_stderr.say(f"the capture agent exited unexpectedly (status {proc.returncode}); "
+                           "output is no longer captured")
+            return
 
     def before_fork(self) -> None:
         self.drain()
