@@ -184,6 +184,8 @@ void SpoolWriter::Remove() {
   fs::remove(run_dir_ / "final.json", ec);
   fs::remove(run_dir_ / "run.json", ec);
   fs::remove(run_dir_, ec);
+  // The spool root too when nothing else is in it: a clean run leaves no empty ./wanllmdb behind.
+  fs::remove(run_dir_.parent_path(), ec);
 }
 
 std::vector<fs::path> FindRunDirs(const fs::path& path) {

@@ -46,7 +46,7 @@ class SpoolWriter {
   Status WriteFinal(std::string_view state, std::optional<int64_t> exit_code, bool applied);
   void Sync();
   // Deletes this writer's files; then run.json/final.json and the run directory when no other
-  // writer is left (they may belong to other processes of the run).
+  // writer is left (they may belong to other processes of the run); and the spool root if empty.
   void Remove();
 
   const std::filesystem::path& run_dir() const { return run_dir_; }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "capture/agent.h"
+#include "capture/spool.h"
 #include "cli/commands.h"
 
 namespace wanllmdb {
@@ -27,7 +28,16 @@ int RunAgentCommand(AgentCliOptions& o) {
   o.agent.server = *url;
   o.agent.spool_root = o.spool;
   o.agent.parent_pid = o.parent_pid ? static_cast<pid_t>(o.parent_pid) : ::getppid();
-  if (o.agent.run_body.empty()) o.agent.run_body = "{\"id\":\"" + o.agent.run_id + "\"}";
+  if (o.agent.run_body.empty()) {
+    // The SDK leaves the run body in the spool's run.json (doc/capture.md).
+    auto body = ReadWholeFile(std::filesystem::path(o.spool) / o.agent.run_id / "run.json");
+    if (!body.ok()) {
+      std::fprintf(stderr, "wanllmdb agent: no --run-body and %s\n",
+                   body.status().message().c_str());
+      return 2;
+    }
+    o.agent.run_body = std::move(*body);
+  }
   return RunAgent(o.agent);
 }
 
@@ -43,7 +53,8 @@ void AddAgentCommand(CLI::App& app, int* exit_code) {
                                  "in doc/capture.md).");
   AgentOptions& a = o->agent;
   cmd->add_option("--run-id", a.run_id, "Run id")->required();
-  cmd->add_option("--run-body", a.run_body, "The POST /runs body (JSON)");
+  cmd->add_option("--run-body", a.run_body,
+                  "The POST /runs body (JSON; default: <spool>/<run-id>/run.json)");
   cmd->add_option("--server", o->server, "Server URL")->capture_default_str();
   cmd->add_option("--spool", o->spool, "Spool directory")->capture_default_str();
   cmd->add_option("--writer", a.writer, "Writer name")->capture_default_str();

@@ -15,15 +15,16 @@ from conftest import BINARY, ROOT, Server, messages, wait_until
 PRELUDE = """
 import os, signal, sys, logging
 import wanllmdb
-run = wanllmdb.init(project="sdk-agent", id=os.environ["TEST_RUN_ID"])
+config = {"big": "c" * int(os.environ.get("TEST_CONFIG_BYTES", "1"))}
+run = wanllmdb.init(project="sdk-agent", id=os.environ["TEST_RUN_ID"], config=config)
 assert run._capture is not None and run._capture.mode == os.environ["TEST_MODE"], run._capture
 """
 
 
 def run_script(server: Server, tmp_path: Path, body: str, mode: str = "agent",
-               binary: str = str(BINARY)) -> tuple[str, subprocess.CompletedProcess[bytes]]:
+               binary: str = str(BINARY), config_bytes: int = 1) -> tuple[str, subprocess.CompletedProcess[bytes]]:
     run_id = str(uuid.uuid4())
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": binary,
+    env = {**os.environ, "TEST_CONFIG_BYTES": str(config_bytes), "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": binary,
            "WANLLMDB_BASE_URL": server.base, "WANLLMDB_DIR": str(tmp_path / "spool"),
            "TEST_RUN_ID": run_id, "TEST_MODE": mode}
     env.pop("WANLLMDB_CONSOLE", None)
@@ -55,7 +56,8 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_segfault_in_c_code_everything_stored(server: Server, tmp_path: Path) -> None:
-    run_id, proc = run_script(server, tmp_path, """
+    # A config larger than one argv string may be (128 KiB): the agent reads it from run.json.
+    run_id, proc = run_script(server, tmp_path, config_bytes=300_000, body="""
 print("before", flush=True)
 os.write(1, b"raw write from C-level code\\n")
 import ctypes
@@ -64,6 +66,7 @@ ctypes.string_at(0)
     assert proc.returncode == -signal.SIGSEGV
     assert final_state(server, run_id)["state"] == "crashed"
     assert messages(server, run_id)[:2] == ["before", "raw write from C-level code"]
+    assert len(server.get(f"/runs/{run_id}").json()["config"]["big"]) == 300_000
 
 
 def test_normal_exit_finished_in_order_no_duplicates(server: Server, tmp_path: Path) -> None:
@@ -87,7 +90,7 @@ print("last")
                    ("user message", "user", "ERROR"), ("last", "stdout", "INFO")]
     assert b"WARNING:root:a warning" in proc.stderr  # shown once on the terminal, stored once
     assert proc.stdout == b"first\nsecond\nfrom a subprocess\nlast\n"
-    assert not (tmp_path / "spool" / run_id).exists()
+    assert not (tmp_path / "spool").exists()  # all delivered: no spool left behind
 
 
 def test_uncaught_exception_failed(server: Server, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import sdk_stderr
 from .capture_guard import register_bypass, unregister_bypass
+from .spool import RunSpool
 
 try:
     import fcntl
@@ -91,7 +92,9 @@ class AgentCapture:
                  api_key: Optional[str], spool_dir: str, writer: str, first_seq: int, exit_timeout: float,
                  sets_state: bool) -> None:
         self._binary = binary
-        self._args = ["--run-id", run_id, "--run-body", json.dumps(run_body), "--server", base_url,
+        # The run body travels as the spool's run.json (a config may exceed an argv string's limit).
+        self._run_spool = RunSpool(spool_dir, run_body)
+        self._args = ["--run-id", run_id, "--server", base_url,
                       "--spool", spool_dir, "--writer", writer, "--first-seq", str(first_seq),
                       "--exit-timeout", str(exit_timeout)]
         if not sets_state:
@@ -134,6 +137,7 @@ class AgentCapture:
             except Exception:
                 pass
         opened: List[int] = []
+        self._run_spool.ensure()
         try:
             self._saved = [os.dup(1), os.dup(2)]
             opened += self._saved
