@@ -14,6 +14,10 @@ from conftest import BINARY, Server, messages, messages_soon, run_cmd, wait_unti
 PY = sys.executable
 
 
+def child_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+
+
 def run_to_end(server: Any, tmp_path: Path, code: str, timeout: float = 60) -> tuple[str, int, bytes, bytes]:
     run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path)
     out, err = proc.communicate(timeout=timeout)
@@ -195,7 +199,7 @@ def test_wrapper_killed_then_sync_uploads_exactly_once(server: Server, tmp_path:
         return any(b'"done"' in p.read_bytes() for p in seg_dir.glob("*.jsonl"))
 
     assert wait_until(spooled, timeout=15)
-    child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True).stdout.split()[0])
+    child_pid = child_of(proc.pid)
     proc.kill()  # the wrapper only: its child is in its own session
     proc.wait()
     os.kill(child_pid, signal.SIGKILL)
@@ -218,7 +222,7 @@ def test_wrapper_killed_mid_upload_sync_completes_without_duplicates(server: Ser
     run_id, proc = run_cmd(server.base, [PY, "-c", code], tmp_path, stdout=subprocess.DEVNULL)
     seg_dir = tmp_path / "spool" / run_id / "writers" / "main"
     assert wait_until(lambda: any(b'"done"' in p.read_bytes() for p in seg_dir.glob("*.jsonl")), timeout=20)
-    child_pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True).stdout.split()[0])
+    child_pid = child_of(proc.pid)
     proc.kill()
     proc.wait()
     os.kill(child_pid, signal.SIGKILL)
