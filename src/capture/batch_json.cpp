@@ -1,5 +1,6 @@
 #include "capture/batch_json.h"
 
+#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cinttypes>
@@ -31,28 +32,54 @@ void Str(Writer& w, std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// The per-line encoder: RapidJSON's StringBuffer takes its fast (reserve, then unchecked put)
+// path for escaping, and the writer and buffer are reused, so a line costs no allocation.
+struct LineEncoder {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer{buffer};
+  int64_t timestamp_us = -1;  // the lines of one read share a timestamp: format it once
+  char ts[40];
+  size_t ts_len = 0;
+};
+
+}  // namespace
+
 void AppendLineJson(int64_t seq, int64_t timestamp_us, Source source, std::string_view level,
                     std::string_view message, std::string* out) {
-  StringSink sink(out);
-  Writer w(sink);
-  w.StartObject();
-  Key(w, "seq");
-  w.Int64(seq);
-  Key(w, "timestamp");
-  // Seconds as an exact decimal (a double would round the microseconds of today's epoch).
-  char ts[40];
-  int64_t secs = timestamp_us / 1000000, micros = timestamp_us % 1000000;
-  int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, secs, micros);
-  w.RawValue(ts, static_cast<size_t>(n), rapidjson::kNumberType);
-  Key(w, "source");
-  Str(w, SourceName(source));
-  if (!level.empty()) {
-    Key(w, "level");
-    Str(w, level);
+  thread_local LineEncoder e;
+  if (e.timestamp_us != timestamp_us) {
+    // Seconds as an exact decimal (a double would round the microseconds of today's epoch).
+    int64_t secs = timestamp_us / 1000000, micros = timestamp_us % 1000000;
+    e.ts_len = static_cast<size_t>(
+        std::snprintf(e.ts, sizeof e.ts, "%" PRId64 ".%06" PRId64, secs, micros));
+    e.timestamp_us = timestamp_us;
   }
-  Key(w, "message");
-  Str(w, message);
+  e.buffer.Clear();
+  e.writer.Reset(e.buffer);
+  auto& w = e.writer;
+  auto key = [&](std::string_view k) {
+    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+  };
+  auto str = [&](std::string_view v) {
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  key("seq");
+  w.Int64(seq);
+  key("timestamp");
+  w.RawValue(e.ts, e.ts_len, rapidjson::kNumberType);
+  key("source");
+  str(SourceName(source));
+  if (!level.empty()) {
+    key("level");
+    str(level);
+  }
+  key("message");
+  str(message);
   w.EndObject();
+  out->append(e.buffer.GetString(), e.buffer.GetSize());
 }
 
 std::string BatchPrefix(std::string_view writer) {
