@@ -230,3 +230,14 @@ def test_wrapper_killed_mid_upload_sync_completes_without_duplicates(server: Ser
                           capture_output=True, timeout=60)
     assert sync.returncode == 0, sync.stderr
     assert messages(server, run_id) == [f"m {i}" for i in range(20000)] + ["done"]
+
+
+def test_window_size_copied_from_our_terminal(server: Server, tmp_path: Path) -> None:
+    run_id = "7d1c2f3a-8e4b-4c5d-9a6b-0c1d2e3f4a5b"
+    inner = (f"stty cols 123 rows 45; {BINARY} run -q --server {server.base} --id {run_id} "
+             f"--spool {tmp_path / 'spool'} -- {PY} -c 'import os; print(os.get_terminal_size(1), "
+             f"os.get_terminal_size(2))'")
+    # `script` gives the wrapper a terminal of its own, of a known size.
+    subprocess.run(["script", "-qfec", inner, "/dev/null"], capture_output=True, timeout=60, check=True)
+    size = "os.terminal_size(columns=123, lines=45)"
+    assert messages(server, run_id) == [f"{size} {size}"]
