@@ -102,13 +102,27 @@ int RunTail(const TailOptions& o) {
     PrintLines(doc, colour);
     return 0;
   }
+  bool progress_shown = false;
   Status s = client.Stream(
       base + "/stream?tail=" + std::to_string(o.lines) + filters, [&](std::string_view frame) {
         simdjson::dom::element doc;
         if (parser.parse(frame.data(), frame.size()).get(doc)) return true;
         std::string_view type;
         Ignore(doc["type"].get(type));
-        if (type == "logs") PrintLines(doc, colour);
+        if (type == "logs") {
+          // A progress line on screen is replaced by what follows it.
+          if (progress_shown) std::fputs("\r\x1b[2K", stdout);
+          progress_shown = false;
+          PrintLines(doc, colour);
+        }
+        if (type == "progress" && colour) {
+          // On a terminal, the line still being written is shown in place, dimmed.
+          std::string_view m;
+          Ignore(doc["message"].get(m));
+          std::printf("\r\x1b[2K\x1b[2m%.*s\x1b[0m", static_cast<int>(m.size()), m.data());
+          std::fflush(stdout);
+          progress_shown = true;
+        }
         if (type == "cleared") std::fprintf(stderr, "-- logs cleared --\n");
         if (type == "error") {
           std::string_view m;

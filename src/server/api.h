@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "server/api_types.h"
 #include "server/ingest.h"
@@ -44,6 +46,7 @@ class Api {
 
   ApiResponse PostLog(const std::string& id, ApiRequest& req);
   ApiResponse PostBatch(const std::string& id, ApiRequest& req);
+  ApiResponse PostProgress(const std::string& id, ApiRequest& req);
   ApiResponse ListLogs(const std::string& id, const ApiRequest& req);
   ApiResponse Latest(const std::string& id, const ApiRequest& req);
   ApiResponse Summary(const std::string& id);
@@ -57,6 +60,10 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
+
+  // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
+  std::mutex progress_mu_;
+  std::unordered_map<std::string, int64_t> progress_last_us_;  // Guarded by progress_mu_
 };
 
 }  // namespace wanllmdb

@@ -73,6 +73,34 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   return JsonResponse(200, j.Take());
 }
 
+ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
+  // Same body and rules as one line of POST .../logs (source defaults to stdout here).
+  auto batch = ingest_.ParseSingle(id, req.body, Source::kStdout);
+  if (!batch.ok()) return ErrorResponse(batch.status());
+  auto run = store_.GetRun(id);
+  if (!run.ok()) return ErrorResponse(run.status());
+  auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
+  partial->writer = batch->writer;
+  constexpr int64_t kMinIntervalUs = 250000;
+  bool pass = false;
+  {
+    std::lock_guard lock(progress_mu_);
+    if (progress_last_us_.size() > 100000) progress_last_us_.clear();
+    int64_t& last = progress_last_us_[id + '\0' + partial->writer + '\0' +
+                                      std::string(SourceName(partial->source))];
+    int64_t now = NowMicros();
+    if (now - last >= kMinIntervalUs) {
+      last = now;
+      pass = true;
+    }
+  }
+  size_t viewers = pass ? hub_.PublishProgress(id, partial) : 0;
+  JsonOut j;
+  j.BeginObject().Key("throttled").Bool(!pass).Key("viewers").Int(static_cast<int64_t>(viewers));
+  j.EndObject();
+  return JsonResponse(202, j.Take());
+}
+
 ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
   auto m = MatcherFor(req);
   if (!m.ok()) return ErrorResponse(m.status());

@@ -11,7 +11,9 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-Result<element> BodyObject(std::string& body) { return ParseJsonObjectBody(body); }
+Result<element> BodyObject(std::string& body) {
+  return ParseJsonObjectBody(body);
+}
 
 // An optional string field; absent or null → "".
 Result<std::string> OptString(element obj, const char* key, size_t max_len) {

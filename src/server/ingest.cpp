@@ -202,7 +202,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
   return started;
 }
 
-Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body) {
+Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body,
+                                              Source default_source) {
   auto doc = ParseJsonObjectBody(body);
   if (!doc.ok()) return doc.status();
   element root = *doc;
@@ -221,9 +222,9 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     if (!l.ok()) return l.status();
     level = *l;
   }
-  Source source = Source::kUser;
+  Source source = default_source;
   if (!root.at_key("source").get(v)) {
-    auto s = ParseSourceField(v, "source", Source::kUser);
+    auto s = ParseSourceField(v, "source", default_source);
     if (!s.ok()) return s.status();
     source = *s;
   }

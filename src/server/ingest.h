@@ -20,8 +20,9 @@ class IngestParser {
  public:
   // POST /runs/{id}/logs/batch
   Result<IngestBatch> ParseBatch(const std::string& run_id, std::string& body);
-  // POST /runs/{id}/logs
-  Result<IngestBatch> ParseSingle(const std::string& run_id, std::string& body);
+  // POST /runs/{id}/logs (and .../logs/progress, whose source defaults to stdout)
+  Result<IngestBatch> ParseSingle(const std::string& run_id, std::string& body,
+                                  Source default_source = Source::kUser);
 
  private:
   struct Pending;

@@ -135,6 +135,19 @@ void LiveHub::PublishCleared(const std::string& run_id) {
   for (auto& s : subs) s->OnCleared();
 }
 
+size_t LiveHub::PublishProgress(const std::string& run_id,
+                                const std::shared_ptr<const LogLine>& partial) {
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return 0;
+    subs = Live(it->second);
+  }
+  for (auto& s : subs) s->OnProgress(partial);
+  return subs.size();
+}
+
 LiveHub::Pull LiveHub::PullAfter(const std::string& run_id, int64_t cursor) {
   Pull p;
   std::lock_guard lock(mu_);

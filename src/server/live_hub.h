@@ -26,6 +26,8 @@ class LiveSubscriber {
   virtual void OnLinesAvailable(int64_t last_line) = 0;
   virtual void OnRunState(RunState state, std::optional<int64_t> exit_code) = 0;
   virtual void OnCleared() = 0;
+  // A line still being written (a progress bar between its \r's): shown, never stored.
+  virtual void OnProgress(const std::shared_ptr<const LogLine>& partial) = 0;
 };
 
 // One committed batch of one run, rendered once. Thread-safety: immutable except for the
@@ -72,6 +74,8 @@ class LiveHub {
   void OnCommit(const CommitEvent& event);
   void PublishRunState(const std::string& run_id, RunState state, std::optional<int64_t> exit_code);
   void PublishCleared(const std::string& run_id);
+  // Returns how many viewers were told.
+  size_t PublishProgress(const std::string& run_id, const std::shared_ptr<const LogLine>& partial);
   // Cached batches holding lines after `cursor`.
   Pull PullAfter(const std::string& run_id, int64_t cursor);
   size_t subscriber_count() const;

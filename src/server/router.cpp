@@ -89,6 +89,7 @@ ApiResponse Api::Handle(ApiRequest& req) {
       if (seg.size() == 4) {
         std::string_view what = seg[3];
         if (what == "batch") return m == "POST" ? PostBatch(id, req) : MethodNotAllowed(req);
+        if (what == "progress") return m == "POST" ? PostProgress(id, req) : MethodNotAllowed(req);
         if (m != "GET") return MethodNotAllowed(req);
         if (what == "latest") return Latest(id, req);
         if (what == "summary") return Summary(id);

@@ -104,7 +104,8 @@ void WebSocketSession::Accept(http::request<http::string_body> req) {
   websocket::stream_base::timeout timeouts =
       websocket::stream_base::timeout::suggested(beast::role_type::server);
   // A silent viewer is pinged; one that does not answer within the idle time is dropped.
-  timeouts.idle_timeout = std::max<std::chrono::seconds>(ctx_.idle_timeout, std::chrono::seconds(2));
+  timeouts.idle_timeout =
+      std::max<std::chrono::seconds>(ctx_.idle_timeout, std::chrono::seconds(2));
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
   // Whole frames in one write: Beast's default cuts messages into 4 KiB fragments.
@@ -232,11 +233,36 @@ void WebSocketSession::OnCleared() {
   });
 }
 
+void WebSocketSession::OnProgress(const std::shared_ptr<const LogLine>& partial) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), partial] {
+    if (self->filtered_ && !self->matcher_->MatchLine(*partial)) return;
+    std::string key = partial->writer + '\0' + std::string(SourceName(partial->source));
+    if (self->progress_.size() >= 32 && !self->progress_.count(key)) return;
+    JsonOut j;
+    j.BeginObject().Key("type").String("progress");
+    j.Key("writer").String(partial->writer);
+    j.Key("source").String(SourceName(partial->source));
+    j.Key("level").String(LevelName(partial->level));
+    j.Key("timestamp").Timestamp(partial->timestamp_us);
+    j.Key("message").String(partial->message);
+    j.EndObject();
+    self->progress_[key] = j.Take();
+    self->MaybeSend();
+  });
+}
+
 void WebSocketSession::MaybeSend() {
   if (closed_ || writing_ || loading_ || !backlog_sent_) return;
   if (!control_.empty()) {
     std::string f = std::move(control_.front());
     control_.pop_front();
+    return Write(std::move(f));
+  }
+  if (!progress_.empty()) {
+    // Before new lines: a line that completes a progress bar then arrives after its last state.
+    auto it = progress_.begin();
+    std::string f = std::move(it->second);
+    progress_.erase(it);
     return Write(std::move(f));
   }
   if (known_last_ <= cursor_) return;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,7 @@ class WebSocketSession : public LiveSubscriber,
   void OnLinesAvailable(int64_t last_line) override;
   void OnRunState(RunState state, std::optional<int64_t> exit_code) override;
   void OnCleared() override;
+  void OnProgress(const std::shared_ptr<const LogLine>& partial) override;
 
   static constexpr int kMaxFrameLines = 5000;
   static constexpr std::chrono::milliseconds kMinFrameInterval{50};
@@ -61,6 +63,8 @@ class WebSocketSession : public LiveSubscriber,
   std::string out_;                                // the frame being written
   std::shared_ptr<const std::string> shared_out_;  // or a shared one
   std::deque<std::string> control_;                // pongs and run events; bounded
+  // The newest partial line per writer/stream: a slow viewer gets the latest state, not a queue.
+  std::map<std::string, std::string> progress_;
   int64_t cursor_ = 0;      // every line <= cursor_ was considered (sent or filtered out)
   int64_t known_last_ = 0;  // highest line the hub said exists
   bool subscribed_ = false, loading_ = false, writing_ = false, timer_armed_ = false;

@@ -163,3 +163,33 @@ def test_stalled_viewer_catches_up_from_cursor(server: Server) -> None:
             server.batch(rid, [f"{b}-{i} " + "y" * 200 for i in range(5000)])
         got = collect_lines(slow, 60000, timeout=30)
         assert [x["line_number"] for x in got] == list(range(1, 60001))
+
+
+def test_progress_updates_reach_viewers_throttled_and_are_not_stored(server: Server) -> None:
+    rid = server.new_run()
+    with ws(server, rid) as c, ws(server, rid, "?source=stderr") as only_stderr:
+        recv(c)
+        recv(only_stderr)
+        r = server.post(f"/runs/{rid}/logs/progress", {"message": "epoch 1:  10%|#         |", "writer": "rank-0"})
+        assert r.status == 202 and r.json() == {"throttled": False, "viewers": 2}
+        frame = recv(c)
+        assert frame["type"] == "progress" and frame["message"] == "epoch 1:  10%|#         |"
+        assert frame["writer"] == "rank-0" and frame["source"] == "stdout"
+        # At most four a second per stream: the rest are dropped, not queued.
+        throttled = [server.post(f"/runs/{rid}/logs/progress", {"message": f"{i}%", "writer": "rank-0"})
+                     .json()["throttled"] for i in range(10)]
+        assert all(throttled)
+        time.sleep(0.3)
+        assert not server.post(f"/runs/{rid}/logs/progress",
+                               {"message": "epoch 1: 100%|##########|", "writer": "rank-0"}).json()["throttled"]
+        assert recv(c)["message"] == "epoch 1: 100%|##########|"
+        # The completed line arrives as a normal line after its last progress state.
+        server.batch(rid, [{"message": "epoch 1: 100%|##########|"}], writer="rank-0")
+        assert collect_lines(c, 1)[0]["message"] == "epoch 1: 100%|##########|"
+        # The stderr-only viewer saw none of it.
+        with pytest.raises(TimeoutError):
+            only_stderr.recv(timeout=0.3)
+    assert len(server.all_lines(rid)) == 1
+    assert server.post(f"/runs/{rid}/logs/progress", {"message": 5}).status == 400
+    assert server.post("/runs/00000000-0000-4000-8000-000000000000/logs/progress",
+                       {"message": "x"}).status == 404
