@@ -121,6 +121,23 @@ describe('live tail', () => {
     await page.context().close();
   });
 
+  it('shows a progress bar in place while it runs, then its finished line', async () => {
+    const run = await mixedRun('progress', 5);
+    const page = await newPage(browser, server);
+    await openRun(page, run);
+    await waitLive(page);
+    await server.req('POST', `/runs/${run.id}/logs/progress`, { message: 'epoch 1:  40%|####      |' });
+    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("40%")', { timeout: 1000 });
+    await sleep(300); // the server passes at most four states a second per stream
+    await server.req('POST', `/runs/${run.id}/logs/progress`, { message: 'epoch 1:  90%|######### |' });
+    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("90%")', { timeout: 1000 });
+    assert.equal(await page.$$eval('[data-testid="progress-strip"] .row', (r) => r.length), 1);
+    await server.batch(run.id, [{ message: 'epoch 1: 100%|##########|' }]);
+    await page.waitForSelector('[data-testid="log-rows"] .row:has-text("100%")', { timeout: 1000 });
+    await page.waitForSelector('[data-testid="progress-strip"]', { state: 'detached', timeout: 1000 });
+    await page.context().close();
+  });
+
   it('pauses and resumes without losing or repeating lines', async () => {
     const run = await mixedRun('pause', 10);
     const page = await newPage(browser, server);

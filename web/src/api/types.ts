@@ -78,8 +78,19 @@ export interface ServerFilters {
   regex: boolean;
 }
 
+/** A line still being written (a progress bar's current state): shown live, never stored. */
+export interface ProgressLine {
+  type: 'progress';
+  writer: string;
+  source: Source;
+  level: Level;
+  timestamp: string;
+  message: string;
+}
+
 export type StreamFrame =
   | { type: 'logs'; logs: LogLine[] }
+  | ProgressLine
   | { type: 'run'; state: RunState; exit_code: number | null }
   | { type: 'cleared' }
   | { type: 'pong' }

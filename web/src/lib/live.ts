@@ -6,7 +6,7 @@
 // exactly the lines after it, and the cursor drops anything at or below itself (a frame that
 // raced a reconnect). The first connection starts from the last line the view already counted
 // (from the summary), so the backlog is never counted twice either.
-import type { LogLine, RunState, StreamFrame } from '../api/types';
+import type { LogLine, ProgressLine, RunState, StreamFrame } from '../api/types';
 
 export class LiveCursor {
   constructor(private last_: number) {}
@@ -70,6 +70,8 @@ export interface LiveHandlers {
   onLines(lines: LogLine[]): void;
   onRun(state: RunState, exitCode: number | null): void;
   onCleared(): void;
+  /** The newest state of an unfinished line (optional: not every view shows them). */
+  onProgress?(progress: ProgressLine): void;
   onStatus(status: LiveStatus, detail: { retryInMs?: number; error?: string }): void;
 }
 
@@ -207,6 +209,9 @@ export class LiveConnection {
         break;
       case 'cleared':
         this.handlers.onCleared();
+        break;
+      case 'progress':
+        this.handlers.onProgress?.(frame);
         break;
       case 'error':
         this.teardown();

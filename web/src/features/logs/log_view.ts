@@ -22,6 +22,7 @@ import {
   type FetchPlan,
 } from '../../lib/line_window';
 import { LiveConnection, type LiveStatus, type SocketLike } from '../../lib/live';
+import { applyProgress, settleProgress, type ProgressMap } from '../../lib/progress';
 import { isUnfiltered } from '../../lib/view_state';
 
 export type LogApi = Pick<Api, 'summary' | 'listLogs' | 'locate' | 'getRun'>;
@@ -39,6 +40,8 @@ export interface LogViewSnapshot {
   retryAt: number | null;
   runState: RunState | null;
   fetchError: string | null;
+  /** Unfinished lines (progress bars) per writer/stream, newest state only; never stored. */
+  progress: ProgressMap;
   /** Bumped on every change; rows must re-read the cache. */
   version: number;
 }
@@ -86,6 +89,7 @@ export class LogView {
     retryAt: null,
     runState: null,
     fetchError: null,
+    progress: new Map(),
     version: 0,
   };
   private listeners_ = new Set<Listener>();
@@ -180,6 +184,7 @@ export class LogView {
         onLines: (lines) => this.append(lines),
         onRun: (state) => this.update({ runState: state }),
         onCleared: () => this.cleared(),
+        onProgress: (p) => this.update({ progress: applyProgress(this.snap_.progress, p) }),
         onStatus: (status, d) =>
           this.update({
             live: status,
@@ -256,7 +261,7 @@ export class LogView {
       total = before + lines.length;
     }
     const summary = this.snap_.summary ? this.bumpSummary(this.snap_.summary, lines) : null;
-    this.update({ total, summary });
+    this.update({ total, summary, progress: settleProgress(this.snap_.progress, lines) });
     for (const fn of this.appendListeners_) fn(total - before);
   }
 
@@ -306,7 +311,7 @@ export class LogView {
     this.inflight_.clear();
     this.located_ = [];
     this.firstLine_ = null;
-    this.update({ total: 0, summary: emptySummary(), fetchError: null });
+    this.update({ total: 0, summary: emptySummary(), fetchError: null, progress: new Map() });
   }
 
   // --- paging -----------------------------------------------------------------------------------

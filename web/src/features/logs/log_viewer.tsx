@@ -20,6 +20,7 @@ import { Histogram } from './histogram';
 import { LogView } from './log_view';
 import type { SocketLike } from '../../lib/live';
 import { LogViewport, type ViewportHandle } from './log_viewport';
+import { ProgressStrip } from './progress_strip';
 
 interface MatchInfo {
   total: number | null;
@@ -571,6 +572,7 @@ export function LogViewer(props: { runId: string; location: Location; onRunState
           </>
         }
       />
+      <ProgressStrip progress={snap.progress} showWriter={showWriter} />
       {confirmClear && (
         <ConfirmDialog
           title="Clear all logs?"
