@@ -33,11 +33,19 @@ def server(tmp_path: Path) -> Iterator[Any]:
         s.stop()
 
 
+def without_unbuffered() -> dict[str, str]:
+    """The environment without PYTHONUNBUFFERED (test runners set it): scripts must buffer their
+    output as they do for users, or a test could pass only because every print is a write."""
+    env = dict(os.environ)
+    env.pop("PYTHONUNBUFFERED", None)
+    return env
+
+
 def run_cmd(server_base: str, command: list[str], tmp_path: Path, run_id: Optional[str] = None,
             extra: Optional[list[str]] = None, **popen: Any) -> tuple[str, subprocess.Popen[bytes]]:
     """Starts `wanllmdb run -- command`; returns (run id, process)."""
     run_id = run_id or str(uuid.uuid4())
-    env = {**os.environ, "WANLLMDB_DIR": str(tmp_path / "spool"), "WANLLMDB_EXIT_TIMEOUT": "20"}
+    env = {**without_unbuffered(), "WANLLMDB_DIR": str(tmp_path / "spool"), "WANLLMDB_EXIT_TIMEOUT": "20"}
     args = [str(BINARY), "run", "--server", server_base, "--project", "capture", "--id", run_id,
             *(extra or []), "--", *command]
     popen.setdefault("stdout", subprocess.PIPE)

@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from conftest import BINARY, ROOT, Server, messages, wait_until
+from conftest import BINARY, ROOT, without_unbuffered, Server, messages, wait_until
 
 PRELUDE = """
 import os, signal, sys, logging
@@ -22,15 +23,19 @@ assert run._capture is not None and run._capture.mode == os.environ["TEST_MODE"]
 
 
 def run_script(server: Server, tmp_path: Path, body: str, mode: str = "agent",
-               binary: str = str(BINARY), config_bytes: int = 1) -> tuple[str, subprocess.CompletedProcess[bytes]]:
+               binary: str = str(BINARY), config_bytes: int = 1,
+               terminal: bool = False) -> tuple[str, subprocess.CompletedProcess[bytes]]:
     run_id = str(uuid.uuid4())
-    env = {**os.environ, "TEST_CONFIG_BYTES": str(config_bytes), "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": binary,
+    env = {**without_unbuffered(), "TEST_CONFIG_BYTES": str(config_bytes), "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": binary,
            "WANLLMDB_BASE_URL": server.base, "WANLLMDB_DIR": str(tmp_path / "spool"),
            "TEST_RUN_ID": run_id, "TEST_MODE": mode}
     env.pop("WANLLMDB_CONSOLE", None)
     script = tmp_path / "script.py"
     script.write_text(PRELUDE + body)
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, timeout=60)
+    args = [sys.executable, str(script)]
+    if terminal:  # stdout and stderr on a terminal (`script` gives the script a pty)
+        args = ["script", "-qfec", " ".join(args), "/dev/null"]
+    proc = subprocess.run(args, env=env, capture_output=True, timeout=60)
     return run_id, proc
 
 
@@ -40,19 +45,35 @@ def final_state(server: Server, run_id: str) -> Any:
     return server.get(f"/runs/{run_id}").json()
 
 
-def test_sigkill_after_1000_prints_all_stored(server: Server, tmp_path: Path) -> None:
-    run_id, proc = run_script(server, tmp_path, """
+KILL_AFTER_1000 = """
 for i in range(1000):
     print("print", i)
 os.kill(os.getpid(), signal.SIGKILL)
-""")
-    assert proc.returncode == -signal.SIGKILL
+"""
+
+
+def test_sigkill_after_1000_prints_all_stored(server: Server, tmp_path: Path) -> None:
+    # On a terminal the SDK keeps stdout line-buffered: every print has left the process.
+    run_id, proc = run_script(server, tmp_path, KILL_AFTER_1000, terminal=True)
+    assert b"print 999" in proc.stdout  # teed to the original terminal
     run = final_state(server, run_id)
     assert run["state"] == "crashed"
     lines = server.all_lines(run_id)
     assert [l["message"] for l in lines[:1000]] == [f"print {i}" for i in range(1000)]
     assert len(lines) == 1001 and lines[-1]["source"] == "system"
-    assert proc.stdout.count(b"\n") == 1000  # teed to the original stdout
+
+
+def test_sigkill_stdout_to_a_pipe_everything_flushed_is_stored(server: Server, tmp_path: Path) -> None:
+    # To a file or pipe the SDK keeps Python's block buffering and flushes every 100 ms
+    # (agent_capture.py): what was still in the script's own buffer dies with it. Everything that
+    # reached the pipe is stored, in order, and the run is crashed.
+    run_id, proc = run_script(server, tmp_path, KILL_AFTER_1000)
+    assert proc.returncode == -signal.SIGKILL
+    assert final_state(server, run_id)["state"] == "crashed"
+    msgs = messages(server, run_id)
+    assert msgs[-1].startswith("the script ended without finishing")
+    assert msgs[:-1] == [f"print {i}" for i in range(len(msgs) - 1)]
+    assert proc.stdout.count(b"\n") == len(msgs) - 1  # the terminal copy has exactly those
 
 
 def test_segfault_in_c_code_everything_stored(server: Server, tmp_path: Path) -> None:
@@ -74,7 +95,7 @@ def test_normal_exit_finished_in_order_no_duplicates(server: Server, tmp_path: P
 logging.basicConfig(level=logging.INFO)
 print("first")
 logging.warning("a warning")
-print("second")
+print("second", flush=True)  # block-buffered to a pipe: flush before a subprocess writes
 os.system("echo from a subprocess")
 print("to stderr", file=sys.stderr)
 run.log_message("user message", level="ERROR")
@@ -132,3 +153,43 @@ print("the end")
                           capture_output=True, timeout=60)
     assert sync.returncode == 0, sync.stderr
     assert messages(server, run_id)[0] == "captured"
+
+
+def test_server_down_ten_seconds_nothing_lost_nothing_duplicated(tmp_path: Path) -> None:
+    server = Server(tmp_path).start()
+    port = server.port
+    run_id = str(uuid.uuid4())
+    env = {**without_unbuffered(), "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_BIN": str(BINARY),
+           "WANLLMDB_BASE_URL": server.base, "WANLLMDB_DIR": str(tmp_path / "spool"),
+           "TEST_RUN_ID": run_id, "TEST_MODE": "agent"}
+    script = tmp_path / "script.py"
+    script.write_text(PRELUDE + """
+import time
+logging.basicConfig()
+for i in range(1400):
+    print("n", i, flush=True)
+    if i % 100 == 0:
+        logging.getLogger().warning("w %d", i)
+    time.sleep(0.01)
+""")
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: server.get(f"/runs/{run_id}").status == 200
+                          and len(server.all_lines(run_id)) > 50, timeout=10)
+        server.stop()
+        time.sleep(10)
+        server = Server(tmp_path).start(port)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        want = []
+        for i in range(1400):
+            want.append(f"n {i}")
+            if i % 100 == 0:
+                want.append(f"w {i}")
+        assert messages(server, run_id) == want
+        assert server.get(f"/runs/{run_id}").json()["state"] == "finished"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.stop()

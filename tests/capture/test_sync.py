@@ -8,12 +8,12 @@ import sys
 import uuid
 from pathlib import Path
 
-from conftest import BINARY, ROOT, Server, messages
+from conftest import BINARY, ROOT, without_unbuffered, Server, messages
 
 
 def test_sync_uploads_python_offline_spool_exactly_once(server: Server, tmp_path: Path) -> None:
     run_id = str(uuid.uuid4())
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_MODE": "offline",
+    env = {**without_unbuffered(), "PYTHONPATH": str(ROOT / "sdk" / "python"), "WANLLMDB_MODE": "offline",
            "WANLLMDB_DIR": str(tmp_path / "spool"), "WANLLMDB_BIN": str(BINARY)}
     script = ("import logging, sys, wanllmdb\n"
               f"run = wanllmdb.init(project='offline', name='off', id='{run_id}')\n"

@@ -84,7 +84,12 @@ def _handle(self: logging.Handler, record: logging.LogRecord) -> Any:
         self.acquire()
         try:
             captured = self.stream
-            self.stream = bypass
+            try:
+                self.stream = bypass
+            except AttributeError:
+                # logging.lastResort's stream is a read-only property (sys.stderr): emit as is
+                # (the text may be captured a second time) rather than raise into logging.warning().
+                return _orig_handle(self, record)
             try:
                 return _orig_handle(self, record)
             finally:
