@@ -138,6 +138,24 @@ std::string RunBodyJson(std::string_view project, std::string_view id, std::stri
   return out;
 }
 
+std::string ProgressJson(std::string_view writer, Source source, int64_t timestamp_us,
+                         std::string_view message) {
+  std::string out;
+  StringSink sink(&out);
+  Writer w(sink);
+  w.StartObject();
+  Key(w, "writer");
+  Str(w, writer);
+  Key(w, "source");
+  Str(w, SourceName(source));
+  Key(w, "timestamp");
+  w.Double(static_cast<double>(timestamp_us) / 1e6);
+  Key(w, "message");
+  Str(w, message);
+  w.EndObject();
+  return out;
+}
+
 std::string RunStateJson(std::string_view state, const int64_t* exit_code) {
   std::string out;
   StringSink sink(&out);

@@ -28,6 +28,9 @@ std::string AckedJson(int64_t seq);
 // The POST /runs body: {"project", "id", "name"?, "tags"?}.
 std::string RunBodyJson(std::string_view project, std::string_view id, std::string_view name,
                         const std::vector<std::string>& tags);
+// The POST /runs/{id}/logs/progress body: {"writer", "source", "timestamp", "message"}.
+std::string ProgressJson(std::string_view writer, Source source, int64_t timestamp_us,
+                         std::string_view message);
 // The PATCH /runs/{id} body: {"state":..., "exit_code":...}.
 std::string RunStateJson(std::string_view state, const int64_t* exit_code);
 

@@ -64,6 +64,14 @@ size_t CapturedStream::ReadAvailable() {
   if (got) {
     lines_.clear();
     assembler_.Feed(std::string_view(chunk_.data(), got), &lines_);
+    // Before the lines: a stale progress state must never be posted after its finished line.
+    if (assembler_.InRewrite()) {
+      uploader_->SetProgress(source_, FinishLine(assembler_.Partial()));
+      showing_progress_ = true;
+    } else if (showing_progress_) {
+      uploader_->SetProgress(source_, "");
+      showing_progress_ = false;
+    }
     uploader_->Submit(lines_, source_, NowMicros());
   }
   if (eof) {
@@ -79,6 +87,8 @@ void CapturedStream::Drain() {
 }
 
 void CapturedStream::Flush() {
+  if (showing_progress_) uploader_->SetProgress(source_, "");
+  showing_progress_ = false;
   lines_.clear();
   assembler_.Flush(&lines_);
   uploader_->Submit(lines_, source_, NowMicros());

@@ -1,6 +1,7 @@
 // CapturedStream: one output stream of a watched program (a pty master or a pipe read end):
 // every byte is copied unchanged to a tee descriptor (the user's terminal or file), assembled into
-// lines (LineAssembler) and handed to the Uploader.
+// lines (LineAssembler) and handed to the Uploader; the state of a line being rewritten with '\r'
+// (a progress bar) is handed over as live progress.
 #pragma once
 
 #include <string>
@@ -41,6 +42,7 @@ class CapturedStream {
   const Source source_;
   Uploader* const uploader_;
   bool tee_ok_;
+  bool showing_progress_ = false;  // a progress state was handed to the uploader
   LineAssembler assembler_;
   std::string chunk_;
   std::vector<std::string> lines_;

@@ -77,8 +77,10 @@ void LineAssembler::Feed(std::string_view chunk, std::vector<std::string>* out) 
       out->push_back(FinishLine(buf_));
       buf_.clear();
       cr_pending_ = false;
+      rewritten_ = false;
     } else {
       cr_pending_ = true;
+      rewritten_ = true;
     }
     pos = stop + 1;
   }
@@ -102,6 +104,7 @@ void LineAssembler::Append(std::string_view data, std::vector<std::string>* out)
 
 void LineAssembler::Flush(std::vector<std::string>* out) {
   cr_pending_ = false;
+  rewritten_ = false;
   if (buf_.empty()) return;
   out->push_back(FinishLine(buf_));
   buf_.clear();

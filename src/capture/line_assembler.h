@@ -27,6 +27,10 @@ class LineAssembler {
   void Flush(std::vector<std::string>* out);
   // True when bytes of an unfinished line are held.
   bool HasPartial() const { return !buf_.empty(); }
+  // True while the unfinished line is being rewritten with '\r' (a progress bar): its current
+  // state, FinishLine(Partial()), may be shown live, never stored.
+  bool InRewrite() const { return rewritten_ && !buf_.empty(); }
+  std::string_view Partial() const { return buf_; }
 
  private:
   void Append(std::string_view data, std::vector<std::string>* out);
@@ -35,6 +39,7 @@ class LineAssembler {
   // A '\r' was seen and nothing but more '\r' since: the next byte decides whether the line is
   // rewritten (other text) or ended ('\n').
   bool cr_pending_ = false;
+  bool rewritten_ = false;  // a '\r' was seen in the current line
 };
 
 // Decodes one assembled line (invalid UTF-8 → U+FFFD) and drops non-SGR CSI sequences.

@@ -1,6 +1,8 @@
 #include "capture/uploader.h"
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 
@@ -102,6 +104,51 @@ void Uploader::SealLocked(Record* r) {
       it->in_memory = false;
     }
   }
+}
+
+void Uploader::SetProgress(Source source, std::string text) {
+  if (source != Source::kStdout && source != Source::kStderr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  Progress& p = progress_[source == Source::kStdout ? 0 : 1];
+  if (text.empty()) {
+    p.dirty = false;  // the line ended: a stale state must not follow it
+    p.text.clear();
+    return;
+  }
+  if (text == p.text) return;
+  p.text = std::move(text);
+  p.dirty = true;
+  p.timestamp_us = NowMicros();
+  cv_.notify_all();
+}
+
+int64_t Uploader::ProgressDueLocked() const {
+  int64_t due = INT64_MAX;
+  if (outage_) return due;  // batches first; progress is only worth it live
+  for (const Progress& p : progress_) {
+    if (p.dirty) due = std::min(due, p.sent_us + kProgressIntervalUs);
+  }
+  return due;
+}
+
+void Uploader::SendProgress(HttpConnection& conn) {
+  std::string body;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t now = MonotonicMicros();
+    for (int i = 0; i < 2; ++i) {
+      Progress& p = progress_[i];
+      if (!p.dirty || now < p.sent_us + kProgressIntervalUs) continue;
+      body = ProgressJson(options_.writer, i == 0 ? Source::kStdout : Source::kStderr,
+                          p.timestamp_us, p.text);
+      p.dirty = false;
+      p.sent_us = now;
+      break;
+    }
+  }
+  // Best effort: a state that does not arrive is replaced by the next one or by the line.
+  if (!body.empty())
+    (void)conn.Request("POST", "/api/v1/runs/" + options_.run_id + "/logs/progress", body);
 }
 
 int64_t Uploader::pending_lines() {
@@ -239,18 +286,34 @@ void Uploader::Loop() {
     }
     {
       std::unique_lock<std::mutex> lock(mu_);
+      bool progress_due = false;
       while (true) {
         if (stopping_ || given_up_) return;
+        int64_t now = MonotonicMicros();
+        int64_t progress_at = ProgressDueLocked();
+        if (progress_at <= now) {
+          progress_due = true;
+          break;
+        }
+        int64_t due = progress_at;
         if (!queue_.empty()) {
-          int64_t due = queue_.front().created_us + kBatchMaxAgeUs;
+          int64_t batch_at = queue_.front().created_us + kBatchMaxAgeUs;
           if (flushing_ || queued_lines_ >= kBatchMaxLines || queued_bytes_ >= kBatchMaxBytes ||
-              MonotonicMicros() >= due) {
+              now >= batch_at) {
             break;
           }
-          cv_.wait_for(lock, std::chrono::microseconds(due - MonotonicMicros()));
-        } else {
-          cv_.wait(lock);
+          due = std::min(due, batch_at);
         }
+        if (due == INT64_MAX) {
+          cv_.wait(lock);
+        } else {
+          cv_.wait_for(lock, std::chrono::microseconds(due - now));
+        }
+      }
+      if (progress_due) {
+        lock.unlock();
+        SendProgress(conn);
+        continue;
       }
     }
     if (SendHead(conn)) {

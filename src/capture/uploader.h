@@ -15,6 +15,9 @@
 //    the spool when their turn comes.
 //  - acked.json is rewritten at most once a second and at Close(); it only saves work for sync
 //    (the server's dedup is what makes delivery exactly once).
+//  - Progress (a line being rewritten with '\r'): only the newest state per stream is kept and
+//    posted to .../logs/progress at most once per kProgressIntervalUs, by the same thread, so it
+//    never overtakes the batch holding the finished line; never spooled, never retried.
 #pragma once
 
 #include <condition_variable>
@@ -40,6 +43,9 @@ inline constexpr int64_t kBatchMaxLines = 1000;
 inline constexpr size_t kBatchMaxBytes = 1024 * 1024;
 inline constexpr int64_t kBatchMaxAgeUs = 200 * 1000;
 inline constexpr size_t kMemoryLimit = 64 * 1024 * 1024;
+// The server passes at most 4 progress states a second per stream; a little slower here, so none
+// is dropped there.
+inline constexpr int64_t kProgressIntervalUs = 300 * 1000;
 
 struct UploaderOptions {
   ServerUrl server;
@@ -64,6 +70,9 @@ class Uploader {
   // `level` empty: none (the server detects it).
   void Submit(const std::vector<std::string>& lines, Source source, int64_t timestamp_us,
               std::string_view level = {});
+  // The newest state of the line being rewritten on `source` (stdout/stderr); empty: none (the
+  // line ended). Call it before Submit()ting the lines of the same read.
+  void SetProgress(Source source, std::string text);
   // Waits (up to `timeout_s`) until every submitted line is acknowledged, then stops the thread.
   // False when lines were left in the spool.
   bool Close(double timeout_s);
@@ -94,6 +103,10 @@ class Uploader {
   // One attempt. 1: acknowledged or skipped for good; 0: retry later.
   int SendHead(HttpConnection& conn);
   bool CreateRun(HttpConnection& conn, bool* retry);
+  // Posts a due progress state, if any (the lock is taken inside).
+  void SendProgress(HttpConnection& conn);
+  // When the next progress state is due (monotonic µs), or INT64_MAX.
+  int64_t ProgressDueLocked() const;
   void WaitBackoff(double seconds);
   void Warn(const std::string& message);
 
@@ -118,6 +131,13 @@ class Uploader {
   bool spool_failed_ = false;
   int64_t acked_written_us_ = 0;
   int64_t acked_on_disk_ = -1;
+  struct Progress {
+    std::string text;
+    bool dirty = false;
+    int64_t timestamp_us = 0;
+    int64_t sent_us = 0;  // monotonic
+  };
+  Progress progress_[2];  // stdout, stderr
   // Only the upload thread:
   bool run_created_ = false;
 };

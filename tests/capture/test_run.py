@@ -1,6 +1,7 @@
 """`wanllmdb run -- CMD` end to end: real server, real wrapper, real children (issue 5)."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -241,3 +242,37 @@ def test_window_size_copied_from_our_terminal(server: Server, tmp_path: Path) ->
     subprocess.run(["script", "-qfec", inner, "/dev/null"], capture_output=True, timeout=60, check=True)
     size = "os.terminal_size(columns=123, lines=45)"
     assert messages(server, run_id) == [f"{size} {size}"]
+
+
+def test_progress_bar_states_reach_live_viewers_a_few_times_a_second(server: Server, tmp_path: Path) -> None:
+    from websockets.sync.client import connect
+
+    code = ("import sys, time\n"
+            "for p in range(0, 101, 2):\n"
+            "    sys.stdout.write('\\rtraining: %3d%%' % p); sys.stdout.flush()\n"
+            "    time.sleep(0.04)\n"
+            "print()\n"
+            "print('after the bar')\n")
+    run_id, proc = run_cmd(server.base, [PY, "-c", "import time; time.sleep(0.5)\n" + code], tmp_path)
+    assert wait_until(lambda: server.get(f"/runs/{run_id}").status == 200, timeout=10)
+    frames = []
+    with connect(f"ws://127.0.0.1:{server.port}/api/v1/runs/{run_id}/logs/stream") as ws:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                frame = json.loads(ws.recv(timeout=0.5))
+            except TimeoutError:
+                if proc.poll() is not None:
+                    break
+                continue
+            frames.append((time.monotonic(), frame))
+            if frame["type"] == "logs" and any(l["message"] == "after the bar" for l in frame["logs"]):
+                break
+    proc.communicate(timeout=30)
+    progress = [(t, f) for t, f in frames if f["type"] == "progress"]
+    assert len(progress) >= 3, frames
+    assert all(f["message"].startswith("training:") and f["source"] == "stdout" for _, f in progress)
+    gaps = [b[0] - a[0] for a, b in zip(progress, progress[1:])]
+    assert min(gaps) > 0.2  # a few a second, not one per update
+    # Only the final state is stored.
+    assert messages(server, run_id) == ["training: 100%", "after the bar"]
