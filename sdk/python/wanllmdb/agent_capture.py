@@ -43,8 +43,6 @@ from . import sdk_stderr
 from .capture_guard import register_bypass, unregister_bypass
 from .spool import RunSpool
 
-FLUSH_INTERVAL = 0.1  # seconds: how often a block-buffered stdout is flushed to the agent
-
 try:
     import fcntl
     import termios
@@ -104,8 +102,6 @@ class AgentCapture:
         self._api_key = api_key
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()  # held while the watchdog flushes stdout, and across fork
-        self._flush_stdout = False
         self._proc: Optional[subprocess.Popen] = None  # type: ignore[type-arg]
         self._saved: List[int] = []  # original fds 1, 2
         # Our dups of the agent's read ends (pipe read end or pty master): FIONREAD on them tells
@@ -187,17 +183,14 @@ class AgentCapture:
         self._watchdog = threading.Thread(target=self._watch, name="wanllmdb-agent-watchdog", daemon=True)
         self._watchdog.start()
         sdk_stderr.set_terminal_fd(self._saved[1])
-        # Where stdout was a terminal, a person is watching: line buffering keeps each line live
-        # (a pipe would make it block-buffered), and a write per line costs nothing next to the
-        # terminal. Where it was a file or pipe (batch jobs), keep block buffering — a write per
-        # print made a million prints 6x slower — and let the watchdog flush every
-        # FLUSH_INTERVAL, so lines still reach viewers within a tenth of a second.
-        self._flush_stdout = not os.isatty(self._saved[0])
-        if not self._flush_stdout:
-            try:
-                out.reconfigure(line_buffering=True)
-            except Exception:
-                pass
+        # A pipe makes stdout block-buffered. Line buffering sends every print to the agent at
+        # once, so a SIGKILL or segfault loses no printed line, also when stdout is a file (batch
+        # jobs): crash safety is the point of the sidecar. (Block buffering with a periodic
+        # flush was 3x faster on a flood of prints, but lost up to 100 ms of them on SIGKILL.)
+        try:
+            out.reconfigure(line_buffering=True)
+        except Exception:
+            pass
         self._bypass = {"stdout": _fd_text_stream(self._saved[0], out),
                         "stderr": _fd_text_stream(self._saved[1], err)}
         for stream, source in ((out, "stdout"), (err, "stderr")):
@@ -317,15 +310,8 @@ class AgentCapture:
         proc = self._proc
         while proc is not None and self._installed and self.owner:
             try:
-                proc.wait(timeout=FLUSH_INTERVAL)
+                proc.wait(timeout=0.2)
             except subprocess.TimeoutExpired:
-                if self._flush_stdout:
-                    # Never inside stdout's BufferedWriter at fork: before_fork takes this lock.
-                    with self._flush_lock:
-                        try:
-                            sys.stdout.flush()
-                        except Exception:
-                            pass
                 continue
             except Exception:
                 return
@@ -351,14 +337,12 @@ class AgentCapture:
 
     def before_fork(self) -> None:
         self.drain()
-        self._flush_lock.acquire()
 
     def after_fork_parent(self) -> None:
-        self._flush_lock.release()
+        pass
 
     def after_fork_child(self) -> None:
         self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
 
 
 class AgentRouted:
