@@ -23,3 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The web build (Vite 7) needs Node >= 20.19; Debian 12's own nodejs is 18. The npm registry
+# carries Node itself (the `node` package), so an old Node is replaced from there.
+node_ok() { node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||a===22&&b>=12||a===20&&b>=19?0:1)' 2>/dev/null; }
+if ! node_ok; then
+  echo "install-deps: Node $(node --version 2>/dev/null || echo missing) is too old for the web build; installing Node 22 from the npm registry"
+  npm install -g --no-audit --no-fund --loglevel=error node@22
+  hash -r
+  node_ok || { echo "install-deps: still no Node >= 20.19 on PATH ($(command -v node)); install it and retry" >&2; exit 1; }
+fi
