@@ -16,8 +16,11 @@ namespace wanllmdb {
 // Thread-safety: none; one capture loop owns it.
 class CapturedStream {
  public:
-  // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy.
-  CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader);
+  // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy. `coalesce`: a wakeup
+  // that found little waits 1 ms once for more (fewer tee/spool writes on a flood of short
+  // lines). Only where no other channel must stay in order with this one: the agent's control
+  // pipe relies on "the pipe is empty" meaning "everything read was submitted".
+  CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader, bool coalesce = false);
   ~CapturedStream();
   CapturedStream(const CapturedStream&) = delete;
   CapturedStream& operator=(const CapturedStream&) = delete;
@@ -38,6 +41,7 @@ class CapturedStream {
   void Tee(const char* data, size_t n);
 
   int fd_;
+  const bool coalesce_;
   const int tee_fd_;
   const Source source_;
   Uploader* const uploader_;

@@ -112,8 +112,8 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
   ::close(out_s);
   ::close(err_s);
 
-  CapturedStream out(out_m, 1, Source::kStdout, uploader);
-  CapturedStream err(err_m, 2, Source::kStderr, uploader);
+  CapturedStream out(out_m, 1, Source::kStdout, uploader, /*coalesce=*/true);
+  CapturedStream err(err_m, 2, Source::kStderr, uploader, /*coalesce=*/true);
   ChildFate fate;
   bool child_done = false;
   int64_t last_data_us = 0;
