@@ -40,6 +40,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import sdk_stderr
+from .capture_channel import open_capture_channel
 from .capture_guard import register_bypass, unregister_bypass
 from .spool import RunSpool
 
@@ -59,25 +60,6 @@ def find_agent_binary() -> Optional[str]:
     if named:
         return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
     return shutil.which("wanllmdb")
-
-
-def _open_channel(original_fd: int) -> Tuple[int, int]:
-    """(read end for the agent, write end for fd 1/2): a pty when the original is a terminal."""
-    if os.isatty(original_fd) and termios is not None:
-        try:
-            master, slave = os.openpty()
-            try:
-                attrs = termios.tcgetattr(slave)
-                attrs[1] &= ~termios.OPOST  # bytes pass unchanged: no \n -> \r\n
-                termios.tcsetattr(slave, termios.TCSANOW, attrs)
-                size = fcntl.ioctl(original_fd, termios.TIOCGWINSZ, b"\0" * 8)
-                fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
-            except (OSError, termios.error):
-                pass
-            return master, slave
-        except OSError:
-            pass
-    return os.pipe()
 
 
 def _fd_text_stream(fd: int, like: Any) -> Any:
@@ -141,8 +123,8 @@ class AgentCapture:
         try:
             self._saved = [os.dup(1), os.dup(2)]
             opened += self._saved
-            r1, w1 = _open_channel(self._saved[0])
-            r2, w2 = _open_channel(self._saved[1])
+            r1, w1 = open_capture_channel(self._saved[0])
+            r2, w2 = open_capture_channel(self._saved[1])
             ctl_r, ctl_w = os.pipe()
             st_r, st_w = os.pipe()
             opened += [r1, w1, r2, w2, ctl_r, ctl_w, st_r, st_w]

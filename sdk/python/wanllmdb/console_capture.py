@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover
     termios = None  # type: ignore[assignment]
 
 from . import sdk_stderr
+from .capture_channel import open_capture_channel
 from .capture_guard import is_suppressed, register_bypass, unregister_bypass
 from .line_assembler import LineAssembler
 
@@ -300,23 +301,7 @@ class _FdRedirect:
         self._reader.start()
 
     def _open_channel(self) -> Tuple[int, int]:
-        """A pipe; or, when the original is a terminal, a pseudo-terminal, so that the program
-        (and its children) still see isatty() == True and keep colours and progress bars."""
-        if os.isatty(self.saved_fd):
-            try:
-                master, slave = os.openpty()
-                try:
-                    attrs = termios.tcgetattr(slave)
-                    attrs[1] &= ~termios.OPOST  # bytes pass unchanged: no \n -> \r\n
-                    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-                    size = fcntl.ioctl(self.saved_fd, termios.TIOCGWINSZ, b"\0" * 8)
-                    fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
-                except (OSError, termios.error):
-                    pass
-                return master, slave
-            except OSError:
-                pass
-        return os.pipe()
+        return open_capture_channel(self.saved_fd)
 
     def _read_loop(self, r: int) -> None:
         # Wait with poll(), then mark busy, then read: bytes leave the pipe only after _idle is
