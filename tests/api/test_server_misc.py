@@ -98,3 +98,30 @@ def test_idle_and_half_open_connections_time_out(make_server: Any) -> None:
         assert s.recv(1024) == b""  # closed by the server
     assert time.monotonic() - t0 < 4
     assert server.get("/runs").json()["runs"] == []  # the half request stored nothing
+
+
+def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
+    """A viewer that completes the handshake and then never answers a ping (a half-open peer) is
+    closed by the server after the idle timeout; the server stays healthy."""
+    import base64
+    import os
+    import socket
+    import time
+
+    server: Server = make_server(["--idle-timeout", "1"]).start()
+    rid = server.new_run()
+    s = socket.create_connection(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    s.settimeout(5)
+    t0 = time.monotonic()
+    received = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break  # the server closed the connection
+        received += chunk
+    assert b"101 Switching Protocols" in received
+    assert time.monotonic() - t0 < 4.5
+    assert server.get("/health").status == 200
