@@ -95,11 +95,8 @@ std::string BatchPrefix(std::string_view writer) {
   return out;
 }
 
-std::string FinalJson(std::string_view state, const int64_t* exit_code, bool applied) {
-  std::string out;
-  StringSink sink(&out);
-  Writer w(sink);
-  w.StartObject();
+// "state" and "exit_code" (null when absent), shared by final.json and PATCH /runs/{id}.
+static void StateFields(Writer& w, std::string_view state, const int64_t* exit_code) {
   Key(w, "state");
   Str(w, state);
   Key(w, "exit_code");
@@ -108,6 +105,14 @@ std::string FinalJson(std::string_view state, const int64_t* exit_code, bool app
   } else {
     w.Null();
   }
+}
+
+std::string FinalJson(std::string_view state, const int64_t* exit_code, bool applied) {
+  std::string out;
+  StringSink sink(&out);
+  Writer w(sink);
+  w.StartObject();
+  StateFields(w, state, exit_code);
   Key(w, "applied");
   w.Bool(applied);
   w.EndObject();
@@ -161,14 +166,7 @@ std::string RunStateJson(std::string_view state, const int64_t* exit_code) {
   StringSink sink(&out);
   Writer w(sink);
   w.StartObject();
-  Key(w, "state");
-  Str(w, state);
-  Key(w, "exit_code");
-  if (exit_code) {
-    w.Int64(*exit_code);
-  } else {
-    w.Null();
-  }
+  StateFields(w, state, exit_code);
   w.EndObject();
   return out;
 }

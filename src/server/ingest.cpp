@@ -77,9 +77,13 @@ Result<std::string> ParseWriter(element obj) {
   return std::string(s);
 }
 
-// A batch for `run_id` with the body's writer ("main" when absent).
-Result<IngestBatch> StartBatch(const std::string& run_id, element root) {
-  auto writer = ParseWriter(root);
+// Parses `body` (a JSON object, left in *root) and starts a batch for `run_id` with the body's
+// writer ("main" when absent).
+Result<IngestBatch> StartBatch(const std::string& run_id, std::string& body, element* root) {
+  auto doc = ParseJsonObjectBody(body);
+  if (!doc.ok()) return doc.status();
+  *root = *doc;
+  auto writer = ParseWriter(*root);
   if (!writer.ok()) return writer.status();
   IngestBatch b;
   b.run_id = run_id;
@@ -126,10 +130,8 @@ void IngestParser::DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& 
 }
 
 Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::string& body) {
-  auto doc = ParseJsonObjectBody(body);
-  if (!doc.ok()) return doc.status();
-  element root = *doc;
-  auto started = StartBatch(run_id, root);
+  element root;
+  auto started = StartBatch(run_id, body, &root);
   if (!started.ok()) return started.status();
   IngestBatch& b = *started;
   element logs;
@@ -204,10 +206,8 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
 
 Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body,
                                               Source default_source) {
-  auto doc = ParseJsonObjectBody(body);
-  if (!doc.ok()) return doc.status();
-  element root = *doc;
-  auto started = StartBatch(run_id, root);
+  element root;
+  auto started = StartBatch(run_id, body, &root);
   if (!started.ok()) return started.status();
   IngestBatch& b = *started;
   element v;
