@@ -27,6 +27,16 @@ Status NetError(const ServerUrl& s, const beast::error_code& ec) {
                 "cannot reach the server at http://" + s.host + ":" + s.port + ": " + ec.message());
 }
 
+// Resolves the server and connects `socket` to it: the first step of every call here.
+Status Connect(net::io_context& ioc, const ServerUrl& server, tcp::socket& socket) {
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  auto results = resolver.resolve(server.host, server.port, ec);
+  if (!ec) net::connect(socket, results, ec);
+  if (ec) return NetError(server, ec);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ServerUrl> ParseServerUrl(const std::string& url) {
@@ -64,12 +74,9 @@ std::string ErrorMessageOf(const std::string& body) {
 Result<HttpReply> HttpClient::Request(const std::string& method, const std::string& target,
                                       const std::string& body) {
   net::io_context ioc;
-  tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
+  if (Status c = Connect(ioc, server_, stream.socket()); !c.ok()) return c;
   beast::error_code ec;
-  auto results = resolver.resolve(server_.host, server_.port, ec);
-  if (!ec) stream.connect(results, ec);
-  if (ec) return NetError(server_, ec);
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, server_.host);
   req.set(http::field::user_agent, "wanllmdb-cli");
@@ -96,12 +103,9 @@ Result<HttpReply> HttpClient::Request(const std::string& method, const std::stri
 Status HttpClient::Download(const std::string& target,
                             const std::function<void(std::string_view)>& sink) {
   net::io_context ioc;
-  tcp::resolver resolver(ioc);
   beast::tcp_stream stream(ioc);
+  if (Status c = Connect(ioc, server_, stream.socket()); !c.ok()) return c;
   beast::error_code ec;
-  auto results = resolver.resolve(server_.host, server_.port, ec);
-  if (!ec) stream.connect(results, ec);
-  if (ec) return NetError(server_, ec);
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, server_.host);
   if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
@@ -138,12 +142,9 @@ Status HttpClient::Download(const std::string& target,
 Status HttpClient::Stream(const std::string& target,
                           const std::function<bool(std::string_view)>& on_frame) {
   net::io_context ioc;
-  tcp::resolver resolver(ioc);
   websocket::stream<tcp::socket> ws(ioc);
+  if (Status c = Connect(ioc, server_, ws.next_layer()); !c.ok()) return c;
   beast::error_code ec;
-  auto results = resolver.resolve(server_.host, server_.port, ec);
-  if (!ec) net::connect(ws.next_layer(), results, ec);
-  if (ec) return NetError(server_, ec);
   ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
     if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
   }));
@@ -205,12 +206,9 @@ Result<HttpReply> HttpConnection::Attempt(const std::string& method, const std::
   *reused = impl_ != nullptr;
   if (!impl_) {
     auto* impl = new Impl;
-    tcp::resolver resolver(impl->ioc);
-    auto results = resolver.resolve(server_.host, server_.port, ec);
-    if (!ec) impl->stream.connect(results, ec);
-    if (ec) {
+    if (Status c = Connect(impl->ioc, server_, impl->stream.socket()); !c.ok()) {
       delete impl;
-      return NetError(server_, ec);
+      return c;
     }
     timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
     int fd = impl->stream.socket().native_handle();

@@ -2,18 +2,12 @@
 // and by the scrollbar, while the page holds only a window of lines.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { launchBrowser, newPage, postMillion, Server, waitFor } from './harness.mjs';
+import { newPage, postMillion, startServerAndBrowser, stopServerAndBrowser, waitFor } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser({ server, browser }));
 
 it('opens a 1,000,000-line run and reaches line 500,000', async () => {
   const run = await server.createRun('e2e', 'million');

@@ -144,6 +144,22 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
+/** A server and a browser for one test file: `before` starts both, `after` stops both. */
+export async function startServerAndBrowser() {
+  const server = await Server.start();
+  try {
+    return { server, browser: await launchBrowser() };
+  } catch (e) {
+    await server.stop(); // no browser: don't leave the server running behind the failure
+    throw e;
+  }
+}
+
+export async function stopServerAndBrowser({ server, browser } = {}) {
+  await browser?.close();
+  await server?.stop();
+}
+
 export async function newPage(browser, server, opts = {}) {
   const context = await browser.newContext({
     viewport: opts.viewport ?? { width: 1280, height: 720 },

@@ -2,18 +2,12 @@
 // saw, and shows every line exactly once.
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { launchBrowser, makeLines, newPage, renderedLines, Server, sleep, waitFor, waitLive } from './harness.mjs';
+import { makeLines, newPage, renderedLines, Server, sleep, startServerAndBrowser, stopServerAndBrowser, waitFor, waitLive } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser({ server, browser }));
 
 it('reconnects after a server restart and shows every line exactly once', async () => {
   const run = await server.createRun('e2e', 'restart');

@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { launchBrowser, newPage, REPO_DIR, Server, sleep, waitLive } from './harness.mjs';
+import { newPage, REPO_DIR, sleep, startServerAndBrowser, stopServerAndBrowser, waitLive } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser({ server, browser }));
 
 function trainingLog() {
   const t0 = Date.now() / 1000 - 3600;

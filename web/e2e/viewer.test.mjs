@@ -2,19 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, makeLines, newPage, renderedLines, Server, sleep, waitFor, waitLive } from './harness.mjs';
+import { makeLines, newPage, renderedLines, sleep, startServerAndBrowser, stopServerAndBrowser, waitFor, waitLive } from './harness.mjs';
 
 let server;
 let browser;
-
-before(async () => {
-  server = await Server.start();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser({ server, browser }));
 
 const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 const SOURCES = ['stdout', 'stderr', 'sdk', 'user', 'system'];
