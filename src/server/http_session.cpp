@@ -85,6 +85,10 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     return;
   }
 
+  if (path == "/api/v1/health" && req.method() == http::verb::get) {
+    return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
+  }
+
   auto api_req = std::make_shared<ApiRequest>();
   api_req->method = method_;
   if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
