@@ -15,22 +15,6 @@ Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
 }
 
-// An optional string field; absent or null → "".
-Result<std::string> OptString(element obj, const char* key, size_t max_len) {
-  element v;
-  if (obj.at_key(key).get(v) || v.type() == element_type::NULL_VALUE) return std::string();
-  if (v.type() != element_type::STRING) {
-    return Status(Code::kBadRequest, std::string(key) + ": must be a string, not " +
-                                         std::string(JsonTypeName(v.type())));
-  }
-  std::string_view s = v.get_string().value_unsafe();
-  if (s.size() > max_len) {
-    return Status(Code::kInvalidValue,
-                  std::string(key) + ": at most " + std::to_string(max_len) + " characters");
-  }
-  return std::string(s);
-}
-
 Status ValidName(const std::string& what, const std::string& name) {
   if (name.empty()) return Status(Code::kBadRequest, what + ": is required (a non-empty string)");
   for (char c : name) {
@@ -39,6 +23,10 @@ Status ValidName(const std::string& what, const std::string& name) {
     }
   }
   return Status::Ok();
+}
+
+Status NotInProject(const std::string& project) {
+  return Status(Code::kForbidden, "this key is not allowed in project '" + project + "'");
 }
 
 ApiResponse RunResponse(int status, const RunInfo& run) {
@@ -59,9 +47,10 @@ ApiResponse Api::Health(int requests_in_flight) const {
 ApiResponse Api::CreateProject(ApiRequest& req) {
   auto obj = BodyObject(req.body);
   if (!obj.ok()) return ErrorResponse(obj.status());
-  auto name = OptString(*obj, "name", 200);
+  auto name = OptStringField(*obj, "name", 200);
   if (!name.ok()) return ErrorResponse(name.status());
   if (Status s = ValidName("name", *name); !s.ok()) return ErrorResponse(s);
+  if (!req.principal.AllowsProject(*name)) return ErrorResponse(NotInProject(*name));
   bool created = false;
   auto p = store_.CreateProject(*name, &created);
   if (!p.ok()) return ErrorResponse(p.status());
@@ -70,12 +59,13 @@ ApiResponse Api::CreateProject(ApiRequest& req) {
   return JsonResponse(created ? 201 : 200, j.Take());
 }
 
-ApiResponse Api::ListProjects() {
+ApiResponse Api::ListProjects(const ApiRequest& req) {
   auto list = store_.ListProjects();
   if (!list.ok()) return ErrorResponse(list.status());
   JsonOut j;
   j.BeginObject().Key("projects").BeginArray();
-  for (const auto& p : *list) j.Project(p);
+  for (const auto& p : *list)
+    if (req.principal.AllowsProject(p.name)) j.Project(p);
   j.EndArray().EndObject();
   return JsonResponse(200, j.Take());
 }
@@ -84,14 +74,15 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
   auto obj = BodyObject(req.body);
   if (!obj.ok()) return ErrorResponse(obj.status());
   NewRun run;
-  auto project = OptString(*obj, "project", 200);
+  auto project = OptStringField(*obj, "project", 200);
   if (!project.ok()) return ErrorResponse(project.status());
   if (Status s = ValidName("project", *project); !s.ok()) return ErrorResponse(s);
+  if (!req.principal.AllowsProject(*project)) return ErrorResponse(NotInProject(*project));
   run.project = *project;
-  auto name = OptString(*obj, "name", 500);
+  auto name = OptStringField(*obj, "name", 500);
   if (!name.ok()) return ErrorResponse(name.status());
   run.name = *name;
-  auto id = OptString(*obj, "id", 100);
+  auto id = OptStringField(*obj, "id", 100);
   if (!id.ok()) return ErrorResponse(id.status());
   if (id->empty()) {
     run.id = NewUuid();
@@ -129,6 +120,14 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
 ApiResponse Api::ListRuns(const ApiRequest& req) {
   std::string project;
   if (auto it = req.query.find("project"); it != req.query.end()) project = it->second;
+  if (!req.principal.projects.empty()) {
+    // A key limited to projects lists one of them at a time.
+    if (project.empty()) {
+      return ErrorResponse(Status(Code::kForbidden,
+                                  "this key is limited to projects: ask with ?project=NAME"));
+    }
+    if (!req.principal.AllowsProject(project)) return ErrorResponse(NotInProject(project));
+  }
   std::optional<RunState> state;
   if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
     state = ParseRunState(it->second);

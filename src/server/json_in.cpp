@@ -79,4 +79,20 @@ Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body) {
   return *doc;
 }
 
+Result<std::string> OptStringField(simdjson::dom::element obj, const char* key, size_t max_len) {
+  using simdjson::dom::element_type;
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v) || v.type() == element_type::NULL_VALUE) return std::string();
+  if (v.type() != element_type::STRING) {
+    return Status(Code::kBadRequest, std::string(key) + ": must be a string, not " +
+                                         std::string(JsonTypeName(v.type())));
+  }
+  std::string_view s = v.get_string().value_unsafe();
+  if (s.size() > max_len) {
+    return Status(Code::kInvalidValue,
+                  std::string(key) + ": at most " + std::to_string(max_len) + " characters");
+  }
+  return std::string(s);
+}
+
 }  // namespace wanllmdb

@@ -19,6 +19,10 @@ Result<simdjson::dom::element> ParseJsonBody(std::string& body);
 // Same, and the body must be a JSON object (else kBadRequest saying what it is instead).
 Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body);
 
+// An optional string field of an object: absent or null → ""; another type → kBadRequest; over
+// `max_len` bytes → kInvalidValue.
+Result<std::string> OptStringField(simdjson::dom::element obj, const char* key, size_t max_len);
+
 // "an object", "a string", … for error messages.
 std::string_view JsonTypeName(simdjson::dom::element_type t);
 

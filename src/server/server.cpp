@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "auth/authenticator.h"
+#include "server/access_setup.h"
 #include "server/api.h"
 #include "server/listener.h"
 #include "server/live_hub.h"
@@ -79,11 +81,20 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   int io_threads = o.io_threads > 0 ? o.io_threads : static_cast<int>(cores);
   int workers = o.worker_threads > 0 ? o.worker_threads : static_cast<int>(4 * cores);
 
+  beast::error_code addr_ec;
+  auto address = net::ip::make_address(o.host, addr_ec);
+  if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  auto keys = SetUpAccess(o, url, address.is_loopback());
+  if (!keys.ok()) return keys.status();
+  AuthOptions auth_options;
+  auth_options.legacy_key = o.api_key;
+  Authenticator auth(keys->get(), auth_options);
+
   LiveHub hub;
   (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
   ApiOptions api_options;
-  api_options.api_key = o.api_key;
-  Api api(**store, hub, api_options);
+  api_options.allowed_origins = o.allowed_origins;
+  Api api(**store, hub, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -101,11 +112,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.workers = &pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
+  ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
 
   net::io_context ioc(io_threads);
-  beast::error_code ec;
-  auto address = net::ip::make_address(o.host, ec);
-  if (ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
   auto listener = std::make_shared<Listener>(ioc, ctx);
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;

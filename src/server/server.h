@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -18,7 +19,12 @@ struct ServerOptions {
   std::string data_dir = "./data";
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
   std::string web_dir;
-  std::string api_key;
+  std::string api_key;  // legacy: one admin key outside the key store
+  bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn
+  bool allow_anonymous = false;  // a non-loopback address without keys may start
+  bool require_auth = false;     // no key yet: create an admin key and print it once
+  std::string bootstrap_key_file;  // no key yet: install the wlk_ key in this file as admin
+  std::vector<std::string> allowed_hosts, allowed_origins;
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "server/request_guard.h"
+
 namespace boost::asio {
 class thread_pool;
 }
@@ -46,6 +48,7 @@ struct ServerContext {
   std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
   // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).
   std::chrono::seconds idle_timeout{60};
+  HostPolicy hosts;  // Host headers answered (DNS rebinding)
 };
 
 }  // namespace wanllmdb

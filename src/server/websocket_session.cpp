@@ -29,18 +29,14 @@ WebSocketSession::~WebSocketSession() {
   if (subscribed_) ctx_.hub->Unsubscribe(run_id_, this);
 }
 
-void WebSocketSession::Run(http::request<http::string_body> req) {
+void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr<ApiRequest> meta) {
   // Validation reads the store: on the worker pool; the answer comes back to the strand.
   auto self = shared_from_this();
-  std::string target(req.target());
   auto shared_req = std::make_shared<http::request<http::string_body>>(std::move(req));
-  net::post(*ctx_.workers, [self, target, shared_req] {
-    ApiRequest areq;
-    size_t q = target.find('?');
-    if (q != std::string::npos) areq.query = ParseQuery(std::string_view(target).substr(q + 1));
-    if (auto auth = shared_req->find(http::field::authorization); auth != shared_req->end())
-      areq.authorization = std::string(auth->value());
-    Status status = self->ctx_.api->Authorize(areq);
+  net::post(*ctx_.workers, [self, meta, shared_req] {
+    ApiRequest& areq = *meta;
+    int retry_after_s = 0;
+    Status status = self->ctx_.api->AuthorizeStream(areq, &retry_after_s);
     if (status.ok()) status = self->ctx_.store->GetRun(self->run_id_).status();
     std::string error_frame;
     if (status.ok()) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "server/live_hub.h"
+#include "server/api_types.h"
 #include "server/net.h"
 #include "server/server_context.h"
 #include "store/log_query.h"
@@ -28,7 +29,8 @@ class WebSocketSession : public LiveSubscriber,
   ~WebSocketSession() override;
 
   // Validates the run and filters, then accepts the upgrade (or answers 404).
-  void Run(http::request<http::string_body> req);
+  // `meta`: the upgrade request's headers, query and path as the router wants them.
+  void Run(http::request<http::string_body> req, std::shared_ptr<ApiRequest> meta);
 
   void OnLinesAvailable(int64_t last_line) override;
   void OnRunState(RunState state, std::optional<int64_t> exit_code) override;
