@@ -54,6 +54,14 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "anyway (exit status 1 then)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", opts->max_connections,
+                  "Open connections (HTTP and WebSocket) in all; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", opts->max_connections_per_client,
+                  "Open connections from one client address; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code, api_key] {
     // CLI11 fills the option from the environment too; only argv is visible in ps.

@@ -4,6 +4,7 @@
 
 #include "server/api.h"
 #include "server/http_util.h"
+#include "server/json_in.h"
 #include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
@@ -28,8 +29,9 @@ std::string StreamRunId(std::string_view path) {
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx,
+                         std::shared_ptr<ConnectionSlot> slot)
+    : stream_(std::move(socket)), slot_(std::move(slot)), ctx_(ctx) {}
 
 void HttpSession::Run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -109,7 +111,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     api_req->path = path.substr(kApiPrefix.size());
     ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
     stream_.expires_never();
-    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id);
+    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
     ws->Run(std::move(req), std::move(api_req));
     return;
   }
@@ -138,6 +140,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     } catch (const std::exception& e) {
       resp = ErrorResponse(Status(Code::kInternal, e.what()));
     }
+    TrimJsonParser();  // a worker keeps no big body's parser memory between requests
     net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
       if (resp.stream) {

@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <memory>
+
 #include "core/text.h"
 
 namespace wanllmdb {
@@ -57,8 +59,22 @@ Status Explain(const std::string& body) {
 
 }  // namespace
 
+namespace {
+
+// Each worker thread's parser grows to the largest body it has parsed; TrimJsonParser gives a
+// big one back after the request (a 16 MiB body costs simdjson ~50 MiB of tape and strings).
+constexpr size_t kKeptParserCapacity = 1 << 20;
+thread_local std::unique_ptr<simdjson::dom::parser> tls_parser;
+
+}  // namespace
+
+void TrimJsonParser() {
+  if (tls_parser && tls_parser->capacity() > kKeptParserCapacity) tls_parser.reset();
+}
+
 Result<simdjson::dom::element> ParseJsonBody(std::string& body) {
-  thread_local simdjson::dom::parser parser;
+  if (!tls_parser) tls_parser = std::make_unique<simdjson::dom::parser>();
+  simdjson::dom::parser& parser = *tls_parser;
   simdjson::dom::element doc;
   auto err = parser.parse(body.data(), body.size(), true).get(doc);
   if (err == simdjson::UTF8_ERROR) {

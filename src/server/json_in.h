@@ -16,6 +16,10 @@ namespace wanllmdb {
 // thread.
 Result<simdjson::dom::element> ParseJsonBody(std::string& body);
 
+// Frees this thread's parser memory if a big body made it grow; call when the request (and every
+// element it parsed) is done.
+void TrimJsonParser();
+
 // Same, and the body must be a JSON object (else kBadRequest saying what it is instead).
 Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body);
 

@@ -13,6 +13,7 @@
 #include "auth/authenticator.h"
 #include "server/access_setup.h"
 #include "server/api.h"
+#include "server/connection_limits.h"
 #include "server/listener.h"
 #include "server/live_hub.h"
 #include "server/net.h"
@@ -113,6 +114,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
   ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
+  ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
+  ctx.connections = &connections;
 
   net::io_context ioc(io_threads);
   auto listener = std::make_shared<Listener>(ioc, ctx);

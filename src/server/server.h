@@ -31,6 +31,8 @@ struct ServerOptions {
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
   // After SIGINT/SIGTERM: how long in-flight requests may take before the process exits anyway.
   int shutdown_timeout_s = 10;
+  int max_connections = 10000;            // open HTTP + WebSocket connections in all
+  int max_connections_per_client = 1000;  // from one client address
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -16,6 +16,7 @@ class thread_pool;
 namespace wanllmdb {
 
 class Api;
+class ConnectionLimits;
 class LiveHub;
 class LogStore;
 class QueryEngine;
@@ -49,6 +50,7 @@ struct ServerContext {
   // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).
   std::chrono::seconds idle_timeout{60};
   HostPolicy hosts;  // Host headers answered (DNS rebinding)
+  ConnectionLimits* connections = nullptr;
 };
 
 }  // namespace wanllmdb

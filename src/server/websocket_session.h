@@ -14,6 +14,7 @@
 
 #include "server/live_hub.h"
 #include "server/api_types.h"
+#include "server/connection_limits.h"
 #include "server/net.h"
 #include "server/server_context.h"
 #include "store/log_query.h"
@@ -25,7 +26,8 @@ namespace wanllmdb {
 class WebSocketSession : public LiveSubscriber,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id);
+  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id,
+                   std::shared_ptr<ConnectionSlot> slot);
   ~WebSocketSession() override;
 
   // Validates the run and filters, then accepts the upgrade (or answers 404).
@@ -52,6 +54,7 @@ class WebSocketSession : public LiveSubscriber,
   void Close();
 
   websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<ConnectionSlot> slot_;  // the connection's place under ConnectionLimits
   ServerContext& ctx_;
   const std::string run_id_;
   std::shared_ptr<const LineMatcher> matcher_;
