@@ -31,6 +31,11 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Seconds before an idle or half-open connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--crash-after", opts->crash_after_s,
+                  "Seconds without a word from any writer after which a running run is marked "
+                  "crashed (live writers send a heartbeat every 30 s; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code] {
     size_t colon = listen->rfind(':');

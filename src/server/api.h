@@ -16,9 +16,12 @@
 
 namespace wanllmdb {
 
+class RunActivity;
+
 struct ApiOptions {
   std::string api_key;  // empty: no authentication
   std::string version = "0.1.0";
+  RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
 };
 
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
@@ -60,6 +63,11 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
+
+  void Heard(const std::string& run_id);
+
+  // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
+  std::mutex state_mu_;
 
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;

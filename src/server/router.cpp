@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/run_activity.h"
 
 namespace wanllmdb {
 namespace {
@@ -36,6 +37,10 @@ ApiResponse MethodNotAllowed(const ApiRequest& req) {
 
 Api::Api(LogStore& store, LiveHub& hub, ApiOptions options)
     : store_(store), hub_(hub), engine_(store), options_(std::move(options)) {}
+
+void Api::Heard(const std::string& run_id) {
+  if (options_.activity != nullptr) options_.activity->Touch(run_id);
+}
 
 Status Api::Authorize(const ApiRequest& req) const {
   if (options_.api_key.empty()) return Status::Ok();

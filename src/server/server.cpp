@@ -8,6 +8,7 @@
 #include "server/api.h"
 #include "server/listener.h"
 #include "server/live_hub.h"
+#include "server/run_activity.h"
 #include "server/net.h"
 #include "server/static_files.h"
 #include "store/log_store.h"
@@ -34,8 +35,10 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
 
   LiveHub hub;
   (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
+  RunActivity activity(**store, hub, o.crash_after_s);
   ApiOptions api_options;
   api_options.api_key = o.api_key;
+  api_options.activity = &activity;
   Api api(**store, hub, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -63,6 +66,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;
   listener->Run();
+  activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
                url.c_str(), files.available() ? ", web UI on" : "");
@@ -90,6 +94,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ioc.run();
   for (auto& t : threads) t.join();
   pool.join();
+  activity.Stop();
   (*store)->Close();
   std::fprintf(stderr, "wanllmdb: stopped\n");
   return Status::Ok();

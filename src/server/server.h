@@ -21,6 +21,9 @@ struct ServerOptions {
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
+  // A running run no writer was heard from for this long is marked crashed (run_activity.h).
+  // 0: never.
+  double crash_after_s = 600;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).
