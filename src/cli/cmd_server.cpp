@@ -62,6 +62,11 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Open connections from one client address; more get 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--crash-after", opts->crash_after_s,
+                  "Seconds without a word from any writer after which a running run is marked "
+                  "crashed (live writers send a heartbeat every 30 s; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code, api_key] {
     // CLI11 fills the option from the environment too; only argv is visible in ps.

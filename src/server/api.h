@@ -18,8 +18,11 @@
 
 namespace wanllmdb {
 
+class RunActivity;
+
 struct ApiOptions {
   std::string version = "0.1.0";
+  RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
   // Origins besides the server's own that browsers may write from and open WebSockets from.
   std::vector<std::string> allowed_origins;
 };
@@ -96,6 +99,11 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
+
+  void Heard(const std::string& run_id);
+
+  // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
+  std::mutex state_mu_;
 
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;

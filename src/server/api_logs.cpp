@@ -57,6 +57,7 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
   first.writer = batch->writer;
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);
   first.line_number = r->first_line;
   JsonOut j;
   j.Line(id, first);
@@ -68,6 +69,7 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);  // also an empty batch: a writer's heartbeat
   JsonOut j;
   j.BeginObject();
   j.Key("accepted").Int(r->accepted);
@@ -84,6 +86,7 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
+  Heard(id);
   auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
   partial->writer = batch->writer;
   constexpr int64_t kMinIntervalUs = 250000;

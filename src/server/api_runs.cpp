@@ -15,6 +15,22 @@ Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
 }
 
+// How bad an end is: with "merge", the worse of the current and the new state wins, so one
+// rank's failure is not undone by another rank finishing (DESIGN §6).
+int Severity(RunState s) {
+  switch (s) {
+    case RunState::kRunning:
+      return 0;
+    case RunState::kFinished:
+      return 1;
+    case RunState::kCrashed:
+      return 2;
+    case RunState::kFailed:
+      return 3;
+  }
+  return 0;
+}
+
 Status ValidName(const std::string& what, const std::string& name) {
   if (name.empty()) return Status(Code::kBadRequest, what + ": is required (a non-empty string)");
   for (char c : name) {
@@ -114,6 +130,7 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
   bool created = false;
   auto r = store_.CreateRun(run, &created);
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(r->id);
   return RunResponse(created ? 201 : 200, *r);
 }
 
@@ -184,8 +201,24 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
       return ErrorResponse(Status(Code::kBadRequest, "exit_code: must be an integer or null"));
     }
   }
+  bool merge = false;
+  if (!obj->at_key("merge").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::BOOL) {
+      return ErrorResponse(Status(Code::kBadRequest, "merge: must be a boolean"));
+    }
+    merge = v.get_bool().value_unsafe();
+  }
+  std::unique_lock<std::mutex> merging(state_mu_, std::defer_lock);
+  if (merge) merging.lock();
+  Heard(id);  // first: a run the silence sweep crashed is running again before we compare
   auto before = store_.GetRun(id);
   if (!before.ok()) return ErrorResponse(before.status());
+  if (merge && u.state && Severity(*u.state) <= Severity(before->state) &&
+      before->state != RunState::kRunning) {
+    // The run already ended at least as badly: keep its state and exit code.
+    u.state.reset();
+    u.exit_code.reset();
+  }
   auto r = store_.UpdateRun(id, u);
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {

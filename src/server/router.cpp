@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/run_activity.h"
+#include "server/run_activity.h"
 
 namespace wanllmdb {
 namespace {
@@ -92,6 +94,10 @@ const std::vector<Route>& Api::Routes() {
       {"WS", "/runs/{run_id}/logs/stream", kScopeRead, nullptr},
   };
   return kRoutes;
+}
+
+void Api::Heard(const std::string& run_id) {
+  if (options_.activity != nullptr) options_.activity->Touch(run_id);
 }
 
 const Route* Api::FindRoute(const std::string& method, std::string_view path,

@@ -16,6 +16,7 @@
 #include "server/connection_limits.h"
 #include "server/listener.h"
 #include "server/live_hub.h"
+#include "server/run_activity.h"
 #include "server/net.h"
 #include "server/static_files.h"
 #include "store/log_store.h"
@@ -93,8 +94,10 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
 
   LiveHub hub;
   (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
+  RunActivity activity(**store, hub, o.crash_after_s);
   ApiOptions api_options;
   api_options.allowed_origins = o.allowed_origins;
+  api_options.activity = &activity;
   Api api(**store, hub, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -122,6 +125,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;
   listener->Run();
+  activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
                url.c_str(), files.available() ? ", web UI on" : "");
@@ -154,6 +158,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   for (auto& t : threads) t.join();
   pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
+  activity.Stop();
   (*store)->Close();
   watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");

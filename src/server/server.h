@@ -33,6 +33,9 @@ struct ServerOptions {
   int shutdown_timeout_s = 10;
   int max_connections = 10000;            // open HTTP + WebSocket connections in all
   int max_connections_per_client = 1000;  // from one client address
+  // A running run no writer was heard from for this long is marked crashed (run_activity.h).
+  // 0: never.
+  double crash_after_s = 600;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).
