@@ -17,7 +17,15 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", opts->data_dir, "Data directory (the SQLite store lives here)")
       ->capture_default_str();
   cmd->add_option("--store", opts->store_url,
-                  "Store URL: sqlite:PATH (default: sqlite:DATA/logs.db)");
+                  "Store: sqlite:PATH (default: sqlite:DATA/logs.db), or PostgreSQL as "
+                  "postgresql://USER@HOST:PORT/DB or 'host=... dbname=...' (password from the URL, "
+                  "PGPASSWORD or ~/.pgpass); many server nodes may share one PostgreSQL");
+  auto sync = std::make_shared<std::string>("normal");
+  cmd->add_option("--sync", *sync,
+                  "normal: a commit survives the process being killed; full: also a power cut "
+                  "(SQLite synchronous=FULL; PostgreSQL synchronous_commit=on). See doc/deploy.md")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
   cmd->add_option("--web", opts->web_dir, "Directory of the built web UI (web/dist)");
   cmd->add_option("--api-key", opts->api_key,
                   "Require 'Authorization: Bearer KEY' on the API (default: "
@@ -32,7 +40,8 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, exit_code] {
+  cmd->callback([opts, listen, sync, exit_code] {
+    opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",

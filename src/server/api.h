@@ -11,6 +11,7 @@
 #include "server/api_types.h"
 #include "server/ingest.h"
 #include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -24,7 +25,8 @@ struct ApiOptions {
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
-  Api(LogStore& store, LiveHub& hub, ApiOptions options);
+  // Viewers hear of state changes, clears and progress through `bus`, never from here directly.
+  Api(LogStore& store, LiveHub& hub, LiveBus& bus, ApiOptions options);
 
   // `req.path` starts after "/api/v1".
   ApiResponse Handle(ApiRequest& req);
@@ -56,7 +58,10 @@ class Api {
   ApiResponse ClearLogs(const std::string& id);
 
   LogStore& store_;
-  LiveHub& hub_;
+  LiveHub& hub_;  // read only: how many viewers this node has
+  LiveBus& bus_;
+  void PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code);
+  void PublishCleared(const std::string& id);
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;

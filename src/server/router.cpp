@@ -34,8 +34,8 @@ ApiResponse MethodNotAllowed(const ApiRequest& req) {
 
 }  // namespace
 
-Api::Api(LogStore& store, LiveHub& hub, ApiOptions options)
-    : store_(store), hub_(hub), engine_(store), options_(std::move(options)) {}
+Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, ApiOptions options)
+    : store_(store), hub_(hub), bus_(bus), engine_(store), options_(std::move(options)) {}
 
 Status Api::Authorize(const ApiRequest& req) const {
   if (options_.api_key.empty()) return Status::Ok();

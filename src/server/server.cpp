@@ -7,9 +7,11 @@
 
 #include "server/api.h"
 #include "server/listener.h"
+#include "server/live_feed.h"
 #include "server/live_hub.h"
 #include "server/net.h"
 #include "server/static_files.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -25,18 +27,26 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
-  auto store = OpenStore(url);
+  StoreOptions store_options;
+  store_options.sync = o.sync;
+  auto store = OpenStore(url, store_options);
   if (!store.ok()) return store.status();
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int io_threads = o.io_threads > 0 ? o.io_threads : static_cast<int>(cores);
   int workers = o.worker_threads > 0 ? o.worker_threads : static_cast<int>(4 * cores);
 
+  // Commits, state changes, clears and progress reach this node's viewers through the bus
+  // (in-process for SQLite; NOTIFY/LISTEN between the nodes of one PostgreSQL).
   LiveHub hub;
-  (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
+  auto bus = (*store)->OpenBus();
+  if (!bus.ok()) return bus.status();
+  LiveFeed feed(hub, **store);
+  (*bus)->SetSink([&feed](const BusMessage& m) { feed.OnMessage(m); });
+  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
   ApiOptions api_options;
   api_options.api_key = o.api_key;
-  Api api(**store, hub, api_options);
+  Api api(**store, hub, **bus, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -65,7 +75,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   listener->Run();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               url.c_str(), files.available() ? ", web UI on" : "");
+               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait (up to 10 s) for in-flight requests, then stop.
@@ -90,6 +100,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ioc.run();
   for (auto& t : threads) t.join();
   pool.join();
+  (*bus)->Close();
   (*store)->Close();
   std::fprintf(stderr, "wanllmdb: stopped\n");
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "store/log_store.h"
 
 namespace wanllmdb {
 
@@ -15,6 +16,7 @@ struct ServerOptions {
   uint16_t port = 8080;
   std::string data_dir = "./data";
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
+  SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
   std::string api_key;
   int io_threads = 0;      // 0: number of cores
