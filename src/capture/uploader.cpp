@@ -19,10 +19,14 @@ int64_t MonotonicMicros() {
 
 namespace {
 
-// 5xx, 429 and 408 may succeed later; any other 4xx would be refused again.
+// 5xx, 429 and 408 may succeed later; any other 4xx would be refused again. 401/403 are an
+// outage too: a rotated or revoked key must not make the rest of a run vanish batch by batch —
+// the spool keeps it, and `wanllmdb sync` with a good key uploads everything.
 bool Retryable(int status) {
-  return status >= 500 || status == 429 || status == 408;
+  return status >= 500 || status == 429 || status == 408 || status == 401 || status == 403;
 }
+
+bool AuthRefused(int status) { return status == 401 || status == 403; }
 
 }  // namespace
 
@@ -223,9 +227,15 @@ int Uploader::SendHead(HttpConnection& conn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!outage_) {
       outage_ = true;
-      Warn("cannot reach the server (" +
-           (reply.ok() ? std::to_string(reply->status) : reply.status().message()) +
-           "); keeping output in " + spool_->run_dir().string() + " and retrying");
+      if (reply.ok() && AuthRefused(reply->status)) {
+        Warn("the server refused the API key (" + std::to_string(reply->status) + ": " +
+             ErrorMessageOf(reply->body) + "); keeping output in " + spool_->run_dir().string() +
+             " — upload it with a valid key: wanllmdb sync " + spool_->run_dir().string());
+      } else {
+        Warn("cannot reach the server (" +
+             (reply.ok() ? std::to_string(reply->status) : reply.status().message()) +
+             "); keeping output in " + spool_->run_dir().string() + " and retrying");
+      }
     }
     return 0;
   }

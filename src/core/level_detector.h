@@ -26,6 +26,8 @@ namespace wanllmdb {
 // Thread-safety: not thread-safe; one per stream.
 class LevelDetector {
  public:
+  // `in_traceback`: the state the stream's previous line left (kept by the store per writer).
+  explicit LevelDetector(bool in_traceback = false) : in_traceback_(in_traceback) {}
   Level Detect(std::string_view line);
   bool in_traceback() const { return in_traceback_; }
 

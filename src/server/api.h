@@ -13,6 +13,7 @@
 #include "server/api_types.h"
 #include "server/ingest.h"
 #include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -41,7 +42,8 @@ struct Route {
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
-  Api(LogStore& store, LiveHub& hub, Authenticator& auth, ApiOptions options);
+  // Viewers hear of state changes, clears and progress through `bus`, never from here directly.
+  Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options);
 
   // `req.path` starts after "/api/v1".
   ApiResponse Handle(ApiRequest& req);
@@ -94,8 +96,11 @@ class Api {
   ApiResponse ClearLogs(const std::string& id);
 
   LogStore& store_;
-  LiveHub& hub_;
+  LiveHub& hub_;  // read only: how many viewers this node has
+  LiveBus& bus_;
   Authenticator& auth_;
+  void PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code);
+  void PublishCleared(const std::string& id);
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;

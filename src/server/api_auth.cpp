@@ -77,8 +77,13 @@ std::string SessionCookie(const std::string& value, int64_t max_age_s, bool tls)
 
 }  // namespace
 
-Api::Api(LogStore& store, LiveHub& hub, Authenticator& auth, ApiOptions options)
-    : store_(store), hub_(hub), auth_(auth), engine_(store), options_(std::move(options)) {}
+Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options)
+    : store_(store),
+      hub_(hub),
+      bus_(bus),
+      auth_(auth),
+      engine_(store),
+      options_(std::move(options)) {}
 
 Result<std::string> Api::ProjectOfRun(const std::string& run_id) {
   {

@@ -102,7 +102,15 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
       pass = true;
     }
   }
-  size_t viewers = pass ? hub_.PublishProgress(id, partial) : 0;
+  size_t viewers = 0;
+  if (pass) {
+    BusMessage m;
+    m.kind = BusMessage::Kind::kProgress;
+    m.run_id = id;
+    m.partial = partial;
+    bus_.Publish(m);
+    viewers = hub_.ViewersOf(id);  // this node's; other nodes' viewers get it by the bus
+  }
   JsonOut j;
   j.BeginObject().Key("throttled").Bool(!pass).Key("viewers").Int(static_cast<int64_t>(viewers));
   j.EndObject();
@@ -297,8 +305,24 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
-  hub_.PublishCleared(id);
+  PublishCleared(id);
   return NoContent();
+}
+
+void Api::PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kRunState;
+  m.run_id = id;
+  m.state = state;
+  m.exit_code = exit_code;
+  bus_.Publish(m);
+}
+
+void Api::PublishCleared(const std::string& id) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kCleared;
+  m.run_id = id;
+  bus_.Publish(m);
 }
 
 }  // namespace wanllmdb

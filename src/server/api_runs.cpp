@@ -222,7 +222,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
   auto r = store_.UpdateRun(id, u);
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {
-    hub_.PublishRunState(id, r->state, r->exit_code);
+    PublishRunState(id, r->state, r->exit_code);
   }
   return RunResponse(200, *r);
 }
@@ -230,7 +230,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
 ApiResponse Api::DeleteRun(const std::string& id) {
   Status s = store_.DeleteRun(id);
   if (!s.ok()) return ErrorResponse(s);
-  hub_.PublishCleared(id);
+  PublishCleared(id);
   return NoContent();
 }
 

@@ -85,7 +85,11 @@ ApiResponse ErrorResponse(const Status& status) {
   j.Key("code").String(ErrorCodeName(status.code()));
   j.Key("message").String(status.message());
   j.EndObject().EndObject();
-  return JsonResponse(HttpStatusOf(status.code()), j.Take());
+  ApiResponse r = JsonResponse(HttpStatusOf(status.code()), j.Take());
+  // 503 is temporary here (the database is restarting, the server is stopping): say when to
+  // come back. The SDK and the capture retry with their own backoff at least this long.
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 ApiResponse RetryLaterResponse(const Status& status, int retry_after_s) {

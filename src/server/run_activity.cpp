@@ -9,6 +9,19 @@
 namespace wanllmdb {
 namespace {
 
+void PublishState(LiveBus& bus, const std::string& run_id, RunState state,
+                  std::optional<int64_t> exit_code) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kRunState;
+  m.run_id = run_id;
+  m.state = state;
+  m.exit_code = exit_code;
+  bus.Publish(m);
+}
+
+}  // namespace
+namespace {
+
 int64_t SteadyMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -20,8 +33,8 @@ constexpr int kSweepBatch = 1000;
 
 }  // namespace
 
-RunActivity::RunActivity(LogStore& store, LiveHub& hub, double crash_after_s)
-    : store_(store), hub_(hub), crash_after_us_(static_cast<int64_t>(crash_after_s * 1e6)) {}
+RunActivity::RunActivity(LogStore& store, LiveBus& bus, double crash_after_s)
+    : store_(store), bus_(bus), crash_after_us_(static_cast<int64_t>(crash_after_s * 1e6)) {}
 
 RunActivity::~RunActivity() {
   Stop();
@@ -42,7 +55,7 @@ void RunActivity::Touch(const std::string& run_id) {
   auto before = store_.GetRun(run_id);
   if (!before.ok() || before->state != RunState::kCrashed) return;  // someone set it since
   auto r = store_.UpdateRun(run_id, u);
-  if (r.ok()) hub_.PublishRunState(run_id, r->state, r->exit_code);
+  if (r.ok()) PublishState(bus_, run_id, r->state, r->exit_code);
 }
 
 void RunActivity::Start() {
@@ -109,7 +122,7 @@ void RunActivity::SweepOnce() {
     if (!r.ok()) continue;
     std::fprintf(stderr, "wanllmdb: run %s: no writer heard from for %.0f s, marked crashed\n",
                  id.c_str(), static_cast<double>(crash_after_us_) / 1e6);
-    hub_.PublishRunState(id, r->state, r->exit_code);
+    PublishState(bus_, id, r->state, r->exit_code);
   }
 }
 

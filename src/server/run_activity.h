@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -29,7 +29,7 @@ namespace wanllmdb {
 class RunActivity {
  public:
   // `crash_after_s` <= 0: no sweep (Touch still revives nothing).
-  RunActivity(LogStore& store, LiveHub& hub, double crash_after_s);
+  RunActivity(LogStore& store, LiveBus& bus, double crash_after_s);
   ~RunActivity();
   RunActivity(const RunActivity&) = delete;
   RunActivity& operator=(const RunActivity&) = delete;
@@ -46,7 +46,7 @@ class RunActivity {
   void SweepOnce();
 
   LogStore& store_;
-  LiveHub& hub_;
+  LiveBus& bus_;  // state changes reach viewers on every node
   const int64_t crash_after_us_;
   std::thread thread_;
 

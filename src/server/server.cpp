@@ -15,10 +15,12 @@
 #include "server/api.h"
 #include "server/connection_limits.h"
 #include "server/listener.h"
+#include "server/live_feed.h"
 #include "server/live_hub.h"
 #include "server/run_activity.h"
 #include "server/net.h"
 #include "server/static_files.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -76,7 +78,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
-  auto store = OpenStore(url);
+  StoreOptions store_options;
+  store_options.sync = o.sync;
+  auto store = OpenStore(url, store_options);
   if (!store.ok()) return store.status();
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -92,13 +96,19 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   auth_options.legacy_key = o.api_key;
   Authenticator auth(keys->get(), auth_options);
 
+  // Commits, state changes, clears and progress reach this node's viewers through the bus
+  // (in-process for SQLite; NOTIFY/LISTEN between the nodes of one PostgreSQL).
   LiveHub hub;
-  (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
-  RunActivity activity(**store, hub, o.crash_after_s);
+  auto bus = (*store)->OpenBus();
+  if (!bus.ok()) return bus.status();
+  LiveFeed feed(hub, **store);
+  (*bus)->SetSink([&feed](const BusMessage& m) { feed.OnMessage(m); });
+  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
+  RunActivity activity(**store, **bus, o.crash_after_s);
   ApiOptions api_options;
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
-  Api api(**store, hub, auth, api_options);
+  Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -128,7 +138,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               url.c_str(), files.available() ? ", web UI on" : "");
+               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
@@ -159,6 +169,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
   activity.Stop();
+  (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");

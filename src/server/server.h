@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/log_store.h"
 
 namespace wanllmdb {
 
@@ -18,6 +19,7 @@ struct ServerOptions {
   uint16_t port = 8080;
   std::string data_dir = "./data";
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
+  SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
   std::string api_key;  // legacy: one admin key outside the key store
   bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn

@@ -26,6 +26,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
+@pytest.mark.sqlite_only("the data directory is the small disk; PostgreSQL keeps its own")
 def test_full_disk_is_507_and_recovers(make_server: Any, small_disk: Path) -> None:
     server: Server = make_server(data_dir=small_disk).start()
     rid = server.new_run()

@@ -250,7 +250,9 @@ def test_multiprocessing_pool_workers_are_captured(server: Server, run_script, c
     assert server.run(run_id)["state"] == "finished"
 
 
-def test_api_key_is_sent_and_a_wrong_key_only_costs_a_warning(tmp_path: Path, run_script) -> None:
+def test_api_key_is_sent_and_a_wrong_key_keeps_everything_for_sync(tmp_path: Path, run_script) -> None:
+    """401/403 are an outage, not a bad batch: a rotated key must not drop the run; one warning
+    names the spool and the sync command, and `sync` with a good key uploads everything."""
     srv = Server(tmp_path / "keyed-data", extra_args=["--api-key", "s3cret"])
     srv.start()
     try:
@@ -266,8 +268,15 @@ def test_api_key_is_sent_and_a_wrong_key_only_costs_a_warning(tmp_path: Path, ru
         res = run_script(code.format(run_id=bad), server=srv, env={"WANLLMDB_API_KEY": "wrong",
                                                                  "WANLLMDB_EXIT_TIMEOUT": "1"})
         assert res.returncode == 0 and "with a key" in res.stdout, res
-        assert res.stderr.count("refused to create run") == 1 and "403" in res.stderr, res
+        assert res.stderr.count("refused the API key") == 1 and "403" in res.stderr, res
+        assert "wanllmdb sync" in res.stderr, res
         assert srv.status("/runs/" + bad) == 404
         assert list((res.spool / bad / "writers" / "main").glob("*.jsonl"))  # kept for a later sync
+        env = dict(os.environ, PYTHONPATH=str(SDK_DIR), WANLLMDB_API_KEY="s3cret")
+        synced = subprocess.run([sys.executable, "-m", "wanllmdb", "sync", str(res.spool),
+                                 "--base-url", srv.url], env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert synced.returncode == 0, synced
+        assert [line["message"] for line in srv.logs(bad)] == ["with a key"]
     finally:
         srv.stop()

@@ -347,7 +347,12 @@ class Uploader:
         self._note_reply(True)
         if resp.retryable:
             self._last_retry_after = resp.retry_after
-            self._warn_unreachable(resp.error_text())
+            if resp.auth_refused:
+                sdk_stderr.say(f"the server refused the API key ({resp.error_text()}); keeping output in "
+                               f"{self._spool_run.dir}; upload it with a valid key: "
+                               f"python -m wanllmdb sync {self._spool_run.dir}", once_key="auth-refused")
+            else:
+                self._warn_unreachable(resp.error_text())
             return None
         return resp
 

@@ -9,6 +9,7 @@
 #include "auth/authenticator.h"
 #include "server/api.h"
 #include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -37,7 +38,10 @@ class RouteAuthTest : public ::testing::Test {
       ASSERT_TRUE(auth_->CreateKey(name, scope, {}, &token).ok());
       tokens_[scope] = token;
     }
-    api_ = std::make_unique<Api>(*store_, hub_, *auth_, ApiOptions{});
+    auto bus = store_->OpenBus();
+    ASSERT_TRUE(bus.ok());
+    bus_ = std::move(*bus);
+    api_ = std::make_unique<Api>(*store_, hub_, *bus_, *auth_, ApiOptions{});
     bool created = false;
     NewRun run;
     run.id = "0f0f0f0f-0000-4000-8000-000000000001";
@@ -46,6 +50,7 @@ class RouteAuthTest : public ::testing::Test {
   }
   void TearDown() override {
     api_.reset();
+    if (bus_) bus_->Close();
     if (store_) store_->Close();
     std::filesystem::remove_all(dir_);
   }
@@ -76,6 +81,7 @@ class RouteAuthTest : public ::testing::Test {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<Authenticator> auth_;
   LiveHub hub_;
+  std::unique_ptr<LiveBus> bus_;
   std::unique_ptr<Api> api_;
   std::map<Scope, std::string> tokens_;
 };
