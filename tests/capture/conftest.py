@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))
 
 # tests/api/conftest.py is imported under another name: two modules called "conftest" would clash.
+# Its own imports (pg_server) live beside it.
+sys.path.insert(0, str(ROOT / "tests" / "api"))
 _spec = importlib.util.spec_from_file_location("api_conftest", ROOT / "tests" / "api" / "conftest.py")
 assert _spec is not None and _spec.loader is not None
 api_conftest = importlib.util.module_from_spec(_spec)
