@@ -79,7 +79,12 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
-  auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
+  // A live display may hold several rows (nested bars, rich.progress): one state, rows joined.
+  auto partial = std::make_shared<LogLine>(std::move(batch->lines.front()));
+  for (size_t i = 1; i < batch->lines.size(); ++i) {
+    partial->message.push_back('\n');
+    partial->message += batch->lines[i].message;
+  }
   partial->writer = batch->writer;
   constexpr int64_t kMinIntervalUs = 250000;
   bool pass = false;

@@ -193,3 +193,15 @@ def test_progress_updates_reach_viewers_throttled_and_are_not_stored(server: Ser
     assert server.post(f"/runs/{rid}/logs/progress", {"message": 5}).status == 400
     assert server.post("/runs/00000000-0000-4000-8000-000000000000/logs/progress",
                        {"message": "x"}).status == 404
+
+
+def test_progress_state_of_several_rows_reaches_viewers_whole(server: Server) -> None:
+    """Nested bars and rich.progress are live displays of several rows: one state, rows joined."""
+    rid = server.new_run()
+    with ws(server, rid) as c:
+        recv(c)
+        state = "epoch:  33%|###       | 1/3\nbatch:  50%|#####     | 5/10"
+        assert server.post(f"/runs/{rid}/logs/progress", {"message": state}).status == 202
+        frame = recv(c)
+        assert frame["type"] == "progress" and frame["message"] == state
+    assert server.all_lines(rid) == []
