@@ -9,8 +9,8 @@ venv=${1:-.venv}
 stamp="$venv/.deps-v2"
 if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check pytest==8.3.4 websockets==13.1
-  "$venv/bin/pip" install -q --disable-pip-version-check pyte==0.8.2 tqdm==4.70.1 rich==15.0.0 \
-    loguru==0.7.3 colorlog==6.12.0 absl-py==2.5.1 click==8.5.1
+  "$venv/bin/pip" install -q --disable-pip-version-check pyte==0.8.2 tqdm==4.70.1 rich==13.9.4 \
+    loguru==0.7.3 colorlog==6.12.0 absl-py==2.1.0 click==8.5.1
   touch "$stamp"
 fi
 # SDK capture tests (issue 9): the libraries users run, and a real Jupyter kernel.
