@@ -64,7 +64,7 @@ void WebSocketSession::Run(http::request<http::string_body> req) {
       } else if (param.ok()) {
         param = tail.status();
       }
-      auto after = OptIntParam(areq.query, "after_line");
+      auto after = LineParam(areq.query, "after_line");
       if (after.ok()) {
         self->after_line_ = *after;
       } else if (param.ok()) {
