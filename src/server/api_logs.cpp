@@ -130,9 +130,9 @@ ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
   auto limit = IntParam(req.query, "limit", 500, 1, kMaxLimit);
   if (!limit.ok()) return ErrorResponse(limit.status());
   lr.limit = static_cast<int>(*limit);
-  auto after = OptIntParam(req.query, "after_line");
+  auto after = LineParam(req.query, "after_line");
   if (!after.ok()) return ErrorResponse(after.status());
-  auto before = OptIntParam(req.query, "before_line");
+  auto before = LineParam(req.query, "before_line");
   if (!before.ok()) return ErrorResponse(before.status());
   lr.after_line = *after;
   lr.before_line = *before;
@@ -217,7 +217,7 @@ ApiResponse Api::HistogramOf(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   auto m = MatcherFor(req);
   if (!m.ok()) return ErrorResponse(m.status());
-  auto line = OptIntParam(req.query, "line");
+  auto line = LineParam(req.query, "line");
   if (!line.ok()) return ErrorResponse(line.status());
   if (!*line) return ErrorResponse(Status(Code::kBadRequest, "line: is required"));
   auto run = store_.GetRun(id);

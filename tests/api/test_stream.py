@@ -229,3 +229,12 @@ def test_empty_matching_regexes_answer_everywhere(server: Server, pattern: str) 
     with ws(server, rid, q) as c:
         assert len(collect_lines(c, expected)) == expected
     assert server.get("/health").status == 200
+
+
+def test_after_line_out_of_range_is_an_error_frame(server: Server) -> None:
+    rid = server.new_run()
+    for value in ("-9223372036854775808", "9223372036854775807"):
+        with ws(server, rid, f"?after_line={value}") as c:
+            frame = recv(c)
+            assert frame["type"] == "error" and frame["error"]["code"] == "invalid_value", frame
+            assert "after_line" in frame["error"]["message"]
