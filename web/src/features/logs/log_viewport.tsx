@@ -10,10 +10,13 @@ import {
   useReducer,
   useRef,
   useState,
+  type CSSProperties,
   type KeyboardEvent,
   type ReactNode,
 } from 'react';
 import type { Matcher } from '../../lib/line_format';
+import type { LineRange } from '../../lib/view_state';
+import { useCopyMessages } from './use_copy_messages';
 import {
   atBottom,
   clampTop,
@@ -45,13 +48,15 @@ interface Props {
   view: LogView;
   snap: LogViewSnapshot;
   wrap: boolean;
-  fullDate: boolean;
+  formatTime: (ts: string) => string;
   matcher: Matcher | null;
-  showWriter: boolean;
-  highlightLine: number | null;
+  /** Colours per writer (only when the run has several). */
+  writerColors: ReadonlyMap<string, string> | null;
+  highlight: LineRange | null;
+  cursorLine: number | null;
   follow: boolean;
   setFollow: (f: boolean) => void;
-  onLineClick: (line: number) => void;
+  onLineClick: (line: number, extend: boolean) => void;
   overlay?: ReactNode;
 }
 
@@ -119,6 +124,10 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     },
     [setFollow],
   );
+
+  useCopyMessages(scrollerRef);
+  // Line numbers get as many digits as the largest one (7-digit runs keep their first digit).
+  const lnDigits = Math.max(4, String(view.line(snap.total - 1)?.line_number ?? (snap.summary?.last_line || 0)).length);
 
   const onScroll = () => {
     const el = scrollerRef.current!;
@@ -218,6 +227,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     return () => window.clearTimeout(id);
   }, [view, first, end, snap.phase, snap.total]);
 
+  const hl = props.highlight;
   const rows: ReactNode[] = [];
   for (let i = first; i < end; i++) {
     const line = view.line(i);
@@ -226,10 +236,11 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         <LogRow
           key={`l${line.line_number}`}
           line={line}
-          fullDate={props.fullDate}
+          formatTime={props.formatTime}
           matcher={props.matcher}
-          showWriter={props.showWriter}
-          highlighted={props.highlightLine === line.line_number}
+          writerColor={props.writerColors?.get(line.writer) ?? null}
+          highlighted={!!hl && line.line_number >= hl.first && line.line_number <= hl.last}
+          cursor={props.cursorLine === line.line_number}
           onLineClick={props.onLineClick}
         />
       ) : (
@@ -239,7 +250,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   }
 
   return (
-    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`}>
+    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`} style={{ '--ln-w': `${lnDigits + 1}ch` } as CSSProperties}>
       <div
         ref={scrollerRef}
         className="scroller"
