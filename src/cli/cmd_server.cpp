@@ -31,6 +31,11 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Seconds before an idle or half-open connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--shutdown-timeout", opts->shutdown_timeout_s,
+                  "Seconds in-flight requests get after SIGINT/SIGTERM before the server exits "
+                  "anyway (exit status 1 then)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, exit_code] {
     size_t colon = listen->rfind(':');

@@ -31,11 +31,14 @@ class Api {
   // Checks the key of a request (header or ?api_key=); OK when no key is configured.
   Status Authorize(const ApiRequest& req) const;
 
+  // GET /health. Touches nothing but its argument, so the HTTP layer answers it on the network
+  // thread: a probe never waits behind queries on the worker pool.
+  ApiResponse Health(int requests_in_flight) const;
+
   LogStore& store() { return store_; }
   LiveHub& hub() { return hub_; }
 
  private:
-  ApiResponse Health();
   ApiResponse CreateProject(ApiRequest& req);
   ApiResponse ListProjects();
   ApiResponse CreateRun(ApiRequest& req);

@@ -30,12 +30,17 @@ ApiResponse LinesResponse(const std::string& run_id, const std::vector<LogLine>&
 }
 
 // RFC 4180: quote when the field has a comma, quote or line break; double inner quotes.
+// A field a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "-1+2", "@SUM", or one
+// starting with a tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): the
+// cell then shows the text as printed, and a log line can never execute in someone's Excel.
 void AppendCsvField(std::string* out, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(s);
     return;
   }
   out->push_back('"');
+  if (formula) out->push_back('\'');
   for (char c : s) {
     if (c == '"') out->push_back('"');
     out->push_back(c);

@@ -49,9 +49,10 @@ ApiResponse RunResponse(int status, const RunInfo& run) {
 
 }  // namespace
 
-ApiResponse Api::Health() {
+ApiResponse Api::Health(int requests_in_flight) const {
   JsonOut j;
-  j.BeginObject().Key("status").String("ok").Key("version").String(options_.version).EndObject();
+  j.BeginObject().Key("status").String("ok").Key("version").String(options_.version);
+  j.Key("requests_in_flight").Int(requests_in_flight).EndObject();
   return JsonResponse(200, j.Take());
 }
 

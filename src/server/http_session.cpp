@@ -85,13 +85,18 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     return;
   }
 
+  if (path == "/api/v1/health" && req.method() == http::verb::get) {
+    return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
+  }
+
   auto api_req = std::make_shared<ApiRequest>();
   api_req->method = method_;
   if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
   if (auto auth = req.find(http::field::authorization); auth != req.end())
     api_req->authorization = std::string(auth->value());
   bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
-  api_req->path = is_api ? path.substr(kApiPrefix.size()) : path;
+  // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
+  api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));
   api_req->body = std::move(req.body());
 
   ctx_.in_flight++;
@@ -102,7 +107,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       if (is_api) {
         resp = self->ctx_.api->Handle(*api_req);
       } else if (api_req->method == "GET" || api_req->method == "HEAD") {
-        resp = self->ctx_.files->Serve(api_req->path);
+        resp = self->ctx_.files->Serve(api_req->path, api_req->method == "HEAD");
       } else {
         resp = ErrorResponse(Status(Code::kNotFound, "no such endpoint: " + api_req->path));
       }

@@ -58,7 +58,7 @@ ApiResponse Api::Handle(ApiRequest& req) {
   const std::string& m = req.method;
   if (seg.size() == 1 && seg[0] == "health") {
     if (m != "GET") return MethodNotAllowed(req);
-    return Health();  // never behind the key: load balancers probe it
+    return Health(0);  // never behind the key: load balancers probe it
   }
   if (Status a = Authorize(req); !a.ok()) return ErrorResponse(a);
   if (seg.size() == 1 && seg[0] == "projects") {

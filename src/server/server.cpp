@@ -1,6 +1,11 @@
 #include "server/server.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -14,6 +19,48 @@
 #include "store/query_engine.h"
 
 namespace wanllmdb {
+namespace {
+
+// Ends the process once `timeout` has passed since Arm() unless Disarm() came first.
+// Thread-safety: Arm and Disarm may be called from any thread, each once.
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog(std::chrono::seconds timeout, const std::atomic<int>* in_flight)
+      : timeout_(timeout), in_flight_(in_flight) {}
+  ~ShutdownWatchdog() {
+    Disarm();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Arm() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, timeout_, [this] { return disarmed_; })) return;
+      std::fprintf(stderr,
+                   "wanllmdb: still %d request(s) running %llds after the stop signal; exiting "
+                   "without waiting for them (acknowledged data is already stored)\n",
+                   in_flight_->load(), static_cast<long long>(timeout_.count()));
+      std::fflush(stderr);
+      std::_Exit(1);
+    });
+  }
+  void Disarm() {
+    {
+      std::lock_guard lock(mu_);
+      disarmed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  const std::chrono::seconds timeout_;
+  const std::atomic<int>* in_flight_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool disarmed_ = false;  // Guarded by mu_
+};
+
+}  // namespace
 
 Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on_ready) {
   std::string url = o.store_url;
@@ -68,29 +115,35 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                url.c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
-  // Graceful stop: stop accepting, wait (up to 10 s) for in-flight requests, then stop.
+  // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
+  // shutdown_timeout_s. A watchdog ends the process when that passes, whatever still runs: a
+  // handler stuck in the store must not keep a SIGTERMed server alive.
+  ShutdownWatchdog watchdog(std::chrono::seconds(o.shutdown_timeout_s), &ctx.in_flight);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
-  std::function<void(int)> wait_drain = [&](int tries) {
-    if (ctx.in_flight.load() == 0 || tries == 0) {
+  std::function<void()> wait_drain = [&] {
+    if (ctx.in_flight.load() == 0) {
       ioc.stop();
       return;
     }
-    drain.expires_after(std::chrono::milliseconds(50));
-    drain.async_wait([&, tries](beast::error_code) { wait_drain(tries - 1); });
+    drain.expires_after(std::chrono::milliseconds(20));
+    drain.async_wait([&](beast::error_code) { wait_drain(); });
   };
   signals.async_wait([&](beast::error_code, int sig) {
     std::fprintf(stderr, "wanllmdb: signal %d, stopping\n", sig);
+    watchdog.Arm();
     listener->Stop();
-    wait_drain(200);
+    wait_drain();
   });
 
   std::vector<std::thread> threads;
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
   (*store)->Close();
+  watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");
   return Status::Ok();
 }
