@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "store/run_lookup.h"
 
 namespace wanllmdb {
 namespace {
@@ -72,7 +73,10 @@ ApiResponse Api::Handle(ApiRequest& req) {
       if (m == "GET") return ListRuns(req);
       return MethodNotAllowed(req);
     }
-    std::string id(seg[1]);
+    // A unique prefix (>= 8 hex digits) names a run too; ambiguous → 409.
+    auto resolved = ResolveRunId(store_, seg[1]);
+    if (!resolved.ok()) return ErrorResponse(resolved.status());
+    std::string id = std::move(*resolved);
     if (seg.size() == 2) {
       if (m == "GET") return GetRun(id);
       if (m == "PATCH") return PatchRun(id, req);

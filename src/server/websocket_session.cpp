@@ -6,6 +6,7 @@
 #include "server/http_util.h"
 #include "server/json_out.h"
 #include "store/query_engine.h"
+#include "store/run_lookup.h"
 
 namespace wanllmdb {
 namespace {
@@ -41,7 +42,12 @@ void WebSocketSession::Run(http::request<http::string_body> req) {
     if (auto auth = shared_req->find(http::field::authorization); auth != shared_req->end())
       areq.authorization = std::string(auth->value());
     Status status = self->ctx_.api->Authorize(areq);
-    if (status.ok()) status = self->ctx_.store->GetRun(self->run_id_).status();
+    if (status.ok()) {
+      // A short id (unique prefix) streams that run; the session keeps the full id.
+      auto id = ResolveRunId(*self->ctx_.store, self->run_id_);
+      status = id.ok() ? self->ctx_.store->GetRun(*id).status() : id.status();
+      if (status.ok()) self->run_id_ = std::move(*id);  // before the strand sees it (post below)
+    }
     std::string error_frame;
     if (status.ok()) {
       // Bad parameters are reported over the socket (browsers can't read a refused upgrade).
