@@ -18,6 +18,7 @@ struct ApiRequest {
   std::map<std::string, std::string> query;  // decoded; a repeated key keeps its last value
   std::string body;
   std::string authorization;        // the Authorization header, if any
+  std::string accept_encoding;      // the Accept-Encoding header, if any (gzip downloads)
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
 };
 

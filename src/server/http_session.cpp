@@ -94,6 +94,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
   if (auto auth = req.find(http::field::authorization); auth != req.end())
     api_req->authorization = std::string(auth->value());
+  if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
+    api_req->accept_encoding = std::string(ae->value());
   bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
   // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
   api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));

@@ -36,6 +36,8 @@ class JsonOut {
 
   JsonOut& Line(std::string_view run_id, const LineView& line);
   JsonOut& Line(std::string_view run_id, const LogLine& line);
+  // A line shown as context around a match: the line object plus "context": true.
+  JsonOut& ContextLine(std::string_view run_id, const LogLine& line);
   JsonOut& Run(const RunInfo& run);
   JsonOut& Project(const ProjectInfo& project);
 
@@ -45,6 +47,7 @@ class JsonOut {
   void Clear();
 
  private:
+  JsonOut& LineFields(std::string_view run_id, const LineView& line);  // an open line object
   struct Impl;
   Impl* impl_;
 };
