@@ -15,6 +15,8 @@ export interface LogLine {
   source: Source;
   writer: string;
   message: string;
+  /** A line shown as context around a match (`context=N`), not a match itself. */
+  context?: boolean;
 }
 
 export interface Project {

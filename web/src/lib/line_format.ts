@@ -157,3 +157,10 @@ export function formatDateTime(ts: string | null): string {
   if (!ts) return '—';
   return formatTimestamp(ts, true).slice(0, 19);
 }
+
+/** The line-number gutter's width in `ch`: as many digits as the largest line number (at least
+ * 4) plus one for spacing, so a 7-digit line number keeps its first digit. */
+export function gutterWidth(lastLine: number): string {
+  const digits = Math.max(4, String(Math.max(0, Math.floor(lastLine))).length);
+  return `${digits + 1}ch`;
+}

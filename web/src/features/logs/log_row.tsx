@@ -38,7 +38,7 @@ export const LogRow = memo(function LogRow({ line, formatTime, matcher, writerCo
   };
   return (
     <div
-      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}`}
+      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}${line.context ? ' ctx' : ''}`}
       data-line={line.line_number}
       data-level={line.level}
       data-source={line.source}

@@ -14,7 +14,7 @@ import {
   type KeyboardEvent,
   type ReactNode,
 } from 'react';
-import type { Matcher } from '../../lib/line_format';
+import { gutterWidth, type Matcher } from '../../lib/line_format';
 import type { LineRange } from '../../lib/view_state';
 import { useCopyMessages } from './use_copy_messages';
 import {
@@ -126,8 +126,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   );
 
   useCopyMessages(scrollerRef);
-  // Line numbers get as many digits as the largest one (7-digit runs keep their first digit).
-  const lnDigits = Math.max(4, String(view.line(snap.total - 1)?.line_number ?? (snap.summary?.last_line || 0)).length);
+  const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
 
   const onScroll = () => {
     const el = scrollerRef.current!;
@@ -250,7 +249,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   }
 
   return (
-    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`} style={{ '--ln-w': `${lnDigits + 1}ch` } as CSSProperties}>
+    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`} style={{ '--ln-w': lnWidth } as CSSProperties}>
       <div
         ref={scrollerRef}
         className="scroller"

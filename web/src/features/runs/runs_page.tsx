@@ -11,9 +11,12 @@ const PAGE = 100;
 const SORT_LABELS: Record<RunSort, string> = { created_at: 'start time', duration: 'duration', lines: 'lines', errors: 'errors' };
 
 export function RunsPage({ project }: { project: string }) {
-  const [runs, setRuns] = useState<Run[] | null>(null);
+  // The loaded runs and the cursor after them change together (one state), so a poll's refresh
+  // and a "load more" answering in either order never leave a stale cursor.
+  const [list, setList] = useState<{ runs: Run[]; cursor: string | null } | null>(null);
+  const runs = list?.runs ?? null;
+  const cursor = list?.cursor ?? null;
   const [total, setTotal] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [missing, setMissing] = useState(false);
   const [deleting, setDeleting] = useState<Run | null>(null);
@@ -27,18 +30,21 @@ export function RunsPage({ project }: { project: string }) {
     return () => window.clearTimeout(id);
   }, [typed]);
   const query = useMemo<RunsQuery>(() => ({ project, q: q || undefined, state: state || undefined, sort, order }), [project, q, state, sort, order]);
-  const loadedRef = useRef<Run[]>([]);
-  loadedRef.current = runs ?? [];
+  const loadedCount = useRef(0);
+  loadedCount.current = runs?.length ?? 0;
 
   // The first page (and, when polling, as many runs as are shown, up to the API's page limit).
   const load = useCallback(
     (refresh: boolean) => {
-      const limit = refresh ? Math.min(1000, Math.max(PAGE, loadedRef.current.length)) : PAGE;
+      const limit = refresh ? Math.min(1000, Math.max(PAGE, loadedCount.current)) : PAGE;
       api
         .listRuns({ ...query, limit })
         .then((r) => {
-          setRuns(refresh ? mergeRefreshed(r.runs, loadedRef.current) : r.runs);
-          if (!refresh || loadedRef.current.length <= limit) setCursor(r.next_cursor);
+          setList((cur) =>
+            refresh && cur
+              ? { runs: mergeRefreshed(r.runs, cur.runs), cursor: cur.runs.length <= limit ? r.next_cursor : cur.cursor }
+              : { runs: r.runs, cursor: r.next_cursor },
+          );
           setTotal(r.total ?? null);
           setError(null);
         })
@@ -47,8 +53,7 @@ export function RunsPage({ project }: { project: string }) {
     [query],
   );
   useEffect(() => {
-    setRuns(null);
-    setCursor(null);
+    setList(null);
     load(false);
   }, [load]);
   useEffect(() => {
@@ -58,14 +63,17 @@ export function RunsPage({ project }: { project: string }) {
       .catch(() => setMissing(false));
   }, [project]);
   const more = () => {
-    if (!cursor) return;
+    const from = cursor;
+    if (!from) return;
     api
-      .listRuns({ ...query, cursor, limit: PAGE })
-      .then((r) => {
-        const seen = new Set(loadedRef.current.map((x) => x.id));
-        setRuns([...loadedRef.current, ...r.runs.filter((x) => !seen.has(x.id))]);
-        setCursor(r.next_cursor);
-      })
+      .listRuns({ ...query, cursor: from, limit: PAGE })
+      .then((r) =>
+        setList((cur) => {
+          if (!cur || cur.cursor !== from) return cur; // answered for a list that has moved on
+          const seen = new Set(cur.runs.map((x) => x.id));
+          return { runs: [...cur.runs, ...r.runs.filter((x) => !seen.has(x.id))], cursor: r.next_cursor };
+        }),
+      )
       .catch((e: Error) => setError(e.message));
   };
   const live = !!runs && anyRunning(runs);
@@ -199,7 +207,7 @@ export function RunsPage({ project }: { project: string }) {
           onConfirm={async () => {
             await api.deleteRun(deleting.id);
             setDeleting(null);
-            setRuns((rs) => rs?.filter((x) => x.id !== deleting.id) ?? null);
+            setList((cur) => (cur ? { ...cur, runs: cur.runs.filter((x) => x.id !== deleting.id) } : cur));
             load(true);
           }}
         />
