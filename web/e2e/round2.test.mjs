@@ -68,6 +68,18 @@ describe('regex errors stay at the search box', () => {
     await page.context().close();
   });
 
+  it('shows N lines of context around each match in only-matches mode', async () => {
+    const r = await run('ctx', makeLines(1, 40, (i) => (i === 10 || i === 30 ? `hit ${i}` : `plain ${i}`)));
+    const page = await newPage(browser, server);
+    await open(page, r, '?q=hit&only=1');
+    await waitFor(async () => JSON.stringify(await renderedLines(page)) === '[10,30]', { what: 'two matches' });
+    await page.fill('[data-testid="context-input"]', '2');
+    await waitFor(async () => JSON.stringify(await renderedLines(page)) === '[8,9,10,11,12,28,29,30,31,32]', { what: 'matches with context' });
+    assert.deepEqual(await page.$$eval('.row.ctx', (rs) => rs.map((x) => Number(x.dataset.line))), [8, 9, 11, 12, 28, 29, 31, 32]);
+    assert.match(page.url(), /context=2/);
+    await page.context().close();
+  });
+
   it('case-sensitive and whole-word toggles', async () => {
     const r = await run('case', ['Error here', 'error there', 'errors everywhere', 'no']);
     const page = await newPage(browser, server);
@@ -305,7 +317,12 @@ describe('downloads', () => {
 describe('runs at scale and ids', () => {
   it('pages past 1,000 runs, searches, filters by state and sorts', async () => {
     const ids = [];
-    for (let i = 0; i < 1005; i += 1) ids.push((await server.createRun('many', `run-${String(i).padStart(4, '0')}`, i === 3 ? { tags: ['golden'] } : {})).id);
+    for (let i = 0; i < 1005; i += 25) {
+      const batch = Array.from({ length: Math.min(25, 1005 - i) }, (_, k) =>
+        server.createRun('many', `run-${String(i + k).padStart(4, '0')}`, i + k === 3 ? { tags: ['golden'] } : {}),
+      );
+      for (const r of await Promise.all(batch)) ids.push(r.id);
+    }
     await server.finish(ids[7], 'failed', 1);
     await server.batch(ids[9], makeLines(1, 30, (i) => ({ message: `x ${i}` })));
     const page = await newPage(browser, server);
