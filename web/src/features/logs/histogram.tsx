@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import type { Histogram as HistogramData, ServerFilters } from '../../api/types';
 import { LEVELS } from '../../api/types';
@@ -8,7 +8,7 @@ import { filtersKey } from '../../lib/view_state';
 
 /** Lines over time, stacked by level on a log scale, error buckets marked; a click jumps to the
  * bucket's first line, a drag selects a time window. */
-export function Histogram(props: {
+export const Histogram = memo(function Histogram(props: {
   runId: string;
   filters: ServerFilters;
   /** Changes when the data may have changed (live lines, clear); refetched at most every 3 s. */
@@ -105,4 +105,4 @@ export function Histogram(props: {
       })}
     </div>
   );
-}
+});

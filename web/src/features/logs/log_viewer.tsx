@@ -107,6 +107,8 @@ export function LogViewer(props: {
     },
     [runId, filters],
   );
+  const jumpToLine = sel.jumpToLine;
+  const onHistJump = useCallback((l: number) => void jumpToLine(l, { setHash: true }), [jumpToLine]);
   const filtered = filtersKey(filters) !== filtersKey(viewFilters(DEFAULT_VIEW));
   const [confirmClear, setConfirmClear] = useState(false);
 
@@ -174,8 +176,8 @@ export function LogViewer(props: {
         runId={runId}
         filters={filters}
         token={snap.total + lv.refresh * 100000}
-        onJump={(l) => void sel.jumpToLine(l, { setHash: true })}
-        onWindow={(w) => setView(w)}
+        onJump={onHistJump}
+        onWindow={setView}
       />
       <LogViewport
         ref={viewport}
