@@ -86,8 +86,12 @@ void RunActivity::Loop() {
 }
 
 void RunActivity::SweepOnce() {
-  auto runs = store_.ListRuns("", RunState::kRunning, kSweepBatch);
-  if (!runs.ok()) return;
+  RunQuery q;
+  q.state = RunState::kRunning;
+  q.limit = kSweepBatch;
+  auto page = store_.ListRuns(q);
+  if (!page.ok()) return;
+  const std::vector<RunInfo>* runs = &page->runs;
   int64_t now = SteadyMicros();
   std::vector<std::string> silent;
   {
