@@ -336,14 +336,15 @@ describe('runs at scale and ids', () => {
     }
     assert.equal((await page.$$('[data-testid="run-row"]')).length, 1005);
     await page.waitForSelector(`[data-run-id="${ids[0]}"]`); // the oldest is reachable
+    assert.equal((await server.req('GET', '/runs?project=many&q=golden')).total, 1);
     await page.fill('[data-testid="runs-search"]', 'golden');
-    await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === 1, { what: 'tag search' });
+    await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === 1, { what: 'tag search', timeout: 20000 });
     await page.fill('[data-testid="runs-search"]', '');
     await page.selectOption('[data-testid="runs-state"]', 'failed');
-    await waitFor(async () => (await page.$$eval('[data-testid="run-row"]', (r) => r.map((x) => x.dataset.runId))).join() === ids[7], { what: 'failed run' });
+    await waitFor(async () => (await page.$$eval('[data-testid="run-row"]', (r) => r.map((x) => x.dataset.runId))).join() === ids[7], { what: 'failed run', timeout: 20000 });
     await page.selectOption('[data-testid="runs-state"]', '');
     await page.selectOption('[data-testid="runs-sort"]', 'lines');
-    await waitFor(async () => (await page.getAttribute('[data-testid="run-row"]', 'data-run-id')) === ids[9], { what: 'most lines first' });
+    await waitFor(async () => (await page.getAttribute('[data-testid="run-row"]', 'data-run-id')) === ids[9], { what: 'most lines first', timeout: 20000 });
     await page.context().close();
   });
 

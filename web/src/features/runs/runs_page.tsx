@@ -30,6 +30,9 @@ export function RunsPage({ project }: { project: string }) {
     return () => window.clearTimeout(id);
   }, [typed]);
   const query = useMemo<RunsQuery>(() => ({ project, q: q || undefined, state: state || undefined, sort, order }), [project, q, state, sort, order]);
+  // Answers for an earlier search/sort (a poll or "more" still in flight) are dropped.
+  const queryRef = useRef(query);
+  queryRef.current = query;
   const loadedCount = useRef(0);
   loadedCount.current = runs?.length ?? 0;
 
@@ -40,6 +43,7 @@ export function RunsPage({ project }: { project: string }) {
       api
         .listRuns({ ...query, limit })
         .then((r) => {
+          if (queryRef.current !== query) return;
           setList((cur) =>
             refresh && cur
               ? { runs: mergeRefreshed(r.runs, cur.runs), cursor: cur.runs.length <= limit ? r.next_cursor : cur.cursor }
@@ -69,7 +73,7 @@ export function RunsPage({ project }: { project: string }) {
       .listRuns({ ...query, cursor: from, limit: PAGE })
       .then((r) =>
         setList((cur) => {
-          if (!cur || cur.cursor !== from) return cur; // answered for a list that has moved on
+          if (!cur || cur.cursor !== from || queryRef.current !== query) return cur; // the list has moved on
           const seen = new Set(cur.runs.map((x) => x.id));
           return { runs: [...cur.runs, ...r.runs.filter((x) => !seen.has(x.id))], cursor: r.next_cursor };
         }),
