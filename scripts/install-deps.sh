@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [core|test|fuzz]   (test adds Chromium, PostgreSQL and what fuzz
 # adds: clang and its libFuzzer runtime for the fuzz preset)
 set -euo pipefail
-want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev
+want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev libssl-dev
   libsimdjson-dev rapidjson-dev libzstd-dev libre2-dev libcli11-dev libgtest-dev libbenchmark-dev
   python3 python3-venv nodejs npm)
 if [ "${1:-core}" = test ]; then

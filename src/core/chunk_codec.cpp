@@ -82,7 +82,8 @@ Status Corrupt(const char* what) {
 
 }  // namespace
 
-std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
+Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
+  if (count == 0) return Status(Code::kInvalidValue, "a chunk holds at least one line");
   std::string raw;
   size_t text_bytes = 0;
   for (size_t i = 0; i < count; ++i) text_bytes += lines[i].message.size() + 1;
@@ -94,8 +95,14 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   for (size_t i = 0; i < count; ++i) {
     size_t k = 0;
     while (k < writers.size() && writers[k] != lines[i].writer) ++k;
-    if (k == writers.size()) writers.push_back(lines[i].writer);
-    writer_index[i] = static_cast<uint8_t>(k);  // callers keep ≤ 255 writers per chunk
+    if (k == writers.size()) {
+      if (writers.size() == kMaxChunkWriters) {
+        return Status(Code::kInvalidValue,
+                      "a chunk holds at most " + std::to_string(kMaxChunkWriters) + " writers");
+      }
+      writers.push_back(lines[i].writer);
+    }
+    writer_index[i] = static_cast<uint8_t>(k);
   }
   PutVarint(&raw, count);
   PutVarint(&raw, writers.size());
@@ -120,7 +127,7 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   size_t n =
       ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), zstd_level);
-  if (ZSTD_isError(n)) throw std::runtime_error(ZSTD_getErrorName(n));  // only on OOM or a bug
+  if (ZSTD_isError(n)) return Status(Code::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }
@@ -137,7 +144,8 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
 
   Reader r(out->buffer);
   uint64_t n, nw;
-  if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > 256) return Corrupt("header");
+  if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > kMaxChunkWriters)
+    return Corrupt("header");
   out->n = n;
   out->writers.clear();
   for (uint64_t i = 0; i < nw; ++i) {

@@ -34,7 +34,8 @@ ApiResponse LinesResponse(const std::string& run_id, const std::vector<LogLine>&
 // starting with a tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): the
 // cell then shows the text as printed, and a log line can never execute in someone's Excel.
 void AppendCsvField(std::string* out, std::string_view s) {
-  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  const bool formula =
+      !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
   if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(s);
     return;
@@ -57,6 +58,7 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
   first.writer = batch->writer;
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);
   first.line_number = r->first_line;
   JsonOut j;
   j.Line(id, first);
@@ -68,6 +70,7 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);  // also an empty batch: a writer's heartbeat
   JsonOut j;
   j.BeginObject();
   j.Key("accepted").Int(r->accepted);
@@ -84,7 +87,13 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
-  auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
+  Heard(id);
+  // A live display may hold several rows (nested bars, rich.progress): one state, rows joined.
+  auto partial = std::make_shared<LogLine>(std::move(batch->lines.front()));
+  for (size_t i = 1; i < batch->lines.size(); ++i) {
+    partial->message.push_back('\n');
+    partial->message += batch->lines[i].message;
+  }
   partial->writer = batch->writer;
   constexpr int64_t kMinIntervalUs = 250000;
   bool pass = false;
@@ -99,7 +108,15 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
       pass = true;
     }
   }
-  size_t viewers = pass ? hub_.PublishProgress(id, partial) : 0;
+  size_t viewers = 0;
+  if (pass) {
+    BusMessage m;
+    m.kind = BusMessage::Kind::kProgress;
+    m.run_id = id;
+    m.partial = partial;
+    bus_.Publish(m);
+    viewers = hub_.ViewersOf(id);  // this node's; other nodes' viewers get it by the bus
+  }
   JsonOut j;
   j.BeginObject().Key("throttled").Bool(!pass).Key("viewers").Int(static_cast<int64_t>(viewers));
   j.EndObject();
@@ -294,8 +311,24 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
-  hub_.PublishCleared(id);
+  PublishCleared(id);
   return NoContent();
+}
+
+void Api::PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kRunState;
+  m.run_id = id;
+  m.state = state;
+  m.exit_code = exit_code;
+  bus_.Publish(m);
+}
+
+void Api::PublishCleared(const std::string& id) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kCleared;
+  m.run_id = id;
+  bus_.Publish(m);
 }
 
 }  // namespace wanllmdb

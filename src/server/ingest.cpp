@@ -128,26 +128,21 @@ Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Sourc
     if (has_seq) b->seqs.push_back(seq);
     explicit_level->push_back(explicit_l);
   }
+  if (pieces.capacity() > 4096) std::vector<std::string_view>().swap(pieces);  // keep it small
   return Status::Ok();
 }
 
 }  // namespace
 
-void IngestParser::DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& explicit_level) {
+// Lines without an explicit level are detected by the store (the traceback state that spans
+// batches lives there, per (run, writer)); an all-explicit batch needs no flags.
+static void MarkDetection(IngestBatch* batch, std::vector<uint8_t>& explicit_level) {
   bool any = false;
-  for (uint8_t e : explicit_level) any |= !e;
-  if (!any) return;
-  std::lock_guard lock(mu_);
-  if (detectors_.size() > 100000) detectors_.clear();  // bound: only traceback state is lost
-  std::string key_prefix = batch->run_id + '\0' + batch->writer + '\0';
-  LevelDetector* det[kSourceCount] = {};
-  for (size_t i = 0; i < batch->lines.size(); ++i) {
-    if (explicit_level[i]) continue;
-    LogLine& l = batch->lines[i];
-    int s = static_cast<int>(l.source);
-    if (!det[s]) det[s] = &detectors_[key_prefix + static_cast<char>('0' + s)];
-    l.level = det[s]->Detect(l.message);
+  for (uint8_t& e : explicit_level) {
+    e = !e;
+    any |= e != 0;
   }
+  if (any) batch->detect_level = std::move(explicit_level);
 }
 
 Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::string& body) {
@@ -223,7 +218,7 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     if (!appended.ok()) return appended;
     ++i;
   }
-  DetectLevels(&b, explicit_level);
+  MarkDetection(&b, explicit_level);
   return started;
 }
 
@@ -262,7 +257,7 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
   Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false,
                                  &explicit_level, level.has_value(), &bytes);
   if (!appended.ok()) return appended;
-  DetectLevels(&b, explicit_level);
+  MarkDetection(&b, explicit_level);
   return started;
 }
 

@@ -18,8 +18,8 @@ namespace wanllmdb {
 inline constexpr size_t kMaxBatchLines = 10000;
 inline constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
 
-// Thread-safety: thread-safe. Level detectors (the traceback state of each stream) are kept per
-// (run, writer, source) under a mutex.
+// Thread-safety: thread-safe (stateless). Levels the body leaves out are marked for detection by
+// the store, which keeps the traceback state of every (run, writer).
 class IngestParser {
  public:
   // POST /runs/{id}/logs/batch
@@ -32,10 +32,6 @@ class IngestParser {
   struct Pending;
   Status AddLine(const std::string& run_id, IngestBatch* batch, std::string_view message,
                  std::optional<Level> level, Source source, int64_t ts, int64_t seq);
-  void DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& explicit_level);
-
-  std::mutex mu_;
-  std::unordered_map<std::string, LevelDetector> detectors_;  // Guarded by mu_
 };
 
 }  // namespace wanllmdb

@@ -10,11 +10,17 @@
 #include <thread>
 #include <vector>
 
+#include "auth/authenticator.h"
+#include "server/access_setup.h"
 #include "server/api.h"
+#include "server/connection_limits.h"
 #include "server/listener.h"
+#include "server/live_feed.h"
 #include "server/live_hub.h"
+#include "server/run_activity.h"
 #include "server/net.h"
 #include "server/static_files.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -72,18 +78,37 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
-  auto store = OpenStore(url);
+  StoreOptions store_options;
+  store_options.sync = o.sync;
+  auto store = OpenStore(url, store_options);
   if (!store.ok()) return store.status();
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int io_threads = o.io_threads > 0 ? o.io_threads : static_cast<int>(cores);
   int workers = o.worker_threads > 0 ? o.worker_threads : static_cast<int>(4 * cores);
 
+  beast::error_code addr_ec;
+  auto address = net::ip::make_address(o.host, addr_ec);
+  if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  auto keys = SetUpAccess(o, url, address.is_loopback());
+  if (!keys.ok()) return keys.status();
+  AuthOptions auth_options;
+  auth_options.legacy_key = o.api_key;
+  Authenticator auth(keys->get(), auth_options);
+
+  // Commits, state changes, clears and progress reach this node's viewers through the bus
+  // (in-process for SQLite; NOTIFY/LISTEN between the nodes of one PostgreSQL).
   LiveHub hub;
-  (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
+  auto bus = (*store)->OpenBus();
+  if (!bus.ok()) return bus.status();
+  LiveFeed feed(hub, **store);
+  (*bus)->SetSink([&feed](const BusMessage& m) { feed.OnMessage(m); });
+  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
+  RunActivity activity(**store, **bus, o.crash_after_s);
   ApiOptions api_options;
-  api_options.api_key = o.api_key;
-  Api api(**store, hub, api_options);
+  api_options.allowed_origins = o.allowed_origins;
+  api_options.activity = &activity;
+  Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -101,18 +126,19 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.workers = &pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
+  ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
+  ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
+  ctx.connections = &connections;
 
   net::io_context ioc(io_threads);
-  beast::error_code ec;
-  auto address = net::ip::make_address(o.host, ec);
-  if (ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
   auto listener = std::make_shared<Listener>(ioc, ctx);
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;
   listener->Run();
+  activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               url.c_str(), files.available() ? ", web UI on" : "");
+               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
@@ -142,6 +168,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   for (auto& t : threads) t.join();
   pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
+  activity.Stop();
+  (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");

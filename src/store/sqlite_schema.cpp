@@ -65,6 +65,11 @@ CREATE TABLE log_chunks (
 -- run's next lines may still join; finding them never scans the table.
 CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
 )sql",
+    // 2: the traceback state of each writer's streams (level detection across batches, and so
+    // across server nodes).
+    R"sql(
+ALTER TABLE run_writers ADD COLUMN traceback INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -15,6 +15,8 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
+from pg_server import PgServer
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))
 
@@ -38,6 +40,7 @@ class Server:
         self.proc: Optional[subprocess.Popen[bytes]] = None
         self.port = 0
         self.log_path = data_dir / "server.log"
+        self.token: Optional[str] = None  # sent as a Bearer key unless headers say otherwise
 
     def start(self, port: int = 0) -> "Server":
         if not BINARY.exists():
@@ -79,6 +82,8 @@ class Server:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         h = {"Content-Type": "application/json"} if data is not None else {}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
         h.update(headers or {})
         conn.request(method, ("/api/v1" if api else "") + path, body=data, headers=h)
         resp = conn.getresponse()
@@ -124,21 +129,51 @@ class Server:
             after = page["logs"][-1]["line_number"]
 
 
+def _stores() -> list[str]:
+    """Both stores by default; WANLLMDB_TEST_STORES=sqlite (or postgresql) narrows the run."""
+    wanted = os.environ.get("WANLLMDB_TEST_STORES", "sqlite,postgresql")
+    return [s for s in ("sqlite", "postgresql") if s in wanted.split(",")]
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): not run against PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    pg = PgServer.start()
+    yield pg
+    pg.close()
+
+
+@pytest.fixture(params=_stores())
+def store_args(request: Any) -> list[str]:
+    """Every API test runs against both stores: SQLite in the data directory, or a fresh
+    schema of the session's PostgreSQL (shared by every server the test starts)."""
+    if request.param == "sqlite":
+        return []
+    only = request.node.get_closest_marker("sqlite_only")
+    if only is not None:
+        pytest.skip(f"SQLite only: {only.args[0]}")
+    pg: PgServer = request.getfixturevalue("postgres")
+    return ["--store", pg.new_schema()]
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path).start()
+def server(tmp_path: Path, store_args: list[str]) -> Iterator[Server]:
+    s = Server(tmp_path, store_args).start()
     yield s
     if s.proc and s.proc.poll() is None:
         assert s.stop() == 0
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Any]:
+def make_server(tmp_path: Path, store_args: list[str]) -> Iterator[Any]:
     """For tests that restart, kill or configure the server themselves."""
     started: list[Server] = []
 
     def make(extra_args: Optional[list[str]] = None, data_dir: Optional[Path] = None) -> Server:
-        s = Server(data_dir or tmp_path, extra_args)
+        s = Server(data_dir or tmp_path, [*store_args, *(extra_args or [])])
         started.append(s)
         return s
 

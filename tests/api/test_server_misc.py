@@ -76,14 +76,16 @@ def test_no_web_build_says_how(server: Server) -> None:
     assert r.status == 200 and b"make build" in r.body
 
 
-def test_api_key(make_server: Any) -> None:
+def test_legacy_api_key(make_server: Any) -> None:
+    """--api-key: one admin key outside the store, compared as a hash, only from the header."""
     server: Server = make_server(["--api-key", "s3cret"]).start()
     assert server.get("/health").status == 200  # probes need no key
     r = server.get("/runs")
     assert r.status == 401 and r.json()["error"]["code"] == "unauthorized"
     assert server.request("GET", "/runs", headers={"Authorization": "Bearer nope"}).status == 403
     assert server.request("GET", "/runs", headers={"Authorization": "Bearer s3cret"}).status == 200
-    assert server.get("/runs", api_key="s3cret").status == 200
+    assert server.get("/runs", api_key="s3cret").status == 401  # never in a URL
+    assert "visible to every user in 'ps'" in server.log_path.read_text()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -159,7 +161,7 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
     rid = server.new_run()
     s = socket.create_connection(("127.0.0.1", server.port))
     key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     s.settimeout(5)
     t0 = time.monotonic()

@@ -27,7 +27,7 @@ std::vector<LogLine> Sample(size_t n) {
 
 TEST(ChunkCodec, RoundTripsEveryColumn) {
   auto lines = Sample(1000);
-  std::string payload = EncodeChunk(lines.data(), lines.size(), 3);
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 3);
   DecodedChunk d;
   ASSERT_TRUE(DecodeChunk(payload, &d).ok());
   ASSERT_EQ(d.n, lines.size());
@@ -49,7 +49,7 @@ TEST(ChunkCodec, SingleWriterOmitsIndexColumn) {
   for (auto& l : lines) l.writer = "main";
   lines[1].message = "x";
   DecodedChunk d;
-  ASSERT_TRUE(DecodeChunk(EncodeChunk(lines.data(), 3, 1), &d).ok());
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), 3, 1), &d).ok());
   EXPECT_EQ(d.writers.size(), 1u);
   EXPECT_EQ(d.message(1), "x");
   EXPECT_EQ(d.message(0), "");
@@ -59,7 +59,7 @@ TEST(ChunkCodec, RejectsCorruptPayloads) {
   DecodedChunk d;
   EXPECT_FALSE(DecodeChunk("not zstd at all", &d).ok());
   auto lines = Sample(10);
-  std::string payload = EncodeChunk(lines.data(), lines.size(), 1);
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 1);
   payload[payload.size() / 2] ^= 0x55;
   payload.resize(payload.size() - 3);
   EXPECT_FALSE(DecodeChunk(payload, &d).ok());
@@ -75,7 +75,7 @@ TEST(ChunkCodec, ExtremeTimestampsRoundTrip) {
   lines[3].timestamp_us = 0;
   for (auto& l : lines) l.writer = "main";
   DecodedChunk d;
-  ASSERT_TRUE(DecodeChunk(EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
   for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(d.timestamps[i], lines[i].timestamp_us) << i;
 }
 
@@ -94,6 +94,19 @@ TEST(ChunkCodec, RejectsTextAfterTheLastLine) {
   ASSERT_TRUE(DecodeChunk(payload, &d).ok());
   EXPECT_EQ(d.n, 1u);
   EXPECT_EQ(d.message(0), "x");
+}
+
+TEST(ChunkCodec, EncodingFailsPastTheWriterLimit) {
+  std::vector<LogLine> lines(kMaxChunkWriters + 1);
+  for (size_t i = 0; i < lines.size(); ++i) lines[i].writer = "rank-" + std::to_string(i);
+  auto over = EncodeChunk(lines.data(), lines.size(), 1);
+  EXPECT_EQ(over.status().code(), Code::kInvalidValue);
+  auto at_limit = EncodeChunk(lines.data(), kMaxChunkWriters, 1);
+  ASSERT_TRUE(at_limit.ok());
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(*at_limit, &d).ok());
+  EXPECT_EQ(d.writers.size(), kMaxChunkWriters);
+  EXPECT_FALSE(EncodeChunk(lines.data(), 0, 1).ok());
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ DecodedChunk Chunk(const std::vector<std::string>& messages) {
     lines.push_back(l);
   }
   DecodedChunk d;
-  EXPECT_TRUE(DecodeChunk(EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  EXPECT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
   return d;
 }
 
