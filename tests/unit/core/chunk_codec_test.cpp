@@ -65,6 +65,19 @@ TEST(ChunkCodec, RejectsCorruptPayloads) {
   EXPECT_FALSE(DecodeChunk(payload, &d).ok());
 }
 
+TEST(ChunkCodec, EncodingFailsPastTheWriterLimit) {
+  std::vector<LogLine> lines(kMaxChunkWriters + 1);
+  for (size_t i = 0; i < lines.size(); ++i) lines[i].writer = "rank-" + std::to_string(i);
+  auto over = EncodeChunk(lines.data(), lines.size(), 1);
+  EXPECT_EQ(over.status().code(), Code::kInvalidValue);
+  auto at_limit = EncodeChunk(lines.data(), kMaxChunkWriters, 1);
+  ASSERT_TRUE(at_limit.ok());
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(*at_limit, &d).ok());
+  EXPECT_EQ(d.writers.size(), kMaxChunkWriters);
+  EXPECT_FALSE(EncodeChunk(lines.data(), 0, 1).ok());
+}
+
 // Found by tests/fuzz/chunk_codec_fuzz: deltas between extreme timestamps overflowed int64
 // (undefined behaviour; UBSan aborts in the asan and fuzz presets).
 TEST(ChunkCodec, ExtremeTimestampsRoundTrip) {
@@ -75,7 +88,9 @@ TEST(ChunkCodec, ExtremeTimestampsRoundTrip) {
   lines[3].timestamp_us = 0;
   for (auto& l : lines) l.writer = "main";
   DecodedChunk d;
-  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  auto encoded = EncodeChunk(lines.data(), lines.size(), 1);
+  ASSERT_TRUE(encoded.ok());
+  ASSERT_TRUE(DecodeChunk(*encoded, &d).ok());
   for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(d.timestamps[i], lines[i].timestamp_us) << i;
 }
 
@@ -94,19 +109,6 @@ TEST(ChunkCodec, RejectsTextAfterTheLastLine) {
   ASSERT_TRUE(DecodeChunk(payload, &d).ok());
   EXPECT_EQ(d.n, 1u);
   EXPECT_EQ(d.message(0), "x");
-}
-
-TEST(ChunkCodec, EncodingFailsPastTheWriterLimit) {
-  std::vector<LogLine> lines(kMaxChunkWriters + 1);
-  for (size_t i = 0; i < lines.size(); ++i) lines[i].writer = "rank-" + std::to_string(i);
-  auto over = EncodeChunk(lines.data(), lines.size(), 1);
-  EXPECT_EQ(over.status().code(), Code::kInvalidValue);
-  auto at_limit = EncodeChunk(lines.data(), kMaxChunkWriters, 1);
-  ASSERT_TRUE(at_limit.ok());
-  DecodedChunk d;
-  ASSERT_TRUE(DecodeChunk(*at_limit, &d).ok());
-  EXPECT_EQ(d.writers.size(), kMaxChunkWriters);
-  EXPECT_FALSE(EncodeChunk(lines.data(), 0, 1).ok());
 }
 
 }  // namespace
