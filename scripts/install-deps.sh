@@ -3,7 +3,7 @@
 # a no-op that takes a second. Called by `make build`, `make run` and `make test`.
 # Usage: scripts/install-deps.sh [core|test]   (test adds Chromium and PostgreSQL)
 set -euo pipefail
-want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev
+want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev libssl-dev
   libsimdjson-dev rapidjson-dev libzstd-dev libre2-dev libcli11-dev libgtest-dev libbenchmark-dev
   python3 python3-venv nodejs npm)
 if [ "${1:-core}" = test ]; then

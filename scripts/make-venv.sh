@@ -9,6 +9,13 @@ if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check pytest==8.3.4 websockets==13.1
   touch "$stamp"
 fi
+# SDK capture tests (issue 9): the libraries users run, and a real Jupyter kernel.
+stamp_sdk="$venv/.deps-sdk-capture-v1"
+if [ ! -f "$stamp_sdk" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check rich==13.9.4 absl-py==2.1.0 \
+    ipykernel==6.29.5 nbclient==0.10.2 nbformat==5.10.4
+  touch "$stamp_sdk"
+fi
 if [ -f sdk/python/pyproject.toml ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e sdk/python >/dev/null
 fi

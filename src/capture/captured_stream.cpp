@@ -57,13 +57,24 @@ void CapturedStream::Tee(const char* data, size_t n) {
 }
 
 size_t CapturedStream::ReadAvailable() {
+  size_t got = ReadChunk();
+  if (got) Process(std::string_view(chunk_.data(), got));
+  return got;
+}
+
+size_t CapturedStream::ReadRaw(std::string* out) {
+  size_t got = ReadChunk();
+  out->append(chunk_.data(), got);
+  return got;
+}
+
+size_t CapturedStream::ReadChunk() {
   if (fd_ < 0) return 0;
   size_t got = 0;
   bool eof = false, waited = false;
   while (got < kMaxChunk) {
     ssize_t n = ::read(fd_, chunk_.data() + got, kMaxChunk - got);
     if (n > 0) {
-      Tee(chunk_.data() + got, static_cast<size_t>(n));
       got += static_cast<size_t>(n);
       continue;
     }
@@ -77,9 +88,19 @@ size_t CapturedStream::ReadAvailable() {
     eof = true;  // 0 (pipe) or EIO (pty: no writer left)
     break;
   }
-  if (got) {
+  if (eof) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  return got;
+}
+
+void CapturedStream::Process(std::string_view data) {
+  if (data.empty()) return;
+  Tee(data.data(), data.size());
+  {
     lines_.clear();
-    assembler_.Feed(std::string_view(chunk_.data(), got), &lines_);
+    assembler_.Feed(data, &lines_);
     // Before the lines: a stale progress state must never be posted after its finished line.
     if (assembler_.InRewrite()) {
       uploader_->SetProgress(source_, FinishLine(assembler_.Partial()));
@@ -90,11 +111,6 @@ size_t CapturedStream::ReadAvailable() {
     }
     uploader_->Submit(lines_, source_, NowMicros());
   }
-  if (eof) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  return got;
 }
 
 void CapturedStream::Drain() {

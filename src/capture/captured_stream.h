@@ -18,8 +18,7 @@ class CapturedStream {
  public:
   // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy. `coalesce`: a wakeup
   // that found little waits 1 ms once for more (fewer tee/spool writes on a flood of short
-  // lines). Only where no other channel must stay in order with this one: the agent's control
-  // pipe relies on "the pipe is empty" meaning "everything read was submitted".
+  // lines).
   CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader, bool coalesce = false);
   ~CapturedStream();
   CapturedStream(const CapturedStream&) = delete;
@@ -29,6 +28,11 @@ class CapturedStream {
   // Returns the number of bytes read; marks the stream closed at EOF (or EIO: a pty whose last
   // writer is gone).
   size_t ReadAvailable();
+  // Like ReadAvailable(), but appends the bytes to *out unprocessed: the agent strips sync
+  // markers (sync_marker.h) first and hands the rest to Process().
+  size_t ReadRaw(std::string* out);
+  // Tees, assembles and submits bytes of this stream (in the order they were written).
+  void Process(std::string_view data);
   // Reads until nothing is left right now (or EOF).
   void Drain();
   // Emits the last unterminated line.
@@ -39,6 +43,8 @@ class CapturedStream {
 
  private:
   void Tee(const char* data, size_t n);
+  // Reads what is available now into chunk_ (bounded, with the coalescing wait); closes at EOF.
+  size_t ReadChunk();
 
   int fd_;
   const bool coalesce_;

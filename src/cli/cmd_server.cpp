@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "server/server.h"
@@ -27,11 +28,28 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
   cmd->add_option("--web", opts->web_dir, "Directory of the built web UI (web/dist)");
-  cmd->add_option("--api-key", opts->api_key,
-                  "Require 'Authorization: Bearer KEY' on the API (default: "
-                  "$WANLLMDB_SERVER_API_KEY, else open; the SDK's $WANLLMDB_API_KEY is not read "
-                  "here, so exporting it for a client never locks a server by surprise)")
-      ->envname("WANLLMDB_SERVER_API_KEY");
+  auto* api_key = cmd->add_option(
+      "--api-key", opts->api_key,
+      "Legacy: one admin key outside the key store (default: $WANLLMDB_SERVER_API_KEY; prefer "
+      "'wanllmdb keys'). The SDK's $WANLLMDB_API_KEY is not read here, so exporting it for a "
+      "client never locks a server by surprise");
+  api_key->envname("WANLLMDB_SERVER_API_KEY");
+  cmd->add_flag("--require-auth", opts->require_auth,
+                "With no API key in the store yet, create an admin key and print it once");
+  cmd->add_option("--bootstrap-key-file", opts->bootstrap_key_file,
+                  "With no API key in the store yet, install the admin key in this file (make "
+                  "one with 'wanllmdb keys generate')");
+  cmd->add_flag("--allow-anonymous", opts->allow_anonymous,
+                "Serve a non-loopback address without API keys (anyone who reaches it has "
+                "every right)");
+  cmd->add_option("--allowed-host", opts->allowed_hosts,
+                  "A host name clients use to reach this server (Host header); repeatable. "
+                  "Loopback names and the listen address are always allowed")
+      ->take_all();
+  cmd->add_option("--allowed-origin", opts->allowed_origins,
+                  "A browser origin besides this server's own that may write and open "
+                  "WebSockets (e.g. https://wandb.example.com); repeatable")
+      ->take_all();
   cmd->add_option("--io-threads", opts->io_threads, "Network threads (0: one per core)");
   cmd->add_option("--workers", opts->worker_threads,
                   "Worker threads for store work (0: 4 per core)");
@@ -39,9 +57,29 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Seconds before an idle or half-open connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--shutdown-timeout", opts->shutdown_timeout_s,
+                  "Seconds in-flight requests get after SIGINT/SIGTERM before the server exits "
+                  "anyway (exit status 1 then)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--max-connections", opts->max_connections,
+                  "Open connections (HTTP and WebSocket) in all; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", opts->max_connections_per_client,
+                  "Open connections from one client address; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--crash-after", opts->crash_after_s,
+                  "Seconds without a word from any writer after which a running run is marked "
+                  "crashed (live writers send a heartbeat every 30 s; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, sync, exit_code] {
+  cmd->callback([opts, listen, sync, exit_code, api_key] {
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
+    // CLI11 fills the option from the environment too; only argv is visible in ps.
+    opts->api_key_on_argv = api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",

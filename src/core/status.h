@@ -23,10 +23,14 @@ enum class Code {
   kInvalidValue,   // 422: a value out of range
   kUnavailable,    // 503: shutting down, database gone
   kInternal,       // 500
+  kMethodNotAllowed,      // 405
+  kUnsupportedMediaType,  // 415: a JSON route without Content-Type: application/json
+  kTooManyRequests,       // 429: slow down (Retry-After says how long)
+  kInsufficientStorage,   // 507: the disk is (nearly) full; clients keep their spool
 };
 
 // Thread-safety: a value type; distinct objects may be used from distinct threads.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -43,7 +47,7 @@ class Status {
 
 // Either a value or a failing Status. Thread-safety: a value type.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose, like absl::StatusOr
   Result(Status status) : status_(std::move(status)) {}  // NOLINT

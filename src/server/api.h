@@ -7,7 +7,9 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "auth/authenticator.h"
 #include "server/api_types.h"
 #include "server/ingest.h"
 #include "server/live_hub.h"
@@ -17,29 +19,65 @@
 
 namespace wanllmdb {
 
+class RunActivity;
+
 struct ApiOptions {
-  std::string api_key;  // empty: no authentication
   std::string version = "0.1.0";
+  RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
+  // Origins besides the server's own that browsers may write from and open WebSockets from.
+  std::vector<std::string> allowed_origins;
+};
+
+class Api;
+
+// One row of the route table (router.cpp). `pattern` is relative to /api/v1; method "WS" is the
+// WebSocket upgrade (no handler: WebSocketSession serves it).
+struct Route {
+  std::string method;
+  const char* pattern;
+  Scope scope;
+  ApiResponse (*handler)(Api&, ApiRequest&);
 };
 
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
   // Viewers hear of state changes, clears and progress through `bus`, never from here directly.
-  Api(LogStore& store, LiveHub& hub, LiveBus& bus, ApiOptions options);
+  Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options);
 
   // `req.path` starts after "/api/v1".
   ApiResponse Handle(ApiRequest& req);
-  // Checks the key of a request (header or ?api_key=); OK when no key is configured.
-  Status Authorize(const ApiRequest& req) const;
+  // For a WebSocket upgrade at `req.path`: route, Origin, credentials and scope.
+  Status AuthorizeStream(ApiRequest& req, int* retry_after_s);
+
+  // Every route, for the router and for tests that walk it.
+  static const std::vector<Route>& Routes();
+
+  // GET /health. Touches nothing but its argument, so the HTTP layer answers it on the network
+  // thread: a probe never waits behind queries on the worker pool.
+  ApiResponse Health(int requests_in_flight) const;
 
   LogStore& store() { return store_; }
   LiveHub& hub() { return hub_; }
 
  private:
-  ApiResponse Health();
+  const Route* FindRoute(const std::string& method, std::string_view path,
+                         std::vector<std::string>* params, bool* path_known);
+  // Authenticates `req` (sets req.principal) and checks the route's scope and project.
+  Status Authorize(const Route& route, ApiRequest& req, int* retry_after_s);
+  bool OriginAllowed(const ApiRequest& req) const;
+  // The project of a run, cached (a run never changes project).
+  Result<std::string> ProjectOfRun(const std::string& run_id);
+
+  ApiResponse WhoAmI(const ApiRequest& req);
+  ApiResponse SignIn(ApiRequest& req);
+  ApiResponse SignOut(const ApiRequest& req);
+  ApiResponse CreateKey(ApiRequest& req);
+  ApiResponse ListKeys();
+  ApiResponse RevokeKey(const std::string& id);
+
   ApiResponse CreateProject(ApiRequest& req);
-  ApiResponse ListProjects();
+  ApiResponse ListProjects(const ApiRequest& req);
   ApiResponse CreateRun(ApiRequest& req);
   ApiResponse ListRuns(const ApiRequest& req);
   ApiResponse GetRun(const std::string& id);
@@ -60,15 +98,24 @@ class Api {
   LogStore& store_;
   LiveHub& hub_;  // read only: how many viewers this node has
   LiveBus& bus_;
+  Authenticator& auth_;
   void PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code);
   void PublishCleared(const std::string& id);
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
 
+  void Heard(const std::string& run_id);
+
+  // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
+  std::mutex state_mu_;
+
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;
   std::unordered_map<std::string, int64_t> progress_last_us_;  // Guarded by progress_mu_
+
+  std::mutex run_project_mu_;
+  std::unordered_map<std::string, std::string> run_project_;  // Guarded by run_project_mu_
 };
 
 }  // namespace wanllmdb

@@ -30,12 +30,17 @@ ApiResponse LinesResponse(const std::string& run_id, const std::vector<LogLine>&
 }
 
 // RFC 4180: quote when the field has a comma, quote or line break; double inner quotes.
+// A field a spreadsheet would run as a formula ("=HYPERLINK(...)", "+1", "-1+2", "@SUM", or one
+// starting with a tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): the
+// cell then shows the text as printed, and a log line can never execute in someone's Excel.
 void AppendCsvField(std::string* out, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(s);
     return;
   }
   out->push_back('"');
+  if (formula) out->push_back('\'');
   for (char c : s) {
     if (c == '"') out->push_back('"');
     out->push_back(c);
@@ -52,6 +57,7 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
   first.writer = batch->writer;
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);
   first.line_number = r->first_line;
   JsonOut j;
   j.Line(id, first);
@@ -63,6 +69,7 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(id);  // also an empty batch: a writer's heartbeat
   JsonOut j;
   j.BeginObject();
   j.Key("accepted").Int(r->accepted);
@@ -79,6 +86,7 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
+  Heard(id);
   auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
   partial->writer = batch->writer;
   constexpr int64_t kMinIntervalUs = 250000;

@@ -15,20 +15,20 @@ Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
 }
 
-// An optional string field; absent or null → "".
-Result<std::string> OptString(element obj, const char* key, size_t max_len) {
-  element v;
-  if (obj.at_key(key).get(v) || v.type() == element_type::NULL_VALUE) return std::string();
-  if (v.type() != element_type::STRING) {
-    return Status(Code::kBadRequest, std::string(key) + ": must be a string, not " +
-                                         std::string(JsonTypeName(v.type())));
+// How bad an end is: with "merge", the worse of the current and the new state wins, so one
+// rank's failure is not undone by another rank finishing (DESIGN §6).
+int Severity(RunState s) {
+  switch (s) {
+    case RunState::kRunning:
+      return 0;
+    case RunState::kFinished:
+      return 1;
+    case RunState::kCrashed:
+      return 2;
+    case RunState::kFailed:
+      return 3;
   }
-  std::string_view s = v.get_string().value_unsafe();
-  if (s.size() > max_len) {
-    return Status(Code::kInvalidValue,
-                  std::string(key) + ": at most " + std::to_string(max_len) + " characters");
-  }
-  return std::string(s);
+  return 0;
 }
 
 Status ValidName(const std::string& what, const std::string& name) {
@@ -41,6 +41,10 @@ Status ValidName(const std::string& what, const std::string& name) {
   return Status::Ok();
 }
 
+Status NotInProject(const std::string& project) {
+  return Status(Code::kForbidden, "this key is not allowed in project '" + project + "'");
+}
+
 ApiResponse RunResponse(int status, const RunInfo& run) {
   JsonOut j;
   j.Run(run);
@@ -49,18 +53,20 @@ ApiResponse RunResponse(int status, const RunInfo& run) {
 
 }  // namespace
 
-ApiResponse Api::Health() {
+ApiResponse Api::Health(int requests_in_flight) const {
   JsonOut j;
-  j.BeginObject().Key("status").String("ok").Key("version").String(options_.version).EndObject();
+  j.BeginObject().Key("status").String("ok").Key("version").String(options_.version);
+  j.Key("requests_in_flight").Int(requests_in_flight).EndObject();
   return JsonResponse(200, j.Take());
 }
 
 ApiResponse Api::CreateProject(ApiRequest& req) {
   auto obj = BodyObject(req.body);
   if (!obj.ok()) return ErrorResponse(obj.status());
-  auto name = OptString(*obj, "name", 200);
+  auto name = OptStringField(*obj, "name", 200);
   if (!name.ok()) return ErrorResponse(name.status());
   if (Status s = ValidName("name", *name); !s.ok()) return ErrorResponse(s);
+  if (!req.principal.AllowsProject(*name)) return ErrorResponse(NotInProject(*name));
   bool created = false;
   auto p = store_.CreateProject(*name, &created);
   if (!p.ok()) return ErrorResponse(p.status());
@@ -69,12 +75,13 @@ ApiResponse Api::CreateProject(ApiRequest& req) {
   return JsonResponse(created ? 201 : 200, j.Take());
 }
 
-ApiResponse Api::ListProjects() {
+ApiResponse Api::ListProjects(const ApiRequest& req) {
   auto list = store_.ListProjects();
   if (!list.ok()) return ErrorResponse(list.status());
   JsonOut j;
   j.BeginObject().Key("projects").BeginArray();
-  for (const auto& p : *list) j.Project(p);
+  for (const auto& p : *list)
+    if (req.principal.AllowsProject(p.name)) j.Project(p);
   j.EndArray().EndObject();
   return JsonResponse(200, j.Take());
 }
@@ -83,14 +90,15 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
   auto obj = BodyObject(req.body);
   if (!obj.ok()) return ErrorResponse(obj.status());
   NewRun run;
-  auto project = OptString(*obj, "project", 200);
+  auto project = OptStringField(*obj, "project", 200);
   if (!project.ok()) return ErrorResponse(project.status());
   if (Status s = ValidName("project", *project); !s.ok()) return ErrorResponse(s);
+  if (!req.principal.AllowsProject(*project)) return ErrorResponse(NotInProject(*project));
   run.project = *project;
-  auto name = OptString(*obj, "name", 500);
+  auto name = OptStringField(*obj, "name", 500);
   if (!name.ok()) return ErrorResponse(name.status());
   run.name = *name;
-  auto id = OptString(*obj, "id", 100);
+  auto id = OptStringField(*obj, "id", 100);
   if (!id.ok()) return ErrorResponse(id.status());
   if (id->empty()) {
     run.id = NewUuid();
@@ -122,12 +130,21 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
   bool created = false;
   auto r = store_.CreateRun(run, &created);
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(r->id);
   return RunResponse(created ? 201 : 200, *r);
 }
 
 ApiResponse Api::ListRuns(const ApiRequest& req) {
   std::string project;
   if (auto it = req.query.find("project"); it != req.query.end()) project = it->second;
+  if (!req.principal.projects.empty()) {
+    // A key limited to projects lists one of them at a time.
+    if (project.empty()) {
+      return ErrorResponse(Status(Code::kForbidden,
+                                  "this key is limited to projects: ask with ?project=NAME"));
+    }
+    if (!req.principal.AllowsProject(project)) return ErrorResponse(NotInProject(project));
+  }
   std::optional<RunState> state;
   if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
     state = ParseRunState(it->second);
@@ -184,8 +201,24 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
       return ErrorResponse(Status(Code::kBadRequest, "exit_code: must be an integer or null"));
     }
   }
+  bool merge = false;
+  if (!obj->at_key("merge").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::BOOL) {
+      return ErrorResponse(Status(Code::kBadRequest, "merge: must be a boolean"));
+    }
+    merge = v.get_bool().value_unsafe();
+  }
+  std::unique_lock<std::mutex> merging(state_mu_, std::defer_lock);
+  if (merge) merging.lock();
+  Heard(id);  // first: a run the silence sweep crashed is running again before we compare
   auto before = store_.GetRun(id);
   if (!before.ok()) return ErrorResponse(before.status());
+  if (merge && u.state && Severity(*u.state) <= Severity(before->state) &&
+      before->state != RunState::kRunning) {
+    // The run already ended at least as badly: keep its state and exit code.
+    u.state.reset();
+    u.exit_code.reset();
+  }
   auto r = store_.UpdateRun(id, u);
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/principal.h"
 #include "core/status.h"
 
 namespace wanllmdb {
@@ -18,7 +19,13 @@ struct ApiRequest {
   std::map<std::string, std::string> query;  // decoded; a repeated key keeps its last value
   std::string body;
   std::string authorization;        // the Authorization header, if any
+  std::string cookie;               // the Cookie header, if any
+  std::string origin;               // the Origin header, if any (browsers send it)
+  std::string host;                 // the Host header
+  std::string client_address;       // the peer's IP address
+  bool tls = false;                 // arrived over HTTPS
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
+  Principal principal;              // set by the router once the request is authorized
 };
 
 // A body produced piece by piece (downloads of any size). Fills `piece` and sets *done on the
@@ -33,6 +40,9 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   BodyStream stream;  // when set, body is ignored and the response is sent chunked
 };
+
+// An error response that also says when to come back (429, 503, 507).
+ApiResponse RetryLaterResponse(const Status& status, int retry_after_s);
 
 int HttpStatusOf(Code code);
 std::string_view ErrorCodeName(Code code);

@@ -4,6 +4,8 @@
 
 #include "server/api.h"
 #include "server/http_util.h"
+#include "server/json_in.h"
+#include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
 
@@ -27,8 +29,9 @@ std::string StreamRunId(std::string_view path) {
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx,
+                         std::shared_ptr<ConnectionSlot> slot)
+    : stream_(std::move(socket)), slot_(std::move(slot)), ctx_(ctx) {}
 
 void HttpSession::Run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -71,6 +74,32 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   size_t q = target.find('?');
   std::string path = UrlDecode(target.substr(0, q), false);
 
+  auto api_req = std::make_shared<ApiRequest>();
+  api_req->method = method_;
+  if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
+  auto header = [&req](http::field f) {
+    auto it = req.find(f);
+    return it == req.end() ? std::string() : std::string(it->value());
+  };
+  api_req->authorization = header(http::field::authorization);
+  api_req->cookie = header(http::field::cookie);
+  api_req->origin = header(http::field::origin);
+  api_req->host = header(http::field::host);
+  beast::error_code peer_ec;
+  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  if (!peer_ec) api_req->client_address = peer.address().to_string();
+
+  // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
+  if (!ctx_.hosts.Allows(api_req->host)) {
+    keep_alive_ = false;
+    return Send(ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
+                                                            api_req->host +
+                                                            "' (see --allowed-host)")));
+  }
+  if (path == "/api/v1/health" && req.method() == http::verb::get) {
+    return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
+  }
+
   if (websocket::is_upgrade(req)) {
     std::string run_id = StreamRunId(path);
     if (run_id.empty()) {
@@ -78,20 +107,22 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
                                        "WebSocket is only served at "
                                        "/api/v1/runs/{run_id}/logs/stream")));
     }
-    ctx_.access_log->Write(method_ + " " + target_ + " 101 websocket");
+    api_req->method = "WS";
+    api_req->path = path.substr(kApiPrefix.size());
+    ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
     stream_.expires_never();
-    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id);
-    ws->Run(std::move(req));
+    auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
+    ws->Run(std::move(req), std::move(api_req));
     return;
   }
 
-  auto api_req = std::make_shared<ApiRequest>();
-  api_req->method = method_;
-  if (q != std::string_view::npos) api_req->query = ParseQuery(target.substr(q + 1));
-  if (auto auth = req.find(http::field::authorization); auth != req.end())
-    api_req->authorization = std::string(auth->value());
   bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
-  api_req->path = is_api ? path.substr(kApiPrefix.size()) : path;
+  if (Status s = CheckBodyType(method_, path, header(http::field::content_type), req.body().size());
+      !s.ok()) {
+    return Send(ErrorResponse(s));
+  }
+  // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
+  api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));
   api_req->body = std::move(req.body());
 
   ctx_.in_flight++;
@@ -102,13 +133,14 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       if (is_api) {
         resp = self->ctx_.api->Handle(*api_req);
       } else if (api_req->method == "GET" || api_req->method == "HEAD") {
-        resp = self->ctx_.files->Serve(api_req->path);
+        resp = self->ctx_.files->Serve(api_req->path, api_req->method == "HEAD");
       } else {
         resp = ErrorResponse(Status(Code::kNotFound, "no such endpoint: " + api_req->path));
       }
     } catch (const std::exception& e) {
       resp = ErrorResponse(Status(Code::kInternal, e.what()));
     }
+    TrimJsonParser();  // a worker keeps no big body's parser memory between requests
     net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
       if (resp.stream) {
@@ -121,6 +153,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
 }
 
 void HttpSession::Send(ApiResponse r) {
+  AddSecurityHeaders(&r);
   auto res = std::make_shared<http::response<http::string_body>>(
       static_cast<http::status>(r.status), version_);
   res->set(http::field::server, "wanllmdb");
@@ -141,6 +174,7 @@ void HttpSession::Send(ApiResponse r) {
 }
 
 void HttpSession::SendStream(ApiResponse r) {
+  AddSecurityHeaders(&r);
   stream_header_ = std::make_unique<http::response<http::empty_body>>(
       static_cast<http::status>(r.status), version_);
   stream_header_->set(http::field::server, "wanllmdb");
@@ -175,7 +209,7 @@ void HttpSession::StreamNext() {
     net::dispatch(self->stream_.get_executor(), [self, s, done] {
       self->ctx_.in_flight--;
       if (!s.ok()) {
-        std::fprintf(stderr, "download of %s failed: %s\n", self->target_.c_str(),
+        std::fprintf(stderr, "download of %s failed: %s\n", RedactTarget(self->target_).c_str(),
                      s.message().c_str());
         return self->Close();  // no final chunk: the client sees the download is incomplete
       }
@@ -241,7 +275,7 @@ void HttpSession::Log(int status, size_t bytes) {
                 .count();
   char buf[64];
   std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);
-  ctx_.access_log->Write(method_ + " " + target_ + buf);
+  ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + buf);
 }
 
 }  // namespace wanllmdb

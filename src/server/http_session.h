@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/api_types.h"
+#include "server/connection_limits.h"
 #include "server/net.h"
 #include "server/server_context.h"
 
@@ -18,7 +19,8 @@ namespace wanllmdb {
 // Thread-safety: all state is touched on the session's strand only.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, ServerContext& ctx);
+  // `slot`: this connection's place under ConnectionLimits, passed on to a WebSocketSession.
+  HttpSession(tcp::socket&& socket, ServerContext& ctx, std::shared_ptr<ConnectionSlot> slot);
   void Run();
 
  private:
@@ -39,6 +41,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Log(int status, size_t bytes);
 
   beast::tcp_stream stream_;
+  std::shared_ptr<ConnectionSlot> slot_;
   beast::flat_buffer buffer_;
   ServerContext& ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;

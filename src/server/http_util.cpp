@@ -1,5 +1,6 @@
 #include "server/http_util.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/time_util.h"
@@ -30,6 +31,14 @@ int HttpStatusOf(Code code) {
       return 503;
     case Code::kInternal:
       return 500;
+    case Code::kMethodNotAllowed:
+      return 405;
+    case Code::kUnsupportedMediaType:
+      return 415;
+    case Code::kTooManyRequests:
+      return 429;
+    case Code::kInsufficientStorage:
+      return 507;
   }
   return 500;
 }
@@ -58,6 +67,14 @@ std::string_view ErrorCodeName(Code code) {
       return "unavailable";
     case Code::kInternal:
       return "internal";
+    case Code::kMethodNotAllowed:
+      return "method_not_allowed";
+    case Code::kUnsupportedMediaType:
+      return "unsupported_media_type";
+    case Code::kTooManyRequests:
+      return "too_many_requests";
+    case Code::kInsufficientStorage:
+      return "insufficient_storage";
   }
   return "internal";
 }
@@ -72,6 +89,12 @@ ApiResponse ErrorResponse(const Status& status) {
   // 503 is temporary here (the database is restarting, the server is stopping): say when to
   // come back. The SDK and the capture retry with their own backoff at least this long.
   if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+ApiResponse RetryLaterResponse(const Status& status, int retry_after_s) {
+  ApiResponse r = ErrorResponse(status);
+  r.headers.emplace_back("Retry-After", std::to_string(std::max(1, retry_after_s)));
   return r;
 }
 

@@ -108,6 +108,7 @@ void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source 
     if (has_seq) b->seqs.push_back(seq);
     explicit_level->push_back(explicit_l);
   }
+  if (pieces.capacity() > 4096) std::vector<std::string_view>().swap(pieces);  // keep it small
 }
 
 }  // namespace

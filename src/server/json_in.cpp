@@ -3,6 +3,8 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <memory>
+
 #include "core/text.h"
 
 namespace wanllmdb {
@@ -57,8 +59,22 @@ Status Explain(const std::string& body) {
 
 }  // namespace
 
+namespace {
+
+// Each worker thread's parser grows to the largest body it has parsed; TrimJsonParser gives a
+// big one back after the request (a 16 MiB body costs simdjson ~50 MiB of tape and strings).
+constexpr size_t kKeptParserCapacity = 1 << 20;
+thread_local std::unique_ptr<simdjson::dom::parser> tls_parser;
+
+}  // namespace
+
+void TrimJsonParser() {
+  if (tls_parser && tls_parser->capacity() > kKeptParserCapacity) tls_parser.reset();
+}
+
 Result<simdjson::dom::element> ParseJsonBody(std::string& body) {
-  thread_local simdjson::dom::parser parser;
+  if (!tls_parser) tls_parser = std::make_unique<simdjson::dom::parser>();
+  simdjson::dom::parser& parser = *tls_parser;
   simdjson::dom::element doc;
   auto err = parser.parse(body.data(), body.size(), true).get(doc);
   if (err == simdjson::UTF8_ERROR) {
@@ -77,6 +93,22 @@ Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body) {
                   "body: must be a JSON object, not " + std::string(JsonTypeName(doc->type())));
   }
   return *doc;
+}
+
+Result<std::string> OptStringField(simdjson::dom::element obj, const char* key, size_t max_len) {
+  using simdjson::dom::element_type;
+  simdjson::dom::element v;
+  if (obj.at_key(key).get(v) || v.type() == element_type::NULL_VALUE) return std::string();
+  if (v.type() != element_type::STRING) {
+    return Status(Code::kBadRequest, std::string(key) + ": must be a string, not " +
+                                         std::string(JsonTypeName(v.type())));
+  }
+  std::string_view s = v.get_string().value_unsafe();
+  if (s.size() > max_len) {
+    return Status(Code::kInvalidValue,
+                  std::string(key) + ": at most " + std::to_string(max_len) + " characters");
+  }
+  return std::string(s);
 }
 
 }  // namespace wanllmdb

@@ -16,8 +16,16 @@ namespace wanllmdb {
 // thread.
 Result<simdjson::dom::element> ParseJsonBody(std::string& body);
 
+// Frees this thread's parser memory if a big body made it grow; call when the request (and every
+// element it parsed) is done.
+void TrimJsonParser();
+
 // Same, and the body must be a JSON object (else kBadRequest saying what it is instead).
 Result<simdjson::dom::element> ParseJsonObjectBody(std::string& body);
+
+// An optional string field of an object: absent or null → ""; another type → kBadRequest; over
+// `max_len` bytes → kInvalidValue.
+Result<std::string> OptStringField(simdjson::dom::element obj, const char* key, size_t max_len);
 
 // "an object", "a string", … for error messages.
 std::string_view JsonTypeName(simdjson::dom::element_type t);

@@ -1,7 +1,12 @@
-// Listener: accepts TCP connections and starts an HttpSession for each; always re-arms.
+// Listener: accepts TCP connections and starts an HttpSession for each; always re-arms. When
+// accept fails (out of file descriptors) it waits with a capped backoff before trying again and
+// logs once per interval, instead of spinning; a connection over ConnectionLimits gets a 503.
 #pragma once
 
+#include <chrono>
 #include <memory>
+
+#include "core/backoff.h"
 
 #include "core/status.h"
 #include "server/net.h"
@@ -20,10 +25,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void DoAccept();
+  void OnAcceptError(const beast::error_code& ec);
+  void RefuseOverLimit(tcp::socket socket);
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
   ServerContext& ctx_;
+  // Touched on the acceptor's strand only.
+  net::steady_timer retry_timer_;
+  Backoff backoff_{0.005, 1.0};
+  std::chrono::steady_clock::time_point last_error_log_{};
+  int suppressed_errors_ = 0;
 };
 
 }  // namespace wanllmdb

@@ -1,9 +1,14 @@
-// The route table of doc/api.md. Paths are matched segment by segment; {run_id} segments are
-// captured into req.params.
+// The route table of doc/api.md: every endpoint, the scope it needs, and its handler, in one
+// place. Paths are matched segment by segment; {run_id} and {key_id} segments are captured into
+// req.params. Authorization happens here, before any handler runs, so a handler can never be
+// reached without the scope its row names (tests/unit/server/route_auth_test.cpp walks the
+// table to check exactly that).
 #include <string_view>
 #include <vector>
 
 #include "server/api.h"
+#include "server/run_activity.h"
+#include "server/run_activity.h"
 
 namespace wanllmdb {
 namespace {
@@ -24,82 +29,160 @@ std::vector<std::string_view> Segments(std::string_view path) {
   return out;
 }
 
-ApiResponse MethodNotAllowed(const ApiRequest& req) {
-  ApiResponse r =
-      ErrorResponse(Status(Code::kNotFound, req.method + " is not allowed on " + req.path));
-  r.status = 405;
-  r.body.replace(r.body.find("not_found"), 9, "method_not_allowed");
-  return r;
+// Whether `pattern` ("/runs/{run_id}/logs") matches `seg`; captures the {…} segments.
+bool MatchPattern(std::string_view pattern, const std::vector<std::string_view>& seg,
+                  std::vector<std::string>* params) {
+  auto pat = Segments(pattern);
+  if (pat.size() != seg.size()) return false;
+  std::vector<std::string> captured;
+  for (size_t i = 0; i < pat.size(); ++i) {
+    if (pat[i].front() == '{') {
+      captured.emplace_back(seg[i]);
+    } else if (pat[i] != seg[i]) {
+      return false;
+    }
+  }
+  if (params) *params = std::move(captured);
+  return true;
 }
 
 }  // namespace
 
-Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, ApiOptions options)
-    : store_(store), hub_(hub), bus_(bus), engine_(store), options_(std::move(options)) {}
+const std::vector<Route>& Api::Routes() {
+  // Scopes: ingest = what a training job needs (create runs, append, progress, finish);
+  // read = look; admin = destroy and manage keys. kScopeNone rows are public.
+  static const std::vector<Route> kRoutes = {
+      {"GET", "/health", kScopeNone, [](Api& a, ApiRequest&) { return a.Health(0); }},
+      {"GET", "/auth/whoami", kScopeNone, [](Api& a, ApiRequest& r) { return a.WhoAmI(r); }},
+      {"POST", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignIn(r); }},
+      {"DELETE", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignOut(r); }},
+      {"POST", "/keys", kScopeAdmin, [](Api& a, ApiRequest& r) { return a.CreateKey(r); }},
+      {"GET", "/keys", kScopeAdmin, [](Api& a, ApiRequest&) { return a.ListKeys(); }},
+      {"DELETE", "/keys/{key_id}", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.RevokeKey(r.params[0]); }},
+      {"POST", "/projects", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateProject(r); }},
+      {"GET", "/projects", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListProjects(r); }},
+      {"POST", "/runs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateRun(r); }},
+      {"GET", "/runs", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListRuns(r); }},
+      {"GET", "/runs/{run_id}", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.GetRun(r.params[0]); }},
+      {"PATCH", "/runs/{run_id}", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PatchRun(r.params[0], r); }},
+      {"DELETE", "/runs/{run_id}", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.DeleteRun(r.params[0]); }},
+      {"POST", "/runs/{run_id}/logs", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PostLog(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.ListLogs(r.params[0], r); }},
+      {"DELETE", "/runs/{run_id}/logs", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.ClearLogs(r.params[0]); }},
+      {"POST", "/runs/{run_id}/logs/batch", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PostBatch(r.params[0], r); }},
+      {"POST", "/runs/{run_id}/logs/progress", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PostProgress(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs/latest", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.Latest(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs/summary", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.Summary(r.params[0]); }},
+      {"GET", "/runs/{run_id}/logs/histogram", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.HistogramOf(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs/locate", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.Locate(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs/download", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.Download(r.params[0], r); }},
+      // The WebSocket upgrade: authorized here like any route, served by WebSocketSession.
+      {"WS", "/runs/{run_id}/logs/stream", kScopeRead, nullptr},
+  };
+  return kRoutes;
+}
 
-Status Api::Authorize(const ApiRequest& req) const {
-  if (options_.api_key.empty()) return Status::Ok();
-  std::string given;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (req.authorization.rfind(kBearer, 0) == 0) {
-    given = req.authorization.substr(kBearer.size());
-  } else if (auto it = req.query.find("api_key"); it != req.query.end()) {
-    given = it->second;
-  } else {
-    return Status(Code::kUnauthorized,
-                  "this server needs an API key: send 'Authorization: Bearer KEY'");
+void Api::Heard(const std::string& run_id) {
+  if (options_.activity != nullptr) options_.activity->Touch(run_id);
+}
+
+const Route* Api::FindRoute(const std::string& method, std::string_view path,
+                            std::vector<std::string>* params, bool* path_known) {
+  auto seg = Segments(path);
+  *path_known = false;
+  for (const Route& r : Routes()) {
+    if (!MatchPattern(r.pattern, seg, nullptr)) continue;
+    *path_known = true;
+    if (r.method == method) {
+      MatchPattern(r.pattern, seg, params);
+      return &r;
+    }
   }
-  if (given != options_.api_key) return Status(Code::kForbidden, "wrong API key");
+  return nullptr;
+}
+
+Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
+  // Every request is authenticated, also on public routes (whoami says who you are), but only
+  // a route with a scope can fail here.
+  auto who = auth_.Authenticate(req.authorization, req.cookie, req.client_address, retry_after_s);
+  if (!who.ok()) {
+    if (route.scope == kScopeNone && who.status().code() != Code::kTooManyRequests)
+      return Status::Ok();
+    return who.status();
+  }
+  req.principal = std::move(*who);
+  // A browser's write on the strength of a cookie (or of an open server) must come from our own
+  // pages: browsers send Origin on every cross-site non-GET request, so a foreign one is CSRF.
+  if (req.principal.via_cookie && req.method != "GET" && req.method != "HEAD" &&
+      !OriginAllowed(req)) {
+    return Status(Code::kForbidden, "cross-site request refused (Origin " + req.origin + ")");
+  }
+  if (route.scope == kScopeNone) return Status::Ok();
+  if (!ScopeAllows(req.principal.scopes, route.scope)) {
+    return Status(Code::kForbidden, "this key lacks the '" + std::string(ScopeName(route.scope)) +
+                                        "' scope (it has '" +
+                                        FormatScopes(req.principal.scopes) + "')");
+  }
+  if (!req.principal.projects.empty() && std::string_view(route.pattern).find("{run_id}") !=
+                                             std::string_view::npos) {
+    auto project = ProjectOfRun(req.params[0]);
+    if (!project.ok()) return project.status();
+    if (!req.principal.AllowsProject(*project))
+      return Status(Code::kForbidden, "this key is not allowed in project '" + *project + "'");
+  }
   return Status::Ok();
 }
 
+bool Api::OriginAllowed(const ApiRequest& req) const {
+  if (req.origin.empty()) return true;  // not a browser, or a same-origin GET
+  if (req.origin == (req.tls ? "https://" : "http://") + req.host) return true;
+  for (const auto& o : options_.allowed_origins)
+    if (o == req.origin) return true;
+  return false;
+}
+
 ApiResponse Api::Handle(ApiRequest& req) {
-  auto seg = Segments(req.path);
-  const std::string& m = req.method;
-  if (seg.size() == 1 && seg[0] == "health") {
-    if (m != "GET") return MethodNotAllowed(req);
-    return Health();  // never behind the key: load balancers probe it
-  }
-  if (Status a = Authorize(req); !a.ok()) return ErrorResponse(a);
-  if (seg.size() == 1 && seg[0] == "projects") {
-    if (m == "POST") return CreateProject(req);
-    if (m == "GET") return ListProjects();
-    return MethodNotAllowed(req);
-  }
-  if (!seg.empty() && seg[0] == "runs") {
-    if (seg.size() == 1) {
-      if (m == "POST") return CreateRun(req);
-      if (m == "GET") return ListRuns(req);
-      return MethodNotAllowed(req);
+  bool path_known = false;
+  const Route* route = FindRoute(req.method, req.path, &req.params, &path_known);
+  if (!route || !route->handler) {
+    if (path_known) {
+      return ErrorResponse(
+          Status(Code::kMethodNotAllowed, req.method + " is not allowed on /api/v1" + req.path));
     }
-    std::string id(seg[1]);
-    if (seg.size() == 2) {
-      if (m == "GET") return GetRun(id);
-      if (m == "PATCH") return PatchRun(id, req);
-      if (m == "DELETE") return DeleteRun(id);
-      return MethodNotAllowed(req);
-    }
-    if (seg[2] == "logs") {
-      if (seg.size() == 3) {
-        if (m == "POST") return PostLog(id, req);
-        if (m == "GET") return ListLogs(id, req);
-        if (m == "DELETE") return ClearLogs(id);
-        return MethodNotAllowed(req);
-      }
-      if (seg.size() == 4) {
-        std::string_view what = seg[3];
-        if (what == "batch") return m == "POST" ? PostBatch(id, req) : MethodNotAllowed(req);
-        if (what == "progress") return m == "POST" ? PostProgress(id, req) : MethodNotAllowed(req);
-        if (m != "GET") return MethodNotAllowed(req);
-        if (what == "latest") return Latest(id, req);
-        if (what == "summary") return Summary(id);
-        if (what == "histogram") return HistogramOf(id, req);
-        if (what == "locate") return Locate(id, req);
-        if (what == "download") return Download(id, req);
-      }
-    }
+    return ErrorResponse(
+        Status(Code::kNotFound, "no such endpoint: " + req.method + " /api/v1" + req.path));
   }
-  return ErrorResponse(Status(Code::kNotFound, "no such endpoint: " + m + " /api/v1" + req.path));
+  int retry_after_s = 0;
+  if (Status a = Authorize(*route, req, &retry_after_s); !a.ok()) {
+    return retry_after_s > 0 ? RetryLaterResponse(a, retry_after_s) : ErrorResponse(a);
+  }
+  return route->handler(*this, req);
+}
+
+Status Api::AuthorizeStream(ApiRequest& req, int* retry_after_s) {
+  bool path_known = false;
+  const Route* route = FindRoute("WS", req.path, &req.params, &path_known);
+  if (!route) return Status(Code::kNotFound, "no WebSocket at /api/v1" + req.path);
+  // Cross-site WebSocket hijacking: browsers send Origin on every upgrade; only our own pages
+  // (or a configured origin) may open one. "null" (sandboxed frames, files) never matches.
+  if (!OriginAllowed(req)) {
+    return Status(Code::kForbidden, "WebSocket from a foreign origin refused (" + req.origin + ")");
+  }
+  return Authorize(*route, req, retry_after_s);
 }
 
 }  // namespace wanllmdb

@@ -1,14 +1,23 @@
 #include "server/server.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 #include <vector>
 
+#include "auth/authenticator.h"
+#include "server/access_setup.h"
 #include "server/api.h"
+#include "server/connection_limits.h"
 #include "server/listener.h"
 #include "server/live_feed.h"
 #include "server/live_hub.h"
+#include "server/run_activity.h"
 #include "server/net.h"
 #include "server/static_files.h"
 #include "store/live_bus.h"
@@ -16,6 +25,48 @@
 #include "store/query_engine.h"
 
 namespace wanllmdb {
+namespace {
+
+// Ends the process once `timeout` has passed since Arm() unless Disarm() came first.
+// Thread-safety: Arm and Disarm may be called from any thread, each once.
+class ShutdownWatchdog {
+ public:
+  ShutdownWatchdog(std::chrono::seconds timeout, const std::atomic<int>* in_flight)
+      : timeout_(timeout), in_flight_(in_flight) {}
+  ~ShutdownWatchdog() {
+    Disarm();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Arm() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_for(lock, timeout_, [this] { return disarmed_; })) return;
+      std::fprintf(stderr,
+                   "wanllmdb: still %d request(s) running %llds after the stop signal; exiting "
+                   "without waiting for them (acknowledged data is already stored)\n",
+                   in_flight_->load(), static_cast<long long>(timeout_.count()));
+      std::fflush(stderr);
+      std::_Exit(1);
+    });
+  }
+  void Disarm() {
+    {
+      std::lock_guard lock(mu_);
+      disarmed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  const std::chrono::seconds timeout_;
+  const std::atomic<int>* in_flight_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool disarmed_ = false;  // Guarded by mu_
+};
+
+}  // namespace
 
 Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on_ready) {
   std::string url = o.store_url;
@@ -36,17 +87,33 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   int io_threads = o.io_threads > 0 ? o.io_threads : static_cast<int>(cores);
   int workers = o.worker_threads > 0 ? o.worker_threads : static_cast<int>(4 * cores);
 
+  beast::error_code addr_ec;
+  auto address = net::ip::make_address(o.host, addr_ec);
+  if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  auto keys = SetUpAccess(o, url, address.is_loopback());
+  if (!keys.ok()) return keys.status();
+  AuthOptions auth_options;
+  auth_options.legacy_key = o.api_key;
+  Authenticator auth(keys->get(), auth_options);
+
   // Commits, state changes, clears and progress reach this node's viewers through the bus
   // (in-process for SQLite; NOTIFY/LISTEN between the nodes of one PostgreSQL).
   LiveHub hub;
   auto bus = (*store)->OpenBus();
   if (!bus.ok()) return bus.status();
   LiveFeed feed(hub, **store);
-  (*bus)->SetSink([&feed](const BusMessage& m) { feed.OnMessage(m); });
+  RunActivity activity(**store, **bus, o.crash_after_s);
+  (*bus)->SetSink([&feed, &activity](const BusMessage& m) {
+    // Lines or progress stored through any node mean the run's writers are alive.
+    if (m.kind == BusMessage::Kind::kCommit || m.kind == BusMessage::Kind::kProgress)
+      activity.Touch(m.run_id);
+    feed.OnMessage(m);
+  });
   (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
   ApiOptions api_options;
-  api_options.api_key = o.api_key;
-  Api api(**store, hub, **bus, api_options);
+  api_options.allowed_origins = o.allowed_origins;
+  api_options.activity = &activity;
+  Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -64,44 +131,52 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.workers = &pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
+  ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
+  ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
+  ctx.connections = &connections;
 
   net::io_context ioc(io_threads);
-  beast::error_code ec;
-  auto address = net::ip::make_address(o.host, ec);
-  if (ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
   auto listener = std::make_shared<Listener>(ioc, ctx);
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;
   listener->Run();
+  activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
                RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
-  // Graceful stop: stop accepting, wait (up to 10 s) for in-flight requests, then stop.
+  // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
+  // shutdown_timeout_s. A watchdog ends the process when that passes, whatever still runs: a
+  // handler stuck in the store must not keep a SIGTERMed server alive.
+  ShutdownWatchdog watchdog(std::chrono::seconds(o.shutdown_timeout_s), &ctx.in_flight);
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   net::steady_timer drain(ioc);
-  std::function<void(int)> wait_drain = [&](int tries) {
-    if (ctx.in_flight.load() == 0 || tries == 0) {
+  std::function<void()> wait_drain = [&] {
+    if (ctx.in_flight.load() == 0) {
       ioc.stop();
       return;
     }
-    drain.expires_after(std::chrono::milliseconds(50));
-    drain.async_wait([&, tries](beast::error_code) { wait_drain(tries - 1); });
+    drain.expires_after(std::chrono::milliseconds(20));
+    drain.async_wait([&](beast::error_code) { wait_drain(); });
   };
   signals.async_wait([&](beast::error_code, int sig) {
     std::fprintf(stderr, "wanllmdb: signal %d, stopping\n", sig);
+    watchdog.Arm();
     listener->Stop();
-    wait_drain(200);
+    wait_drain();
   });
 
   std::vector<std::thread> threads;
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
+  activity.Stop();
   (*bus)->Close();
   (*store)->Close();
+  watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");
   return Status::Ok();
 }

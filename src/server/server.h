@@ -1,10 +1,13 @@
 // Server: wires the store, the hub, the API and the network together and runs until SIGINT or
-// SIGTERM, then stops accepting, lets in-flight requests finish and closes the store cleanly.
+// SIGTERM, then stops accepting, lets in-flight requests finish and closes the store cleanly —
+// within a hard deadline: a handler stuck in the store never keeps the process alive (every
+// acknowledged batch is already committed, so exiting then loses nothing that was promised).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "store/log_store.h"
@@ -18,11 +21,23 @@ struct ServerOptions {
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
   SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
-  std::string api_key;
+  std::string api_key;  // legacy: one admin key outside the key store
+  bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn
+  bool allow_anonymous = false;  // a non-loopback address without keys may start
+  bool require_auth = false;     // no key yet: create an admin key and print it once
+  std::string bootstrap_key_file;  // no key yet: install the wlk_ key in this file as admin
+  std::vector<std::string> allowed_hosts, allowed_origins;
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
+  // After SIGINT/SIGTERM: how long in-flight requests may take before the process exits anyway.
+  int shutdown_timeout_s = 10;
+  int max_connections = 10000;            // open HTTP + WebSocket connections in all
+  int max_connections_per_client = 1000;  // from one client address
+  // A running run no writer was heard from for this long is marked crashed (run_activity.h).
+  // 0: never.
+  double crash_after_s = 600;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string>
 
+#include "server/request_guard.h"
+
 namespace boost::asio {
 class thread_pool;
 }
@@ -14,6 +16,7 @@ class thread_pool;
 namespace wanllmdb {
 
 class Api;
+class ConnectionLimits;
 class LiveHub;
 class LogStore;
 class QueryEngine;
@@ -46,6 +49,8 @@ struct ServerContext {
   std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
   // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).
   std::chrono::seconds idle_timeout{60};
+  HostPolicy hosts;  // Host headers answered (DNS rebinding)
+  ConnectionLimits* connections = nullptr;
 };
 
 }  // namespace wanllmdb

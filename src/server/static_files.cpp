@@ -1,11 +1,21 @@
 #include "server/static_files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
+
+#include "server/static_path.h"
 
 namespace wanllmdb {
 namespace {
+
+// Files up to this size are read in one piece (with a Content-Length); larger ones are streamed
+// so a request never holds a whole big file in memory.
+constexpr off_t kWholeFileBytes = 256 * 1024;
+constexpr size_t kStreamPiece = 64 * 1024;
 
 std::string_view MimeType(const std::string& path) {
   auto ext = std::filesystem::path(path).extension().string();
@@ -21,14 +31,21 @@ std::string_view MimeType(const std::string& path) {
   return "application/octet-stream";
 }
 
-bool ReadFile(const std::filesystem::path& p, std::string* out) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+ApiResponse PlainError(int status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(body);
+  return r;
 }
+
+// Closes the descriptor when the last copy of the stream callback goes away.
+struct FileHandle {
+  int fd = -1;
+  ~FileHandle() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 constexpr const char* kNoUiPage = R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>wanLLMDB</title></head>
@@ -44,47 +61,77 @@ and start the server with <code>--web web/dist</code>; <code>make run</code> doe
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string root) : root_(std::move(root)) {
+StaticFiles::StaticFiles(const std::string& root) {
+  if (root.empty()) return;
   std::error_code ec;
-  available_ = !root_.empty() &&
-               std::filesystem::is_regular_file(std::filesystem::path(root_) / "index.html", ec);
+  auto canonical = std::filesystem::canonical(root, ec);
+  if (ec) return;
+  root_ = canonical.string();
+  available_ = std::filesystem::is_regular_file(canonical / "index.html", ec);
 }
 
-ApiResponse StaticFiles::Serve(const std::string& path) const {
-  ApiResponse r;
-  if (!available_) {
-    r.status = path == "/" ? 200 : 404;
-    r.content_type = "text/html; charset=utf-8";
-    r.body = kNoUiPage;
-    return r;
-  }
-  namespace fs = std::filesystem;
-  bool traversal = path.find("..") != std::string::npos || path.find('\0') != std::string::npos;
-  fs::path file = fs::path(root_) / (path.size() > 1 ? path.substr(1) : "index.html");
+std::string StaticFiles::Resolve(const std::string& relative) const {
   std::error_code ec;
-  if (traversal || !fs::is_regular_file(file, ec)) {
-    // Hashed assets that are missing are real 404s; everything else is a client route.
-    if (path.rfind("/assets/", 0) == 0 || traversal) {
-      r.status = 404;
-      r.content_type = "text/plain; charset=utf-8";
-      r.body = "not found\n";
-      return r;
+  auto canonical = std::filesystem::canonical(std::filesystem::path(root_) / relative, ec);
+  if (ec) return "";
+  std::string p = canonical.string();
+  // Inside the root means below it: "/srv/web-other" is not inside "/srv/web".
+  if (p.size() <= root_.size() || p.compare(0, root_.size(), root_) != 0 || p[root_.size()] != '/')
+    return "";
+  if (!std::filesystem::is_regular_file(canonical, ec)) return "";
+  return p;
+}
+
+ApiResponse StaticFiles::File(const std::string& canonical, bool immutable, bool head) const {
+  auto file = std::make_shared<FileHandle>();
+  file->fd = ::open(canonical.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st {};
+  if (file->fd < 0 || ::fstat(file->fd, &st) != 0 || !S_ISREG(st.st_mode))
+    return PlainError(404, "not found\n");
+  ApiResponse r;
+  r.content_type = MimeType(canonical);
+  r.headers.emplace_back("Cache-Control",
+                         immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (head) return r;
+  if (st.st_size <= kWholeFileBytes) {
+    r.body.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < r.body.size()) {
+      ssize_t n = ::read(file->fd, r.body.data() + got, r.body.size() - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
     }
-    file = fs::path(root_) / "index.html";
-  }
-  if (!ReadFile(file, &r.body)) {
-    r.status = 500;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = "cannot read " + file.string() + "\n";
+    r.body.resize(got);
     return r;
   }
-  r.content_type = MimeType(file.string());
-  if (path.rfind("/assets/", 0) == 0) {
-    r.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
-  } else {
-    r.headers.emplace_back("Cache-Control", "no-cache");
-  }
+  r.stream = [file](std::string* piece, bool* done) {
+    piece->resize(kStreamPiece);
+    ssize_t n = ::read(file->fd, piece->data(), piece->size());
+    if (n < 0) return Status(Code::kInternal, "cannot read a web UI file");
+    piece->resize(static_cast<size_t>(n));
+    *done = n == 0;
+    return Status::Ok();
+  };
   return r;
+}
+
+ApiResponse StaticFiles::Serve(std::string_view raw_path, bool head) const {
+  if (!available_) {
+    ApiResponse r = PlainError(raw_path == "/" ? 200 : 404, kNoUiPage);
+    r.content_type = "text/html; charset=utf-8";
+    return r;
+  }
+  auto relative = ResolveStaticPath(raw_path);
+  if (!relative) return PlainError(404, "not found\n");
+  const bool asset = raw_path.rfind("/assets/", 0) == 0;
+  std::string file = Resolve(*relative);
+  if (file.empty()) {
+    // Hashed assets that are missing are real 404s; any other plain path is a client route.
+    if (asset) return PlainError(404, "not found\n");
+    file = Resolve("index.html");
+    if (file.empty()) return PlainError(404, "not found\n");
+  }
+  return File(file, asset, head);
 }
 
 }  // namespace wanllmdb

@@ -11,6 +11,9 @@ namespace wanllmdb {
 namespace {
 
 constexpr size_t kMaxControlFrames = 64;
+// A viewer only ever sends small control messages ({"type":"ping"}); a bigger message closes the
+// connection (1009) instead of growing a buffer that would keep its size for the session.
+constexpr size_t kMaxClientMessageBytes = 64 * 1024;
 
 std::string LogsFrame(std::string_view joined_lines) {
   std::string f;
@@ -22,25 +25,25 @@ std::string LogsFrame(std::string_view joined_lines) {
 }  // namespace
 
 WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx,
-                                   std::string run_id)
-    : ws_(std::move(stream)), ctx_(ctx), run_id_(std::move(run_id)), timer_(ws_.get_executor()) {}
+                                   std::string run_id, std::shared_ptr<ConnectionSlot> slot)
+    : ws_(std::move(stream)),
+      slot_(std::move(slot)),
+      ctx_(ctx),
+      run_id_(std::move(run_id)),
+      timer_(ws_.get_executor()) {}
 
 WebSocketSession::~WebSocketSession() {
   if (subscribed_) ctx_.hub->Unsubscribe(run_id_, this);
 }
 
-void WebSocketSession::Run(http::request<http::string_body> req) {
+void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr<ApiRequest> meta) {
   // Validation reads the store: on the worker pool; the answer comes back to the strand.
   auto self = shared_from_this();
-  std::string target(req.target());
   auto shared_req = std::make_shared<http::request<http::string_body>>(std::move(req));
-  net::post(*ctx_.workers, [self, target, shared_req] {
-    ApiRequest areq;
-    size_t q = target.find('?');
-    if (q != std::string::npos) areq.query = ParseQuery(std::string_view(target).substr(q + 1));
-    if (auto auth = shared_req->find(http::field::authorization); auth != shared_req->end())
-      areq.authorization = std::string(auth->value());
-    Status status = self->ctx_.api->Authorize(areq);
+  net::post(*ctx_.workers, [self, meta, shared_req] {
+    ApiRequest& areq = *meta;
+    int retry_after_s = 0;
+    Status status = self->ctx_.api->AuthorizeStream(areq, &retry_after_s);
     if (status.ok()) status = self->ctx_.store->GetRun(self->run_id_).status();
     std::string error_frame;
     if (status.ok()) {
@@ -110,6 +113,7 @@ void WebSocketSession::Accept(http::request<http::string_body> req) {
   ws_.set_option(timeouts);
   // Whole frames in one write: Beast's default cuts messages into 4 KiB fragments.
   ws_.auto_fragment(false);
+  ws_.read_message_max(kMaxClientMessageBytes);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "wanllmdb"); }));
   ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "server/live_hub.h"
+#include "server/api_types.h"
+#include "server/connection_limits.h"
 #include "server/net.h"
 #include "server/server_context.h"
 #include "store/log_query.h"
@@ -24,11 +26,13 @@ namespace wanllmdb {
 class WebSocketSession : public LiveSubscriber,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id);
+  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id,
+                   std::shared_ptr<ConnectionSlot> slot);
   ~WebSocketSession() override;
 
   // Validates the run and filters, then accepts the upgrade (or answers 404).
-  void Run(http::request<http::string_body> req);
+  // `meta`: the upgrade request's headers, query and path as the router wants them.
+  void Run(http::request<http::string_body> req, std::shared_ptr<ApiRequest> meta);
 
   void OnLinesAvailable(int64_t last_line) override;
   void OnRunState(RunState state, std::optional<int64_t> exit_code) override;
@@ -50,6 +54,7 @@ class WebSocketSession : public LiveSubscriber,
   void Close();
 
   websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<ConnectionSlot> slot_;  // the connection's place under ConnectionLimits
   ServerContext& ctx_;
   const std::string run_id_;
   std::shared_ptr<const LineMatcher> matcher_;

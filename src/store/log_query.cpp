@@ -3,11 +3,31 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "core/text.h"
 
 namespace wanllmdb {
+
+namespace {
+
+// Whether `pattern` may be scanned as "(?m)" + pattern over a whole chunk (see Compile).
+bool ChunkScanIsSound(const std::string& pattern) {
+  if (pattern.find("\\A") != std::string::npos || pattern.find("\\z") != std::string::npos)
+    return false;
+  // A flag group "(?flags)" or "(?flags:" that clears a flag: "(?-m)", "(?s-m:", "(?i-sm)".
+  for (size_t at = pattern.find("(?"); at != std::string::npos; at = pattern.find("(?", at + 2)) {
+    for (size_t i = at + 2; i < pattern.size(); ++i) {
+      char c = pattern[i];
+      if (c == '-') return false;
+      if (!std::isalpha(static_cast<unsigned char>(c))) break;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 LineMatcher::~LineMatcher() = default;
 
@@ -31,10 +51,12 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
     if (!m->re_->ok()) {
       return Status(Code::kInvalidValue, "invalid regex: " + m->re_->error());
     }
-    // \A and \z mean the start and end of a line to the user, but of the chunk in a
-    // multi-line scan: such patterns go line by line.
-    if (filter.regex.find("\\A") == std::string::npos &&
-        filter.regex.find("\\z") == std::string::npos) {
+    // The chunk-wide scan is only a prefilter: every candidate is confirmed on its own line.
+    // It is sound when any match inside a line alone is also a match at the same place in the
+    // chunk's text, which holds in multi-line mode except for \A and \z (the chunk's ends, not
+    // the line's) and flag groups that switch multi-line mode off again ("(?-m)$"): such
+    // patterns go line by line.
+    if (ChunkScanIsSound(filter.regex)) {
       m->re_multi_ = std::make_unique<RE2>("(?m)" + filter.regex, opts);
       if (!m->re_multi_->ok()) m->re_multi_.reset();  // fall back to line by line
     }
@@ -78,7 +100,9 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
       size_t pos = 0;
       while (pos < c.text.size() &&
              search_re_->Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
-        size_t line = LineOf(c.offsets, match.data() - c.text.data());
+        size_t at = match.data() - c.text.data();
+        if (at >= c.offsets[c.n]) break;
+        size_t line = LineOf(c.offsets, at);
         (*hits)[line] = 1;
         pos = c.offsets[line + 1];  // one hit per line is enough
       }
@@ -91,7 +115,9 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
       while (pos < lower.size()) {
         const void* p = memmem(lower.data() + pos, lower.size() - pos, nd.data(), nd.size());
         if (!p) break;
-        size_t line = LineOf(c.offsets, static_cast<const char*>(p) - lower.data());
+        size_t at = static_cast<const char*>(p) - lower.data();
+        if (at >= c.offsets[c.n]) break;
+        size_t line = LineOf(c.offsets, at);
         (*hits)[line] = 1;
         pos = c.offsets[line + 1];
       }
@@ -107,6 +133,8 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
     while (pos < c.text.size()) {
       if (!re_multi_->Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) break;
       size_t at = match.data() - c.text.data();
+      // An empty match after the last line's '\n' ("^$", "\B", "^\d*$") belongs to no line.
+      if (at >= c.offsets[c.n]) break;
       size_t line = LineOf(c.offsets, at);
       // A multi-line match may span lines ("a\s+b"): confirm on the line alone.
       if (RE2::PartialMatch(c.message(line), *re_)) (*hits)[line] = 1;

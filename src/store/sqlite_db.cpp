@@ -20,20 +20,42 @@ Status SqliteDb::Open(const std::string& path, bool read_only) {
   return Status::Ok();
 }
 
+namespace {
+
+// What an SQLite failure means to a client: a full disk is 507 (the client keeps its spool and
+// retries later, nothing stored is damaged), a locked database 503 (retry), the rest 500.
+Code CodeOf(sqlite3* db) {
+  int rc = sqlite3_extended_errcode(db);
+  if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC ||
+      rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_TRUNCATE) {
+    return Code::kInsufficientStorage;
+  }
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Code::kUnavailable;
+  return Code::kInternal;
+}
+
+}  // namespace
+
 Status SqliteDb::Exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Status(Code::kInternal, "sqlite: " + msg);
+    Code code = CodeOf(db_);
+    if (code == Code::kInsufficientStorage) msg = "the disk is full (" + msg + ")";
+    return Status(code, "sqlite: " + msg);
   }
   return Status::Ok();
 }
 
 Status SqliteDb::Error(std::string_view what) const {
-  return Status(Code::kInternal,
-                std::string("sqlite ") + std::string(what) + ": " + sqlite3_errmsg(db_));
+  Code code = CodeOf(db_);
+  std::string msg = std::string("sqlite ") + std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (code == Code::kInsufficientStorage) {
+    msg = "the server's disk is full: nothing was stored; retry later (" + msg + ")";
+  }
+  return Status(code, msg);
 }
 
 int64_t SqliteDb::Changes() const {

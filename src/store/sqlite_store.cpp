@@ -231,9 +231,12 @@ void SqliteStore::WriterLoop() {
     }
     Status commit = db.Exec("COMMIT");
     if (!commit.ok()) {
-      db.Exec("ROLLBACK");
+      (void)db.Exec("ROLLBACK");
       runs_.clear();  // the cache may hold changes that never reached the disk
       events.clear();
+      // A full disk fails an op and then the commit with a vaguer error: report the cause.
+      for (const auto& r : results)
+        if (r.code() == Code::kInsufficientStorage) commit = r;
       for (auto& r : results)
         if (r.ok()) r = commit;
     }

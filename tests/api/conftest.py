@@ -40,6 +40,7 @@ class Server:
         self.proc: Optional[subprocess.Popen[bytes]] = None
         self.port = 0
         self.log_path = data_dir / "server.log"
+        self.token: Optional[str] = None  # sent as a Bearer key unless headers say otherwise
 
     def start(self, port: int = 0) -> "Server":
         if not BINARY.exists():
@@ -81,6 +82,8 @@ class Server:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         h = {"Content-Type": "application/json"} if data is not None else {}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
         h.update(headers or {})
         conn.request(method, ("/api/v1" if api else "") + path, body=data, headers=h)
         resp = conn.getresponse()

@@ -3,11 +3,12 @@ batches that were in flight are deduplicated. Also a clean SIGTERM stop."""
 import http.client
 import json
 import signal
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
-from conftest import Server
+from conftest import Server, wait_until
 
 
 def post_batch(port: int, run_id: str, writer: str, seq0: int, n: int) -> Any:
@@ -110,3 +111,41 @@ def test_client_gone_mid_download_leaves_server_healthy(server: Server) -> None:
         conn.close()
     assert server.get("/health").status == 200
     assert len(server.get(f"/runs/{rid}/logs/download", format="txt").body.splitlines()) == 100000
+
+
+def test_sigterm_exits_by_the_deadline_while_handlers_are_stuck(make_server: Any,
+                                                                 tmp_path: Path) -> None:
+    """Once, a stuck handler kept a SIGTERMed server alive forever (the drain ended, then the
+    worker pool was joined without a deadline). Here another process holds the database's write
+    lock, so every ingest handler waits inside SQLite; the server must still exit promptly."""
+    server: Server = make_server(["--shutdown-timeout", "1"]).start()
+    rid = server.new_run()
+    server.batch(rid, ["before the lock"])
+    holder = sqlite3.connect(tmp_path / "logs.db", isolation_level=None, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held for the rest of the test
+    stop = threading.Event()
+
+    def keep_posting(writer: str) -> None:
+        while not stop.is_set():
+            post_batch(server.port, rid, writer, 0, 10)
+
+    posters = [threading.Thread(target=keep_posting, args=(f"w{k}",), daemon=True)
+               for k in range(4)]
+    for t in posters:
+        t.start()
+    assert server.proc is not None
+    log = server.log_path
+    # /health is answered off the worker pool, so it can say when all four are inside the store.
+    assert wait_until(lambda: server.get("/health").json()["requests_in_flight"] >= 3,
+                      timeout=30)
+    server.proc.send_signal(signal.SIGTERM)
+    # The lock is held far longer than this wait (SQLite's busy timeout alone is 10 s), so only
+    # the shutdown deadline can end the process in time.
+    code = server.proc.wait(timeout=8)
+    stop.set()
+    holder.rollback()
+    holder.close()
+    assert code == 1
+    assert "exiting without waiting" in log.read_text()
+    again: Server = make_server(data_dir=tmp_path).start()
+    assert again.get(f"/runs/{rid}/logs/summary").json()["total"] >= 1

@@ -150,6 +150,21 @@ def test_csv_quotes_awkward_messages(server: Server) -> None:
     assert list(csv.reader(io.StringIO(c, newline="")))[1][5] == 'say "hi", then leave'
 
 
+def test_csv_neutralises_formula_cells(server: Server) -> None:
+    """A log line must never run as a spreadsheet formula (CSV injection)."""
+    formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1:A2)",
+                "\tcmd", "=1,2"]
+    rid = server.new_run()
+    server.batch(rid, [*formulas, "plain = fine", "a-b"])
+    c = server.get(f"/runs/{rid}/logs/download", format="csv").body.decode()
+    rows = list(csv.reader(io.StringIO(c, newline="")))[1:]
+    messages = [r[5] for r in rows]
+    assert messages[:len(formulas)] == ["'" + f for f in formulas]
+    assert messages[len(formulas):] == ["plain = fine", "a-b"]
+    for m in messages:
+        assert m[0] not in "=+-@\t\r"
+
+
 def test_big_download_streams_everything(server: Server) -> None:
     rid = server.new_run()
     for b in range(20):

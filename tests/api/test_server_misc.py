@@ -1,7 +1,9 @@
 """Static web UI, API keys, the CLI (tail, export, --help)."""
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
+
+import pytest
 
 from conftest import BINARY, Server
 
@@ -24,19 +26,66 @@ def test_static_files_and_client_routes(make_server: Any, tmp_path: Path) -> Non
     assert server.request("GET", "/../../etc/passwd", api=False).status == 404
 
 
+@pytest.mark.parametrize("key", [None, "s3cret-key"])
+def test_static_files_never_leave_the_web_root(make_server: Any, tmp_path: Path,
+                                               key: Optional[str]) -> None:
+    """Once, `//etc/passwd` and friends returned the file: joining the root with an absolute
+    path discarded the root. Nothing outside the canonical web root is ever served."""
+    web = tmp_path / "web"
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text("<html>app</html>")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    (web / "assets" / "link.js").symlink_to(secret)  # a link inside the root pointing out
+    (tmp_path / "web-other").mkdir()
+    (tmp_path / "web-other" / "x.js").write_text("TOP-SECRET")
+    data = tmp_path / "data"
+    data.mkdir()
+    args = ["--web", str(web)] + (["--api-key", key] if key else [])
+    server: Server = make_server(args, data_dir=data).start()
+    attacks = [
+        "//etc/passwd", "/%2Fetc/passwd", "/%2fetc/passwd", "//proc/self/environ",
+        f"/{data}/logs.db", f"/{secret}", f"//{secret}", "/assets/link.js",
+        "/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt", "/../web-other/x.js", "/assets/%00.js",
+    ]
+    for path in attacks:
+        for method in ("GET", "HEAD"):
+            r = server.request(method, path, api=False)
+            assert b"TOP-SECRET" not in r.body and b"root:" not in r.body, path
+            assert b"SQLite format" not in r.body and b"PATH=" not in r.body, path
+            assert r.status in (200, 404), (path, r.status)
+            if r.status == 200:
+                assert r.body in (b"<html>app</html>", b""), path  # a client route at most
+    assert server.request("GET", "/assets/link.js", api=False).status == 404
+
+
+def test_large_static_file_is_streamed_whole(make_server: Any, tmp_path: Path) -> None:
+    web = tmp_path / "web"
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text("<html>app</html>")
+    big = bytes(range(256)) * 8192  # 2 MiB: over the read-whole limit
+    (web / "assets" / "big.js").write_bytes(big)
+    server: Server = make_server(["--web", str(web)]).start()
+    r = server.request("GET", "/assets/big.js", api=False)
+    assert r.status == 200 and r.body == big
+
+
 def test_no_web_build_says_how(server: Server) -> None:
     r = server.request("GET", "/", api=False)
     assert r.status == 200 and b"make build" in r.body
 
 
-def test_api_key(make_server: Any) -> None:
+def test_legacy_api_key(make_server: Any) -> None:
+    """--api-key: one admin key outside the store, compared as a hash, only from the header."""
     server: Server = make_server(["--api-key", "s3cret"]).start()
     assert server.get("/health").status == 200  # probes need no key
     r = server.get("/runs")
     assert r.status == 401 and r.json()["error"]["code"] == "unauthorized"
     assert server.request("GET", "/runs", headers={"Authorization": "Bearer nope"}).status == 403
     assert server.request("GET", "/runs", headers={"Authorization": "Bearer s3cret"}).status == 200
-    assert server.get("/runs", api_key="s3cret").status == 200
+    assert server.get("/runs", api_key="s3cret").status == 401  # never in a URL
+    assert "visible to every user in 'ps'" in server.log_path.read_text()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -112,7 +161,7 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
     rid = server.new_run()
     s = socket.create_connection(("127.0.0.1", server.port))
     key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     s.settimeout(5)
     t0 = time.monotonic()

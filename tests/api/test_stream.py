@@ -2,6 +2,7 @@
 import json
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -193,3 +194,26 @@ def test_progress_updates_reach_viewers_throttled_and_are_not_stored(server: Ser
     assert server.post(f"/runs/{rid}/logs/progress", {"message": 5}).status == 400
     assert server.post("/runs/00000000-0000-4000-8000-000000000000/logs/progress",
                        {"message": "x"}).status == 404
+
+
+@pytest.mark.parametrize("pattern", ["^$", "(?m)^$", "^\\d*$", "\\B", "(?-m)$"])
+def test_empty_matching_regexes_answer_everywhere(server: Server, pattern: str) -> None:
+    """Once, these patterns over a 2,000-line run crashed the server (a match past a chunk's last
+    line was written out of bounds) or spun a worker forever, on every endpoint that filters."""
+    rid = server.new_run()
+    messages = ["" if i % 10 == 0 else f"step {i}" for i in range(2000)]
+    for start in range(0, 2000, 500):
+        assert server.batch(rid, messages[start:start + 500]).status == 200
+    expected = {"^$": 200, "(?m)^$": 200, "^\\d*$": 200, "\\B": 2000, "(?-m)$": 2000}[pattern]
+    r = server.get(f"/runs/{rid}/logs", regex=pattern, limit=5000)
+    assert r.status == 200 and len(r.json()["logs"]) == expected
+    assert server.get(f"/runs/{rid}/logs/latest", regex=pattern).status == 200
+    assert server.get(f"/runs/{rid}/logs/histogram", regex=pattern).status == 200
+    loc = server.get(f"/runs/{rid}/logs/locate", regex=pattern, line=1000)
+    assert loc.status == 200 and loc.json()["total"] == expected
+    d = server.get(f"/runs/{rid}/logs/download", regex=pattern, format="txt")
+    assert d.status == 200 and len(d.body.decode().splitlines()) == expected
+    q = "?regex=" + urllib.parse.quote(pattern) + "&after_line=0"
+    with ws(server, rid, q) as c:
+        assert len(collect_lines(c, expected)) == expected
+    assert server.get("/health").status == 200

@@ -105,7 +105,7 @@ print("last")
     assert (run["state"], run["exit_code"]) == ("finished", 0)
     lines = server.all_lines(run_id)
     got = [(l["message"], l["source"], l["level"]) for l in lines]
-    assert got == [("first", "stdout", "INFO"), ("a warning", "user", "WARNING"), ("second", "stdout", "INFO"),
+    assert got == [("first", "stdout", "INFO"), ("WARNING:root:a warning", "user", "WARNING"), ("second", "stdout", "INFO"),
                    ("from a subprocess", "stdout", "INFO"), ("to stderr", "stderr", "INFO"),
                    ("user message", "user", "ERROR"), ("last", "stdout", "INFO")]
     assert b"WARNING:root:a warning" in proc.stderr  # shown once on the terminal, stored once
@@ -185,7 +185,7 @@ for i in range(1400):
         for i in range(1400):
             want.append(f"n {i}")
             if i % 100 == 0:
-                want.append(f"w {i}")
+                want.append(f"WARNING:root:w {i}")
         assert messages(server, run_id) == want
         assert server.get(f"/runs/{run_id}").json()["state"] == "finished"
     finally:

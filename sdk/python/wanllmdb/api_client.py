@@ -129,8 +129,9 @@ class ApiClient:
 
     def set_run_state(self, run_id: str, state: str, exit_code: Optional[int],
                       timeout: Optional[float] = None) -> Response:
+        # merge: a run another writer already ended worse (a rank failed) keeps that end.
         return self.request("PATCH", "/runs/" + urllib.parse.quote(run_id),
-                            {"state": state, "exit_code": exit_code}, timeout=timeout)
+                            {"state": state, "exit_code": exit_code, "merge": True}, timeout=timeout)
 
     def post_batch(self, run_id: str, raw_body: bytes, timeout: Optional[float] = None) -> Response:
         return self.request("POST", "/runs/" + urllib.parse.quote(run_id) + "/logs/batch",

@@ -89,3 +89,30 @@ TEST(LineMatcher, MetadataFilters) {
 
 }  // namespace
 }  // namespace wanllmdb
+
+namespace wanllmdb {
+namespace {
+
+// Once, an empty match after the chunk's last '\n' mapped to line n (one past the end): a write
+// out of bounds (glibc abort) or a scan that never ended. Every pattern must agree, chunk-wide,
+// with the same pattern tested line by line.
+TEST(LineMatcher, EmptyMatchesAtTheChunkEndAgreeWithLineByLine) {
+  std::vector<std::string> messages;
+  for (int i = 0; i < 2000; ++i) messages.push_back(i % 7 == 0 ? "" : "step " + std::to_string(i));
+  auto c = Chunk(messages);
+  for (const char* pattern : {"^$", "(?m)^$", "^\\d*$", "\\B", "(?-m)$", "(?s-m:^)", "$", "\\b",
+                              "(?i-m)^step", "x*", "\\z", "\\A"}) {
+    LogFilter f;
+    f.regex = pattern;
+    auto m = LineMatcher::Compile(f);
+    ASSERT_TRUE(m.ok()) << pattern;
+    std::vector<uint8_t> hits;
+    (*m)->MatchText(c, &hits);
+    ASSERT_EQ(hits.size(), messages.size()) << pattern;
+    for (size_t i = 0; i < messages.size(); ++i)
+      ASSERT_EQ(hits[i] != 0, (*m)->MatchMessage(messages[i])) << pattern << " line " << i;
+  }
+}
+
+}  // namespace
+}  // namespace wanllmdb
