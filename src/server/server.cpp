@@ -5,8 +5,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -17,8 +17,8 @@
 #include "server/listener.h"
 #include "server/live_feed.h"
 #include "server/live_hub.h"
-#include "server/run_activity.h"
 #include "server/net.h"
+#include "server/run_activity.h"
 #include "server/static_files.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
