@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA ?= ./data
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps deps-test build build-native build-web run test test-native test-api test-sdk test-web bench venv clean format
+.PHONY: all deps deps-test build build-native build-web wheel run test test-native test-api test-sdk test-web bench venv clean format
 
 all: build
 
@@ -25,6 +25,10 @@ build-web: deps
 	@if [ -f web/package.json ]; then scripts/build-web.sh; fi
 
 build: build-native build-web
+
+# A platform wheel of the SDK carrying the binary and the web UI (pip install dist/wanllmdb-*.whl).
+wheel: deps
+	@scripts/build-wheel.sh
 
 run: build
 	$(BUILD_DIR)/wanllmdb server --listen 127.0.0.1:$(PORT) --data $(DATA) --web web/dist

@@ -17,6 +17,7 @@ suite() { # name, command...
 suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
 suite "API tests (real binary)" $PY -m pytest -q tests/api
 suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
+suite "pip wheel (make wheel, fresh venv, build tree hidden)" $PY -m pytest -q tests/wheel
 if [ -d sdk/python/tests ]; then
   suite "Python SDK tests" $PY -m pytest -q sdk/python/tests
 fi

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import select
-import shutil
 import struct
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import sdk_stderr
+from . import native, sdk_stderr
 from .capture_channel import open_capture_channel
 from .capture_guard import register_bypass, unregister_bypass
 from .spool import RunSpool
@@ -55,11 +54,9 @@ READY_TIMEOUT = 5.0
 
 
 def find_agent_binary() -> Optional[str]:
-    """WANLLMDB_BIN, else `wanllmdb` on PATH; None when neither is an executable file."""
-    named = os.environ.get("WANLLMDB_BIN", "").strip()
-    if named:
-        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
-    return shutil.which("wanllmdb")
+    """The native binary (native.py: WANLLMDB_BIN, the wheel's bundled one, PATH) or None, after
+    saying once on stderr how to get it."""
+    return native.find_binary(explain_if_missing=True)
 
 
 def _fd_text_stream(fd: int, like: Any) -> Any:
