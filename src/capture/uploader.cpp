@@ -362,7 +362,10 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
   spool_->WriteFinal(state, exit_code, false);
   HttpConnection conn(options_.server, options_.api_key, 10000);
   bool patched = false;
-  std::string body = RunStateJson(state, exit_code ? &*exit_code : nullptr);
+  const int64_t* code = exit_code ? &*exit_code : nullptr;
+  std::string body = options_.world_size > 0
+                         ? RankStateJson(state, code, options_.writer, options_.world_size)
+                         : RunStateJson(state, code);
   for (int attempt = 0; attempt < 3 && !patched; ++attempt) {
     if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
     if (!run_created_) {

@@ -33,14 +33,18 @@ struct Route {
   const char* pattern;
   Scope scope;
   ApiResponse (*handler)(Api&, ApiRequest&);
+  bool root = false;  // `pattern` is from the server root (the other ingest protocols)
 };
+
+// An OTLP/HTTP error reply (a google.rpc.Status in the request's encoding, doc/api.md).
+ApiResponse OtlpError(const ApiRequest& req, const Status& status);
 
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
   Api(LogStore& store, LiveHub& hub, Authenticator& auth, ApiOptions options);
 
-  // `req.path` starts after "/api/v1".
+  // `req.path` starts after "/api/v1" (from the root when req.root_path).
   ApiResponse Handle(ApiRequest& req);
   // For a WebSocket upgrade at `req.path`: route, Origin, credentials and scope.
   Status AuthorizeStream(ApiRequest& req, int* retry_after_s);
@@ -57,7 +61,7 @@ class Api {
 
  private:
   const Route* FindRoute(const std::string& method, std::string_view path,
-                         std::vector<std::string>* params, bool* path_known);
+                         std::vector<std::string>* params, bool* path_known, bool root = false);
   // Authenticates `req` (sets req.principal) and checks the route's scope and project.
   Status Authorize(const Route& route, ApiRequest& req, int* retry_after_s);
   bool OriginAllowed(const ApiRequest& req) const;
@@ -89,6 +93,9 @@ class Api {
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
+
+  ApiResponse PostOtlpLogs(ApiRequest& req);  // POST /v1/logs
+  ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 
   LogStore& store_;
   LiveHub& hub_;

@@ -123,8 +123,8 @@ ApiResponse Api::ListRuns(const ApiRequest& req) {
   if (!req.principal.projects.empty()) {
     // A key limited to projects lists one of them at a time.
     if (project.empty()) {
-      return ErrorResponse(Status(Code::kForbidden,
-                                  "this key is limited to projects: ask with ?project=NAME"));
+      return ErrorResponse(
+          Status(Code::kForbidden, "this key is limited to projects: ask with ?project=NAME"));
     }
     if (!req.principal.AllowsProject(project)) return ErrorResponse(NotInProject(project));
   }
@@ -183,6 +183,26 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
     } else {
       return ErrorResponse(Status(Code::kBadRequest, "exit_code: must be an integer or null"));
     }
+  }
+  // One rank of a multi-process run ended (wanllmdb run under srun/mpirun/torchrun): the run
+  // ends when world_size writers have.
+  auto writer = OptString(*obj, "writer", 128);
+  if (!writer.ok()) return ErrorResponse(writer.status());
+  if (!writer->empty()) {
+    if (!u.state || *u.state == RunState::kRunning)
+      return ErrorResponse(Status(Code::kInvalidValue,
+                                  "writer: only with a final state (finished, failed, crashed)"));
+    WriterEnd end;
+    end.writer = *writer;
+    if (!obj->at_key("world_size").get(v) && v.type() != element_type::NULL_VALUE) {
+      int64_t n = 0;
+      if ((v.type() != element_type::INT64 && v.type() != element_type::UINT64) ||
+          v.get_int64().get(n) || n < 1 || n > 1000000)
+        return ErrorResponse(
+            Status(Code::kInvalidValue, "world_size: a whole number from 1 to 1000000"));
+      end.world_size = n;
+    }
+    u.writer_end = end;
   }
   auto before = store_.GetRun(id);
   if (!before.ok()) return ErrorResponse(before.status());

@@ -26,6 +26,12 @@ struct ApiRequest {
   bool tls = false;                 // arrived over HTTPS
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
   Principal principal;              // set by the router once the request is authorized
+
+  std::string content_type;      // the Content-Type header, if any
+  std::string content_encoding;  // the Content-Encoding header, if any
+  // The path is from the server root, not under /api/v1: the other ingest protocols
+  // (POST /v1/logs, POST /loki/api/v1/push), which keep the paths their clients know.
+  bool root_path = false;
 };
 
 // A body produced piece by piece (downloads of any size). Fills `piece` and sets *done on the

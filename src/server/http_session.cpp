@@ -16,6 +16,11 @@ constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
 
+// The other ingest protocols keep the paths their clients know, outside /api/v1.
+bool IsRootApiPath(std::string_view path) {
+  return path == "/v1/logs" || path == "/loki/api/v1/push";
+}
+
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
 std::string StreamRunId(std::string_view path) {
   constexpr std::string_view kRuns = "/api/v1/runs/";
@@ -116,13 +121,19 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     return;
   }
 
-  bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
+  api_req->content_type = header(http::field::content_type);
+  api_req->content_encoding = header(http::field::content_encoding);
+  api_req->root_path = IsRootApiPath(path);
+  bool is_api =
+      api_req->root_path || path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
   if (Status s = CheckBodyType(method_, path, header(http::field::content_type), req.body().size());
       !s.ok()) {
     return Send(ErrorResponse(s));
   }
   // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
-  api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));
+  api_req->path = api_req->root_path ? path
+                  : is_api           ? path.substr(kApiPrefix.size())
+                                     : std::string(target.substr(0, q));
   api_req->body = std::move(req.body());
 
   ctx_.in_flight++;

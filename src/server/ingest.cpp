@@ -205,6 +205,31 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
   return started;
 }
 
+IngestBatch IngestParser::BuildBatch(const std::string& run_id, const std::string& writer,
+                                     const std::vector<IncomingLine>& lines) {
+  IngestBatch b;
+  b.run_id = run_id;
+  b.writer = writer;
+  b.lines.reserve(lines.size());
+  bool any_seq = false;
+  for (const auto& l : lines) any_seq |= l.seq >= 0;
+  std::vector<uint8_t> explicit_level;
+  explicit_level.reserve(lines.size());
+  std::string repaired;
+  for (const auto& l : lines) {
+    std::string_view message = l.message;
+    if (!IsValidUtf8(message)) {
+      repaired.clear();
+      AppendSanitizedUtf8(message, &repaired);
+      message = repaired;
+    }
+    AppendPieces(&b, message, l.level.value_or(Level::kInfo), l.source, l.timestamp_us, l.seq,
+                 any_seq, &explicit_level, l.level.has_value());
+  }
+  DetectLevels(&b, explicit_level);
+  return b;
+}
+
 Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body,
                                               Source default_source) {
   element root;

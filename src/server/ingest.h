@@ -14,6 +14,16 @@ namespace wanllmdb {
 
 inline constexpr size_t kMaxBatchLines = 10000;
 
+// One line of another ingest protocol (OTLP, Loki push) once its fields are mapped
+// (foreign_ingest.h).
+struct IncomingLine {
+  std::string message;         // any bytes: repaired to UTF-8 and split like a batch's message
+  std::optional<Level> level;  // explicit level; none: detected from the layout
+  Source source = Source::kUser;
+  int64_t timestamp_us = 0;
+  int64_t seq = -1;  // the writer's sequence number when the protocol gives one (dedup), else -1
+};
+
 // Thread-safety: thread-safe. Level detectors (the traceback state of each stream) are kept per
 // (run, writer, source) under a mutex.
 class IngestParser {
@@ -23,6 +33,9 @@ class IngestParser {
   // POST /runs/{id}/logs (and .../logs/progress, whose source defaults to stdout)
   Result<IngestBatch> ParseSingle(const std::string& run_id, std::string& body,
                                   Source default_source = Source::kUser);
+  // The lines of one (run, writer) from another protocol, by the same rules as ParseBatch.
+  IngestBatch BuildBatch(const std::string& run_id, const std::string& writer,
+                         const std::vector<IncomingLine>& lines);
 
  private:
   struct Pending;

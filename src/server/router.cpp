@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/openapi.h"
 
 namespace wanllmdb {
 namespace {
@@ -90,16 +91,23 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.Download(r.params[0], r); }},
       // The WebSocket upgrade: authorized here like any route, served by WebSocketSession.
       {"WS", "/runs/{run_id}/logs/stream", kScopeRead, nullptr},
+      {"GET", "/openapi.json", kScopeRead,
+       [](Api&, ApiRequest&) { return JsonResponse(200, std::string(OpenApiJson())); }},
+      // The other ingest protocols, at the paths their clients know (from the server root).
+      {"POST", "/v1/logs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.PostOtlpLogs(r); },
+       true},
+      {"POST", "/loki/api/v1/push", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PostLokiPush(r); }, true},
   };
   return kRoutes;
 }
 
 const Route* Api::FindRoute(const std::string& method, std::string_view path,
-                            std::vector<std::string>* params, bool* path_known) {
+                            std::vector<std::string>* params, bool* path_known, bool root) {
   auto seg = Segments(path);
   *path_known = false;
   for (const Route& r : Routes()) {
-    if (!MatchPattern(r.pattern, seg, nullptr)) continue;
+    if (r.root != root || !MatchPattern(r.pattern, seg, nullptr)) continue;
     *path_known = true;
     if (r.method == method) {
       MatchPattern(r.pattern, seg, params);
@@ -151,7 +159,7 @@ bool Api::OriginAllowed(const ApiRequest& req) const {
 
 ApiResponse Api::Handle(ApiRequest& req) {
   bool path_known = false;
-  const Route* route = FindRoute(req.method, req.path, &req.params, &path_known);
+  const Route* route = FindRoute(req.method, req.path, &req.params, &path_known, req.root_path);
   if (!route || !route->handler) {
     if (path_known) {
       return ErrorResponse(
@@ -162,6 +170,8 @@ ApiResponse Api::Handle(ApiRequest& req) {
   }
   int retry_after_s = 0;
   if (Status a = Authorize(*route, req, &retry_after_s); !a.ok()) {
+    // An OTLP exporter reads a google.rpc.Status, not our JSON error.
+    if (route->root && req.path == "/v1/logs") return OtlpError(req, a);
     return retry_after_s > 0 ? RetryLaterResponse(a, retry_after_s) : ErrorResponse(a);
   }
   return route->handler(*this, req);

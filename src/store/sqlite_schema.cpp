@@ -65,6 +65,17 @@ CREATE TABLE log_chunks (
 -- run's next lines may still join; finding them never scans the table.
 CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
 )sql",
+    // 2: how each writer (rank) of a multi-process run ended; the run ends when all have.
+    R"sql(
+CREATE TABLE run_writer_fates (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code INTEGER,
+  ended_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, writer)
+);
+)sql",
 };
 
 }  // namespace

@@ -116,6 +116,7 @@ class SqliteStore final : public LogStore {
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
+  Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
@@ -159,6 +160,9 @@ class SqliteStore final : public LogStore {
   Result<RunCache*> LoadRun(WriteContext& ctx, const std::string& run_id);
   Status AppendInWriter(WriteContext& ctx, IngestBatch& batch, std::vector<EncodedPiece>& pieces,
                         IngestResult* result);
+  // UpdateRun with a WriterEnd: records the writer's fate, ends the run when all have ended.
+  Status EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
+                           RunState state, std::optional<int64_t> exit_code, int64_t now);
   Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      uint64_t writer_mask, bool packed);
@@ -486,6 +490,10 @@ Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& u
       if (!find.status().ok()) return find.status();
       return Status(Code::kNotFound, "run " + id + " not found");
     }
+    if (update.writer_end && update.state && *update.state != RunState::kRunning) {
+      return EndWriterInWriter(*ctx.db, id, *update.writer_end, *update.state,
+                               update.exit_code ? *update.exit_code : std::nullopt, now);
+    }
     if (update.state) {
       SqliteStmt q(*ctx.db,
                    "UPDATE runs SET state = ?2, finished_at = CASE WHEN ?2 = 'running' THEN NULL "
@@ -510,6 +518,54 @@ Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& u
   return GetRun(id);
 }
 
+Status SqliteStore::EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
+                                      RunState state, std::optional<int64_t> exit_code,
+                                      int64_t now) {
+  SqliteStmt up(db,
+                "INSERT INTO run_writer_fates(run_id, writer, state, exit_code, ended_at) VALUES "
+                "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET state = "
+                "excluded.state, exit_code = excluded.exit_code, ended_at = excluded.ended_at");
+  up.Bind(1, id).Bind(2, end.writer).Bind(3, RunStateName(state)).Bind(5, now);
+  if (exit_code) {
+    up.Bind(4, *exit_code);
+  } else {
+    up.BindNull(4);
+  }
+  Status st = up.Run();
+  if (!st.ok()) return st;
+  // In the order they ended: the first rank that failed is most often the cause.
+  SqliteStmt q(db,
+               "SELECT state, exit_code FROM run_writer_fates WHERE run_id = ?1 "
+               "ORDER BY ended_at, writer");
+  q.Bind(1, id);
+  int64_t ended = 0;
+  RunState worst = RunState::kFinished;
+  std::optional<int64_t> code = 0;
+  bool have_bad = false;
+  while (q.Step()) {
+    ++ended;
+    RunState s = ParseRunState(q.Text(0)).value_or(RunState::kFailed);
+    if (s == RunState::kFinished) continue;
+    if (s == RunState::kCrashed || worst == RunState::kFinished) worst = s;
+    if (!have_bad) {
+      have_bad = true;
+      code = q.IsNull(1) ? std::nullopt : std::optional<int64_t>(q.Int(1));
+    }
+  }
+  if (!q.status().ok()) return q.status();
+  if (ended < end.world_size) return Status::Ok();  // other ranks are still running
+  SqliteStmt fin(db,
+                 "UPDATE runs SET state = ?2, exit_code = ?3, finished_at = coalesce(finished_at, "
+                 "?4) WHERE id = ?1");
+  fin.Bind(1, id).Bind(2, RunStateName(worst)).Bind(4, now);
+  if (code) {
+    fin.Bind(3, *code);
+  } else {
+    fin.BindNull(3);
+  }
+  return fin.Run();
+}
+
 Status SqliteStore::DeleteRun(const std::string& id) {
   return Write([&](WriteContext& ctx) {
     ctx.touched_runs.push_back(id);
@@ -521,7 +577,9 @@ Status SqliteStore::DeleteRun(const std::string& id) {
     SqliteStmt c(*ctx.db, "DELETE FROM log_chunks WHERE run_id = ?1");
     if (!(st = c.Bind(1, id).Run()).ok()) return st;
     SqliteStmt w(*ctx.db, "DELETE FROM run_writers WHERE run_id = ?1");
-    return w.Bind(1, id).Run();
+    if (!(st = w.Bind(1, id).Run()).ok()) return st;
+    SqliteStmt f(*ctx.db, "DELETE FROM run_writer_fates WHERE run_id = ?1");
+    return f.Bind(1, id).Run();
   });
 }
 
@@ -701,6 +759,26 @@ Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
   Status s = Write([&](WriteContext& ctx) { return AppendInWriter(ctx, batch, pieces, &result); });
   if (!s.ok()) return s;
   return result;
+}
+
+Result<std::vector<IngestResult>> SqliteStore::AppendAll(std::vector<IngestBatch> batches) {
+  std::vector<std::vector<EncodedPiece>> pieces;
+  pieces.reserve(batches.size());
+  for (auto& b : batches) {
+    for (auto& l : b.lines) l.writer = b.writer;
+    pieces.push_back(EncodeAll(b.lines, options_.ingest_zstd_level));
+  }
+  std::vector<IngestResult> results(batches.size());
+  // One write op is one savepoint: a failing batch rolls back the ones before it too.
+  Status s = Write([&](WriteContext& ctx) {
+    for (size_t i = 0; i < batches.size(); ++i) {
+      Status st = AppendInWriter(ctx, batches[i], pieces[i], &results[i]);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return results;
 }
 
 Status SqliteStore::ClearLogs(const std::string& run_id) {
