@@ -186,7 +186,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
   }
   // One rank of a multi-process run ended (wanllmdb run under srun/mpirun/torchrun): the run
   // ends when world_size writers have.
-  auto writer = OptString(*obj, "writer", 128);
+  auto writer = OptStringField(*obj, "writer", 128);
   if (!writer.ok()) return ErrorResponse(writer.status());
   if (!writer->empty()) {
     if (!u.state || *u.state == RunState::kRunning)

@@ -101,7 +101,9 @@ Result<ForeignIngestResult> StoreForeignRecords(
     std::string project;  // the first record's that names one
   };
   std::map<std::string, RunWanted> runs;  // canonical id → a project to create it in
-  std::map<std::pair<std::string, std::string>, std::vector<IncomingLine>> groups;
+  // (run, writer) groups in the order they first appear: line numbers follow the request.
+  std::vector<std::pair<std::pair<std::string, std::string>, std::vector<IncomingLine>>> groups;
+  std::map<std::pair<std::string, std::string>, size_t> group_of;
   for (size_t i = 0; i < records.size(); ++i) {
     ForeignRecord& r = records[i];
     const std::string where = "record " + std::to_string(i);
@@ -125,7 +127,9 @@ Result<ForeignIngestResult> StoreForeignRecords(
     if (r.routing.level()) r.line.level = r.routing.level();
     if (r.routing.source()) r.line.source = *r.routing.source();
     r.line.seq = r.routing.seq();
-    groups[{canonical, writer}].push_back(std::move(r.line));
+    auto [it, fresh] = group_of.try_emplace({canonical, writer}, groups.size());
+    if (fresh) groups.emplace_back(it->first, std::vector<IncomingLine>());
+    groups[it->second].second.push_back(std::move(r.line));
   }
   ForeignIngestResult result;
   for (auto& [id, want] : runs) {

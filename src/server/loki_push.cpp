@@ -63,7 +63,9 @@ Result<std::vector<std::pair<std::string, std::string>>> LabelObject(element v,
   std::vector<std::pair<std::string, std::string>> out;
   if (v.type() != element_type::OBJECT)
     return Bad(where, "must be an object of label names to strings");
-  for (auto [k, val] : v.get_object().value_unsafe()) {
+  // Named, not a range-for over a temporary simdjson_result (it would dangle).
+  simdjson::dom::object obj = v.get_object().value_unsafe();
+  for (auto [k, val] : obj) {
     if (val.type() != element_type::STRING)
       return Bad(where + "." + std::string(k), "must be a string");
     out.emplace_back(std::string(k), std::string(val.get_string().value_unsafe()));
@@ -78,7 +80,8 @@ Status DecodeJson(std::string& body, std::vector<ForeignRecord>* out) {
   if (doc->at_key("streams").get(streams)) return Bad("streams", "is required");
   if (streams.type() != element_type::ARRAY) return Bad("streams", "must be an array");
   size_t i = 0;
-  for (element st : streams.get_array().value_unsafe()) {
+  simdjson::dom::array stream_list = streams.get_array().value_unsafe();
+  for (element st : stream_list) {
     std::string at = "streams[" + std::to_string(i++) + "]";
     if (st.type() != element_type::OBJECT) return Bad(at, "must be an object");
     RecordRouting routing;
@@ -91,7 +94,8 @@ Status DecodeJson(std::string& body, std::vector<ForeignRecord>* out) {
       if (st.at_key("values").get(values) || values.type() != element_type::ARRAY)
         return Bad(at + ".values", "is required (an array of [time, line] pairs)");
       size_t j = 0;
-      for (element v : values.get_array().value_unsafe()) {
+      simdjson::dom::array value_list = values.get_array().value_unsafe();
+      for (element v : value_list) {
         std::string where = at + ".values[" + std::to_string(j++) + "]";
         if (v.type() != element_type::ARRAY) return Bad(where, "must be [time, line]");
         auto arr = v.get_array().value_unsafe();
@@ -122,7 +126,8 @@ Status DecodeJson(std::string& body, std::vector<ForeignRecord>* out) {
       if (st.at_key("entries").get(entries) || entries.type() != element_type::ARRAY)
         return Bad(at + ".entries", "is required (an array of {ts, line})");
       size_t j = 0;
-      for (element e : entries.get_array().value_unsafe()) {
+      simdjson::dom::array entry_list = entries.get_array().value_unsafe();
+      for (element e : entry_list) {
         std::string where = at + ".entries[" + std::to_string(j++) + "]";
         element ts, line;
         if (e.type() != element_type::OBJECT || e.at_key("ts").get(ts) ||

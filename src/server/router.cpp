@@ -163,7 +163,8 @@ ApiResponse Api::Handle(ApiRequest& req) {
   if (!route || !route->handler) {
     if (path_known) {
       return ErrorResponse(
-          Status(Code::kMethodNotAllowed, req.method + " is not allowed on /api/v1" + req.path));
+          Status(Code::kMethodNotAllowed, req.method + " is not allowed on " +
+                                              (req.root_path ? "" : "/api/v1") + req.path));
     }
     return ErrorResponse(
         Status(Code::kNotFound, "no such endpoint: " + req.method + " /api/v1" + req.path));

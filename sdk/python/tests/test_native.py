@@ -52,7 +52,16 @@ def test_our_console_script_is_not_the_binary(no_bundle: Path, tmp_path: Path, m
 def test_missing_binary_is_explained_once(no_bundle: Path, capfd: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sdk_stderr, "_said", set())
+    monkeypatch.setattr(native, "_in_source_checkout", lambda: False)  # as when pip-installed
     for _ in range(3):
         assert native.find_binary(explain_if_missing=True) is None
     err = capfd.readouterr().err
     assert err.count("native capture is not available") == 1 and "make wheel" in err
+
+
+def test_a_source_checkout_is_not_advised(no_bundle: Path, capfd: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sdk_stderr, "_said", set())
+    assert native._in_source_checkout()  # these tests run from sdk/python
+    assert native.find_binary(explain_if_missing=True) is None
+    assert "native capture" not in capfd.readouterr().err

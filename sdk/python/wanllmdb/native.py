@@ -5,7 +5,8 @@ wheel (`make wheel`: wanllmdb/_native/wanllmdb, with the web UI in wanllmdb/_nat
 `wanllmdb` on PATH. Our own console script (a Python launcher, also called `wanllmdb`) is never
 taken for the binary: running it as the sidecar would only find the same nothing again.
 
-Without a binary the SDK captures in-process; it says once on stderr how to get native capture.
+Without a binary the SDK captures in-process; an installed package (not a source checkout) says
+once on stderr how to get native capture.
 """
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def find_binary(explain_if_missing: bool = False) -> Optional[str]:
     if named:
         return named if _executable(Path(named)) else None
     found = bundled_binary() or binary_on_path()
-    if found is None and explain_if_missing:
+    if found is None and explain_if_missing and not _in_source_checkout():
         sdk_stderr.say(HOW_TO_GET_NATIVE, once_key="native-missing")
     return found
+
+
+def _in_source_checkout() -> bool:
+    """Running from sdk/python (PYTHONPATH or an editable install): a developer of this package,
+    who builds the binary themselves, not a pip user to advise."""
+    return (Path(__file__).resolve().parent.parent / "pyproject.toml").is_file()
