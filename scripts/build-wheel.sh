@@ -47,7 +47,11 @@ cp -r web/dist "$stage/src/wanllmdb/_native/web"
 (cd "$stage/src" && "$tools/bin/python" setup.py -q bdist_wheel -d "$stage/raw" >&2)
 rm -f "$out"/wanllmdb-*.whl "$out"/.inputs-*
 mkdir -p "$out"
-PATH=$tools/bin:$PATH "$tools/bin/auditwheel" repair -w "$out" "$stage"/raw/*.whl >&2
+# The tag the binary really needs (its newest versioned glibc symbols), as auditwheel sees it.
+plat=$(PATH=$tools/bin:$PATH "$tools/bin/auditwheel" show "$stage"/raw/*.whl |
+  tr -d '\n' | grep -o 'platform tag to "[a-z0-9_]*"' | head -1 | cut -d'"' -f2)
+[ -n "$plat" ] || { echo "build-wheel: auditwheel found no manylinux tag for the binary" >&2; exit 1; }
+PATH=$tools/bin:$PATH "$tools/bin/auditwheel" repair --plat "$plat" -w "$out" "$stage"/raw/*.whl >&2
 wheel=$(ls "$out"/wanllmdb-*manylinux*.whl)
 echo "$wheel" >"$stamp"
 echo "$wheel"

@@ -2,6 +2,7 @@
 package plus wanllmdb/_native (the binary and the web UI). The binary does not depend on the
 Python version, so the tag is py3-none-<platform>; auditwheel then gives the manylinux tag."""
 from setuptools import setup
+from setuptools.dist import Distribution
 
 try:
     from setuptools.command.bdist_wheel import bdist_wheel
@@ -18,4 +19,11 @@ class PlatformWheel(bdist_wheel):  # type: ignore[misc, valid-type]
         return ("py3", "none", super().get_tag()[2])
 
 
-setup(cmdclass={"bdist_wheel": PlatformWheel})
+class BinaryDistribution(Distribution):
+    """Installs into platlib (auditwheel repairs only platlib): the package carries an ELF."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+setup(distclass=BinaryDistribution, cmdclass={"bdist_wheel": PlatformWheel})

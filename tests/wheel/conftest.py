@@ -49,6 +49,8 @@ class PipInstall:
 
 @pytest.fixture(scope="session")
 def wheel() -> Path:
+    if os.environ.get("WANLLMDB_WHEEL"):  # a wheel built elsewhere (CI artefact)
+        return Path(os.environ["WANLLMDB_WHEEL"])
     out = subprocess.run([str(ROOT / "scripts" / "build-wheel.sh")], cwd=ROOT, stdout=subprocess.PIPE,
                          text=True, check=True)
     path = Path(out.stdout.strip().splitlines()[-1])
