@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The test virtualenv: pytest and a WebSocket client for the API tests, plus the SDK (editable).
-# The SDK itself needs nothing but the standard library.
+# The test virtualenv: pytest and a WebSocket client for the API tests, plus the SDK (editable),
+# and for the capture corpus (tests/capture/corpus) the real libraries whose output is captured
+# and pyte, the terminal emulator used as the oracle. The SDK itself needs nothing but the
+# standard library.
 set -euo pipefail
 venv=${1:-.venv}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-stamp="$venv/.deps-v1"
+stamp="$venv/.deps-v2"
 if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check pytest==8.3.4 websockets==13.1
+  "$venv/bin/pip" install -q --disable-pip-version-check pyte==0.8.2 tqdm==4.70.1 rich==13.9.4 \
+    loguru==0.7.3 colorlog==6.12.0 absl-py==2.1.0 click==8.5.1
   touch "$stamp"
 fi
 # SDK capture tests (issue 9): the libraries users run, and a real Jupyter kernel.

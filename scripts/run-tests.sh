@@ -25,6 +25,7 @@ else
 fi
 
 suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
+suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
 suite "API tests (real binary)" $PY -m pytest -q tests/api
 suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
 if [ -d sdk/python/tests ]; then

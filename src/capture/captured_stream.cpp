@@ -98,19 +98,35 @@ size_t CapturedStream::ReadChunk() {
 void CapturedStream::Process(std::string_view data) {
   if (data.empty()) return;
   Tee(data.data(), data.size());
-  {
-    lines_.clear();
-    assembler_.Feed(data, &lines_);
-    // Before the lines: a stale progress state must never be posted after its finished line.
-    if (assembler_.InRewrite()) {
-      uploader_->SetProgress(source_, FinishLine(assembler_.Partial()));
-      showing_progress_ = true;
-    } else if (showing_progress_) {
-      uploader_->SetProgress(source_, "");
-      showing_progress_ = false;
-    }
-    uploader_->Submit(lines_, source_, NowMicros());
+  last_read_us_ = MonotonicMicros();
+  lines_.clear();
+  assembler_.Feed(data, &lines_);
+  SubmitAssembled();
+}
+
+void CapturedStream::SubmitAssembled() {
+  // Before the lines: a stale progress state must never be posted after its finished line.
+  if (assembler_.HasLive()) {
+    uploader_->SetProgress(source_, assembler_.LiveText());
+    showing_progress_ = true;
+  } else if (showing_progress_) {
+    uploader_->SetProgress(source_, "");
+    showing_progress_ = false;
   }
+  if (!lines_.empty()) uploader_->Submit(lines_, source_, NowMicros());
+}
+
+int CapturedStream::TickTimeoutMs() const {
+  if (!assembler_.NeedsSettle()) return -1;
+  int64_t left = LineAssembler::kSettleMs * 1000 - (MonotonicMicros() - last_read_us_);
+  return left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
+}
+
+void CapturedStream::Tick() {
+  if (TickTimeoutMs() != 0) return;
+  lines_.clear();
+  assembler_.Settle(&lines_);
+  SubmitAssembled();
 }
 
 void CapturedStream::Drain() {

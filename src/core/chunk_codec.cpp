@@ -31,6 +31,15 @@ int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
+// Deltas are taken modulo 2^64: any two timestamps have a delta that round-trips, and a corrupt
+// delta cannot overflow (signed overflow is undefined behaviour).
+int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 class Reader {
  public:
   explicit Reader(std::string_view s) : s_(s) {}
@@ -103,7 +112,7 @@ Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_lev
   }
   int64_t prev = 0;
   for (size_t i = 0; i < count; ++i) {
-    PutVarint(&raw, ZigZag(lines[i].timestamp_us - prev));
+    PutVarint(&raw, ZigZag(WrappingSub(lines[i].timestamp_us, prev)));
     prev = lines[i].timestamp_us;
   }
   for (size_t i = 0; i < count; ++i) raw.push_back(static_cast<char>(lines[i].level));
@@ -150,7 +159,7 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t v;
     if (!r.Varint(&v)) return Corrupt("timestamps");
-    prev += UnZigZag(v);
+    prev = WrappingAdd(prev, UnZigZag(v));
     out->timestamps[i] = prev;
   }
   std::string_view col;
@@ -180,6 +189,9 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
     pos = static_cast<const char*>(nl) - base + 1;
     out->offsets[i + 1] = static_cast<uint32_t>(pos);
   }
+  // Bytes after the last line would be text that belongs to no line (and a match there to
+  // line n, one past the end).
+  if (pos != out->text.size()) return Corrupt("text after the last line");
   return Status::Ok();
 }
 

@@ -34,7 +34,8 @@ ApiResponse LinesResponse(const std::string& run_id, const std::vector<LogLine>&
 // starting with a tab or CR) gets a leading apostrophe (OWASP's CSV-injection advice): the
 // cell then shows the text as printed, and a log line can never execute in someone's Excel.
 void AppendCsvField(std::string* out, std::string_view s) {
-  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  const bool formula =
+      !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
   if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out->append(s);
     return;
@@ -87,7 +88,12 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
   Heard(id);
-  auto partial = std::make_shared<LogLine>(std::move(batch->lines.back()));  // the latest piece
+  // A live display may hold several rows (nested bars, rich.progress): one state, rows joined.
+  auto partial = std::make_shared<LogLine>(std::move(batch->lines.front()));
+  for (size_t i = 1; i < batch->lines.size(); ++i) {
+    partial->message.push_back('\n');
+    partial->message += batch->lines[i].message;
+  }
   partial->writer = batch->writer;
   constexpr int64_t kMinIntervalUs = 250000;
   bool pass = false;
@@ -124,9 +130,9 @@ ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
   auto limit = IntParam(req.query, "limit", 500, 1, kMaxLimit);
   if (!limit.ok()) return ErrorResponse(limit.status());
   lr.limit = static_cast<int>(*limit);
-  auto after = OptIntParam(req.query, "after_line");
+  auto after = LineParam(req.query, "after_line");
   if (!after.ok()) return ErrorResponse(after.status());
-  auto before = OptIntParam(req.query, "before_line");
+  auto before = LineParam(req.query, "before_line");
   if (!before.ok()) return ErrorResponse(before.status());
   lr.after_line = *after;
   lr.before_line = *before;
@@ -211,7 +217,7 @@ ApiResponse Api::HistogramOf(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   auto m = MatcherFor(req);
   if (!m.ok()) return ErrorResponse(m.status());
-  auto line = OptIntParam(req.query, "line");
+  auto line = LineParam(req.query, "line");
   if (!line.ok()) return ErrorResponse(line.status());
   if (!*line) return ErrorResponse(Status(Code::kBadRequest, "line: is required"));
   auto run = store_.GetRun(id);

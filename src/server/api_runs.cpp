@@ -11,6 +11,10 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+// A run's config is hyperparameters, not data: 64 KiB of minified JSON is far more than any
+// real one, and keeps a run (and GET /runs/{id}) small. Larger → 422.
+constexpr size_t kMaxConfigBytes = 64 * 1024;
+
 Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
 }
@@ -114,6 +118,12 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
                                                          std::string(JsonTypeName(v.type()))));
     }
     run.config_json = simdjson::minify(v);
+    if (run.config_json.size() > kMaxConfigBytes) {
+      return ErrorResponse(
+          Status(Code::kInvalidValue, "config: at most " + std::to_string(kMaxConfigBytes >> 10) +
+                                          " KiB of JSON, got " +
+                                          std::to_string(run.config_json.size()) + " bytes"));
+    }
   }
   if (!obj->at_key("tags").get(v) && v.type() != element_type::NULL_VALUE) {
     if (v.type() != element_type::ARRAY) {
@@ -160,7 +170,7 @@ ApiResponse Api::ListRuns(const ApiRequest& req) {
   if (!runs.ok()) return ErrorResponse(runs.status());
   JsonOut j;
   j.BeginObject().Key("runs").BeginArray();
-  for (const auto& r : *runs) j.Run(r);
+  for (const auto& r : *runs) j.Run(r, /*with_config=*/false);
   j.EndArray().EndObject();
   return JsonResponse(200, j.Take());
 }

@@ -236,6 +236,18 @@ Result<std::optional<int64_t>> OptIntParam(const std::map<std::string, std::stri
   return std::optional<int64_t>(v);
 }
 
+Result<std::optional<int64_t>> LineParam(const std::map<std::string, std::string>& q,
+                                         const std::string& name) {
+  auto v = OptIntParam(q, name);
+  if (!v.ok() || !*v) return v;
+  if (**v < 0 || **v > kMaxLineParam) {
+    return Status(Code::kInvalidValue, name + " must be between 0 and " +
+                                           std::to_string(kMaxLineParam) + ", got " +
+                                           std::to_string(**v));
+  }
+  return v;
+}
+
 Result<int64_t> IntParam(const std::map<std::string, std::string>& q, const std::string& name,
                          int64_t fallback, int64_t min, int64_t max) {
   auto v = OptIntParam(q, name);

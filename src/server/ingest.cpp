@@ -1,5 +1,6 @@
 #include "server/ingest.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/text.h"
@@ -91,13 +92,32 @@ Result<IngestBatch> StartBatch(const std::string& run_id, std::string& body, ele
   return b;
 }
 
-// Every piece of a message becomes a stored line; pieces share the message's seq.
-void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source, int64_t ts,
-                  int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
-                  bool explicit_l) {
+Status TooManyLines() {
+  return Status(Code::kTooLarge, "a request stores at most " + std::to_string(kMaxBatchLines) +
+                                     " lines, counted after splitting messages on newlines and "
+                                     "at 64 KiB: split it");
+}
+
+// Every piece of a message becomes a stored line; pieces share the message's seq. Fails (and
+// the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes.
+Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source,
+                    int64_t ts, int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
+                    bool explicit_l, size_t* bytes) {
+  // Counted before splitting so that a message of millions of newlines is refused without
+  // first building millions of pieces.
+  const size_t room = kMaxBatchLines - b->lines.size();
+  if (static_cast<size_t>(std::count(message.begin(), message.end(), '\n')) > room)
+    return TooManyLines();
+  *bytes += message.size();
+  if (*bytes > kMaxBatchBytes) {
+    return Status(Code::kTooLarge, "a request stores at most " +
+                                       std::to_string(kMaxBatchBytes >> 20) +
+                                       " MiB of messages: split it");
+  }
   thread_local std::vector<std::string_view> pieces;
   pieces.clear();
   SplitIntoLines(message, kMaxLineBytes, &pieces);
+  if (pieces.size() > room) return TooManyLines();
   for (std::string_view p : pieces) {
     LogLine l;
     l.timestamp_us = ts;
@@ -109,6 +129,7 @@ void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source 
     explicit_level->push_back(explicit_l);
   }
   if (pieces.capacity() > 4096) std::vector<std::string_view>().swap(pieces);  // keep it small
+  return Status::Ok();
 }
 
 }  // namespace
@@ -139,6 +160,7 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     return Status(Code::kTooLarge, "a batch holds at most " + std::to_string(kMaxBatchLines) +
                                        " lines; this one has " + std::to_string(arr.size()) +
                                        ": split it");
+  size_t bytes = 0;
   const int64_t now = NowMicros();
   b.lines.reserve(arr.size());
   std::vector<uint8_t> explicit_level;
@@ -191,8 +213,9 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     if (!has_message) return Bad(at("message"), "is required");
     if (seq >= 0) any_seq = true;
     if (any_seq && b.seqs.size() != b.lines.size()) b.seqs.assign(b.lines.size(), -1);
-    AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq, any_seq,
-                 &explicit_level, level.has_value());
+    Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq,
+                                   any_seq, &explicit_level, level.has_value(), &bytes);
+    if (!appended.ok()) return appended;
     ++i;
   }
   MarkDetection(&b, explicit_level);
@@ -230,8 +253,10 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     if (*t) ts = **t;
   }
   std::vector<uint8_t> explicit_level;
-  AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false, &explicit_level,
-               level.has_value());
+  size_t bytes = 0;
+  Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false,
+                                 &explicit_level, level.has_value(), &bytes);
+  if (!appended.ok()) return appended;
   MarkDetection(&b, explicit_level);
   return started;
 }

@@ -12,7 +12,11 @@
 
 namespace wanllmdb {
 
+// One request stores at most this many lines, counted after splitting messages on '\n' and at
+// 64 KiB (one body of newlines would otherwise be millions of lines), and at most this many
+// message bytes after UTF-8 repair (which can triple a body of invalid bytes). Over either: 413.
 inline constexpr size_t kMaxBatchLines = 10000;
+inline constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
 
 // Thread-safety: thread-safe (stateless). Levels the body leaves out are marked for detection by
 // the store, which keeps the traceback state of every (run, writer).

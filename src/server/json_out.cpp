@@ -87,7 +87,7 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
               LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
 }
 
-JsonOut& JsonOut::Run(const RunInfo& r) {
+JsonOut& JsonOut::Run(const RunInfo& r, bool with_config) {
   BeginObject();
   Key("id").String(r.id);
   Key("project").String(r.project);
@@ -96,7 +96,7 @@ JsonOut& JsonOut::Run(const RunInfo& r) {
   Key("exit_code").OptInt(r.exit_code);
   Key("created_at").Timestamp(r.created_at_us);
   Key("finished_at").OptTimestamp(r.finished_at_us);
-  Key("config").Raw(r.config_json);
+  if (with_config) Key("config").Raw(r.config_json);
   Key("tags").Raw(r.tags_json);
   Key("line_count").Int(r.line_count);
   Key("error_count").Int(r.error_count);

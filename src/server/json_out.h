@@ -36,7 +36,9 @@ class JsonOut {
 
   JsonOut& Line(std::string_view run_id, const LineView& line);
   JsonOut& Line(std::string_view run_id, const LogLine& line);
-  JsonOut& Run(const RunInfo& run);
+  // Lists leave the config out (`with_config` false): it is the one unbounded-looking field, and
+  // a list of runs should stay small; GET /runs/{id} has it.
+  JsonOut& Run(const RunInfo& run, bool with_config = true);
   JsonOut& Project(const ProjectInfo& project);
 
   std::string Take();

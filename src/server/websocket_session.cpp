@@ -67,7 +67,7 @@ void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr
       } else if (param.ok()) {
         param = tail.status();
       }
-      auto after = OptIntParam(areq.query, "after_line");
+      auto after = LineParam(areq.query, "after_line");
       if (after.ok()) {
         self->after_line_ = *after;
       } else if (param.ok()) {

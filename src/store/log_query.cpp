@@ -35,11 +35,18 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
   std::shared_ptr<LineMatcher> m(new LineMatcher());
   m->filter_ = filter;
   m->needle_lower_ = AsciiLower(filter.search);
-  if (!filter.search.empty()) {
+  // Search is ASCII case-insensitive (AsciiLower, as MatchMessage does it). RE2 in UTF-8 mode
+  // folds Unicode case ("k" would find the Kelvin sign U+212A), so the chunk scan uses it in
+  // Latin-1 mode, byte for byte, and only for an ASCII needle: then only ASCII letters fold.
+  // Any other needle takes the lower-cased copy and memmem.
+  const bool ascii = std::all_of(filter.search.begin(), filter.search.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!filter.search.empty() && ascii) {
     RE2::Options opts;
     opts.set_log_errors(false);
     opts.set_case_sensitive(false);
     opts.set_literal(true);
+    opts.set_encoding(RE2::Options::EncodingLatin1);
     m->search_re_ = std::make_unique<RE2>(filter.search, opts);
     if (!m->search_re_->ok()) m->search_re_.reset();
   }

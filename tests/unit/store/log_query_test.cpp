@@ -38,6 +38,25 @@ TEST(LineMatcher, SearchIsCaseInsensitiveAndPerLine) {
   EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 0, 0}));
 }
 
+// Found by tests/fuzz/matcher_fuzz: the chunk scan folded Unicode case ("k" found the Kelvin
+// sign U+212A) while MatchMessage folds ASCII only, so a line matched in a list but not in the
+// live tail. Both now fold ASCII only.
+TEST(LineMatcher, SearchFoldsAsciiCaseOnlyInBothPaths) {
+  auto c = Chunk({"\xE2\x84\xAA", "K", "\xC5\xBF", "S", "caf\xC3\xA9", "CAF\xC3\x89"});
+  LogFilter f;
+  for (auto [needle, want] : std::vector<std::pair<std::string, std::vector<uint8_t>>>{
+           {"k", {0, 1, 0, 0, 0, 0}},
+           {"s", {0, 0, 0, 1, 0, 0}},
+           {"caf\xC3\xA9", {0, 0, 0, 0, 1, 0}},
+           {"CAF\xC3\x89", {0, 0, 0, 0, 0, 1}}}) {
+    f.search = needle;
+    EXPECT_EQ(TextHits(f, c), want) << needle;
+    auto m = LineMatcher::Compile(f);
+    ASSERT_TRUE(m.ok());
+    for (size_t i = 0; i < c.n; ++i) EXPECT_EQ((*m)->MatchMessage(c.message(i)), want[i]) << i;
+  }
+}
+
 TEST(LineMatcher, RegexAnchorsAreLineAnchors) {
   auto c = Chunk({"epoch 1 loss 0.5", "step 2", "epoch 10", "xepoch"});
   LogFilter f;
