@@ -55,8 +55,8 @@ void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(64 * 1024);
-  beast::get_lowest_layer(stream_).expires_after(
-      ctx_.idle_timeout);  // idle keep-alive and half-open connections end here
+  // Idle keep-alive and half-open connections end here.
+  beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
@@ -287,10 +287,11 @@ void HttpSession::Drain(size_t left) {
 }
 
 void HttpSession::Fail(beast::error_code ec, const char* what) {
-  // Disconnects and time-outs are normal: a client went away. Nothing to report.
+  // Disconnects and time-outs are normal: a client went away. Nothing to report. (Most TLS
+  // clients just close the TCP connection without a close_notify: "stream truncated".)
   if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
       ec != net::error::connection_reset && ec != net::error::broken_pipe &&
-      ec != net::error::eof) {
+      ec != net::error::eof && ec != net::ssl::error::stream_truncated) {
     std::fprintf(stderr, "http %s: %s\n", what, ec.message().c_str());
   }
   Close();
