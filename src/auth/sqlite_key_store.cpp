@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "auth/key_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_db.h"
 
 namespace wanllmdb {
@@ -153,7 +154,9 @@ Result<std::unique_ptr<KeyStore>> OpenKeyStore(const std::string& url) {
   std::string path = url;
   if (url.rfind(kSqlite, 0) == 0) {
     path = url.substr(kSqlite.size());
-  } else if (url.find("://") != std::string::npos || url.rfind("postgres", 0) == 0) {
+  } else if (IsPostgresUrl(url)) {
+    return OpenPgKeyStore(url);
+  } else if (url.find("://") != std::string::npos) {
     return Status(Code::kInvalidValue, "API keys are kept in SQLite stores only so far");
   }
   auto store = std::make_unique<SqliteKeyStore>();

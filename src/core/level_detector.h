@@ -37,13 +37,16 @@ namespace wanllmdb {
 class LevelDetector {
  public:
   // `in_traceback`: the state the stream's previous line left (kept by the store per writer).
-  explicit LevelDetector(bool in_traceback = false) : in_traceback_(in_traceback) {}
+  // Only an open traceback crosses batches so far; a fatal dump's or a record's continuation
+  // starts a new batch undetected.
+  explicit LevelDetector(bool in_traceback = false)
+      : block_(in_traceback ? Block::kTraceback : Block::kNone) {}
   Level Detect(std::string_view line);
   bool in_traceback() const { return block_ == Block::kTraceback; }
 
  private:
   enum class Block : uint8_t { kNone, kTraceback, kFatal, kRecord };
-  Block block_ = Block::kNone;
+  Block block_;
   Level record_level_ = Level::kInfo;
 };
 

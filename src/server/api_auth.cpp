@@ -103,7 +103,10 @@ ApiResponse Api::WhoAmI(const ApiRequest& req) {
   JsonOut j;
   j.BeginObject().Key("auth_required").Bool(auth_.Enabled());
   j.Key("signed_in").Bool(p.scopes != 0).Key("anonymous").Bool(p.anonymous);
-  j.Key("via").String(p.scopes == 0 ? "none" : p.anonymous ? "anonymous" : p.via_cookie ? "cookie" : "key");
+  j.Key("via").String(p.scopes == 0  ? "none"
+                      : p.anonymous  ? "anonymous"
+                      : p.via_cookie ? "cookie"
+                                     : "key");
   j.Key("name").String(p.key_name).Key("scopes");
   WriteScopes(j, p.scopes);
   j.Key("projects").BeginArray();
@@ -128,8 +131,8 @@ ApiResponse Api::SignIn(ApiRequest& req) {
   ApiRequest as_signed_in;
   as_signed_in.principal = who;
   ApiResponse r = WhoAmI(as_signed_in);
-  r.headers.emplace_back("Set-Cookie", SessionCookie(*token, auth_.session_lifetime().count(),
-                                                     req.tls));
+  r.headers.emplace_back("Set-Cookie",
+                         SessionCookie(*token, auth_.session_lifetime().count(), req.tls));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -149,6 +149,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     return;
   }
 
+  if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
+    api_req->accept_encoding = std::string(ae->value());
   bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
   if (Status s = CheckBodyType(method_, path, header(http::field::content_type), req.body().size());
       !s.ok()) {

@@ -71,6 +71,16 @@ JsonOut& JsonOut::Raw(std::string_view json) {
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
+  return LineFields(run_id, l).EndObject();
+}
+
+JsonOut& JsonOut::ContextLine(std::string_view run_id, const LogLine& l) {
+  LineFields(run_id,
+             LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
+  return Key("context").Bool(true).EndObject();
+}
+
+JsonOut& JsonOut::LineFields(std::string_view run_id, const LineView& l) {
   BeginObject();
   Key("run_id").String(run_id);
   Key("line_number").Int(l.line_number);
@@ -79,7 +89,7 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
   Key("source").String(SourceName(l.source));
   Key("writer").String(l.writer);
   Key("message").String(l.message);
-  return EndObject();
+  return *this;
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {

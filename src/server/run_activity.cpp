@@ -9,19 +9,6 @@
 namespace wanllmdb {
 namespace {
 
-void PublishState(LiveBus& bus, const std::string& run_id, RunState state,
-                  std::optional<int64_t> exit_code) {
-  BusMessage m;
-  m.kind = BusMessage::Kind::kRunState;
-  m.run_id = run_id;
-  m.state = state;
-  m.exit_code = exit_code;
-  bus.Publish(m);
-}
-
-}  // namespace
-namespace {
-
 int64_t SteadyMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -30,6 +17,15 @@ int64_t SteadyMicros() {
 
 // Runs listed per sweep; more running runs than this are swept over several rounds.
 constexpr int kSweepBatch = 1000;
+
+void PublishState(LiveBus& bus, const std::string& run_id, const RunInfo& r) {
+  BusMessage m;
+  m.kind = BusMessage::Kind::kRunState;
+  m.run_id = run_id;
+  m.state = r.state;
+  m.exit_code = r.exit_code;
+  bus.Publish(m);
+}
 
 }  // namespace
 
@@ -55,7 +51,7 @@ void RunActivity::Touch(const std::string& run_id) {
   auto before = store_.GetRun(run_id);
   if (!before.ok() || before->state != RunState::kCrashed) return;  // someone set it since
   auto r = store_.UpdateRun(run_id, u);
-  if (r.ok()) PublishState(bus_, run_id, r->state, r->exit_code);
+  if (r.ok()) PublishState(bus_, run_id, *r);
 }
 
 void RunActivity::Start() {
@@ -86,8 +82,12 @@ void RunActivity::Loop() {
 }
 
 void RunActivity::SweepOnce() {
-  auto runs = store_.ListRuns("", RunState::kRunning, kSweepBatch);
-  if (!runs.ok()) return;
+  RunQuery q;
+  q.state = RunState::kRunning;
+  q.limit = kSweepBatch;
+  auto page = store_.ListRuns(q);
+  if (!page.ok()) return;
+  const std::vector<RunInfo>* runs = &page->runs;
   int64_t now = SteadyMicros();
   std::vector<std::string> silent;
   {
@@ -122,7 +122,7 @@ void RunActivity::SweepOnce() {
     if (!r.ok()) continue;
     std::fprintf(stderr, "wanllmdb: run %s: no writer heard from for %.0f s, marked crashed\n",
                  id.c_str(), static_cast<double>(crash_after_us_) / 1e6);
-    PublishState(bus_, id, r->state, r->exit_code);
+    PublishState(bus_, id, *r);
   }
 }
 

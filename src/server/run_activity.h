@@ -46,7 +46,7 @@ class RunActivity {
   void SweepOnce();
 
   LogStore& store_;
-  LiveBus& bus_;  // state changes reach viewers on every node
+  LiveBus& bus_;  // state changes reach the viewers of every node
   const int64_t crash_after_us_;
   std::thread thread_;
 

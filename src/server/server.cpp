@@ -110,9 +110,14 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   auto bus = (*store)->OpenBus();
   if (!bus.ok()) return bus.status();
   LiveFeed feed(hub, **store);
-  (*bus)->SetSink([&feed](const BusMessage& m) { feed.OnMessage(m); });
-  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
   RunActivity activity(**store, **bus, o.crash_after_s);
+  (*bus)->SetSink([&feed, &activity](const BusMessage& m) {
+    // Lines or progress stored through any node mean the run's writers are alive.
+    if (m.kind == BusMessage::Kind::kCommit || m.kind == BusMessage::Kind::kProgress)
+      activity.Touch(m.run_id);
+    feed.OnMessage(m);
+  });
+  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
   ApiOptions api_options;
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;

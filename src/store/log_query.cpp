@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/ansi.h"
 #include "core/text.h"
 
 namespace wanllmdb {
@@ -98,6 +99,23 @@ size_t LineOf(const std::vector<uint32_t>& offsets, size_t pos) {
 void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) const {
   hits->assign(c.n, filter_.text_free() ? 1 : 0);
   if (filter_.text_free() || c.n == 0) return;
+  if (!HasEscapes(c.text)) return MatchColumn({c.text, c.offsets, c.n}, hits);
+  // Search what people see: a copy of the column without escape sequences (only for chunks
+  // that have any; one memchr decides).
+  std::string visible;
+  visible.reserve(c.text.size());
+  std::vector<uint32_t> offsets;
+  offsets.reserve(c.n + 1);
+  for (size_t i = 0; i < c.n; ++i) {
+    offsets.push_back(static_cast<uint32_t>(visible.size()));
+    AppendVisibleText(c.message(i), &visible);
+    visible.push_back('\n');
+  }
+  offsets.push_back(static_cast<uint32_t>(visible.size()));
+  MatchColumn({visible, offsets, c.n}, hits);
+}
+
+void LineMatcher::MatchColumn(const TextColumn& c, std::vector<uint8_t>* hits) const {
   std::vector<uint8_t> search_hits;
   if (!filter_.search.empty()) {
     if (needle_lower_.find('\n') != std::string::npos) return;  // lines hold no '\n'
@@ -155,7 +173,13 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
   }
 }
 
-bool LineMatcher::MatchMessage(std::string_view message) const {
+bool LineMatcher::MatchMessage(std::string_view raw) const {
+  std::string visible;
+  std::string_view message = raw;
+  if (HasEscapes(raw)) {
+    visible = VisibleText(raw);
+    message = visible;
+  }
   if (!filter_.search.empty()) {
     std::string lower = AsciiLower(message);
     if (lower.find(needle_lower_) == std::string::npos) return false;

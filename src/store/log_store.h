@@ -46,6 +46,28 @@ struct RunInfo {
   int64_t line_count = 0, error_count = 0, last_line = 0;
 };
 
+// What a runs listing asks for. Pages are keyset cursors: (sort key, id) of the last run of the
+// previous page, so a page never repeats or skips a run that stays put while new ones arrive.
+enum class RunSort { kCreatedAt, kDuration, kLines, kErrors };
+struct RunQuery {
+  std::string project;            // "" = every project
+  std::optional<RunState> state;  // none = every state
+  std::string text;               // name, id or a tag contains it (ASCII case-insensitive)
+  std::string id_prefix;          // lower-case; "" = any id
+  RunSort sort = RunSort::kCreatedAt;
+  bool descending = true;
+  std::optional<int64_t> after_key;  // with after_id: start after this run
+  std::string after_id;
+  int limit = 100;
+  int64_t now_us = 0;  // the end of a running run's duration
+};
+struct RunPage {
+  std::vector<RunInfo> runs;
+  std::vector<int64_t> keys;  // each run's sort key (for the next cursor)
+  bool has_more = false;
+  int64_t total = 0;  // runs matching the query without the cursor
+};
+
 struct NewRun {
   std::string id;  // canonical UUID; the caller generates one when the client did not
   std::string project, name;
@@ -127,8 +149,7 @@ class LogStore {
   // *created = false; in another project: kConflict.
   virtual Result<RunInfo> CreateRun(const NewRun& run, bool* created) = 0;
   virtual Result<RunInfo> GetRun(const std::string& id) = 0;
-  virtual Result<std::vector<RunInfo>> ListRuns(const std::string& project,
-                                                std::optional<RunState> state, int limit) = 0;
+  virtual Result<RunPage> ListRuns(const RunQuery& query) = 0;
   virtual Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) = 0;
   virtual Status DeleteRun(const std::string& id) = 0;
 

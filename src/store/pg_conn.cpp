@@ -114,7 +114,8 @@ Status PgConn::Ensure() {
     return Status(Code::kUnavailable, "PostgreSQL unreachable: " + msg);
   }
   // NOTICEs ("relation already exists, skipping") are for people at a psql prompt.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   for (const auto& sql : setup_) {
     Status s = Exec(sql);
     if (!s.ok()) {
@@ -138,7 +139,7 @@ Status PgConn::FailureOf(pg_result* r, std::string_view sql) {
 }
 
 Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
-  // Never reconnects here: a statement of a transaction must not run on a fresh session.
+  // Never reconnects inside a transaction: a statement of one must not run on a fresh session.
   if (!connected()) return Status(Code::kUnavailable, "PostgreSQL connection lost");
   std::vector<const char*> values(params.values_.size());
   std::vector<int> lengths(params.values_.size()), formats(params.values_.size(), 1);
@@ -147,11 +148,22 @@ Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
     lengths[i] = static_cast<int>(params.values_[i].size());
   }
   std::string q(sql);
-  pg_result* r = PQexecParams(conn_, q.c_str(), params.size(), params.types_.data(), values.data(),
-                              lengths.data(), formats.data(), 1);
-  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return FailureOf(r, sql);
-  return PgResult(r);
+  for (int attempt = 0;; ++attempt) {
+    // Outside a transaction, a connection found dead (the server restarted while it sat idle
+    // in a pool) is re-opened and the statement sent once more: it cannot have run.
+    const bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    pg_result* r = PQexecParams(conn_, q.c_str(), params.size(), params.types_.data(),
+                                values.data(), lengths.data(), formats.data(), 1);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return PgResult(r);
+    if (attempt == 0 && idle && PQstatus(conn_) != CONNECTION_OK) {
+      if (r) PQclear(r);
+      Status s = Ensure();
+      if (!s.ok()) return s;
+      continue;
+    }
+    return FailureOf(r, sql);
+  }
 }
 
 Status PgConn::ExecScript(const std::string& sql) {

@@ -70,6 +70,16 @@ CREATE TABLE log_chunks (
 ALTER TABLE log_chunks ALTER COLUMN payload SET STORAGE EXTERNAL;
 CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
 )sql",
+    // 2: API keys and UI sessions (src/auth), shared by every node. Small: Citus reference
+    // tables.
+    R"sql(
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL, scopes BIGINT NOT NULL,
+  projects TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, revoked_at BIGINT);
+CREATE TABLE auth_sessions (
+  id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL);
+)sql",
 };
 
 }  // namespace

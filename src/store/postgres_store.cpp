@@ -62,8 +62,7 @@ class PostgresStore final : public LogStore {
   Result<std::vector<ProjectInfo>> ListProjects() override;
   Result<RunInfo> CreateRun(const NewRun& run, bool* created) override;
   Result<RunInfo> GetRun(const std::string& id) override;
-  Result<std::vector<RunInfo>> ListRuns(const std::string& project, std::optional<RunState> state,
-                                        int limit) override;
+  Result<RunPage> ListRuns(const RunQuery& query) override;
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
@@ -411,22 +410,85 @@ Result<RunInfo> PostgresStore::GetRun(const std::string& id) {
   return RunFromRow(*q, 0);
 }
 
-Result<std::vector<RunInfo>> PostgresStore::ListRuns(const std::string& project,
-                                                     std::optional<RunState> state, int limit) {
+namespace {
+
+// A runs listing's sort key as SQL ($5 is "now" for running runs' durations); the same keys as
+// the SQLite store's.
+const char* PgRunSortKey(RunSort sort) {
+  switch (sort) {
+    case RunSort::kDuration:
+      return "(coalesce(finished_at, $5) - created_at)";
+    case RunSort::kLines:
+      return "total";
+    case RunSort::kErrors:
+      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', 5)::bigint)";
+    case RunSort::kCreatedAt:
+      break;
+  }
+  return "created_at";
+}
+
+std::string PgLikeContains(std::string_view s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+}  // namespace
+
+Result<RunPage> PostgresStore::ListRuns(const RunQuery& rq) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
-  auto q =
-      lease.db().Query(std::string("SELECT ") + kRunColumns +
-                           " FROM runs WHERE ($1 = '' OR project = $1) AND ($2 = '' OR state = $2) "
-                           "ORDER BY created_at DESC LIMIT $3",
-                       PgParams()
-                           .Text(project)
-                           .Text(state ? RunStateName(*state) : std::string_view(""))
-                           .Int(limit));
+  // $1 project, $2 state, $3 text pattern, $4 id prefix; ILIKE: SQLite's LIKE is ASCII
+  // case-insensitive, and the two stores answer alike.
+  const std::string where =
+      " FROM runs WHERE ($1 = '' OR project = $1) AND ($2 = '' OR state = $2) AND ($3 = '' OR "
+      "name ILIKE $3 ESCAPE '\\' OR id ILIKE $3 ESCAPE '\\' OR tags ILIKE $3 ESCAPE '\\') AND "
+      "($4 = '' OR (id >= $4 AND id < $4 || 'g'))";
+  auto base = [&] {
+    PgParams p;
+    p.Text(rq.project).Text(rq.state ? RunStateName(*rq.state) : std::string_view(""));
+    p.Text(rq.text.empty() ? std::string() : PgLikeContains(rq.text)).Text(rq.id_prefix);
+    return p;
+  };
+  RunPage page;
+  {
+    auto c = lease.db().Query("SELECT count(*)" + where, base());
+    if (!c.ok()) return c.status();
+    page.total = c->Int(0, 0);
+  }
+  const std::string key = PgRunSortKey(rq.sort);
+  const bool duration = rq.sort == RunSort::kDuration;
+  PgParams p = base();
+  if (duration) p.Int(rq.now_us);  // $5
+  int next = duration ? 6 : 5;
+  const char* cmp = rq.descending ? "<" : ">";
+  std::string sql = std::string("SELECT ") + kRunColumns + ", " + key + " AS k" + where;
+  if (rq.after_key) {
+    std::string k = "$" + std::to_string(next), i = "$" + std::to_string(next + 1);
+    sql += " AND (" + key + " " + cmp + " " + k + " OR (" + key + " = " + k + " AND id " + cmp +
+           " " + i + "))";
+    p.Int(*rq.after_key).Text(rq.after_id);
+    next += 2;
+  }
+  sql += std::string(" ORDER BY k ") + (rq.descending ? "DESC" : "ASC") + ", id " +
+         (rq.descending ? "DESC" : "ASC") + " LIMIT $" + std::to_string(next);
+  p.Int(static_cast<int64_t>(rq.limit) + 1);
+  auto q = lease.db().Query(sql, p);
   if (!q.ok()) return q.status();
-  std::vector<RunInfo> out;
-  for (int i = 0; i < q->rows(); ++i) out.push_back(RunFromRow(*q, i));
-  return out;
+  for (int i = 0; i < q->rows(); ++i) {
+    if (static_cast<int>(page.runs.size()) == rq.limit) {
+      page.has_more = true;
+      break;
+    }
+    page.runs.push_back(RunFromRow(*q, i));
+    page.keys.push_back(q->Int(i, 12));
+  }
+  return page;
 }
 
 Result<RunInfo> PostgresStore::UpdateRun(const std::string& id, const RunUpdate& update) {

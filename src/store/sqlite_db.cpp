@@ -2,7 +2,25 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 namespace wanllmdb {
+
+namespace {
+
+// wl_csv_int(text, i): the i-th (0-based) integer of a comma-separated list such as the runs
+// table's level_counts "1,2,3,4,5"; 0 when missing. Lets SQL sort runs by a count.
+void CsvInt(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const char* s = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  int64_t want = sqlite3_value_int64(argv[1]);
+  if (!s || want < 0) return sqlite3_result_int64(ctx, 0);
+  for (int64_t i = 0; i < want && *s; ++s) {
+    if (*s == ',') ++i;
+  }
+  sqlite3_result_int64(ctx, std::strtoll(s, nullptr, 10));
+}
+
+}  // namespace
 
 SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
@@ -17,6 +35,8 @@ Status SqliteDb::Open(const std::string& path, bool read_only) {
   }
   sqlite3_busy_timeout(db_, 10000);
   sqlite3_extended_result_codes(db_, 1);
+  sqlite3_create_function(db_, "wl_csv_int", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                          &CsvInt, nullptr, nullptr);
   return Status::Ok();
 }
 

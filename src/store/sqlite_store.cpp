@@ -36,8 +36,7 @@ class SqliteStore final : public LogStore {
   Result<std::vector<ProjectInfo>> ListProjects() override;
   Result<RunInfo> CreateRun(const NewRun& run, bool* created) override;
   Result<RunInfo> GetRun(const std::string& id) override;
-  Result<std::vector<RunInfo>> ListRuns(const std::string& project, std::optional<RunState> state,
-                                        int limit) override;
+  Result<RunPage> ListRuns(const RunQuery& query) override;
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
@@ -389,17 +388,77 @@ Result<RunInfo> SqliteStore::GetRun(const std::string& id) {
   return Status(Code::kNotFound, "run " + id + " not found");
 }
 
-Result<std::vector<RunInfo>> SqliteStore::ListRuns(const std::string& project,
-                                                   std::optional<RunState> state, int limit) {
-  ReadLease lease(this);
-  SqliteStmt q(lease.db(), std::string("SELECT ") + kRunColumns +
-                               " FROM runs WHERE (?1 = '' OR project = ?1) AND (?2 = '' OR "
-                               "state = ?2) ORDER BY created_at DESC LIMIT ?3");
-  q.Bind(1, project).Bind(2, state ? RunStateName(*state) : std::string_view("")).Bind(3, limit);
-  std::vector<RunInfo> out;
-  while (q.Step()) out.push_back(*RunFromRow(q));
-  if (!q.status().ok()) return q.status();
+namespace {
+
+// The sort key of a runs listing as SQL (?9 is "now" for running runs' durations).
+const char* RunSortKey(RunSort sort) {
+  switch (sort) {
+    case RunSort::kDuration:
+      return "(coalesce(finished_at, ?9) - created_at)";
+    case RunSort::kLines:
+      return "total";
+    case RunSort::kErrors:
+      return "(wl_csv_int(level_counts, 3) + wl_csv_int(level_counts, 4))";
+    case RunSort::kCreatedAt:
+      break;
+  }
+  return "created_at";
+}
+
+// A LIKE pattern for "contains `s`" with % _ and \ taken literally.
+std::string LikeContains(std::string_view s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
   return out;
+}
+
+}  // namespace
+
+Result<RunPage> SqliteStore::ListRuns(const RunQuery& rq) {
+  ReadLease lease(this);
+  const std::string key = RunSortKey(rq.sort);
+  // ?1 project, ?2 state, ?3 text pattern, ?4 id prefix, ?9 now.
+  const std::string where =
+      " FROM runs WHERE (?1 = '' OR project = ?1) AND (?2 = '' OR state = ?2) AND (?3 = '' OR "
+      "name LIKE ?3 ESCAPE '\\' OR id LIKE ?3 ESCAPE '\\' OR tags LIKE ?3 ESCAPE '\\') AND "
+      "(?4 = '' OR (id >= ?4 AND id < ?4 || 'g'))";
+  auto bind = [&](SqliteStmt& q) {
+    q.Bind(1, rq.project).Bind(2, rq.state ? RunStateName(*rq.state) : std::string_view(""));
+    q.Bind(3, rq.text.empty() ? std::string() : LikeContains(rq.text)).Bind(4, rq.id_prefix);
+  };
+  RunPage page;
+  {
+    SqliteStmt q(lease.db(), "SELECT count(*)" + where);
+    bind(q);
+    if (q.Step()) page.total = q.Int(0);
+    if (!q.status().ok()) return q.status();
+  }
+  const char* cmp = rq.descending ? "<" : ">";
+  std::string sql = std::string("SELECT ") + kRunColumns + ", " + key + " AS k" + where;
+  if (rq.after_key) {
+    sql += std::string(" AND (") + key + " " + cmp + " ?5 OR (" + key + " = ?5 AND id " + cmp +
+           " ?6))";
+  }
+  sql += std::string(" ORDER BY k ") + (rq.descending ? "DESC" : "ASC") + ", id " +
+         (rq.descending ? "DESC" : "ASC") + " LIMIT ?7";
+  SqliteStmt q(lease.db(), sql);
+  bind(q);
+  if (rq.after_key) q.Bind(5, *rq.after_key).Bind(6, rq.after_id);
+  q.Bind(7, static_cast<int64_t>(rq.limit) + 1).Bind(9, rq.now_us);
+  while (q.Step()) {
+    if (static_cast<int>(page.runs.size()) == rq.limit) {
+      page.has_more = true;
+      break;
+    }
+    page.runs.push_back(*RunFromRow(q));
+    page.keys.push_back(q.Int(12));
+  }
+  if (!q.status().ok()) return q.status();
+  return page;
 }
 
 Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& update) {

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from pg_server import PgServer
+# Loaded by other suites' conftests too (tests/capture): find the sibling module from here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg_server import PgServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))

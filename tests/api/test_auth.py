@@ -12,8 +12,16 @@ from websockets.sync.client import connect
 from conftest import BINARY, Server, wait_until
 
 
+_STORE_ARGS: list[str] = []  # the current test's store (--store for PostgreSQL)
+
+
+@pytest.fixture(autouse=True)
+def _keys_cli_uses_the_test_store(store_args: list[str]) -> None:
+    _STORE_ARGS[:] = store_args
+
+
 def keys_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BINARY), "keys", *args, "--data", str(data)],
+    return subprocess.run([str(BINARY), "keys", *args, "--data", str(data), *_STORE_ARGS],
                           capture_output=True, text=True, timeout=30)
 
 

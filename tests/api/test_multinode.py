@@ -242,17 +242,22 @@ def test_terminated_listen_connection_reconnects_and_viewers_miss_nothing(
         nodes: Any, postgres: PgServer) -> None:
     a, b = nodes(2)
     rid = a.new_run()
+    admin = postgres.conninfo.replace("dbname=wanllmdb_test", "dbname=postgres")
     with ws(b, rid) as viewer:
         json.loads(viewer.recv(timeout=10))
         a.batch(rid, [f"before {i}" for i in range(10)])
         frames_until(viewer, lambda f: len(lines_of(f)) >= 10)
-        killed = postgres.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE application_name = 'wanllmdb listen'")
-        assert int(killed) >= 2  # one per node
-        for k in range(10):
-            a.batch(rid, [f"during {k}-{i}" for i in range(10)])
+        # Keep the LISTEN connections from coming back while lines are stored: only the
+        # catch-up after the reconnect can bring these to the viewer (no later NOTIFY does).
+        postgres.sql("ALTER DATABASE wanllmdb_test ALLOW_CONNECTIONS false", admin)
+        try:
+            killed = postgres.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE application_name = 'wanllmdb listen'", admin)
+            assert int(killed) >= 2  # one per node
+            for k in range(10):
+                assert a.batch(rid, [f"during {k}-{i}" for i in range(10)]).status == 200
+        finally:
+            postgres.sql("ALTER DATABASE wanllmdb_test ALLOW_CONNECTIONS true", admin)
         got = lines_of(frames_until(viewer, lambda f: len(lines_of(f)) >= 100, timeout=60))
-    got_all = [f"before {i}" for i in range(10)] + [f"during {k}-{i}" for k in range(10)
-                                                    for i in range(10)]
-    assert [x["message"] for x in got] == got_all[10:]
+    assert [x["message"] for x in got] == [f"during {k}-{i}" for k in range(10) for i in range(10)]
     assert [x["line_number"] for x in got] == list(range(11, 111))

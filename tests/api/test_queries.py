@@ -125,7 +125,8 @@ def test_histogram_and_locate(server: Server, run: str) -> None:
 def test_download_formats(server: Server, run: str) -> None:
     txt = server.get(f"/runs/{run}/logs/download", format="txt")
     assert txt.status == 200
-    assert txt.headers["content-disposition"] == f'attachment; filename="{run}.txt"'
+    name = server.get(f"/runs/{run}").json()["name"]  # files are named <project>_<run name>
+    assert txt.headers["content-disposition"] == f'attachment; filename="proj_{name}.txt"'
     assert txt.headers["transfer-encoding"] == "chunked"
     rows = txt.body.decode().splitlines()
     assert len(rows) == 320

@@ -149,10 +149,12 @@ def test_jupyter_cells_captured_exactly_kernel_internals_never(server: Server, t
         "h = logging.StreamHandler(sys.stdout)\nh.setFormatter(logging.Formatter('%(levelname)s %(message)s'))\n"
         "h.setLevel(logging.INFO)\nlogging.getLogger('mine').addHandler(h)\nlogging.getLogger('mine').warning('a record')",
         "import asyncio\nawait asyncio.sleep(0)\nprint('after await')",
+        "!echo from a shell command",
+        "1 / 0",
         "run.finish()",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}})
     import os as _os
     saved = dict(_os.environ)
     _os.environ.update(env)
@@ -163,6 +165,13 @@ def test_jupyter_cells_captured_exactly_kernel_internals_never(server: Server, t
         _os.environ.update(saved)
     shown = [line for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "stream"
              for line in out["text"].splitlines()]
-    assert shown == ["cell output 1", "to stderr", "loop 0", "loop 1", "loop 2", "WARNING a record", "after await"], shown
-    msgs = [l["message"] for l in stored(server, run_id)]
-    assert msgs == shown
+    assert shown == ["cell output 1", "to stderr", "loop 0", "loop 1", "loop 2", "WARNING a record", "after await",
+                     "from a shell command"], shown
+    lines = stored(server, run_id)
+    msgs = [l["message"] for l in lines]
+    assert msgs[:len(shown)] == shown, msgs
+    # Then the failing cell's traceback as the notebook shows it (ERROR); nothing of the kernel's.
+    error = lines[len(shown):]
+    assert error and all(l["level"] == "ERROR" for l in error), error
+    assert any("ZeroDivisionError" in l["message"] for l in error), error
+    assert server.get(f"/runs/{run_id}").json()["state"] == "finished"  # the kernel went on

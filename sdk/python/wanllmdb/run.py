@@ -6,6 +6,7 @@ with the exit hooks (a lock makes one of them win).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import traceback
@@ -115,6 +116,7 @@ class Run:
                     pass
                 sdk_stderr.say(f"cannot capture the console ({console}: {e}); continuing without capture")
         self._register_multiprocessing_hook()
+        self._hook_notebook_tracebacks()
 
     def _start_agent(self, first_seq: int) -> str:
         """Starts the native sidecar; returns "agent", or "redirect" when it cannot run here."""
@@ -148,6 +150,36 @@ class Run:
         sdk_stderr.say(f"cannot reach {self._settings.base_url} ({why}); the run goes on, its output is kept in "
                        f"{self._settings.spool_dir} and uploaded when the server is back",
                        once_key="unreachable")
+
+    def _hook_notebook_tracebacks(self) -> None:
+        """In a Jupyter kernel a cell's error is shown as an "error" message, not through
+        sys.stderr or sys.excepthook: store the traceback the notebook shows (ERROR, stderr).
+        The kernel goes on, and so does the run."""
+        ipython = sys.modules.get("IPython")
+        get = getattr(ipython, "get_ipython", None) if ipython is not None else None
+        shell = get() if get is not None else None
+        show = getattr(shell, "_showtraceback", None)
+        if show is None or getattr(show, "_wanllmdb", False):
+            return
+        run = self
+
+        def _showtraceback(etype: Any, evalue: Any, stb: Any) -> Any:
+            if not run._finished:
+                try:
+                    run._drain_capture()
+                    lines = "\n".join(stb).split("\n")
+                    uploader = run._uploader
+                    if uploader is not None:
+                        uploader.submit_lines(lines, "stderr", time.time(), "ERROR")
+                except Exception:
+                    pass
+            return show(etype, evalue, stb)
+
+        _showtraceback._wanllmdb = True  # type: ignore[attr-defined]
+        try:
+            shell._showtraceback = _showtraceback
+        except Exception:
+            pass
 
     def _register_multiprocessing_hook(self) -> None:
         """multiprocessing's fork children end with os._exit (no atexit): flush through its finalizers."""

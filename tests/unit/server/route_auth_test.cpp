@@ -32,15 +32,13 @@ class RouteAuthTest : public ::testing::Test {
     AuthOptions options;
     options.max_failures = 1 << 20;  // this test fails on purpose, a lot
     auth_ = std::make_unique<Authenticator>(keys_.get(), options);
-    for (auto [name, scope] : {std::pair{"ingest", kScopeIngest}, {"read", kScopeRead},
-                               {"admin", kScopeAdmin}}) {
+    for (auto [name, scope] :
+         {std::pair{"ingest", kScopeIngest}, {"read", kScopeRead}, {"admin", kScopeAdmin}}) {
       std::string token;
       ASSERT_TRUE(auth_->CreateKey(name, scope, {}, &token).ok());
       tokens_[scope] = token;
     }
-    auto bus = store_->OpenBus();
-    ASSERT_TRUE(bus.ok());
-    bus_ = std::move(*bus);
+    bus_ = NewInProcessBus();
     api_ = std::make_unique<Api>(*store_, hub_, *bus_, *auth_, ApiOptions{});
     bool created = false;
     NewRun run;
@@ -98,8 +96,8 @@ TEST_F(RouteAuthTest, EveryRouteNeedsExactlyItsScope) {
     EXPECT_EQ(StatusOf(route, ""), 401) << name;
     for (Scope other : {kScopeIngest, kScopeRead}) {
       if (other == route.scope) continue;
-      EXPECT_EQ(StatusOf(route, tokens_[other]), 403) << name << " with a " << ScopeName(other)
-                                                     << " key";
+      EXPECT_EQ(StatusOf(route, tokens_[other]), 403)
+          << name << " with a " << ScopeName(other) << " key";
     }
     int allowed = StatusOf(route, tokens_[route.scope]);
     EXPECT_NE(allowed, 401) << name;

@@ -135,3 +135,35 @@ TEST(LineMatcher, EmptyMatchesAtTheChunkEndAgreeWithLineByLine) {
 
 }  // namespace
 }  // namespace wanllmdb
+
+namespace wanllmdb {
+namespace {
+
+// Search, regex and single-message matching see the visible text, never the escape codes.
+TEST(LineMatcher, MatchesVisibleTextNotEscapeCodes) {
+  auto c =
+      Chunk({"\x1b[32mLoading\x1b[0m dataset from /data", "Load\x1b[1mi\x1b[0mng dataset from x",
+             "plain [32m text", "\x1b[32m green \x1b[0m"});
+  LogFilter f;
+  f.search = "Loading dataset from";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 1, 0, 0}));
+  f.search = "[32m";  // bytes nobody sees match only where they are visible
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 1, 0}));
+  f.search.clear();
+  f.regex = "^Loading dataset from /";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 0, 0}));
+  f.regex = "^ green $";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 1}));
+  auto m = LineMatcher::Compile(f);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->MatchMessage("\x1b[32m green \x1b[0m"));
+  LogFilter s;
+  s.search = "[0m";
+  auto ms = LineMatcher::Compile(s);
+  ASSERT_TRUE(ms.ok());
+  EXPECT_FALSE((*ms)->MatchMessage("\x1b[32m green \x1b[0m"));
+  EXPECT_TRUE((*ms)->MatchMessage("literal [0m"));
+}
+
+}  // namespace
+}  // namespace wanllmdb
