@@ -3,32 +3,13 @@
 // sessions.
 #include <mutex>
 
+#include "auth/key_projects.h"
 #include "auth/key_store.h"
 #include "store/pg_conn.h"
 #include "store/pg_schema.h"
 
 namespace wanllmdb {
 namespace {
-
-std::string JoinProjects(const std::vector<std::string>& projects) {
-  std::string out;
-  for (const auto& p : projects) {
-    if (!out.empty()) out.push_back('\n');
-    out += p;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitProjects(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    size_t nl = s.find('\n');
-    out.emplace_back(s.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    s.remove_prefix(nl + 1);
-  }
-  return out;
-}
 
 constexpr const char* kSelect =
     "SELECT id, name, secret_hash, scopes, projects, created_at, revoked_at FROM api_keys";
