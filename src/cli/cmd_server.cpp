@@ -75,11 +75,15 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "crashed (live writers send a heartbeat every 30 s; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  cmd->add_option("--tls-cert", opts->tls_cert,
+                  "PEM certificate chain: serve HTTPS and WSS (with --tls-key)");
+  cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert (unencrypted)");
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, sync, exit_code, api_key] {
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     // CLI11 fills the option from the environment too; only argv is visible in ps.
-    opts->api_key_on_argv = api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
+    opts->api_key_on_argv =
+        api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",

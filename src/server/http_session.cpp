@@ -31,17 +31,32 @@ std::string StreamRunId(std::string_view path) {
 
 HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx,
                          std::shared_ptr<ConnectionSlot> slot)
-    : stream_(std::move(socket)), slot_(std::move(slot)), ctx_(ctx) {}
+    : stream_(std::move(socket), ctx.tls), slot_(std::move(slot)), ctx_(ctx) {}
 
 void HttpSession::Run() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->stream_.is_tls()) return self->Handshake();
+    self->DoRead();
+  });
+}
+
+void HttpSession::Handshake() {
+  beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
+  stream_.tls().async_handshake(net::ssl::stream_base::server,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  // Plain HTTP, a port scanner, an untrusting client: nothing
+                                  // to report, nothing to answer.
+                                  if (ec) return self->Close();
+                                  self->DoRead();
+                                });
 }
 
 void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(64 * 1024);
-  stream_.expires_after(ctx_.idle_timeout);  // idle keep-alive and half-open connections end here
+  // Idle keep-alive and half-open connections end here.
+  beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
@@ -102,16 +117,17 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   api_req->cookie = header(http::field::cookie);
   api_req->origin = header(http::field::origin);
   api_req->host = header(http::field::host);
+  api_req->tls = stream_.is_tls();
   beast::error_code peer_ec;
-  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
   if (!peer_ec) api_req->client_address = peer.address().to_string();
 
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
     keep_alive_ = false;
-    return Send(ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
-                                                            api_req->host +
-                                                            "' (see --allowed-host)")));
+    return Send(
+        ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
+                                                    api_req->host + "' (see --allowed-host)")));
   }
   if (path == "/api/v1/health" && req.method() == http::verb::get) {
     return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
@@ -127,7 +143,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     api_req->method = "WS";
     api_req->path = path.substr(kApiPrefix.size());
     ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
     ws->Run(std::move(req), std::move(api_req));
     return;
@@ -185,7 +201,7 @@ void HttpSession::Send(ApiResponse r) {
   size_t bytes = res->body().size();
   Log(r.status, bytes);
   response_ = res;
-  stream_.expires_after(kWriteTimeout);
+  beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
   http::async_write(stream_, *res,
                     [self = shared_from_this(), close](beast::error_code ec, size_t n) {
                       self->OnWritten(ec, n, close);
@@ -206,7 +222,7 @@ void HttpSession::SendStream(ApiResponse r) {
   stream_body_ = std::move(r.stream);
   streamed_bytes_ = 0;
   streamed_status_ = r.status;
-  stream_.expires_after(kWriteTimeout);
+  beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
   http::async_write_header(stream_, *stream_serializer_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              if (ec) return self->Fail(ec, "write header");
@@ -233,11 +249,11 @@ void HttpSession::StreamNext() {
         return self->Close();  // no final chunk: the client sees the download is incomplete
       }
       self->streamed_bytes_ += self->piece_.size();
-      self->stream_.expires_after(kWriteTimeout);
+      beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
       auto after = [self, done](beast::error_code ec, size_t) {
         if (ec) return self->Fail(ec, "write chunk");
         if (!done) return self->StreamNext();
-        self->stream_.expires_after(kWriteTimeout);
+        beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
         net::async_write(self->stream_, http::make_chunk_last(),
                          [self](beast::error_code ec2, size_t n) {
                            self->Log(self->streamed_status_, self->streamed_bytes_);
@@ -264,7 +280,7 @@ void HttpSession::OnWritten(beast::error_code ec, size_t, bool close) {
 
 void HttpSession::Drain(size_t left) {
   drain_buffer_.resize(64 * 1024);
-  stream_.expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
   stream_.async_read_some(net::buffer(drain_buffer_),
                           [self = shared_from_this(), left](beast::error_code ec, size_t n) {
                             if (ec || n >= left) return self->Close();
@@ -273,19 +289,22 @@ void HttpSession::Drain(size_t left) {
 }
 
 void HttpSession::Fail(beast::error_code ec, const char* what) {
-  // Disconnects and time-outs are normal: a client went away. Nothing to report.
+  // Disconnects and time-outs are normal: a client went away. Nothing to report. (Most TLS
+  // clients just close the TCP connection without a close_notify: "stream truncated".)
   if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
       ec != net::error::connection_reset && ec != net::error::broken_pipe &&
-      ec != net::error::eof) {
+      ec != net::error::eof && ec != net::ssl::error::stream_truncated) {
     std::fprintf(stderr, "http %s: %s\n", what, ec.message().c_str());
   }
   Close();
 }
 
 void HttpSession::Close() {
+  // Under TLS too: no close_notify wait. Every response is length-delimited or chunked, so a
+  // client can tell a complete answer from a cut one.
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).close();
 }
 
 void HttpSession::Log(int status, size_t bytes) {

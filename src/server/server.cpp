@@ -20,6 +20,7 @@
 #include "server/net.h"
 #include "server/run_activity.h"
 #include "server/static_files.h"
+#include "server/tls_setup.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
@@ -78,6 +79,13 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
+  // Bad certificate or key files are found before anything is opened.
+  std::shared_ptr<net::ssl::context> tls;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    auto made = MakeServerTlsContext(o.tls_cert, o.tls_key);
+    if (!made.ok()) return made.status();
+    tls = *made;
+  }
   StoreOptions store_options;
   store_options.sync = o.sync;
   auto store = OpenStore(url, store_options);
@@ -134,6 +142,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
   ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
   ctx.connections = &connections;
+  ctx.tls = tls.get();
 
   net::io_context ioc(io_threads);
   auto listener = std::make_shared<Listener>(ioc, ctx);
@@ -142,8 +151,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   listener->Run();
   activity.Start();
   uint16_t port = listener->local_endpoint().port();
-  std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
+  std::fprintf(stderr, "wanllmdb listening on %s://%s:%u (store %s%s)\n", tls ? "https" : "http",
+               o.host.c_str(), port, RedactStoreUrl(url).c_str(),
+               files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within

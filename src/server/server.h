@@ -21,10 +21,10 @@ struct ServerOptions {
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
   SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
-  std::string api_key;  // legacy: one admin key outside the key store
-  bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn
-  bool allow_anonymous = false;  // a non-loopback address without keys may start
-  bool require_auth = false;     // no key yet: create an admin key and print it once
+  std::string api_key;             // legacy: one admin key outside the key store
+  bool api_key_on_argv = false;    // it was given as --api-key (visible in ps): warn
+  bool allow_anonymous = false;    // a non-loopback address without keys may start
+  bool require_auth = false;       // no key yet: create an admin key and print it once
   std::string bootstrap_key_file;  // no key yet: install the wlk_ key in this file as admin
   std::vector<std::string> allowed_hosts, allowed_origins;
   int io_threads = 0;      // 0: number of cores
@@ -38,6 +38,8 @@ struct ServerOptions {
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).
   // 0: never.
   double crash_after_s = 600;
+  // Both set: serve HTTPS and WSS only (PEM certificate chain and private key).
+  std::string tls_cert, tls_key;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -11,7 +11,10 @@
 
 namespace boost::asio {
 class thread_pool;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace wanllmdb {
 
@@ -51,6 +54,7 @@ struct ServerContext {
   std::chrono::seconds idle_timeout{60};
   HostPolicy hosts;  // Host headers answered (DNS rebinding)
   ConnectionLimits* connections = nullptr;
+  boost::asio::ssl::context* tls = nullptr;  // set: every connection is TLS (--tls-cert)
 };
 
 }  // namespace wanllmdb
