@@ -42,6 +42,10 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--allow-anonymous", opts->allow_anonymous,
                 "Serve a non-loopback address without API keys (anyone who reaches it has "
                 "every right)");
+  cmd->add_option("--trust-proxy", opts->trusted_proxies,
+                  "IP address of a reverse proxy in front of this server; its X-Forwarded-For "
+                  "and X-Forwarded-Proto are believed (client address, https); repeatable")
+      ->take_all();
   cmd->add_option("--allowed-host", opts->allowed_hosts,
                   "A host name clients use to reach this server (Host header); repeatable. "
                   "Loopback names and the listen address are always allowed")
@@ -62,6 +66,11 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "anyway (exit status 1 then)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--query-timeout", opts->query_timeout_s,
+                  "Seconds one request's reads may run before it gets 503 (0: no limit); a "
+                  "request whose client disconnects is cancelled at once")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--max-connections", opts->max_connections,
                   "Open connections (HTTP and WebSocket) in all; more get 503")
       ->capture_default_str()

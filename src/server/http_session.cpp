@@ -1,6 +1,9 @@
 #include "server/http_session.h"
 
+#include <poll.h>
+
 #include <cstdio>
+#include <functional>
 
 #include "server/api.h"
 #include "server/http_util.h"
@@ -8,6 +11,7 @@
 #include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
+#include "store/query_budget.h"
 
 namespace wanllmdb {
 namespace {
@@ -15,6 +19,24 @@ namespace {
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
+// nginx's code for "the client closed the connection before the answer": access log only.
+constexpr int kClientClosedRequest = 499;
+
+// Whether the peer of `fd` has closed its side (or the connection failed): a zero-timeout poll,
+// safe from a worker thread while no operation runs on the socket (the session waits for the
+// handler). Data pipelined by a live client only sets POLLIN, which is not "gone".
+std::function<bool()> ClientGoneProbe(int fd) {
+  return [fd] {
+    pollfd p{fd, POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  };
+}
+
+// A header by name ("" when absent); repeated headers: the first.
+std::string header_text(const http::request<http::string_body>& req, std::string_view name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
 
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
 std::string StreamRunId(std::string_view path) {
@@ -121,6 +143,12 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   beast::error_code peer_ec;
   auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
   if (!peer_ec) api_req->client_address = peer.address().to_string();
+  if (!ctx_.proxies.empty()) {
+    std::string peer_address = api_req->client_address;
+    ctx_.proxies.Apply(peer_address, header_text(req, "X-Forwarded-For"),
+                       header_text(req, "X-Forwarded-Proto"), &api_req->client_address,
+                       &api_req->tls);
+  }
 
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
@@ -164,6 +192,10 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   // Handlers block on the store: run them on the worker pool, answer on this strand.
   net::post(*ctx_.workers, [self = shared_from_this(), api_req, is_api] {
     ApiResponse resp;
+    QueryBudget budget(
+        self->ctx_.query_timeout,
+        ClientGoneProbe(beast::get_lowest_layer(self->stream_).socket().native_handle()));
+    QueryBudget::Scope scope(&budget);
     try {
       if (is_api) {
         resp = self->ctx_.api->Handle(*api_req);
@@ -176,6 +208,11 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       resp = ErrorResponse(Status(Code::kInternal, e.what()));
     }
     TrimJsonParser();  // a worker keeps no big body's parser memory between requests
+    if (budget.cancelled()) {
+      resp = ErrorResponse(Status(Code::kUnavailable, "cancelled: the client went away"));
+      resp.status = kClientClosedRequest;
+      self->keep_alive_ = false;
+    }
     net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
       if (resp.stream) {
@@ -236,6 +273,11 @@ void HttpSession::StreamNext() {
   net::post(*ctx_.workers, [self = shared_from_this()] {
     bool done = false;
     Status s;
+    // Each piece is bounded by the budget: a download of a huge run is many pieces, each fast.
+    QueryBudget budget(
+        self->ctx_.query_timeout,
+        ClientGoneProbe(beast::get_lowest_layer(self->stream_).socket().native_handle()));
+    QueryBudget::Scope scope(&budget);
     try {
       s = self->stream_body_(&self->piece_, &done);
     } catch (const std::exception& e) {

@@ -1,3 +1,4 @@
+#include "server/forwarded.h"
 #include "server/server.h"
 
 #include <atomic>
@@ -98,6 +99,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   beast::error_code addr_ec;
   auto address = net::ip::make_address(o.host, addr_ec);
   if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  auto proxies = TrustedProxies::Parse(o.trusted_proxies);
+  if (!proxies.ok()) return proxies.status();
   auto keys = SetUpAccess(o, url, address.is_loopback());
   if (!keys.ok()) return keys.status();
   AuthOptions auth_options;
@@ -139,7 +142,10 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.workers = &pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
+  ctx.query_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(o.query_timeout_s));
   ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
+  ctx.proxies = std::move(*proxies);
   ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
   ctx.connections = &connections;
   ctx.tls = tls.get();
