@@ -15,6 +15,9 @@ echo
 echo "### security (issue 8): auth overhead, /health under full scans"
 (cd bench && ../$PY security_bench.py)
 echo
+echo "### search at scale (issue 14): text filters"
+(cd bench && ../$PY search_bench.py)
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

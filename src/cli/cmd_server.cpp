@@ -66,6 +66,9 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "anyway (exit status 1 then)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_flag("!--no-text-filters", opts->text_filters,
+                "Store new chunks without the text filters that let searches skip them (for "
+                "comparisons; searches stay exact either way)");
   cmd->add_option("--query-timeout", opts->query_timeout_s,
                   "Seconds one request's reads may run before it gets 503 (0: no limit); a "
                   "request whose client disconnects is cancelled at once")

@@ -1,4 +1,3 @@
-#include "server/forwarded.h"
 #include "server/server.h"
 
 #include <atomic>
@@ -12,9 +11,11 @@
 #include <vector>
 
 #include "auth/authenticator.h"
+#include "core/text_filter.h"
 #include "server/access_setup.h"
 #include "server/api.h"
 #include "server/connection_limits.h"
+#include "server/forwarded.h"
 #include "server/listener.h"
 #include "server/live_feed.h"
 #include "server/live_hub.h"
@@ -99,6 +100,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   beast::error_code addr_ec;
   auto address = net::ip::make_address(o.host, addr_ec);
   if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  SetTextFiltersEnabled(o.text_filters);
   auto proxies = TrustedProxies::Parse(o.trusted_proxies);
   if (!proxies.ok()) return proxies.status();
   auto keys = SetUpAccess(o, url, address.is_loopback());

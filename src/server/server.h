@@ -38,6 +38,8 @@ struct ServerOptions {
   // How long one request's reads may run (QueryBudget); 0: no limit. Downloads are bounded per
   // piece; all requests are cancelled when their client disconnects.
   double query_timeout_s = 30;
+  // New chunks get a text filter that lets searches skip them (core/text_filter.h).
+  bool text_filters = true;
   int max_connections = 10000;            // open HTTP + WebSocket connections in all
   int max_connections_per_client = 1000;  // from one client address
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).

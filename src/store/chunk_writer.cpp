@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/chunk_codec.h"
+#include "core/text_filter.h"
 
 namespace wanllmdb {
 
@@ -29,7 +30,8 @@ Result<std::vector<ChunkPiece>> BuildChunks(const std::vector<LogLine>& lines, i
   auto close = [&](size_t end) -> Status {
     auto payload = EncodeChunk(lines.data() + start, end - start, zstd_level);
     if (!payload.ok()) return payload.status();
-    out.push_back({start, end, std::move(*payload)});
+    out.push_back(
+        {start, end, std::move(*payload), BuildTextFilter(lines.data() + start, end - start)});
     start = end;
     bytes = 0;
     writers.clear();

@@ -33,6 +33,7 @@ ChunkMeta MetaOf(const LogLine* lines, size_t n);
 struct ChunkPiece {
   size_t begin = 0, end = 0;
   std::string payload;
+  std::string text_filter;  // core/text_filter.h; "" = none (always scanned)
 };
 
 struct ChunkLimits {

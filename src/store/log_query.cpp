@@ -69,6 +69,7 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
       if (!m->re_multi_->ok()) m->re_multi_.reset();  // fall back to line by line
     }
   }
+  m->probe_ = TextProbe::Make(filter.search, filter.regex);
   return std::shared_ptr<const LineMatcher>(std::move(m));
 }
 

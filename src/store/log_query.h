@@ -11,6 +11,7 @@
 #include "core/chunk_codec.h"
 #include "core/log_line.h"
 #include "core/status.h"
+#include "store/text_probe.h"
 
 namespace re2 {
 class RE2;
@@ -43,6 +44,8 @@ class LineMatcher {
   ~LineMatcher();
 
   const LogFilter& filter() const { return filter_; }
+  // What chunks must hold for the text filter to match (null: nothing lets a chunk be skipped).
+  const TextProbe* probe() const { return probe_.get(); }
   // Per-line metadata test (level, source, writer, time).
   bool MatchMeta(const DecodedChunk& chunk, size_t i) const;
   // Marks in `hits` (size chunk.n) the lines whose text matches; all true when no text filter.
@@ -73,6 +76,7 @@ class LineMatcher {
   std::unique_ptr<re2::RE2> search_re_;  // (?i) literal: RE2's DFA beats lower-casing a copy
   std::unique_ptr<re2::RE2> re_;         // the user's pattern, for confirming one line
   std::unique_ptr<re2::RE2> re_multi_;   // the same in multi-line mode, for scanning a chunk
+  std::unique_ptr<const TextProbe> probe_;
 };
 
 }  // namespace wanllmdb

@@ -24,6 +24,8 @@
 
 namespace wanllmdb {
 
+class TextProbe;
+
 enum class RunState { kRunning, kFinished, kFailed, kCrashed };
 std::string_view RunStateName(RunState s);
 std::optional<RunState> ParseRunState(std::string_view s);
@@ -114,6 +116,8 @@ struct StoredChunk {
   std::array<int64_t, kLevelCount> level_counts{};
   int codec = 0;
   std::string payload;
+  // Ruled out by ChunkQuery::probe: no payload was read; only the key and metadata are valid.
+  bool skipped = false;
 };
 
 // Which chunks a reader wants. Chunks are skipped by key range, time range and masks.
@@ -125,6 +129,9 @@ struct ChunkQuery {
   std::optional<int64_t> since_us, until_us;
   uint32_t level_mask = 0, source_mask = 0;  // 0 = any
   bool with_payload = true;
+  // With a payload: chunks whose text filter rules out a match come back `skipped`, without
+  // their payload (still in the answer, so a reader's position moves past them).
+  const TextProbe* probe = nullptr;
 };
 
 // Told after every commit that stored lines (on the committing thread: keep it short).

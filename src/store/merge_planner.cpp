@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/chunk_codec.h"
+#include "core/text_filter.h"
 
 namespace wanllmdb {
 
@@ -89,6 +90,7 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
   auto payload = EncodeChunk(m.lines.data(), m.lines.size(), zstd_level);
   if (!payload.ok()) return payload.status();
   m.payload = std::move(*payload);
+  m.text_filter = BuildTextFilter(m.lines.data(), m.lines.size());
   return m;
 }
 

@@ -54,6 +54,7 @@ struct MergedChunk {
   std::vector<LogLine> lines;
   uint64_t writer_mask = 0;
   std::string payload;
+  std::string text_filter;  // core/text_filter.h
 };
 
 // Decodes the group's payloads (parallel to the group), keeps the longest prefix whose lines

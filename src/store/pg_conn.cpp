@@ -32,6 +32,12 @@ PgParams& PgParams::Bytes(std::string_view v) {
   types_.push_back(kByteaOid);
   return *this;
 }
+PgParams& PgParams::BytesOrNull(std::string_view v) {
+  values_.emplace_back(v);
+  null_.push_back(v.empty());
+  types_.push_back(kByteaOid);
+  return *this;
+}
 PgParams& PgParams::Null() {
   values_.emplace_back();
   null_.push_back(true);

@@ -23,6 +23,8 @@ class PgParams {
   PgParams& Text(std::string_view v);
   PgParams& Bytes(std::string_view v);
   PgParams& Null();
+  // BYTEA, or a BYTEA-typed NULL when `v` is empty.
+  PgParams& BytesOrNull(std::string_view v);
   int size() const { return static_cast<int>(values_.size()); }
 
  private:

@@ -80,6 +80,11 @@ CREATE TABLE auth_sessions (
   id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_id TEXT NOT NULL,
   expires_at BIGINT NOT NULL);
 )sql",
+    // 3: text filters of chunks (core/text_filter.h). A column here (unlike SQLite): the payload
+    // is TOASTed out of line, so reading the filter never reads the payload. NULL: scanned.
+    R"sql(
+ALTER TABLE log_chunks ADD COLUMN text_filter BYTEA;
+)sql",
 };
 
 }  // namespace
@@ -104,7 +109,7 @@ Status MigratePostgres(PgConn& conn) {
       st = conn.ExecScript(kMigrations[v]);
       if (st.ok()) st = conn.Exec("INSERT INTO schema_version VALUES ($1)", PgParams().Int(v + 1));
       if (!st.ok()) {
-        conn.Exec("ROLLBACK");
+        (void)conn.Exec("ROLLBACK");  // the migration's own error is the one to report
         return Status(st.code(), "migration " + std::to_string(v + 1) + ": " + st.message());
       }
       if (!(st = conn.Exec("COMMIT")).ok()) return st;
@@ -112,7 +117,8 @@ Status MigratePostgres(PgConn& conn) {
     return Status::Ok();
   };
   s = migrate();
-  conn.Exec("SELECT pg_advisory_unlock($1)", PgParams().Int(kMigrationLock));
+  // Released with the session anyway: a failed unlock must not hide the migration's outcome.
+  (void)conn.Exec("SELECT pg_advisory_unlock($1)", PgParams().Int(kMigrationLock));
   return s;
 }
 

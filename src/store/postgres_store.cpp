@@ -8,8 +8,10 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "core/chunk_codec.h"
+#include "store/text_probe.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 #include "store/append_planner.h"
@@ -98,7 +100,7 @@ class PostgresStore final : public LogStore {
   Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
   Status InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
-                     uint64_t writer_mask, bool packed);
+                     const std::string& text_filter, uint64_t writer_mask, bool packed);
 
   // A connected read connection from the pool, returned on destruction (dropped if it broke).
   class ReadLease {
@@ -421,7 +423,8 @@ const char* PgRunSortKey(RunSort sort) {
     case RunSort::kLines:
       return "total";
     case RunSort::kErrors:
-      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', 5)::bigint)";
+      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', "
+             "5)::bigint)";
     case RunSort::kCreatedAt:
       break;
   }
@@ -537,12 +540,14 @@ Status PostgresStore::DeleteRun(const std::string& id) {
 
 Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
                                   const LogLine* lines, size_t n, const std::string& payload,
-                                  uint64_t writer_mask, bool packed) {
+                                  const std::string& text_filter, uint64_t writer_mask,
+                                  bool packed) {
   ChunkMeta m = MetaOf(lines, n);
   return db.Exec(
       "INSERT INTO log_chunks(run_id, first_line, last_line, ts_min, ts_max, n_lines, "
-      "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, payload) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+      "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, payload, "
+      "text_filter) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
       PgParams()
           .Text(run_id)
           .Int(first_line)
@@ -557,7 +562,8 @@ Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t
           .Int(m.raw_bytes)
           .Int(kCodecZstdColumnsV1)
           .Int(packed ? 1 : 0)
-          .Bytes(payload));
+          .Bytes(payload)
+          .BytesOrNull(text_filter));
 }
 
 Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
@@ -607,7 +613,7 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   for (auto& piece : prepared.pieces) {
     st = InsertChunk(db, batch.run_id, result->first_line + static_cast<int64_t>(piece.begin),
                      batch.lines.data() + piece.begin, piece.end - piece.begin, piece.payload,
-                     writer_mask, false);
+                     piece.text_filter, writer_mask, false);
     if (!st.ok()) return st;
   }
   if (n > 0) {
@@ -714,29 +720,47 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
                                                            const ChunkQuery& cq) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
+  // With a probe: metadata and filters first (the TOASTed payloads are not fetched), then the
+  // payloads of the chunks the filters keep, in one snapshot (REPEATABLE READ) so a merge in
+  // between cannot swap a chunk out from under the second step.
+  const bool probing = cq.with_payload && cq.probe;
+  PgConn& db = lease.db();
+  struct ReadTxn {
+    PgConn* db = nullptr;
+    ~ReadTxn() {
+      if (db) (void)db->Exec("COMMIT");
+    }
+  } txn;
+  if (probing) {
+    if (Status s = db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+    txn.db = &db;
+  }
   // As in SQLite: the lower bound on first_line keeps both directions on the primary key.
   std::string sql = std::string(
                         "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, "
                         "level_counts, codec, ") +
-                    (cq.with_payload ? "payload" : "NULL::bytea") +
+                    (probing           ? "text_filter"
+                     : cq.with_payload ? "payload"
+                                       : "NULL::bytea") +
                     " FROM log_chunks WHERE run_id = $1 AND first_line <= $3 AND last_line >= $2"
                     " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
                     "run_id = $1 AND first_line <= $2), 0)"
                     " AND ts_max >= $4 AND ts_min <= $5 AND ($6 = 0 OR (level_mask & $6) <> 0)"
                     " AND ($7 = 0 OR (source_mask & $7) <> 0) ORDER BY first_line " +
                     (cq.descending ? "DESC" : "ASC") + " LIMIT $8";
-  auto q = lease.db().Query(sql, PgParams()
-                                     .Text(run_id)
-                                     .Int(cq.from_line)
-                                     .Int(cq.to_line)
-                                     .Int(cq.since_us.value_or(INT64_MIN))
-                                     .Int(cq.until_us.value_or(INT64_MAX))
-                                     .Int(cq.level_mask)
-                                     .Int(cq.source_mask)
-                                     .Int(cq.max_chunks));
+  auto q = db.Query(sql, PgParams()
+                             .Text(run_id)
+                             .Int(cq.from_line)
+                             .Int(cq.to_line)
+                             .Int(cq.since_us.value_or(INT64_MIN))
+                             .Int(cq.until_us.value_or(INT64_MAX))
+                             .Int(cq.level_mask)
+                             .Int(cq.source_mask)
+                             .Int(cq.max_chunks));
   if (!q.ok()) return q.status();
   std::vector<StoredChunk> out;
   out.reserve(q->rows());
+  std::string wanted;  // '{first_line,...}' of the chunks whose payloads are needed
   for (int i = 0; i < q->rows(); ++i) {
     StoredChunk c;
     c.first_line = q->Int(i, 0);
@@ -747,8 +771,32 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
     c.source_mask = static_cast<uint32_t>(q->Int(i, 5));
     ParseCounts(q->Text(i, 6), &c.level_counts);
     c.codec = static_cast<int>(q->Int(i, 7));
-    if (cq.with_payload) c.payload = q->Text(i, 8);
+    if (probing) {
+      c.skipped = !q->IsNull(i, 8) && !cq.probe->MayMatch(q->Text(i, 8));
+      if (!c.skipped) wanted += (wanted.empty() ? "{" : ",") + std::to_string(c.first_line);
+    } else if (cq.with_payload) {
+      c.payload = q->Text(i, 8);
+    }
     out.push_back(std::move(c));
+  }
+  if (probing && !wanted.empty()) {
+    wanted += "}";
+    auto p = db.Query(
+        "SELECT first_line, payload FROM log_chunks WHERE run_id = $1 AND "
+        "first_line = ANY($2::bigint[])",
+        PgParams().Text(run_id).Text(wanted));
+    if (!p.ok()) return p.status();
+    std::unordered_map<int64_t, int> row_of;
+    for (int i = 0; i < p->rows(); ++i) row_of[p->Int(i, 0)] = i;
+    for (StoredChunk& c : out) {
+      if (c.skipped) continue;
+      auto it = row_of.find(c.first_line);
+      if (it == row_of.end()) {
+        return Status(Code::kInternal, "chunk " + std::to_string(c.first_line) + " of run " +
+                                           run_id + " vanished inside a read transaction");
+      }
+      c.payload = p->Text(it->second, 1);
+    }
   }
   return out;
 }
@@ -867,7 +915,8 @@ bool PostgresStore::MergeOnce(PgConn& db) {
               PgParams().Text(run_id).Int(group.front().first_line).Int(group.back().first_line));
   if (st.ok())
     st = InsertChunk(db, run_id, group.front().first_line, merged->lines.data(),
-                     merged->lines.size(), merged->payload, merged->writer_mask, true);
+                     merged->lines.size(), merged->payload, merged->text_filter,
+                     merged->writer_mask, true);
   if (st.ok()) st = db.Exec("COMMIT");
   if (!st.ok()) {
     rollback();

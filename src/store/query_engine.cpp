@@ -30,6 +30,7 @@ ChunkQuery BaseQuery(const LineMatcher& m, int64_t from, int64_t to, bool desc) 
   q.until_us = m.filter().until_us;
   q.level_mask = m.filter().level_mask;
   q.source_mask = m.filter().source_mask;
+  q.probe = m.probe();
   return q;
 }
 
@@ -47,20 +48,28 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
   auto prepare = [&](const std::vector<StoredChunk>& chunks, size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
       Prepared& p = prepared[k];
+      p.status = Status::Ok();
+      if (chunks[k].skipped) continue;  // its text filter rules out a match
       p.status = DecodeChunk(chunks[k].payload, &p.chunk);
       if (p.status.ok()) matcher.MatchText(p.chunk, &p.hits);
     }
   };
   int pages = 0;
+  bool mostly_skipped = false;
   while (from_line <= to_line) {
     if (Status b = CheckQueryBudget(); !b.ok()) return b;
     ChunkQuery q = BaseQuery(matcher, from_line, to_line, descending);
-    // Small first pages answer "latest 500" fast; later pages are bigger for throughput.
-    q.max_chunks = pages++ == 0 ? 2 : 16;
+    // Small first pages answer "latest 500" fast; later pages are bigger for throughput, and
+    // bigger still while text filters skip most chunks (few payloads are held: memory stays
+    // bounded by the decoded ones).
+    q.max_chunks = pages++ == 0 ? 2 : (mostly_skipped ? 64 : 16);
     auto chunks = store_.ReadChunks(run_id, q);
     if (!chunks.ok()) return chunks.status();
     if (chunks->empty()) break;
     prepared.resize(chunks->size());
+    size_t skipped = 0;
+    for (const StoredChunk& c : *chunks) skipped += c.skipped;
+    mostly_skipped = skipped * 4 >= chunks->size() * 3;
     // Decompression and text matching dominate a scan: split a big page over two threads.
     if (chunks->size() >= 4) {
       size_t half = chunks->size() / 2;
@@ -72,6 +81,7 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     }
     for (size_t k = 0; k < chunks->size(); ++k) {
       const StoredChunk& c = (*chunks)[k];
+      if (c.skipped) continue;
       const DecodedChunk& chunk = prepared[k].chunk;
       const std::vector<uint8_t>& hits = prepared[k].hits;
       if (!prepared[k].status.ok()) return prepared[k].status;

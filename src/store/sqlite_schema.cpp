@@ -70,6 +70,22 @@ CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed
     R"sql(
 ALTER TABLE run_writers ADD COLUMN traceback INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: text filters of chunks (core/text_filter.h), beside the chunks rather than a column of
+    // log_chunks: a column after the payload would be reached only through the payload's
+    // overflow pages, and reading it must not read the payload. A chunk without a row here
+    // (older chunks) is scanned. The trigger drops a chunk's filter with the chunk (clear,
+    // delete, merge) so no deleting code has to remember it.
+    R"sql(
+CREATE TABLE chunk_filters (
+  run_id TEXT NOT NULL,
+  first_line INTEGER NOT NULL,
+  filter BLOB NOT NULL,
+  PRIMARY KEY (run_id, first_line)
+);
+CREATE TRIGGER log_chunks_drop_filter AFTER DELETE ON log_chunks BEGIN
+  DELETE FROM chunk_filters WHERE run_id = old.run_id AND first_line = old.first_line;
+END;
+)sql",
 };
 
 }  // namespace

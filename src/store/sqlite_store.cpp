@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
+#include "store/text_probe.h"
 #include "core/time_util.h"
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
@@ -79,7 +80,7 @@ class SqliteStore final : public LogStore {
   Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
   Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
-                     uint64_t writer_mask, bool packed);
+                     const std::string& text_filter, uint64_t writer_mask, bool packed);
 
   // A read connection from the pool, returned on destruction.
   class ReadLease;
@@ -550,8 +551,15 @@ Result<SqliteStore::RunCache*> SqliteStore::LoadRun(WriteContext& ctx, const std
 
 Status SqliteStore::InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
                                 const LogLine* lines, size_t n, const std::string& payload,
-                                uint64_t writer_mask, bool packed) {
+                                const std::string& text_filter, uint64_t writer_mask, bool packed) {
   ChunkMeta m = MetaOf(lines, n);
+  if (!text_filter.empty()) {
+    SqliteStmt f(db,
+                 "INSERT OR REPLACE INTO chunk_filters(run_id, first_line, filter) "
+                 "VALUES (?1, ?2, ?3)");
+    Status st = f.Bind(1, run_id).Bind(2, first_line).BindBlob(3, text_filter).Run();
+    if (!st.ok()) return st;
+  }
   SqliteStmt q(db,
                "INSERT INTO log_chunks(run_id, first_line, last_line, ts_min, ts_max, n_lines, "
                "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, "
@@ -591,7 +599,7 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   for (auto& piece : prepared.pieces) {
     st = InsertChunk(*ctx.db, batch.run_id, result->first_line + static_cast<int64_t>(piece.begin),
                      batch.lines.data() + piece.begin, piece.end - piece.begin, piece.payload,
-                     writer_mask, false);
+                     piece.text_filter, writer_mask, false);
     if (!st.ok()) return st;
   }
   if (n > 0) {
@@ -698,18 +706,39 @@ Result<LogSummary> SqliteStore::Summary(const std::string& run_id) {
 Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_id,
                                                          const ChunkQuery& cq) {
   ReadLease lease(this);
+  // With a probe the payloads come in a second step, only for chunks the filters keep: the
+  // first reads the metadata and the filters (beside the chunks) without touching a payload.
+  // Both steps read one snapshot (a read transaction), so a merge in between cannot swap a
+  // chunk out from under the second.
+  const bool probing = cq.with_payload && cq.probe;
+  struct ReadTxn {
+    SqliteDb* db = nullptr;
+    ~ReadTxn() {
+      if (db) (void)db->Exec("COMMIT");
+    }
+  } txn;
+  if (probing) {
+    if (Status s = lease.db().Exec("BEGIN"); !s.ok()) return s;
+    txn.db = &lease.db();
+  }
   // The lower bound on first_line (the chunk holding from_line) keeps both directions on the
   // primary key instead of filtering every earlier chunk.
-  std::string sql = std::string(
-                        "SELECT first_line, last_line, ts_min, ts_max, level_mask, "
-                        "source_mask, level_counts, codec, ") +
-                    (cq.with_payload ? "payload" : "NULL") +
-                    " FROM log_chunks WHERE run_id = ?1 AND first_line <= ?3 AND last_line >= ?2"
-                    " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
-                    "run_id = ?1 AND first_line <= ?2), 0)"
-                    " AND ts_max >= ?4 AND ts_min <= ?5 AND (?6 = 0 OR (level_mask & ?6) != 0)"
-                    " AND (?7 = 0 OR (source_mask & ?7) != 0) ORDER BY first_line " +
-                    (cq.descending ? "DESC" : "ASC") + " LIMIT ?8";
+  std::string sql =
+      std::string(
+          "SELECT c.first_line, c.last_line, c.ts_min, c.ts_max, c.level_mask, "
+          "c.source_mask, c.level_counts, c.codec, ") +
+      (probing           ? "f.filter"
+       : cq.with_payload ? "c.payload"
+                         : "NULL") +
+      " FROM log_chunks c" +
+      (probing ? " LEFT JOIN chunk_filters f ON f.run_id = c.run_id AND f.first_line = c.first_line"
+               : "") +
+      " WHERE c.run_id = ?1 AND c.first_line <= ?3 AND c.last_line >= ?2"
+      " AND c.first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
+      "run_id = ?1 AND first_line <= ?2), 0)"
+      " AND c.ts_max >= ?4 AND c.ts_min <= ?5 AND (?6 = 0 OR (c.level_mask & ?6) != 0)"
+      " AND (?7 = 0 OR (c.source_mask & ?7) != 0) ORDER BY c.first_line " +
+      (cq.descending ? "DESC" : "ASC") + " LIMIT ?8";
   SqliteStmt q(lease.db(), sql);
   q.Bind(1, run_id)
       .Bind(2, cq.from_line)
@@ -730,10 +759,29 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
     c.source_mask = static_cast<uint32_t>(q.Int(5));
     ParseCounts(q.Text(6), &c.level_counts);
     c.codec = static_cast<int>(q.Int(7));
-    if (cq.with_payload) c.payload = q.Blob(8);
+    if (probing) {
+      c.skipped = !q.IsNull(8) && !cq.probe->MayMatch(q.Blob(8));
+    } else if (cq.with_payload) {
+      c.payload = q.Blob(8);
+    }
     out.push_back(std::move(c));
   }
   if (!q.status().ok()) return q.status();
+  if (probing) {
+    SqliteStmt p(lease.db(),
+                 "SELECT payload FROM log_chunks WHERE run_id = ?1 AND first_line = ?2");
+    for (StoredChunk& c : out) {
+      if (c.skipped) continue;
+      p.Reset();
+      p.Bind(1, run_id).Bind(2, c.first_line);
+      if (!p.Step()) {
+        if (!p.status().ok()) return p.status();
+        return Status(Code::kInternal, "chunk " + std::to_string(c.first_line) + " of run " +
+                                           run_id + " vanished inside a read transaction");
+      }
+      c.payload = p.Blob(0);
+    }
+  }
   return out;
 }
 
@@ -845,7 +893,7 @@ bool SqliteStore::MergeOnce() {
     Status st = del.Bind(1, run_id).Bind(2, first).Bind(3, last).Run();
     if (!st.ok()) return st;
     return InsertChunk(*ctx.db, run_id, first, merged->lines.data(), merged->lines.size(),
-                       merged->payload, merged->writer_mask, true);
+                       merged->payload, merged->text_filter, merged->writer_mask, true);
   });
   return s.ok();
 }

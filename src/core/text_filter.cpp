@@ -1,0 +1,112 @@
+#include "core/text_filter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "core/ansi.h"
+
+namespace wanllmdb {
+namespace {
+
+std::atomic<bool> filters_enabled{true};
+
+constexpr int kMinLog2Bits = 6;      // 8 bytes: a tiny ingest chunk
+constexpr int kMaxLog2Bits = 20;     // 128 KiB: never more, whatever the chunk
+constexpr size_t kBitsPerLine = 12;  // a 1,000-line chunk: 8 Kib, 1 KiB (SQLite fits 3 a page)
+
+inline uint8_t FoldAscii(uint8_t b) {
+  return (b >= 'A' && b <= 'Z') ? b + 32 : b;
+}
+
+// Folds `s` as the index does into `out` (cleared first): ASCII lower-case, U+212A → 'k',
+// U+017F → 's'. Other bytes are kept as they are (they only ever break trigrams).
+void Fold(std::string_view s, std::string* out) {
+  out->clear();
+  out->reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    uint8_t b = static_cast<uint8_t>(s[i]);
+    if (b == 0xE2 && i + 2 < s.size() && static_cast<uint8_t>(s[i + 1]) == 0x84 &&
+        static_cast<uint8_t>(s[i + 2]) == 0xAA) {
+      out->push_back('k');
+      i += 2;
+    } else if (b == 0xC5 && i + 1 < s.size() && static_cast<uint8_t>(s[i + 1]) == 0xBF) {
+      out->push_back('s');
+      i += 1;
+    } else {
+      out->push_back(static_cast<char>(FoldAscii(b)));
+    }
+  }
+}
+
+// Calls fn(hash) for every all-ASCII trigram of folded text `f`.
+template <class Fn>
+void ForEachTrigram(std::string_view f, Fn&& fn) {
+  if (f.size() < 3) return;
+  const auto* p = reinterpret_cast<const uint8_t*>(f.data());
+  for (size_t i = 0; i + 2 < f.size(); ++i) {
+    uint8_t a = p[i], b = p[i + 1], c = p[i + 2];
+    if ((a | b | c) & 0x80) continue;
+    fn(TrigramHash(a, b, c));
+  }
+}
+
+int Log2BitsFor(size_t n_lines) {
+  size_t want = std::max<size_t>(1, n_lines) * kBitsPerLine;
+  int k = kMinLog2Bits;
+  while (k < kMaxLog2Bits && (size_t{1} << (k + 1)) <= want) ++k;
+  return k;
+}
+
+}  // namespace
+
+void SetTextFiltersEnabled(bool on) {
+  filters_enabled.store(on);
+}
+
+std::string BuildTextFilter(const LogLine* lines, size_t n) {
+  if (n == 0 || !filters_enabled.load(std::memory_order_relaxed)) return "";
+  const int k = Log2BitsFor(n);
+  std::string out(2 + (size_t{1} << k) / 8, '\0');
+  out[0] = static_cast<char>(kTextFilterVersion);
+  out[1] = static_cast<char>(k);
+  auto* bits = reinterpret_cast<uint8_t*>(out.data() + 2);
+  const int shift = 32 - k;
+  std::string visible, folded;
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view text = lines[i].message;
+    if (HasEscapes(text)) {
+      visible.clear();
+      AppendVisibleText(text, &visible);
+      text = visible;
+    }
+    Fold(text, &folded);
+    ForEachTrigram(folded, [&](uint32_t h) {
+      uint32_t bit = h >> shift;
+      bits[bit >> 3] |= static_cast<uint8_t>(1u << (bit & 7));
+    });
+  }
+  return out;
+}
+
+bool TextFilterMayHoldAll(std::string_view filter, const uint32_t* hashes, size_t n) {
+  if (filter.size() < 2 || static_cast<uint8_t>(filter[0]) != kTextFilterVersion) return true;
+  const int k = static_cast<uint8_t>(filter[1]);
+  if (k < kMinLog2Bits || k > kMaxLog2Bits || filter.size() != 2 + (size_t{1} << k) / 8)
+    return true;
+  const auto* bits = reinterpret_cast<const uint8_t*>(filter.data() + 2);
+  const int shift = 32 - k;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bit = hashes[i] >> shift;
+    if (!(bits[bit >> 3] & (1u << (bit & 7)))) return false;
+  }
+  return true;
+}
+
+void AppendQueryTrigrams(std::string_view text, std::vector<uint32_t>* out) {
+  std::string folded;
+  Fold(text, &folded);
+  ForEachTrigram(folded, [&](uint32_t h) { out->push_back(h); });
+}
+
+}  // namespace wanllmdb
