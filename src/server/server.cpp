@@ -1,11 +1,16 @@
 #include "server/server.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -29,6 +34,23 @@
 
 namespace wanllmdb {
 namespace {
+
+// Worker threads (store reads and writes, scans) run at a lower CPU priority than the network
+// threads: under many full scans on few cores, /health, WebSocket pings and the reading of
+// requests still get the CPU at once (the scheduler favours the higher-priority thread on
+// wakeup). Nice +10 on each worker thread only (Linux: setpriority on a thread id); threads a
+// scan starts inherit it. Each task waits until all are running, so each lands on its own thread.
+void LowerWorkerPriority(net::thread_pool& pool, int workers) {
+  // Shared: a task may still be inside arrive_and_wait when the wait below returns.
+  auto all_there = std::make_shared<std::latch>(workers);
+  for (int i = 0; i < workers; ++i) {
+    net::post(pool, [all_there] {
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // best effort
+      all_there->arrive_and_wait();
+    });
+  }
+  all_there->wait();
+}
 
 // Ends the process once `timeout` has passed since Arm() unless Disarm() came first.
 // Thread-safety: Arm and Disarm may be called from any thread, each once.
@@ -134,6 +156,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                  o.web_dir.c_str());
   }
   net::thread_pool pool(workers);
+  LowerWorkerPriority(pool, workers);
   AccessLog access_log(o.access_log);
   ServerContext ctx;
   ctx.api = &api;
