@@ -118,6 +118,10 @@ const server = createServer(async (req, res) => {
     const path = p.slice(7);
     let m;
     if (path === '/health') return send(res, 200, { status: 'ok', version: 'mock' });
+    if (path === '/auth/whoami') {
+      // an open server: no keys, every scope
+      return send(res, 200, { auth_required: false, signed_in: true, anonymous: true, via: 'anonymous', name: '', scopes: ['ingest', 'read', 'admin'], projects: [] });
+    }
     if (path === '/projects' && req.method === 'GET') {
       const projects = Object.values(db.projects).map((pr) => {
         const runs = Object.values(db.runs).filter((r) => r.project === pr.name);

@@ -42,23 +42,28 @@ export function freePort() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  constructor(port, dataDir) {
+  constructor(port, dataDir, args = []) {
     this.port = port;
     this.dataDir = dataDir;
+    this.args = args; // extra server flags
+    this.token = null; // an API key for the helpers below (a server with auth on)
     this.url = `http://127.0.0.1:${port}`;
     this.proc = null;
     this.log = '';
   }
 
-  static async start() {
+  /** `opts.args`: extra server flags, or a function of the data dir that returns them. */
+  static async start(opts = {}) {
     requirePrereqs();
-    const s = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'wanllmdb-e2e-')));
+    const dataDir = mkdtempSync(join(tmpdir(), 'wanllmdb-e2e-'));
+    const args = typeof opts.args === 'function' ? opts.args(dataDir) : (opts.args ?? []);
+    const s = new Server(await freePort(), dataDir, args);
     await s.spawn();
     return s;
   }
 
   async spawn() {
-    this.proc = spawn(BIN, ['server', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir, '--web', DIST], {
+    this.proc = spawn(BIN, ['server', '--listen', `127.0.0.1:${this.port}`, '--data', this.dataDir, '--web', DIST, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d) => {
@@ -102,9 +107,12 @@ export class Server {
 
   // --- API helpers ---
   async req(method, path, body) {
+    const headers = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     const r = await fetch(`${this.url}/api/v1${path}`, {
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();

@@ -9,7 +9,9 @@ import type {
   RunsPage,
   RunsQuery,
   ServerFilters,
+  WhoAmI,
 } from './types';
+import { authFailure, parseRetryAfter } from '../lib/auth';
 
 export const API_PREFIX = '/api/v1';
 
@@ -18,6 +20,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** `Retry-After` of a 429 or 503, in seconds. */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -51,7 +55,30 @@ export function buildQuery(params: Record<string, string | number | undefined | 
   return s ? `?${s}` : '';
 }
 
+/**
+ * Who hears that a request was refused for want of a session (components/auth.tsx): 'session_lost'
+ * after a 401, 'recheck' after a 403 (whoami tells a lost session from a key that lacks a scope).
+ * Only failures of requests sent since the last sign-in count: a slow answer from before it says
+ * nothing about the new session.
+ */
+export type AuthFailureListener = (kind: 'session_lost' | 'recheck') => void;
+let authListener: AuthFailureListener | null = null;
+let sessionEpoch = 0;
+
+export function onAuthFailure(fn: AuthFailureListener): () => void {
+  authListener = fn;
+  return () => {
+    if (authListener === fn) authListener = null;
+  };
+}
+
+/** Asks the listener to confirm the session (e.g. when the live stream cannot reconnect). */
+export function recheckSession(): void {
+  authListener?.('recheck');
+}
+
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const epoch = sessionEpoch;
   let res: Response;
   try {
     res = await fetch(API_PREFIX + path, {
@@ -74,7 +101,14 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   }
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `HTTP ${res.status}`);
+    const failure = authFailure(res.status, path);
+    if (failure && epoch === sessionEpoch) authListener?.(failure);
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'http_' + res.status,
+      err?.message ?? `HTTP ${res.status}`,
+      parseRetryAfter(res.headers.get('Retry-After'), Date.now()),
+    );
   }
   return json as T;
 }
@@ -87,6 +121,14 @@ export interface ListLogsParams {
 }
 
 export const api = {
+  whoami: (signal?: AbortSignal) => request<WhoAmI>('GET', '/auth/whoami', undefined, signal),
+  /** The key goes only in this body; the answer sets the HttpOnly session cookie. */
+  signIn: (key: string) =>
+    request<WhoAmI>('POST', '/auth/session', { key }).then((me) => {
+      sessionEpoch++;
+      return me;
+    }),
+  signOut: () => request<void>('DELETE', '/auth/session'),
   health: () => request<{ status: string; version: string }>('GET', '/health'),
   listProjects: (signal?: AbortSignal) =>
     request<{ projects: Project[] }>('GET', '/projects', undefined, signal).then((r) => r.projects),

@@ -124,3 +124,18 @@ export type StreamFrame =
   | { type: 'cleared' }
   | { type: 'pong' }
   | { type: 'error'; error: { code: string; message: string } };
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** `GET /auth/whoami` (also the answer of `POST /auth/session`). */
+export interface WhoAmI {
+  auth_required: boolean;
+  signed_in: boolean;
+  anonymous: boolean;
+  via: 'key' | 'cookie' | 'anonymous' | 'none';
+  name: string;
+  scopes: Scope[];
+  /** Empty: every project. */
+  projects: string[];
+}

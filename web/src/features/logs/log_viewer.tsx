@@ -3,9 +3,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import type { LogLine, LogSummary, RunState, ServerFilters } from '../../api/types';
+import { useMe } from '../../components/auth';
 import { ConfirmDialog } from '../../components/common';
 import type { Location } from '../../components/router';
 import { formatCount, formatElapsed, formatTimestamp } from '../../lib/line_format';
+import { mayClearLogs } from '../../lib/permissions';
 import { DEFAULT_VIEW, filtersKey, viewFilters, type LineRange } from '../../lib/view_state';
 import { writerColor } from '../../lib/writers';
 import { Histogram } from './histogram';
@@ -37,6 +39,8 @@ function useStableFilters(f: ServerFilters): ServerFilters {
 
 export function LogViewer(props: {
   runId: string;
+  /** The run's project, once known: what the credential may do can depend on it. */
+  project: string | null;
   location: Location;
   onRunState?: (s: RunState) => void;
   /** The run's live totals (lines, levels), for the run header. */
@@ -111,6 +115,7 @@ export function LogViewer(props: {
   const onHistJump = useCallback((l: number) => void jumpToLine(l, { setHash: true }), [jumpToLine]);
   const filtered = filtersKey(filters) !== filtersKey(viewFilters(DEFAULT_VIEW));
   const [confirmClear, setConfirmClear] = useState(false);
+  const canClear = mayClearLogs(useMe(), props.project);
 
   return (
     <div className="logs" data-testid="log-viewer" data-phase={snap.phase}>
@@ -129,9 +134,11 @@ export function LogViewer(props: {
             ⟳
           </button>
           <DownloadMenu runId={runId} filters={filters} filtered={filtered} elapsed={vs.time === 'elapsed'} />
-          <button className="btn danger" data-testid="clear-logs" onClick={() => setConfirmClear(true)}>
-            Clear
-          </button>
+          {canClear && (
+            <button className="btn danger" data-testid="clear-logs" onClick={() => setConfirmClear(true)}>
+              Clear
+            </button>
+          )}
         </div>
       </div>
       <div className="toolbar">

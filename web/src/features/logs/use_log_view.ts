@@ -1,7 +1,7 @@
 // One LogView per (run, filters, refresh): created, opened, disposed, and retried when the tab
 // comes back; plus the pause state that survives a new view.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { api, streamUrl } from '../../api/client';
+import { api, recheckSession, streamUrl } from '../../api/client';
 import type { ServerFilters } from '../../api/types';
 import type { SocketLike } from '../../lib/live';
 import { filtersKey } from '../../lib/view_state';
@@ -50,6 +50,12 @@ export function useLogView(runId: string, filters: ServerFilters): LogViewHandle
       document.removeEventListener('visibilitychange', retry);
     };
   }, [view]);
+
+  // A browser cannot see why a WebSocket upgrade failed: a session that ended looks like an
+  // outage. Each reconnection attempt asks whoami, which brings back the sign-in page if so.
+  useEffect(() => {
+    if (snap.live === 'reconnecting') recheckSession();
+  }, [snap.live]);
 
   const togglePause = useCallback(() => {
     setPaused((p) => {

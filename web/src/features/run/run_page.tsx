@@ -128,7 +128,7 @@ export function RunPage({ runId, location }: { runId: string; location: Location
       </div>
       {tab === 'logs' ? (
         fullId ? (
-          <LogViewer runId={fullId} location={location} onRunState={onRunState} onSummary={onSummary} />
+          <LogViewer runId={fullId} project={run?.project ?? null} location={location} onRunState={onRunState} onSummary={onSummary} />
         ) : (
           <StateBox kind="loading" title="Loading…" />
         )

@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import { RUN_SORTS, RUN_STATES, type Run, type RunSort, type RunState, type RunsQuery } from '../../api/types';
+import { useMe } from '../../components/auth';
 import { ConfirmDialog, StateBadge, StateBox, useNow, usePolling } from '../../components/common';
 import { Link } from '../../components/router';
 import { formatCount, formatDateTime } from '../../lib/line_format';
+import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
 
@@ -25,6 +27,7 @@ export function RunsPage({ project }: { project: string }) {
   const [state, setState] = useState<RunState | ''>('');
   const [sort, setSort] = useState<RunSort>('created_at');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
+  const canDelete = mayDeleteRun(useMe(), project);
   useEffect(() => {
     const id = window.setTimeout(() => setQ(typed.trim()), 250);
     return () => window.clearTimeout(id);
@@ -183,9 +186,11 @@ export function RunsPage({ project }: { project: string }) {
                   {formatCount(r.error_count)}
                 </td>
                 <td className="num">
-                  <button className="btn small danger" data-testid="delete-run" onClick={() => setDeleting(r)}>
-                    Delete
-                  </button>
+                  {canDelete && (
+                    <button className="btn small danger" data-testid="delete-run" onClick={() => setDeleting(r)}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
