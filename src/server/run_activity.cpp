@@ -38,13 +38,16 @@ RunActivity::~RunActivity() {
 
 void RunActivity::Touch(const std::string& run_id) {
   if (crash_after_us_ <= 0) return;
-  bool revive = false;
   {
     std::lock_guard lock(mu_);
     last_heard_us_[run_id] = SteadyMicros();
-    revive = swept_.erase(run_id) > 0;
+    if (swept_.erase(run_id) == 0) return;
+    to_revive_.push_back(run_id);
   }
-  if (!revive) return;
+  cv_.notify_all();
+}
+
+void RunActivity::Revive(const std::string& run_id) {
   RunUpdate u;
   u.state = RunState::kRunning;
   u.exit_code = std::optional<int64_t>();
@@ -74,9 +77,18 @@ void RunActivity::Loop() {
   auto interval = std::chrono::microseconds(
       std::clamp<int64_t>(crash_after_us_ / 4, 250 * 1000, 30 * 1000 * 1000));
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, interval, [&] { return stopping_; })) {
+  auto next_sweep = std::chrono::steady_clock::now() + interval;
+  while (!stopping_) {
+    cv_.wait_until(lock, next_sweep, [&] { return stopping_ || !to_revive_.empty(); });
+    if (stopping_) break;
+    std::vector<std::string> revive;
+    revive.swap(to_revive_);
     lock.unlock();
-    SweepOnce();
+    for (const std::string& id : revive) Revive(id);
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      SweepOnce();
+      next_sweep = std::chrono::steady_clock::now() + interval;
+    }
     lock.lock();
   }
 }

@@ -20,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "store/live_bus.h"
 #include "store/log_store.h"
@@ -48,6 +49,7 @@ class RunActivity {
   LogStore& store_;
   LiveBus& bus_;  // state changes reach the viewers of every node
   const int64_t crash_after_us_;
+  void Revive(const std::string& run_id);  // sweep thread: crashed → running again
   std::thread thread_;
 
   std::mutex mu_;
@@ -56,6 +58,9 @@ class RunActivity {
   bool stopping_ = false;
   std::unordered_map<std::string, int64_t> last_heard_us_;  // monotonic
   std::unordered_set<std::string> swept_;                   // crashed by the sweep
+  // Swept runs heard from again, revived on the sweep thread: Touch runs inside the store's
+  // commit listener (its writer thread), where a store write would wait for itself.
+  std::vector<std::string> to_revive_;
 };
 
 }  // namespace wanllmdb
