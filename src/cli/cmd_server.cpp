@@ -75,6 +75,9 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "crashed (live writers send a heartbeat every 30 s; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  cmd->add_flag("--public-metrics", opts->public_metrics,
+                "Serve GET /metrics without an API key even when keys exist (it shows traffic "
+                "figures, never log data); by default it needs a key with the read scope");
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, sync, exit_code, api_key] {
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;

@@ -5,6 +5,7 @@
 #include "server/http_util.h"
 #include "server/json_in.h"
 #include "server/json_out.h"
+#include "server/metrics.h"
 
 namespace wanllmdb {
 namespace {
@@ -63,6 +64,15 @@ ApiResponse Api::Health(int requests_in_flight) const {
   j.BeginObject().Key("status").String("ok").Key("version").String(options_.version);
   j.Key("requests_in_flight").Int(requests_in_flight).EndObject();
   return JsonResponse(200, j.Take());
+}
+
+ApiResponse Api::MetricsText() {
+  if (options_.metrics == nullptr)
+    return ErrorResponse(Status(Code::kUnavailable, "metrics are not collected by this server"));
+  ApiResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = options_.metrics->Render();
+  return r;
 }
 
 ApiResponse Api::CreateProject(ApiRequest& req) {

@@ -5,6 +5,7 @@
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_in.h"
+#include "server/metrics.h"
 #include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
@@ -15,6 +16,9 @@ namespace {
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
+
+// Routes served from the server root rather than under /api/v1: where their clients look.
+bool IsRootApiPath(std::string_view path) { return path == "/metrics"; }
 
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
 std::string StreamRunId(std::string_view path) {
@@ -49,6 +53,7 @@ void HttpSession::DoRead() {
 
 void HttpSession::OnRead(beast::error_code ec, size_t) {
   if (ec == http::error::end_of_stream) return Close();
+  route_ = ctx_.metrics->Unmatched();
   if (ec == http::error::body_limit) {
     method_ = std::string(parser_->get().method_string());
     target_ = std::string(parser_->get().target());
@@ -105,6 +110,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   beast::error_code peer_ec;
   auto peer = stream_.socket().remote_endpoint(peer_ec);
   if (!peer_ec) api_req->client_address = peer.address().to_string();
+  client_ = api_req->client_address;
 
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
@@ -114,6 +120,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
                                                             "' (see --allowed-host)")));
   }
   if (path == "/api/v1/health" && req.method() == http::verb::get) {
+    static const int kHealthRoute = Api::RouteIndex("GET", "/health");
+    route_ = kHealthRoute;
     return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
   }
 
@@ -135,13 +143,17 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
 
   if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
     api_req->accept_encoding = std::string(ae->value());
-  bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
+  api_req->root_path = IsRootApiPath(path);
+  bool is_api =
+      api_req->root_path || path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
   if (Status s = CheckBodyType(method_, path, header(http::field::content_type), req.body().size());
       !s.ok()) {
     return Send(ErrorResponse(s));
   }
   // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
-  api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));
+  api_req->path = api_req->root_path ? path
+                  : is_api           ? path.substr(kApiPrefix.size())
+                                     : std::string(target.substr(0, q));
   api_req->body = std::move(req.body());
 
   ctx_.in_flight++;
@@ -160,8 +172,13 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       resp = ErrorResponse(Status(Code::kInternal, e.what()));
     }
     TrimJsonParser();  // a worker keeps no big body's parser memory between requests
-    net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+    const int route = is_api ? api_req->route
+                      : api_req->method == "GET" || api_req->method == "HEAD"
+                          ? self->ctx_.metrics->Static()
+                          : self->ctx_.metrics->Unmatched();
+    net::dispatch(self->stream_.get_executor(), [self, route, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
+      self->route_ = route;
       if (resp.stream) {
         self->SendStream(std::move(resp));
       } else {
@@ -292,6 +309,7 @@ void HttpSession::Log(int status, size_t bytes) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   started_)
                 .count();
+  ctx_.metrics->RecordRequest(route_, status, us);
   char buf[64];
   std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);
   ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + buf);

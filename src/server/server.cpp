@@ -14,9 +14,11 @@
 #include "server/access_setup.h"
 #include "server/api.h"
 #include "server/connection_limits.h"
+#include "server/disk_guard.h"
 #include "server/listener.h"
 #include "server/live_feed.h"
 #include "server/live_hub.h"
+#include "server/metrics.h"
 #include "server/net.h"
 #include "server/run_activity.h"
 #include "server/static_files.h"
@@ -110,9 +112,21 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     feed.OnMessage(m);
   });
   (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
+  std::vector<std::pair<std::string, std::string>> route_labels;
+  for (const Route& r : Api::Routes()) route_labels.emplace_back(r.method, r.pattern);
   ApiOptions api_options;
+  Metrics metrics(std::move(route_labels), api_options.version);
+  // Free disk is that of the SQLite store's directory; a PostgreSQL store keeps its own disk.
+  std::string sqlite_path = url.rfind("sqlite:", 0) == 0 ? url.substr(7)
+                            : url.find_first_of(":=") == std::string::npos ? url
+                                                                          : std::string();
+  DiskGuard disk(sqlite_path.empty()
+                     ? std::string()
+                     : std::filesystem::absolute(sqlite_path).parent_path().string());
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
+  api_options.metrics = &metrics;
+  api_options.public_metrics = o.public_metrics;
   Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -134,6 +148,20 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
   ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
   ctx.connections = &connections;
+  ctx.metrics = &metrics;
+  LogStore* store_ptr = store->get();
+  metrics.SetSampler([&connections, &hub, &disk, store_ptr] {
+    MetricsSample m;
+    m.open_connections = connections.open();
+    m.live_viewers = static_cast<int64_t>(hub.subscriber_count());
+    m.live_lag_max_lines = hub.MaxLagLines();
+    if (auto bytes = store_ptr->BytesOnDisk(); bytes.ok()) m.store_bytes = *bytes;
+    if (auto space = disk.Space()) {
+      m.disk_free_bytes = space->free_bytes;
+      m.disk_total_bytes = space->total_bytes;
+    }
+    return m;
+  });
 
   net::io_context ioc(io_threads);
   auto listener = std::make_shared<Listener>(ioc, ctx);

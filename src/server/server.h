@@ -38,6 +38,8 @@ struct ServerOptions {
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).
   // 0: never.
   double crash_after_s = 600;
+  // GET /metrics needs no key even when keys exist (scrapers that cannot send one).
+  bool public_metrics = false;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -19,6 +19,7 @@ class Api;
 class ConnectionLimits;
 class LiveHub;
 class LogStore;
+class Metrics;
 class QueryEngine;
 class StaticFiles;
 
@@ -51,6 +52,7 @@ struct ServerContext {
   std::chrono::seconds idle_timeout{60};
   HostPolicy hosts;  // Host headers answered (DNS rebinding)
   ConnectionLimits* connections = nullptr;
+  Metrics* metrics = nullptr;  // never null while sessions run
 };
 
 }  // namespace wanllmdb

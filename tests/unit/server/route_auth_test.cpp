@@ -58,6 +58,7 @@ class RouteAuthTest : public ::testing::Test {
     ApiRequest req;
     req.method = route.method;
     req.path = route.pattern;
+    req.root_path = route.root;
     for (auto [param, value] : {std::pair{"{run_id}", "0f0f0f0f-0000-4000-8000-000000000001"},
                                 {"{key_id}", "000000000000"}}) {
       size_t at = req.path.find(param);
