@@ -75,14 +75,28 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "crashed (live writers send a heartbeat every 30 s; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  auto min_free = std::make_shared<std::string>("auto");
+  cmd->add_option("--min-free-disk", *min_free,
+                  "Refuse ingest (507) and fail GET /api/v1/ready below this much free space on "
+                  "the SQLite store's file system: a size (512M, 2G), a share (5%), 0 (off) or "
+                  "auto (the smaller of 1G and 5%)")
+      ->capture_default_str();
   cmd->add_flag("--public-metrics", opts->public_metrics,
                 "Serve GET /metrics without an API key even when keys exist (it shows traffic "
                 "figures, never log data); by default it needs a key with the read scope");
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, sync, exit_code, api_key] {
+  cmd->callback([opts, listen, sync, exit_code, api_key, min_free] {
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
+    auto limit = ParseDiskLimit(*min_free);
+    if (!limit.ok()) {
+      std::fprintf(stderr, "wanllmdb server: %s\n", limit.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
+    opts->min_free_disk = *limit;
     // CLI11 fills the option from the environment too; only argv is visible in ps.
-    opts->api_key_on_argv = api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
+    opts->api_key_on_argv =
+        api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",

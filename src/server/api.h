@@ -19,6 +19,7 @@
 
 namespace wanllmdb {
 
+class DiskGuard;
 class Metrics;
 class RunActivity;
 
@@ -29,6 +30,8 @@ struct ApiOptions {
   std::vector<std::string> allowed_origins;
   Metrics* metrics = nullptr;  // counts ingest; rendered by GET /metrics (null: 503 there)
   bool public_metrics = false;  // GET /metrics needs no key (--public-metrics)
+  // Below its free-space limit ingest answers 507 and GET /ready 503 (null: no limit).
+  const DiskGuard* disk = nullptr;
 };
 
 class Api;
@@ -105,6 +108,9 @@ class Api {
   ApiResponse ClearLogs(const std::string& id);
 
   ApiResponse MetricsText();  // GET /metrics
+  ApiResponse Ready();        // GET /ready
+  // kInsufficientStorage while free disk is below --min-free-disk.
+  Status CheckDiskForIngest() const;
 
   LogStore& store_;
   LiveHub& hub_;  // read only: how many viewers this node has

@@ -78,7 +78,11 @@ void AppendCsvField(std::string* out, std::string_view s) {
 
 }  // namespace
 
+// Below --min-free-disk: 507 with Retry-After, before anything is parsed or stored.
+constexpr int kDiskRetryAfterS = 30;
+
 ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
+  if (Status d = CheckDiskForIngest(); !d.ok()) return RetryLaterResponse(d, kDiskRetryAfterS);
   const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseSingle(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());
@@ -95,6 +99,7 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
 }
 
 ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
+  if (Status d = CheckDiskForIngest(); !d.ok()) return RetryLaterResponse(d, kDiskRetryAfterS);
   const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseBatch(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());

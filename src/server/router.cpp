@@ -53,6 +53,9 @@ const std::vector<Route>& Api::Routes() {
   // read = look; admin = destroy and manage keys. kScopeNone rows are public.
   static const std::vector<Route> kRoutes = {
       {"GET", "/health", kScopeNone, [](Api& a, ApiRequest&) { return a.Health(0); }},
+      // Readiness for load balancers and orchestrators, which send no key: says only whether
+      // the store answers and the disk has room (details go to the server log).
+      {"GET", "/ready", kScopeNone, [](Api& a, ApiRequest&) { return a.Ready(); }},
       {"GET", "/auth/whoami", kScopeNone, [](Api& a, ApiRequest& r) { return a.WhoAmI(r); }},
       {"POST", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignIn(r); }},
       {"DELETE", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignOut(r); }},

@@ -122,7 +122,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                                                                           : std::string();
   DiskGuard disk(sqlite_path.empty()
                      ? std::string()
-                     : std::filesystem::absolute(sqlite_path).parent_path().string());
+                     : std::filesystem::absolute(sqlite_path).parent_path().string(),
+                 o.min_free_disk);
+  api_options.disk = &disk;
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
   api_options.metrics = &metrics;
@@ -159,6 +161,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     if (auto space = disk.Space()) {
       m.disk_free_bytes = space->free_bytes;
       m.disk_total_bytes = space->total_bytes;
+      m.disk_min_free_bytes = disk.MinFreeBytes();
     }
     return m;
   });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/disk_guard.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -40,6 +41,9 @@ struct ServerOptions {
   double crash_after_s = 600;
   // GET /metrics needs no key even when keys exist (scrapers that cannot send one).
   bool public_metrics = false;
+  // Below this much free space on the SQLite store's file system ingest answers 507 and
+  // GET /api/v1/ready 503 (default: the smaller of 1 GiB and 5%).
+  DiskLimit min_free_disk;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -166,6 +166,9 @@ class LogStore {
   virtual Result<std::unique_ptr<LiveBus>> OpenBus();
   // Flushes, stops background work, closes. Idempotent.
   virtual void Close() = 0;
+  // Whether the store answers now (GET /api/v1/ready): one round trip to the database.
+  // kUnavailable when it does not (PostgreSQL down or unreachable).
+  virtual Status Ping() = 0;
   // Storage figures for benchmarks and the health page.
   virtual Result<int64_t> BytesOnDisk() = 0;
   // Runs background merges now until nothing is left to merge (tests, benchmarks).

@@ -73,6 +73,7 @@ class PostgresStore final : public LogStore {
   void SetCommitListener(CommitListener listener) override;
   Result<std::unique_ptr<LiveBus>> OpenBus() override;
   void Close() override;
+  Status Ping() override;
   Result<int64_t> BytesOnDisk() override;
   Status CompactNow() override;
 
@@ -421,7 +422,8 @@ const char* PgRunSortKey(RunSort sort) {
     case RunSort::kLines:
       return "total";
     case RunSort::kErrors:
-      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', 5)::bigint)";
+      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', "
+             "5)::bigint)";
     case RunSort::kCreatedAt:
       break;
   }
@@ -751,6 +753,12 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
     out.push_back(std::move(c));
   }
   return out;
+}
+
+Status PostgresStore::Ping() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  return lease.db().Query("SELECT 1").status();
 }
 
 Result<int64_t> PostgresStore::BytesOnDisk() {

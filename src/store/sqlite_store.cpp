@@ -46,6 +46,7 @@ class SqliteStore final : public LogStore {
                                               const ChunkQuery& query) override;
   void SetCommitListener(CommitListener listener) override;
   void Close() override;
+  Status Ping() override;
   Result<int64_t> BytesOnDisk() override;
   Status CompactNow() override;
 
@@ -735,6 +736,14 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
   }
   if (!q.status().ok()) return q.status();
   return out;
+}
+
+Status SqliteStore::Ping() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), "SELECT 1");
+  if (!q.Step())
+    return q.status().ok() ? Status(Code::kUnavailable, "SELECT 1 gave no row") : q.status();
+  return Status::Ok();
 }
 
 Result<int64_t> SqliteStore::BytesOnDisk() {

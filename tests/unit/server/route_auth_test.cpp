@@ -110,11 +110,11 @@ TEST_F(RouteAuthTest, EveryRouteNeedsExactlyItsScope) {
   EXPECT_GE(seen.size(), 20u);
 }
 
-TEST_F(RouteAuthTest, PublicRoutesAreOnlyHealthAndSignIn) {
+TEST_F(RouteAuthTest, PublicRoutesAreOnlyHealthReadinessAndSignIn) {
   std::set<std::string> public_routes;
   for (const Route& route : Api::Routes())
     if (route.scope == kScopeNone) public_routes.insert(route.method + " " + route.pattern);
-  EXPECT_EQ(public_routes, (std::set<std::string>{"GET /health", "GET /auth/whoami",
+  EXPECT_EQ(public_routes, (std::set<std::string>{"GET /health", "GET /ready", "GET /auth/whoami",
                                                   "POST /auth/session", "DELETE /auth/session"}));
 }
 
