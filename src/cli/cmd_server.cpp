@@ -84,8 +84,15 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--public-metrics", opts->public_metrics,
                 "Serve GET /metrics without an API key even when keys exist (it shows traffic "
                 "figures, never log data); by default it needs a key with the read scope");
+  auto log_format = std::make_shared<std::string>("text");
+  cmd->add_option("--log-format", *log_format,
+                  "Server log on stderr: text (for people) or json (one object per line: every "
+                  "request with method, route, status, duration, bytes, client; never secrets)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, sync, exit_code, api_key, min_free] {
+  cmd->callback([opts, listen, sync, exit_code, api_key, min_free, log_format] {
+    opts->log_format = *log_format == "json" ? LogFormat::kJson : LogFormat::kText;
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     auto limit = ParseDiskLimit(*min_free);
     if (!limit.ok()) {

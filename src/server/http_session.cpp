@@ -18,7 +18,9 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
 
 // Routes served from the server root rather than under /api/v1: where their clients look.
-bool IsRootApiPath(std::string_view path) { return path == "/metrics"; }
+bool IsRootApiPath(std::string_view path) {
+  return path == "/metrics";
+}
 
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
 std::string StreamRunId(std::string_view path) {
@@ -115,9 +117,9 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
     keep_alive_ = false;
-    return Send(ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
-                                                            api_req->host +
-                                                            "' (see --allowed-host)")));
+    return Send(
+        ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
+                                                    api_req->host + "' (see --allowed-host)")));
   }
   if (path == "/api/v1/health" && req.method() == http::verb::get) {
     static const int kHealthRoute = Api::RouteIndex("GET", "/health");
@@ -134,7 +136,13 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     }
     api_req->method = "WS";
     api_req->path = path.substr(kApiPrefix.size());
-    ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
+    RequestRecord rec;
+    rec.method = method_;
+    rec.route = "/runs/{run_id}/logs/stream";
+    rec.target = target_;
+    rec.client = client_;
+    rec.websocket = true;
+    ctx_.access_log->Request(rec);
     stream_.expires_never();
     auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
     ws->Run(std::move(req), std::move(api_req));
@@ -310,9 +318,18 @@ void HttpSession::Log(int status, size_t bytes) {
                                                                   started_)
                 .count();
   ctx_.metrics->RecordRequest(route_, status, us);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);
-  ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + buf);
+  const auto& routes = Api::Routes();
+  RequestRecord rec;
+  rec.method = method_;
+  rec.route = route_ >= 0 && route_ < static_cast<int>(routes.size()) ? routes[route_].pattern
+              : route_ == ctx_.metrics->Static()                      ? "static"
+                                                                      : "unmatched";
+  rec.target = target_;
+  rec.client = client_;
+  rec.status = status;
+  rec.bytes = static_cast<int64_t>(bytes);
+  rec.duration_us = us;
+  ctx_.access_log->Request(rec);
 }
 
 }  // namespace wanllmdb

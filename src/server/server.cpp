@@ -117,9 +117,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ApiOptions api_options;
   Metrics metrics(std::move(route_labels), api_options.version);
   // Free disk is that of the SQLite store's directory; a PostgreSQL store keeps its own disk.
-  std::string sqlite_path = url.rfind("sqlite:", 0) == 0 ? url.substr(7)
+  std::string sqlite_path = url.rfind("sqlite:", 0) == 0                   ? url.substr(7)
                             : url.find_first_of(":=") == std::string::npos ? url
-                                                                          : std::string();
+                                                                           : std::string();
   DiskGuard disk(sqlite_path.empty()
                      ? std::string()
                      : std::filesystem::absolute(sqlite_path).parent_path().string(),
@@ -137,7 +137,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                  o.web_dir.c_str());
   }
   net::thread_pool pool(workers);
-  AccessLog access_log(o.access_log);
+  AccessLog access_log(o.access_log, o.log_format);
   ServerContext ctx;
   ctx.api = &api;
   ctx.hub = &hub;
@@ -173,8 +173,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   listener->Run();
   activity.Start();
   uint16_t port = listener->local_endpoint().port();
-  std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
+  access_log.Event("info", "wanllmdb listening on http://" + o.host + ":" + std::to_string(port) +
+                               " (store " + RedactStoreUrl(url) +
+                               (files.available() ? ", web UI on)" : ")"));
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
@@ -192,7 +193,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     drain.async_wait([&](beast::error_code) { wait_drain(); });
   };
   signals.async_wait([&](beast::error_code, int sig) {
-    std::fprintf(stderr, "wanllmdb: signal %d, stopping\n", sig);
+    access_log.Event("info", "wanllmdb: signal " + std::to_string(sig) + ", stopping");
     watchdog.Arm();
     listener->Stop();
     wait_drain();
@@ -208,7 +209,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
-  std::fprintf(stderr, "wanllmdb: stopped\n");
+  access_log.Event("info", "wanllmdb: stopped");
   return Status::Ok();
 }
 

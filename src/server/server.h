@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/access_log.h"
 #include "server/disk_guard.h"
 #include "store/log_store.h"
 
@@ -31,6 +32,7 @@ struct ServerOptions {
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
+  LogFormat log_format = LogFormat::kText;  // of the access log and the server's events
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
   // After SIGINT/SIGTERM: how long in-flight requests may take before the process exits anyway.
   int shutdown_timeout_s = 10;

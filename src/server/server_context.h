@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/request_guard.h"
 
 namespace boost::asio {
@@ -22,22 +23,6 @@ class LogStore;
 class Metrics;
 class QueryEngine;
 class StaticFiles;
-
-// One line per HTTP request on stderr. Thread-safety: thread-safe.
-class AccessLog {
- public:
-  explicit AccessLog(bool enabled) : enabled_(enabled) {}
-  void Write(const std::string& line) {
-    if (!enabled_) return;
-    std::lock_guard lock(mu_);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fputc('\n', stderr);
-  }
-
- private:
-  const bool enabled_;
-  std::mutex mu_;
-};
 
 struct ServerContext {
   Api* api = nullptr;
