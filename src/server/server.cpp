@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
+#include "store/sqlite_admin.h"
 
 namespace wanllmdb {
 namespace {
@@ -80,6 +82,16 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
+  std::string sqlite_path = url.rfind("sqlite:", 0) == 0                   ? url.substr(7)
+                            : url.find_first_of(":=") == std::string::npos ? url
+                                                                           : std::string();
+  // Held while the server runs: `wanllmdb admin restore` refuses to replace a store in use.
+  std::optional<SqliteUseLock> use_lock;
+  if (!sqlite_path.empty()) {
+    auto lock = SqliteUseLock::Shared(sqlite_path);
+    if (!lock.ok()) return lock.status();
+    use_lock.emplace(std::move(*lock));
+  }
   StoreOptions store_options;
   store_options.sync = o.sync;
   auto store = OpenStore(url, store_options);
@@ -117,9 +129,6 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ApiOptions api_options;
   Metrics metrics(std::move(route_labels), api_options.version);
   // Free disk is that of the SQLite store's directory; a PostgreSQL store keeps its own disk.
-  std::string sqlite_path = url.rfind("sqlite:", 0) == 0                   ? url.substr(7)
-                            : url.find_first_of(":=") == std::string::npos ? url
-                                                                           : std::string();
   DiskGuard disk(sqlite_path.empty()
                      ? std::string()
                      : std::filesystem::absolute(sqlite_path).parent_path().string(),

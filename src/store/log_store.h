@@ -127,6 +127,15 @@ struct ChunkQuery {
   bool with_payload = true;
 };
 
+// What one run takes up (wanllmdb admin du).
+struct RunUsage {
+  std::string run_id, project, name;
+  int64_t lines = 0;         // stored lines (the run's counter)
+  int64_t raw_bytes = 0;     // their message bytes (the run's counter)
+  int64_t chunks = 0;        // stored chunks
+  int64_t stored_bytes = 0;  // their compressed payloads
+};
+
 // Told after every commit that stored lines (on the committing thread: keep it short).
 struct CommitEvent {
   std::string run_id;
@@ -171,6 +180,9 @@ class LogStore {
   virtual Status Ping() = 0;
   // Storage figures for benchmarks and the health page.
   virtual Result<int64_t> BytesOnDisk() = 0;
+  // Every run's size: the runs' counters and their chunks' payload lengths (chunk keys only;
+  // no payload is read). Any order.
+  virtual Result<std::vector<RunUsage>> Usage() = 0;
   // Runs background merges now until nothing is left to merge (tests, benchmarks).
   virtual Status CompactNow() = 0;
 };
@@ -186,6 +198,9 @@ enum class SyncMode {
 
 struct StoreOptions {
   SyncMode sync = SyncMode::kNormal;
+  // Background merges. Off for tools that open a running server's store beside it (admin du):
+  // they only read.
+  bool background_work = true;
 };
 
 // "sqlite:PATH" (or a bare path), or a PostgreSQL connection string: "postgresql://..." /
