@@ -20,6 +20,12 @@ if [ ! -f "$stamp_sdk" ]; then
     ipykernel==6.29.5 nbclient==0.10.2 nbformat==5.10.4
   touch "$stamp_sdk"
 fi
+# Operations tests (issue 12): a real Prometheus text-format parser for GET /metrics.
+stamp_ops="$venv/.deps-ops-v1"
+if [ ! -f "$stamp_ops" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check prometheus-client==0.21.1
+  touch "$stamp_ops"
+fi
 if [ -f sdk/python/pyproject.toml ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e sdk/python >/dev/null
 fi

@@ -90,9 +90,32 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--tls-cert", opts->tls_cert,
                   "PEM certificate chain: serve HTTPS and WSS (with --tls-key)");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert (unencrypted)");
+  auto min_free = std::make_shared<std::string>("auto");
+  cmd->add_option("--min-free-disk", *min_free,
+                  "Refuse ingest (507) and fail GET /api/v1/ready below this much free space on "
+                  "the SQLite store's file system: a size (512M, 2G), a share (5%), 0 (off) or "
+                  "auto (the smaller of 1G and 5%)")
+      ->capture_default_str();
+  cmd->add_flag("--public-metrics", opts->public_metrics,
+                "Serve GET /metrics without an API key even when keys exist (it shows traffic "
+                "figures, never log data); by default it needs a key with the read scope");
+  auto log_format = std::make_shared<std::string>("text");
+  cmd->add_option("--log-format", *log_format,
+                  "Server log on stderr: text (for people) or json (one object per line: every "
+                  "request with method, route, status, duration, bytes, client; never secrets)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, sync, exit_code, api_key] {
+  cmd->callback([opts, listen, sync, exit_code, api_key, min_free, log_format] {
+    opts->log_format = *log_format == "json" ? LogFormat::kJson : LogFormat::kText;
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
+    auto limit = ParseDiskLimit(*min_free);
+    if (!limit.ok()) {
+      std::fprintf(stderr, "wanllmdb server: %s\n", limit.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
+    opts->min_free_disk = *limit;
     // CLI11 fills the option from the environment too; only argv is visible in ps.
     opts->api_key_on_argv =
         api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   wanllmdb::AddAgentCommand(app, &exit_code);
   wanllmdb::AddSyncCommand(app, &exit_code);
   wanllmdb::AddKeysCommand(app, &exit_code);
+  wanllmdb::AddAdminCommand(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

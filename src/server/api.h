@@ -19,6 +19,8 @@
 
 namespace wanllmdb {
 
+class DiskGuard;
+class Metrics;
 class RunActivity;
 
 struct ApiOptions {
@@ -26,6 +28,10 @@ struct ApiOptions {
   RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
   // Origins besides the server's own that browsers may write from and open WebSockets from.
   std::vector<std::string> allowed_origins;
+  Metrics* metrics = nullptr;  // counts ingest; rendered by GET /metrics (null: 503 there)
+  bool public_metrics = false;  // GET /metrics needs no key (--public-metrics)
+  // Below its free-space limit ingest answers 507 and GET /ready 503 (null: no limit).
+  const DiskGuard* disk = nullptr;
 };
 
 class Api;
@@ -37,6 +43,10 @@ struct Route {
   const char* pattern;
   Scope scope;
   ApiResponse (*handler)(Api&, ApiRequest&);
+  bool root = false;  // `pattern` is from the server root, not under /api/v1
+  // The scope is waived when the operator asked for it (--public-metrics): scrapers that cannot
+  // send a key. Without keys in the store every route is open anyway.
+  bool public_when_allowed = false;
 };
 
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
@@ -45,13 +55,15 @@ class Api {
   // Viewers hear of state changes, clears and progress through `bus`, never from here directly.
   Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options);
 
-  // `req.path` starts after "/api/v1".
+  // `req.path` starts after "/api/v1" (from the root when req.root_path).
   ApiResponse Handle(ApiRequest& req);
   // For a WebSocket upgrade at `req.path`: route, Origin, credentials and scope.
   Status AuthorizeStream(ApiRequest& req, int* retry_after_s);
 
   // Every route, for the router and for tests that walk it.
   static const std::vector<Route>& Routes();
+  // The index in Routes() of (method, pattern); -1 when there is none.
+  static int RouteIndex(std::string_view method, std::string_view pattern);
 
   // GET /health. Touches nothing but its argument, so the HTTP layer answers it on the network
   // thread: a probe never waits behind queries on the worker pool.
@@ -62,7 +74,7 @@ class Api {
 
  private:
   const Route* FindRoute(const std::string& method, std::string_view path,
-                         std::vector<std::string>* params, bool* path_known);
+                         std::vector<std::string>* params, bool* path_known, bool root);
   // Authenticates `req` (sets req.principal) and checks the route's scope and project.
   Status Authorize(const Route& route, ApiRequest& req, int* retry_after_s);
   bool OriginAllowed(const ApiRequest& req) const;
@@ -94,6 +106,11 @@ class Api {
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
+
+  ApiResponse MetricsText();  // GET /metrics
+  ApiResponse Ready();        // GET /ready
+  // kInsufficientStorage while free disk is below --min-free-disk.
+  Status CheckDiskForIngest() const;
 
   LogStore& store_;
   LiveHub& hub_;  // read only: how many viewers this node has

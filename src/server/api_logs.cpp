@@ -9,6 +9,7 @@
 #include "server/gzip_stream.h"
 #include "server/http_util.h"
 #include "server/json_out.h"
+#include "server/metrics.h"
 #include "store/context_query.h"
 
 namespace wanllmdb {
@@ -77,13 +78,19 @@ void AppendCsvField(std::string* out, std::string_view s) {
 
 }  // namespace
 
+// Below --min-free-disk: 507 with Retry-After, before anything is parsed or stored.
+constexpr int kDiskRetryAfterS = 30;
+
 ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
+  if (Status d = CheckDiskForIngest(); !d.ok()) return RetryLaterResponse(d, kDiskRetryAfterS);
+  const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseSingle(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());
   LogLine first = batch->lines.front();
   first.writer = batch->writer;
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);
   first.line_number = r->first_line;
   JsonOut j;
@@ -92,10 +99,13 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
 }
 
 ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
+  if (Status d = CheckDiskForIngest(); !d.ok()) return RetryLaterResponse(d, kDiskRetryAfterS);
+  const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseBatch(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
+  if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);  // also an empty batch: a writer's heartbeat
   JsonOut j;
   j.BeginObject();

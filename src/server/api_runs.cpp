@@ -1,10 +1,14 @@
 // Health, projects and runs.
+#include <cstdio>
 #include "core/time_util.h"
 #include "core/uuid.h"
 #include "server/api.h"
+
+#include "server/disk_guard.h"
 #include "server/http_util.h"
 #include "server/json_in.h"
 #include "server/json_out.h"
+#include "server/metrics.h"
 
 namespace wanllmdb {
 namespace {
@@ -63,6 +67,55 @@ ApiResponse Api::Health(int requests_in_flight) const {
   j.BeginObject().Key("status").String("ok").Key("version").String(options_.version);
   j.Key("requests_in_flight").Int(requests_in_flight).EndObject();
   return JsonResponse(200, j.Take());
+}
+
+Status Api::CheckDiskForIngest() const {
+  if (options_.disk == nullptr) return Status::Ok();
+  Status s = options_.disk->Check();
+  if (s.ok()) return s;
+  return Status(s.code(), s.message() +
+                              "; ingest is refused until space is freed and resumes by itself "
+                              "(clients keep their spool and retry)");
+}
+
+ApiResponse Api::Ready() {
+  std::string store_check = "ok", disk_check = "ok", reasons;
+  if (Status s = store_.Ping(); !s.ok()) {
+    // The libpq message names hosts and ports: for the log, not for an anonymous probe.
+    std::fprintf(stderr, "readiness: the store does not answer: %s\n", s.message().c_str());
+    store_check = "unreachable";
+    reasons = "the store is unreachable";
+  }
+  if (options_.disk != nullptr) {
+    if (Status s = options_.disk->Check(); !s.ok()) {
+      disk_check = "low";
+      reasons += (reasons.empty() ? "" : "; ") + s.message();
+    }
+  }
+  JsonOut j;
+  j.BeginObject().Key("status").String(reasons.empty() ? "ready" : "not_ready");
+  if (!reasons.empty()) {
+    j.Key("error").BeginObject().Key("code").String("unavailable").Key("message").String(reasons);
+    j.EndObject();
+  }
+  j.Key("checks").BeginObject().Key("store").String(store_check).Key("disk").String(disk_check);
+  if (options_.disk != nullptr) {
+    if (auto space = options_.disk->Space()) {
+      j.Key("disk_free_bytes").Int(space->free_bytes);
+      j.Key("disk_min_free_bytes").Int(*options_.disk->MinFreeBytes());
+    }
+  }
+  j.EndObject().EndObject();
+  return JsonResponse(reasons.empty() ? 200 : 503, j.Take());
+}
+
+ApiResponse Api::MetricsText() {
+  if (options_.metrics == nullptr)
+    return ErrorResponse(Status(Code::kUnavailable, "metrics are not collected by this server"));
+  ApiResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = options_.metrics->Render();
+  return r;
 }
 
 ApiResponse Api::CreateProject(ApiRequest& req) {
@@ -181,8 +234,8 @@ ApiResponse Api::ListRuns(const ApiRequest& req) {
   if (!req.principal.projects.empty()) {
     // A key limited to projects lists one of them at a time.
     if (q.project.empty()) {
-      return ErrorResponse(Status(Code::kForbidden,
-                                  "this key is limited to projects: ask with ?project=NAME"));
+      return ErrorResponse(
+          Status(Code::kForbidden, "this key is limited to projects: ask with ?project=NAME"));
     }
     if (!req.principal.AllowsProject(q.project)) return ErrorResponse(NotInProject(q.project));
   }

@@ -27,6 +27,11 @@ struct ApiRequest {
   std::string accept_encoding;      // the Accept-Encoding header, if any (gzip downloads)
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
   Principal principal;              // set by the router once the request is authorized
+  // The path is from the server root, not under /api/v1 (GET /metrics, where scrapers look).
+  bool root_path = false;
+  // The row of Api::Routes() the router matched (metrics and logs label requests by it; -1: no
+  // route matched).
+  int route = -1;
 };
 
 // A body produced piece by piece (downloads of any size). Fills `piece` and sets *done on the

@@ -8,6 +8,7 @@
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_in.h"
+#include "server/metrics.h"
 #include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
@@ -36,6 +37,11 @@ std::function<bool()> ClientGoneProbe(int fd) {
 std::string header_text(const http::request<http::string_body>& req, std::string_view name) {
   auto it = req.find(name);
   return it == req.end() ? std::string() : std::string(it->value());
+}
+
+// Routes served from the server root rather than under /api/v1: where their clients look.
+bool IsRootApiPath(std::string_view path) {
+  return path == "/metrics";
 }
 
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
@@ -86,6 +92,7 @@ void HttpSession::DoRead() {
 
 void HttpSession::OnRead(beast::error_code ec, size_t) {
   if (ec == http::error::end_of_stream) return Close();
+  route_ = ctx_.metrics->Unmatched();
   if (ec == http::error::body_limit) {
     method_ = std::string(parser_->get().method_string());
     target_ = std::string(parser_->get().target());
@@ -149,6 +156,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
                        header_text(req, "X-Forwarded-Proto"), &api_req->client_address,
                        &api_req->tls);
   }
+  client_ = api_req->client_address;
 
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
@@ -158,6 +166,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
                                                     api_req->host + "' (see --allowed-host)")));
   }
   if (path == "/api/v1/health" && req.method() == http::verb::get) {
+    static const int kHealthRoute = Api::RouteIndex("GET", "/health");
+    route_ = kHealthRoute;
     return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
   }
 
@@ -170,7 +180,13 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     }
     api_req->method = "WS";
     api_req->path = path.substr(kApiPrefix.size());
-    ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
+    RequestRecord rec;
+    rec.method = method_;
+    rec.route = "/runs/{run_id}/logs/stream";
+    rec.target = target_;
+    rec.client = client_;
+    rec.websocket = true;
+    ctx_.access_log->Request(rec);
     beast::get_lowest_layer(stream_).expires_never();
     auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
     ws->Run(std::move(req), std::move(api_req));
@@ -179,13 +195,17 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
 
   if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
     api_req->accept_encoding = std::string(ae->value());
-  bool is_api = path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
+  api_req->root_path = IsRootApiPath(path);
+  bool is_api =
+      api_req->root_path || path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;
   if (Status s = CheckBodyType(method_, path, header(http::field::content_type), req.body().size());
       !s.ok()) {
     return Send(ErrorResponse(s));
   }
   // Static files get the raw path: only ResolveStaticPath decodes it, segment by segment.
-  api_req->path = is_api ? path.substr(kApiPrefix.size()) : std::string(target.substr(0, q));
+  api_req->path = api_req->root_path ? path
+                  : is_api           ? path.substr(kApiPrefix.size())
+                                     : std::string(target.substr(0, q));
   api_req->body = std::move(req.body());
 
   ctx_.in_flight++;
@@ -213,8 +233,13 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       resp.status = kClientClosedRequest;
       self->keep_alive_ = false;
     }
-    net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+    const int route = is_api ? api_req->route
+                      : api_req->method == "GET" || api_req->method == "HEAD"
+                          ? self->ctx_.metrics->Static()
+                          : self->ctx_.metrics->Unmatched();
+    net::dispatch(self->stream_.get_executor(), [self, route, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
+      self->route_ = route;
       if (resp.stream) {
         self->SendStream(std::move(resp));
       } else {
@@ -353,9 +378,19 @@ void HttpSession::Log(int status, size_t bytes) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                   started_)
                 .count();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, " %d %zuB %.1fms", status, bytes, us / 1000.0);
-  ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + buf);
+  ctx_.metrics->RecordRequest(route_, status, us);
+  const auto& routes = Api::Routes();
+  RequestRecord rec;
+  rec.method = method_;
+  rec.route = route_ >= 0 && route_ < static_cast<int>(routes.size()) ? routes[route_].pattern
+              : route_ == ctx_.metrics->Static()                      ? "static"
+                                                                      : "unmatched";
+  rec.target = target_;
+  rec.client = client_;
+  rec.status = status;
+  rec.bytes = static_cast<int64_t>(bytes);
+  rec.duration_us = us;
+  ctx_.access_log->Request(rec);
 }
 
 }  // namespace wanllmdb

@@ -56,6 +56,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   std::chrono::steady_clock::time_point started_;
+  int route_ = -1;  // the route table row answering it (Metrics::Unmatched() until known)
+  std::string client_;  // the peer's address
   // Kept alive across the async write.
   std::shared_ptr<void> response_;
   // Streaming state.

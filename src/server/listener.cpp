@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "server/http_session.h"
+#include "server/metrics.h"
 
 namespace wanllmdb {
 
@@ -48,6 +49,7 @@ void Listener::DoAccept() {
     if (auto slot = self->ctx_.connections->Acquire(client)) {
       std::make_shared<HttpSession>(std::move(socket), self->ctx_, std::move(slot))->Run();
     } else {
+      self->ctx_.metrics->RecordRefusedConnection();
       self->RefuseOverLimit(std::move(socket));
     }
     self->DoAccept();

@@ -209,6 +209,21 @@ LiveHub::Pull LiveHub::PullAfter(const std::string& run_id, int64_t cursor) {
   return p;
 }
 
+int64_t LiveHub::MaxLagLines() const {
+  // Locked references are dropped outside mu_: the last one may end a session, whose destructor
+  // unsubscribes (and takes mu_).
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : runs_)
+      for (const auto& w : e.subscribers)
+        if (auto s = w.lock()) subs.push_back(std::move(s));
+  }
+  int64_t lag = 0;
+  for (const auto& s : subs) lag = std::max(lag, s->LagLines());
+  return lag;
+}
+
 size_t LiveHub::subscriber_count() const {
   std::lock_guard lock(mu_);
   size_t n = 0;

@@ -28,6 +28,9 @@ class LiveSubscriber {
   virtual void OnCleared() = 0;
   // A line still being written (a progress bar between its \r's): shown, never stored.
   virtual void OnProgress(const std::shared_ptr<const LogLine>& partial) = 0;
+  // How many lines known to exist this subscriber has not sent yet (for GET /metrics). Any
+  // thread; an estimate.
+  virtual int64_t LagLines() const { return 0; }
 };
 
 // One committed batch of one run, rendered once. Thread-safety: immutable except for the
@@ -87,6 +90,8 @@ class LiveHub {
   // Cached batches holding lines after `cursor`.
   Pull PullAfter(const std::string& run_id, int64_t cursor);
   size_t subscriber_count() const;
+  // The largest LagLines() of any subscriber (a scrape: walks every subscriber).
+  int64_t MaxLagLines() const;
 
   // Per watched run: at most this many lines or bytes stay cached.
   static constexpr size_t kMaxCachedLines = 50000;

@@ -53,6 +53,9 @@ const std::vector<Route>& Api::Routes() {
   // read = look; admin = destroy and manage keys. kScopeNone rows are public.
   static const std::vector<Route> kRoutes = {
       {"GET", "/health", kScopeNone, [](Api& a, ApiRequest&) { return a.Health(0); }},
+      // Readiness for load balancers and orchestrators, which send no key: says only whether
+      // the store answers and the disk has room (details go to the server log).
+      {"GET", "/ready", kScopeNone, [](Api& a, ApiRequest&) { return a.Ready(); }},
       {"GET", "/auth/whoami", kScopeNone, [](Api& a, ApiRequest& r) { return a.WhoAmI(r); }},
       {"POST", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignIn(r); }},
       {"DELETE", "/auth/session", kScopeNone, [](Api& a, ApiRequest& r) { return a.SignOut(r); }},
@@ -92,6 +95,10 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.Download(r.params[0], r); }},
       // The WebSocket upgrade: authorized here like any route, served by WebSocketSession.
       {"WS", "/runs/{run_id}/logs/stream", kScopeRead, nullptr},
+      // Prometheus scrapes /metrics at the server root. It reveals traffic, not data: a read
+      // key, or nothing at all with --public-metrics (for scrapers that cannot send a key).
+      {"GET", "/metrics", kScopeRead, [](Api& a, ApiRequest&) { return a.MetricsText(); },
+       /*root=*/true, /*public_when_allowed=*/true},
   };
   return kRoutes;
 }
@@ -100,12 +107,19 @@ void Api::Heard(const std::string& run_id) {
   if (options_.activity != nullptr) options_.activity->Touch(run_id);
 }
 
+int Api::RouteIndex(std::string_view method, std::string_view pattern) {
+  const auto& routes = Routes();
+  for (size_t i = 0; i < routes.size(); ++i)
+    if (routes[i].method == method && routes[i].pattern == pattern) return static_cast<int>(i);
+  return -1;
+}
+
 const Route* Api::FindRoute(const std::string& method, std::string_view path,
-                            std::vector<std::string>* params, bool* path_known) {
+                            std::vector<std::string>* params, bool* path_known, bool root) {
   auto seg = Segments(path);
   *path_known = false;
   for (const Route& r : Routes()) {
-    if (!MatchPattern(r.pattern, seg, nullptr)) continue;
+    if (r.root != root || !MatchPattern(r.pattern, seg, nullptr)) continue;
     *path_known = true;
     if (r.method == method) {
       MatchPattern(r.pattern, seg, params);
@@ -119,8 +133,9 @@ Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
   // Every request is authenticated, also on public routes (whoami says who you are), but only
   // a route with a scope can fail here.
   auto who = auth_.Authenticate(req.authorization, req.cookie, req.client_address, retry_after_s);
+  const bool waived = route.public_when_allowed && options_.public_metrics;
   if (!who.ok()) {
-    if (route.scope == kScopeNone && who.status().code() != Code::kTooManyRequests)
+    if ((route.scope == kScopeNone || waived) && who.status().code() != Code::kTooManyRequests)
       return Status::Ok();
     return who.status();
   }
@@ -131,7 +146,7 @@ Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
       !OriginAllowed(req)) {
     return Status(Code::kForbidden, "cross-site request refused (Origin " + req.origin + ")");
   }
-  if (route.scope == kScopeNone) return Status::Ok();
+  if (route.scope == kScopeNone || waived) return Status::Ok();
   if (!ScopeAllows(req.principal.scopes, route.scope)) {
     return Status(Code::kForbidden, "this key lacks the '" + std::string(ScopeName(route.scope)) +
                                         "' scope (it has '" +
@@ -164,15 +179,16 @@ bool Api::OriginAllowed(const ApiRequest& req) const {
 
 ApiResponse Api::Handle(ApiRequest& req) {
   bool path_known = false;
-  const Route* route = FindRoute(req.method, req.path, &req.params, &path_known);
+  const Route* route = FindRoute(req.method, req.path, &req.params, &path_known, req.root_path);
+  const std::string shown = (req.root_path ? "" : "/api/v1") + req.path;
   if (!route || !route->handler) {
     if (path_known) {
       return ErrorResponse(
-          Status(Code::kMethodNotAllowed, req.method + " is not allowed on /api/v1" + req.path));
+          Status(Code::kMethodNotAllowed, req.method + " is not allowed on " + shown));
     }
-    return ErrorResponse(
-        Status(Code::kNotFound, "no such endpoint: " + req.method + " /api/v1" + req.path));
+    return ErrorResponse(Status(Code::kNotFound, "no such endpoint: " + req.method + " " + shown));
   }
+  req.route = static_cast<int>(route - Routes().data());
   int retry_after_s = 0;
   if (Status a = Authorize(*route, req, &retry_after_s); !a.ok()) {
     return retry_after_s > 0 ? RetryLaterResponse(a, retry_after_s) : ErrorResponse(a);
@@ -182,7 +198,7 @@ ApiResponse Api::Handle(ApiRequest& req) {
 
 Status Api::AuthorizeStream(ApiRequest& req, int* retry_after_s) {
   bool path_known = false;
-  const Route* route = FindRoute("WS", req.path, &req.params, &path_known);
+  const Route* route = FindRoute("WS", req.path, &req.params, &path_known, false);
   if (!route) return Status(Code::kNotFound, "no WebSocket at /api/v1" + req.path);
   // Cross-site WebSocket hijacking: browsers send Origin on every upgrade; only our own pages
   // (or a configured origin) may open one. "null" (sandboxed frames, files) never matches.

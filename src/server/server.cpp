@@ -12,6 +12,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,10 +21,12 @@
 #include "server/access_setup.h"
 #include "server/api.h"
 #include "server/connection_limits.h"
+#include "server/disk_guard.h"
 #include "server/forwarded.h"
 #include "server/listener.h"
 #include "server/live_feed.h"
 #include "server/live_hub.h"
+#include "server/metrics.h"
 #include "server/net.h"
 #include "server/run_activity.h"
 #include "server/static_files.h"
@@ -31,6 +34,7 @@
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
+#include "store/sqlite_admin.h"
 
 namespace wanllmdb {
 namespace {
@@ -110,6 +114,16 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     if (!made.ok()) return made.status();
     tls = *made;
   }
+  std::string sqlite_path = url.rfind("sqlite:", 0) == 0                   ? url.substr(7)
+                            : url.find_first_of(":=") == std::string::npos ? url
+                                                                           : std::string();
+  // Held while the server runs: `wanllmdb admin restore` refuses to replace a store in use.
+  std::optional<SqliteUseLock> use_lock;
+  if (!sqlite_path.empty()) {
+    auto lock = SqliteUseLock::Shared(sqlite_path);
+    if (!lock.ok()) return lock.status();
+    use_lock.emplace(std::move(*lock));
+  }
   StoreOptions store_options;
   store_options.sync = o.sync;
   auto store = OpenStore(url, store_options);
@@ -145,9 +159,20 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     feed.OnMessage(m);
   });
   (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
+  std::vector<std::pair<std::string, std::string>> route_labels;
+  for (const Route& r : Api::Routes()) route_labels.emplace_back(r.method, r.pattern);
   ApiOptions api_options;
+  Metrics metrics(std::move(route_labels), api_options.version);
+  // Free disk is that of the SQLite store's directory; a PostgreSQL store keeps its own disk.
+  DiskGuard disk(sqlite_path.empty()
+                     ? std::string()
+                     : std::filesystem::absolute(sqlite_path).parent_path().string(),
+                 o.min_free_disk);
+  api_options.disk = &disk;
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
+  api_options.metrics = &metrics;
+  api_options.public_metrics = o.public_metrics;
   Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -157,7 +182,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   }
   net::thread_pool pool(workers);
   LowerWorkerPriority(pool, workers);
-  AccessLog access_log(o.access_log);
+  AccessLog access_log(o.access_log, o.log_format);
   ServerContext ctx;
   ctx.api = &api;
   ctx.hub = &hub;
@@ -174,6 +199,21 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
   ctx.connections = &connections;
   ctx.tls = tls.get();
+  ctx.metrics = &metrics;
+  LogStore* store_ptr = store->get();
+  metrics.SetSampler([&connections, &hub, &disk, store_ptr] {
+    MetricsSample m;
+    m.open_connections = connections.open();
+    m.live_viewers = static_cast<int64_t>(hub.subscriber_count());
+    m.live_lag_max_lines = hub.MaxLagLines();
+    if (auto bytes = store_ptr->BytesOnDisk(); bytes.ok()) m.store_bytes = *bytes;
+    if (auto space = disk.Space()) {
+      m.disk_free_bytes = space->free_bytes;
+      m.disk_total_bytes = space->total_bytes;
+      m.disk_min_free_bytes = disk.MinFreeBytes();
+    }
+    return m;
+  });
 
   net::io_context ioc(io_threads);
   auto listener = std::make_shared<Listener>(ioc, ctx);
@@ -182,9 +222,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   listener->Run();
   activity.Start();
   uint16_t port = listener->local_endpoint().port();
-  std::fprintf(stderr, "wanllmdb listening on %s://%s:%u (store %s%s)\n", tls ? "https" : "http",
-               o.host.c_str(), port, RedactStoreUrl(url).c_str(),
-               files.available() ? ", web UI on" : "");
+  access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +
+                               "://" + o.host + ":" + std::to_string(port) + " (store " +
+                               RedactStoreUrl(url) + (files.available() ? ", web UI on)" : ")"));
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
@@ -202,7 +242,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
     drain.async_wait([&](beast::error_code) { wait_drain(); });
   };
   signals.async_wait([&](beast::error_code, int sig) {
-    std::fprintf(stderr, "wanllmdb: signal %d, stopping\n", sig);
+    access_log.Event("info", "wanllmdb: signal " + std::to_string(sig) + ", stopping");
     watchdog.Arm();
     listener->Stop();
     wait_drain();
@@ -218,7 +258,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
-  std::fprintf(stderr, "wanllmdb: stopped\n");
+  access_log.Event("info", "wanllmdb: stopped");
   return Status::Ok();
 }
 

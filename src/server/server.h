@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/access_log.h"
+#include "server/disk_guard.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -32,6 +34,7 @@ struct ServerOptions {
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
+  LogFormat log_format = LogFormat::kText;  // of the access log and the server's events
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
   // After SIGINT/SIGTERM: how long in-flight requests may take before the process exits anyway.
   int shutdown_timeout_s = 10;
@@ -47,6 +50,11 @@ struct ServerOptions {
   double crash_after_s = 600;
   // Both set: serve HTTPS and WSS only (PEM certificate chain and private key).
   std::string tls_cert, tls_key;
+  // GET /metrics needs no key even when keys exist (scrapers that cannot send one).
+  bool public_metrics = false;
+  // Below this much free space on the SQLite store's file system ingest answers 507 and
+  // GET /api/v1/ready 503 (default: the smaller of 1 GiB and 5%).
+  DiskLimit min_free_disk;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

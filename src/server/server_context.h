@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/forwarded.h"
 #include "server/request_guard.h"
 
@@ -23,24 +24,9 @@ class Api;
 class ConnectionLimits;
 class LiveHub;
 class LogStore;
+class Metrics;
 class QueryEngine;
 class StaticFiles;
-
-// One line per HTTP request on stderr. Thread-safety: thread-safe.
-class AccessLog {
- public:
-  explicit AccessLog(bool enabled) : enabled_(enabled) {}
-  void Write(const std::string& line) {
-    if (!enabled_) return;
-    std::lock_guard lock(mu_);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fputc('\n', stderr);
-  }
-
- private:
-  const bool enabled_;
-  std::mutex mu_;
-};
 
 struct ServerContext {
   Api* api = nullptr;
@@ -55,10 +41,11 @@ struct ServerContext {
   std::chrono::seconds idle_timeout{60};
   // A request's read budget (--query-timeout); zero: none.
   std::chrono::steady_clock::duration query_timeout{std::chrono::seconds(30)};
-  HostPolicy hosts;  // Host headers answered (DNS rebinding)
+  HostPolicy hosts;        // Host headers answered (DNS rebinding)
   TrustedProxies proxies;  // whose X-Forwarded-* headers count (--trust-proxy)
   ConnectionLimits* connections = nullptr;
   boost::asio::ssl::context* tls = nullptr;  // set: every connection is TLS (--tls-cert)
+  Metrics* metrics = nullptr;                // never null while sessions run
 };
 
 }  // namespace wanllmdb

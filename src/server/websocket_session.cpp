@@ -5,6 +5,7 @@
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_out.h"
+#include "server/metrics.h"
 #include "store/query_engine.h"
 #include "store/run_lookup.h"
 
@@ -31,9 +32,12 @@ WebSocketSession::WebSocketSession(FlexStream&& stream, ServerContext& ctx, std:
       slot_(std::move(slot)),
       ctx_(ctx),
       run_id_(std::move(run_id)),
-      timer_(ws_.get_executor()) {}
+      timer_(ws_.get_executor()) {
+  ctx_.metrics->WebSocketOpened();
+}
 
 WebSocketSession::~WebSocketSession() {
+  ctx_.metrics->WebSocketClosed();
   if (subscribed_) ctx_.hub->Unsubscribe(run_id_, this);
 }
 
@@ -261,6 +265,7 @@ void WebSocketSession::OnProgress(const std::shared_ptr<const LogLine>& partial)
 }
 
 void WebSocketSession::MaybeSend() {
+  lag_.store(std::max<int64_t>(0, known_last_ - cursor_), std::memory_order_relaxed);
   if (closed_ || writing_ || loading_ || !backlog_sent_) return;
   if (!control_.empty()) {
     std::string f = std::move(control_.front());

@@ -6,6 +6,7 @@
 // queues log frames, so a stalled viewer costs a cursor, not memory.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -39,6 +40,7 @@ class WebSocketSession : public LiveSubscriber,
   void OnRunState(RunState state, std::optional<int64_t> exit_code) override;
   void OnCleared() override;
   void OnProgress(const std::shared_ptr<const LogLine>& partial) override;
+  int64_t LagLines() const override { return lag_.load(std::memory_order_relaxed); }
 
   static constexpr int kMaxFrameLines = 5000;
   static constexpr std::chrono::milliseconds kMinFrameInterval{50};
@@ -76,6 +78,8 @@ class WebSocketSession : public LiveSubscriber,
   bool subscribed_ = false, loading_ = false, writing_ = false, timer_armed_ = false;
   bool closed_ = false, backlog_sent_ = false;
   std::chrono::steady_clock::time_point last_send_{};
+  // known_last_ - cursor_ as of the last MaybeSend, for any thread (GET /metrics).
+  std::atomic<int64_t> lag_{0};
 };
 
 }  // namespace wanllmdb

@@ -134,6 +134,15 @@ struct ChunkQuery {
   const TextProbe* probe = nullptr;
 };
 
+// What one run takes up (wanllmdb admin du).
+struct RunUsage {
+  std::string run_id, project, name;
+  int64_t lines = 0;         // stored lines (the run's counter)
+  int64_t raw_bytes = 0;     // their message bytes (the run's counter)
+  int64_t chunks = 0;        // stored chunks
+  int64_t stored_bytes = 0;  // their compressed payloads
+};
+
 // Told after every commit that stored lines (on the committing thread: keep it short).
 struct CommitEvent {
   std::string run_id;
@@ -173,8 +182,14 @@ class LogStore {
   virtual Result<std::unique_ptr<LiveBus>> OpenBus();
   // Flushes, stops background work, closes. Idempotent.
   virtual void Close() = 0;
+  // Whether the store answers now (GET /api/v1/ready): one round trip to the database.
+  // kUnavailable when it does not (PostgreSQL down or unreachable).
+  virtual Status Ping() = 0;
   // Storage figures for benchmarks and the health page.
   virtual Result<int64_t> BytesOnDisk() = 0;
+  // Every run's size: the runs' counters and their chunks' payload lengths (chunk keys only;
+  // no payload is read). Any order.
+  virtual Result<std::vector<RunUsage>> Usage() = 0;
   // Runs background merges now until nothing is left to merge (tests, benchmarks).
   virtual Status CompactNow() = 0;
 };
@@ -190,6 +205,9 @@ enum class SyncMode {
 
 struct StoreOptions {
   SyncMode sync = SyncMode::kNormal;
+  // Background merges. Off for tools that open a running server's store beside it (admin du):
+  // they only read.
+  bool background_work = true;
 };
 
 // "sqlite:PATH" (or a bare path), or a PostgreSQL connection string: "postgresql://..." /

@@ -75,7 +75,9 @@ class PostgresStore final : public LogStore {
   void SetCommitListener(CommitListener listener) override;
   Result<std::unique_ptr<LiveBus>> OpenBus() override;
   void Close() override;
+  Status Ping() override;
   Result<int64_t> BytesOnDisk() override;
+  Result<std::vector<RunUsage>> Usage() override;
   Status CompactNow() override;
 
  private:
@@ -799,6 +801,36 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
     }
   }
   return out;
+}
+
+Result<std::vector<RunUsage>> PostgresStore::Usage() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT r.id, r.project, r.name, r.total::bigint, r.bytes::bigint, "
+      "count(c.first_line)::bigint, coalesce(sum(length(c.payload)), 0)::bigint FROM runs r "
+      "LEFT JOIN log_chunks c ON c.run_id = r.id GROUP BY r.id, r.project, r.name, r.total, "
+      "r.bytes");
+  if (!q.ok()) return q.status();
+  std::vector<RunUsage> out;
+  for (int i = 0; i < q->rows(); ++i) {
+    RunUsage u;
+    u.run_id = std::string(q->Text(i, 0));
+    u.project = std::string(q->Text(i, 1));
+    u.name = std::string(q->Text(i, 2));
+    u.lines = q->Int(i, 3);
+    u.raw_bytes = q->Int(i, 4);
+    u.chunks = q->Int(i, 5);
+    u.stored_bytes = q->Int(i, 6);
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Status PostgresStore::Ping() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  return lease.db().Query("SELECT 1").status();
 }
 
 Result<int64_t> PostgresStore::BytesOnDisk() {

@@ -47,7 +47,9 @@ class SqliteStore final : public LogStore {
                                               const ChunkQuery& query) override;
   void SetCommitListener(CommitListener listener) override;
   void Close() override;
+  Status Ping() override;
   Result<int64_t> BytesOnDisk() override;
+  Result<std::vector<RunUsage>> Usage() override;
   Status CompactNow() override;
 
  private:
@@ -783,6 +785,37 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
     }
   }
   return out;
+}
+
+Result<std::vector<RunUsage>> SqliteStore::Usage() {
+  ReadLease lease(this);
+  // length() of a BLOB reads the record header, not the payload.
+  SqliteStmt q(lease.db(),
+               "SELECT r.id, r.project, r.name, r.total, r.bytes, count(c.first_line), "
+               "coalesce(sum(length(c.payload)), 0) FROM runs r LEFT JOIN log_chunks c "
+               "ON c.run_id = r.id GROUP BY r.id");
+  std::vector<RunUsage> out;
+  while (q.Step()) {
+    RunUsage u;
+    u.run_id = std::string(q.Text(0));
+    u.project = std::string(q.Text(1));
+    u.name = std::string(q.Text(2));
+    u.lines = q.Int(3);
+    u.raw_bytes = q.Int(4);
+    u.chunks = q.Int(5);
+    u.stored_bytes = q.Int(6);
+    out.push_back(std::move(u));
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Status SqliteStore::Ping() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), "SELECT 1");
+  if (!q.Step())
+    return q.status().ok() ? Status(Code::kUnavailable, "SELECT 1 gave no row") : q.status();
+  return Status::Ok();
 }
 
 Result<int64_t> SqliteStore::BytesOnDisk() {

@@ -9,16 +9,19 @@ Result<std::unique_ptr<LogStore>> OpenStore(const std::string& url, const StoreO
   if (url.rfind(kSqlite, 0) == 0) {
     SqliteStoreOptions o;
     o.sync = options.sync;
+    o.background_merge = options.background_work;
     return OpenSqliteStore(url.substr(kSqlite.size()), o);
   }
   if (IsPostgresUrl(url)) {
     PostgresStoreOptions o;
     o.sync = options.sync;
+    o.background_merge = options.background_work;
     return OpenPostgresStore(url, o);
   }
   if (url.find(':') == std::string::npos && url.find('=') == std::string::npos) {
     SqliteStoreOptions o;
     o.sync = options.sync;
+    o.background_merge = options.background_work;
     return OpenSqliteStore(url, o);
   }
   return Status(Code::kInvalidValue, "unknown store '" + url +

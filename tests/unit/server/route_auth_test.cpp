@@ -58,6 +58,7 @@ class RouteAuthTest : public ::testing::Test {
     ApiRequest req;
     req.method = route.method;
     req.path = route.pattern;
+    req.root_path = route.root;
     for (auto [param, value] : {std::pair{"{run_id}", "0f0f0f0f-0000-4000-8000-000000000001"},
                                 {"{key_id}", "000000000000"}}) {
       size_t at = req.path.find(param);
@@ -109,11 +110,11 @@ TEST_F(RouteAuthTest, EveryRouteNeedsExactlyItsScope) {
   EXPECT_GE(seen.size(), 20u);
 }
 
-TEST_F(RouteAuthTest, PublicRoutesAreOnlyHealthAndSignIn) {
+TEST_F(RouteAuthTest, PublicRoutesAreOnlyHealthReadinessAndSignIn) {
   std::set<std::string> public_routes;
   for (const Route& route : Api::Routes())
     if (route.scope == kScopeNone) public_routes.insert(route.method + " " + route.pattern);
-  EXPECT_EQ(public_routes, (std::set<std::string>{"GET /health", "GET /auth/whoami",
+  EXPECT_EQ(public_routes, (std::set<std::string>{"GET /health", "GET /ready", "GET /auth/whoami",
                                                   "POST /auth/session", "DELETE /auth/session"}));
 }
 

@@ -1,0 +1,130 @@
+#include "store/sqlite_admin.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "store/sqlite_db.h"
+
+namespace wanllmdb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Flushes `path` to stable storage, so a rename after it publishes a complete file.
+Status Fsync(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return Status(Code::kInternal, "cannot flush " + path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+Status CopyDurably(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec) return Status(Code::kInternal, "cannot copy " + from + " to " + to + ": " + ec.message());
+  return Fsync(to);
+}
+
+// Whether `path` is an SQLite database that holds a log store and passes quick_check.
+Status CheckBackupFile(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return Status(Code::kNotFound, "no backup file at " + path);
+  SqliteDb db;
+  if (Status s = db.Open(path, true); !s.ok()) return s;
+  SqliteStmt tables(db,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                    "('runs', 'log_chunks', 'schema_version')");
+  if (!tables.Step() || tables.Int(0) != 3)
+    return Status(Code::kInvalidValue, path + " is not a wanllmdb log store backup");
+  SqliteStmt check(db, "PRAGMA quick_check");
+  if (!check.Step() || check.Text(0) != "ok")
+    return Status(Code::kInvalidValue, path + " is damaged (quick_check: " +
+                                           std::string(check.ok() ? check.Text(0) : "failed") +
+                                           ")");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SqliteUseLock> SqliteUseLock::Take(const std::string& db_path, bool exclusive) {
+  const std::string path = db_path + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return Status(Code::kUnavailable, "cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status(Code::kUnavailable,
+                  exclusive ? "a server (or another wanllmdb command) is using the store " +
+                                  db_path + "; stop it first"
+                            : "the store " + db_path +
+                                  " is being restored; try again when "
+                                  "`wanllmdb admin restore` has finished");
+  }
+  return SqliteUseLock(fd);
+}
+
+Result<SqliteUseLock> SqliteUseLock::Shared(const std::string& db_path) {
+  return Take(db_path, false);
+}
+
+Result<SqliteUseLock> SqliteUseLock::Exclusive(const std::string& db_path) {
+  return Take(db_path, true);
+}
+
+SqliteUseLock::~SqliteUseLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+Status BackupSqlite(const std::string& db_path, const std::string& dest) {
+  std::error_code ec;
+  if (!fs::exists(db_path, ec)) return Status(Code::kNotFound, "no store at " + db_path);
+  if (fs::exists(dest, ec)) return Status(Code::kConflict, dest + " exists; choose a new name");
+  const std::string partial = dest + ".partial";
+  fs::remove(partial, ec);
+  SqliteDb db;
+  // Read-write only because VACUUM INTO wants it; nothing is written to the store.
+  if (Status s = db.Open(db_path, false); !s.ok()) return s;
+  SqliteStmt q(db, "VACUUM INTO ?1");
+  q.Bind(1, partial);
+  if (Status s = q.Run(); !s.ok()) {
+    fs::remove(partial, ec);
+    return s;
+  }
+  if (Status s = Fsync(partial); !s.ok()) {
+    fs::remove(partial, ec);
+    return s;
+  }
+  fs::rename(partial, dest, ec);
+  if (ec) return Status(Code::kInternal, "cannot rename " + partial + ": " + ec.message());
+  return Status::Ok();
+}
+
+Status RestoreSqlite(const std::string& src, const std::string& db_path, bool force) {
+  if (Status s = CheckBackupFile(src); !s.ok()) return s;
+  fs::path target(db_path);
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  auto lock = SqliteUseLock::Exclusive(db_path);
+  if (!lock.ok()) return Status(Code::kConflict, lock.status().message());
+  if (fs::exists(db_path, ec) && !force)
+    return Status(Code::kConflict,
+                  db_path +
+                      " already holds a store; pass --force to replace it (its lines are "
+                      "lost unless backed up)");
+  const std::string tmp = db_path + ".restoring";
+  if (Status s = CopyDurably(src, tmp); !s.ok()) return s;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db_path + suffix, ec);
+  fs::rename(tmp, db_path, ec);
+  if (ec) return Status(Code::kInternal, "cannot rename " + tmp + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace wanllmdb
