@@ -2,6 +2,7 @@
 directory, spoken to over real HTTP and WebSocket."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -194,3 +195,18 @@ def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> 
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (e.g. "6m") mounted at `where`, for disk-full tests; skips the test where
+    mounting is not permitted."""
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); needs root or CAP_SYS_ADMIN")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)

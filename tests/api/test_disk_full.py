@@ -2,28 +2,19 @@
 nothing of the failed batch, reads and live viewers keep working, nothing already stored is
 damaged, and ingest works again once space is freed. Uses a small tmpfs as the data directory."""
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from conftest import Server
+from conftest import Server, mounted_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); needs root or CAP_SYS_ADMIN")
-    try:
+    with mounted_tmpfs(tmp_path / "small", "6m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 @pytest.mark.sqlite_only("the data directory is the small disk; PostgreSQL keeps its own")

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import BINARY, Server, wait_until
+from conftest import BINARY, Server, mounted_tmpfs, wait_until
 from pg_server import SCRIPT as PG_SCRIPT
 
 
@@ -55,16 +55,8 @@ def test_bad_min_free_disk_is_refused_at_start(tmp_path: Path, bad: str) -> None
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mnt)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()}); needs root or CAP_SYS_ADMIN")
-    try:
+    with mounted_tmpfs(tmp_path / "small", "48m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 @pytest.mark.sqlite_only("the data directory is the small disk; PostgreSQL keeps its own")
