@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA ?= ./data
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps deps-test build build-native build-web wheel run test test-native test-api test-sdk test-web bench venv clean format
+.PHONY: all deps deps-test build build-native build-web wheel run test test-native test-api test-sdk test-web bench fuzz venv clean format
 
 all: build
 
@@ -51,8 +51,14 @@ test-sdk: build venv
 bench: deps-test build venv
 	@scripts/run-bench.sh
 
+# libFuzzer targets (tests/fuzz): each until 10M executions or FUZZ_SECONDS, e.g. make fuzz FUZZ_SECONDS=30
+FUZZ_SECONDS ?= 300
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh
+
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'bench/*.cpp')
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz build-wheel

@@ -12,6 +12,9 @@ echo
 echo "### server (HTTP ingest with wrk, live tail with bench_ws)"
 $PY bench/server_bench.py "$rows"
 echo
+echo "### team server: PostgreSQL store, two nodes (issue 10)"
+$PY bench/pg_bench.py
+echo
 echo "### capture (wanllmdb run)"
 $PY bench/capture_bench.py
 if [ -f sdk/python/bench/capture_overhead.py ]; then

@@ -14,7 +14,18 @@ suite() { # name, command...
   echo "=== $name: $((SECONDS - start)) s"
 }
 
+# One real PostgreSQL for the whole run (the store contract and API suites run on both stores);
+# stopped however the run ends.
+pg_dir=$(mktemp -d /tmp/wanllmdb-pg.XXXXXX)
+if conninfo=$(scripts/pg-test-server.sh start "$pg_dir"); then
+  export WANLLMDB_TEST_PG="$conninfo" WANLLMDB_TEST_PG_DIR="$pg_dir"
+  trap 'scripts/pg-test-server.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+else
+  echo "could not start PostgreSQL (see $pg_dir/*.log): its test cases will fail" >&2
+fi
+
 suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
+suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
 suite "API tests (real binary)" $PY -m pytest -q tests/api
 suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
 suite "pip wheel (make wheel, fresh venv, build tree hidden)" $PY -m pytest -q tests/wheel

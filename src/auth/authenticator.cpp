@@ -17,7 +17,9 @@ Status NoCredentials() {
                 "'wanllmdb keys create'), or sign in to the web UI");
 }
 
-Status BadCredentials() { return Status(Code::kForbidden, "invalid, revoked or expired credentials"); }
+Status BadCredentials() {
+  return Status(Code::kForbidden, "invalid, revoked or expired credentials");
+}
 
 Principal FromRecord(const KeyRecord& k) {
   Principal p;
@@ -58,9 +60,12 @@ bool Authenticator::Enabled() {
     if (has_keys_ && now - has_keys_->second < options_.cache_ttl) return has_keys_->first;
   }
   auto n = keys_->CountActiveKeys();
-  // A store we cannot read keeps auth on: failing open would hand out every scope.
-  bool on = !n.ok() || *n > 0;
   std::lock_guard lock(mu_);
+  // A store we cannot read (the database is restarting) keeps the last answer it gave, so an
+  // open server's clients see the store's 503 and retry; with no answer yet, auth stays on:
+  // failing open would hand out every scope.
+  if (!n.ok()) return has_keys_ ? has_keys_->first : true;
+  bool on = *n > 0;
   has_keys_ = {on, now};
   return on;
 }
@@ -84,8 +89,8 @@ bool Authenticator::TooManyFailures(const std::string& client, bool record, int*
     return false;
   }
   if (static_cast<int>(q.size()) < options_.max_failures + (record ? 1 : 0)) return false;
-  auto wait = std::chrono::duration_cast<std::chrono::seconds>(q.front() +
-                                                               options_.failure_window - now);
+  auto wait =
+      std::chrono::duration_cast<std::chrono::seconds>(q.front() + options_.failure_window - now);
   *retry_after_s = std::max<int>(1, static_cast<int>(wait.count()) + 1);
   return true;
 }
@@ -117,7 +122,8 @@ Result<Principal> Authenticator::FromKey(std::string_view key) {
   auto token = ParseSecretToken(kApiKeyPrefix, key);
   if (!token || !keys_) return BadCredentials();
   auto rec = CachedKey(token->id);
-  if (!rec.ok()) return Status(Code::kUnavailable, "cannot read API keys: " + rec.status().message());
+  if (!rec.ok())
+    return Status(Code::kUnavailable, "cannot read API keys: " + rec.status().message());
   if (!*rec || (*rec)->revoked_at_us || !DigestsEqual((*rec)->secret_hash, token->secret_hash))
     return BadCredentials();
   return FromRecord(**rec);
@@ -156,7 +162,8 @@ Result<Principal> Authenticator::Authenticate(std::string_view authorization,
   if (TooManyFailures(client, false, retry_after_s))
     return Status(Code::kTooManyRequests, "too many failed sign-in attempts from this address");
   auto p = has_bearer ? FromKey(authorization.substr(kBearer.size())) : FromSession(session);
-  if (!p.ok() && p.status().code() == Code::kForbidden && TooManyFailures(client, true, retry_after_s))
+  if (!p.ok() && p.status().code() == Code::kForbidden &&
+      TooManyFailures(client, true, retry_after_s))
     return Status(Code::kTooManyRequests, "too many failed sign-in attempts from this address");
   return p;
 }
@@ -175,10 +182,10 @@ Result<std::string> Authenticator::SignIn(std::string_view key, const std::strin
     return Status(Code::kInvalidValue, "sign in with a key from 'wanllmdb keys create'");
   std::string token;
   SecretToken t = NewSecretToken(kSessionPrefix, &token);
-  SessionRecord s{t.id, t.secret_hash, p->key_id,
-                  NowMicros() + std::chrono::duration_cast<std::chrono::microseconds>(
-                                    options_.session_lifetime)
-                                    .count()};
+  SessionRecord s{
+      t.id, t.secret_hash, p->key_id,
+      NowMicros() +
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.session_lifetime).count()};
   if (Status st = keys_->CreateSession(s); !st.ok()) return st;
   *who = *p;
   who->via_cookie = true;

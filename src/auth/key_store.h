@@ -50,5 +50,7 @@ class KeyStore {
 
 // The key store of a log store URL ("sqlite:PATH" or a bare path). Creates its tables.
 Result<std::unique_ptr<KeyStore>> OpenKeyStore(const std::string& store_url);
+// The PostgreSQL one (tables from the log store's migrations; open the log store first).
+Result<std::unique_ptr<KeyStore>> OpenPgKeyStore(const std::string& conninfo);
 
 }  // namespace wanllmdb

@@ -2,7 +2,9 @@
 // (keys change rarely; the log writer's group commit never waits on them).
 #include <mutex>
 
+#include "auth/key_projects.h"
 #include "auth/key_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_db.h"
 
 namespace wanllmdb {
@@ -16,26 +18,6 @@ CREATE TABLE IF NOT EXISTS auth_sessions(
   id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_id TEXT NOT NULL,
   expires_at INTEGER NOT NULL);
 )";
-
-std::string JoinProjects(const std::vector<std::string>& projects) {
-  std::string out;
-  for (const auto& p : projects) {
-    if (!out.empty()) out.push_back('\n');
-    out += p;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitProjects(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    size_t nl = s.find('\n');
-    out.emplace_back(s.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    s.remove_prefix(nl + 1);
-  }
-  return out;
-}
 
 // Thread-safety: thread-safe; one connection guarded by mu_.
 class SqliteKeyStore : public KeyStore {
@@ -153,7 +135,9 @@ Result<std::unique_ptr<KeyStore>> OpenKeyStore(const std::string& url) {
   std::string path = url;
   if (url.rfind(kSqlite, 0) == 0) {
     path = url.substr(kSqlite.size());
-  } else if (url.find("://") != std::string::npos || url.rfind("postgres", 0) == 0) {
+  } else if (IsPostgresUrl(url)) {
+    return OpenPgKeyStore(url);
+  } else if (url.find("://") != std::string::npos) {
     return Status(Code::kInvalidValue, "API keys are kept in SQLite stores only so far");
   }
   auto store = std::make_unique<SqliteKeyStore>();

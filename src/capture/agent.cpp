@@ -8,10 +8,12 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <optional>
 #include <vector>
 
 #include "capture/captured_stream.h"
+#include "capture/sync_marker.h"
 #include "capture/uploader.h"
 #include "core/time_util.h"
 
@@ -19,6 +21,10 @@ namespace wanllmdb {
 namespace {
 
 constexpr int kLingerMs = 500;
+// How long an SDK message waits for its sync markers before it is stored anyway.
+constexpr int64_t kMarkerWaitUs = 1000 * 1000;
+// Past this much read but held back (behind a marker), a channel is not read: the writer waits.
+constexpr size_t kMaxPending = 4 << 20;
 
 // Optional fields keep their defaults when absent.
 void Optional(simdjson::error_code) {}
@@ -35,9 +41,53 @@ struct FinishRequest {
   std::optional<int64_t> exit_code;
 };
 
-// Handles one control message; returns a FinishRequest for "finish".
+// An SDK line message waiting for its sync markers (sync_marker.h).
+struct HeldLines {
+  int64_t sync = 0;
+  bool marked[2] = {false, false};  // the SDK wrote the marker into fd 1 / fd 2
+  int64_t received_us = 0;          // monotonic
+  std::vector<std::string> lines;
+  Source source = Source::kUser;
+  int64_t ts_us = 0;
+  std::string level;
+};
+
+// One output channel with what was read but not yet passed on (it waits behind a marker whose
+// message is not stored yet, or may be the start of a marker).
+struct Channel {
+  CapturedStream* stream;
+  std::string pending;
+  int64_t reached = 0;  // the highest marker read on this channel
+  bool paused = false;  // stopped at marker `reached` until its message is stored
+};
+
+// Passes on pending bytes up to the next marker that must wait (or to a possible partial marker
+// at the end). `released`: the highest sync id whose message is stored (its marker need not wait).
+void Advance(Channel& c, int64_t released, bool final) {
+  while (!c.pending.empty()) {
+    if (c.paused) {
+      if (c.reached > released) return;
+      c.paused = false;
+    }
+    SyncMarker m = FindSyncMarker(c.pending);
+    if (m.begin == SyncMarker::kNone) {
+      size_t keep = final ? c.pending.size() : PartialSyncMarkerStart(c.pending);
+      c.stream->Process(std::string_view(c.pending).substr(0, keep));
+      c.pending.erase(0, keep);
+      return;
+    }
+    c.stream->Process(std::string_view(c.pending).substr(0, m.begin));
+    c.pending.erase(0, m.end);
+    c.reached = std::max(c.reached, m.id);
+    c.paused = !final;
+  }
+}
+
+// Handles one control message: lines without "sync" are submitted at once, with it they are
+// held; returns a FinishRequest for "finish".
 std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uploader,
-                                           simdjson::dom::parser* parser) {
+                                           simdjson::dom::parser* parser,
+                                           std::deque<HeldLines>* held) {
   simdjson::dom::element doc;
   std::string_view type;
   if (parser->parse(line.data(), line.size()).get(doc) || doc["type"].get(type)) {
@@ -59,7 +109,26 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
       std::string_view text;
       if (!m.get(text)) lines.emplace_back(text);
     }
-    uploader->Submit(lines, source, ts_us, level);
+    int64_t sync = 0;
+    if (doc["sync"].get(sync) || sync <= 0) {
+      uploader->Submit(lines, source, ts_us, level);
+      return std::nullopt;
+    }
+    HeldLines h;
+    h.sync = sync;
+    simdjson::dom::array marked;
+    if (!doc["marked"].get(marked)) {
+      for (auto fd : marked) {
+        int64_t v = 0;
+        if (!fd.get(v) && (v == 1 || v == 2)) h.marked[v - 1] = true;
+      }
+    }
+    h.received_us = MonotonicMicros();
+    h.lines = std::move(lines);
+    h.source = source;
+    h.ts_us = ts_us;
+    h.level = std::string(level);
+    held->push_back(std::move(h));
     return std::nullopt;
   }
   if (type == "finish") {
@@ -72,6 +141,44 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
     return f;
   }
   return std::nullopt;
+}
+
+// Stores held messages whose markers have been read on every marked channel (or that waited
+// kMarkerWaitUs: the marker went elsewhere, e.g. the script pointed fd 1 at a file), and lets the
+// channels move on, in turns, so each message lands between the bytes before and after its
+// markers. With `all` (the end) a message nothing else can get past is stored anyway.
+void Release(std::deque<HeldLines>* held, Channel* channels, int64_t* released, Uploader* up,
+             bool all) {
+  while (true) {
+    bool progress = false;
+    for (int i = 0; i < 2; ++i) {
+      Channel& c = channels[i];
+      bool was_paused = c.paused;
+      size_t before = c.pending.size();
+      Advance(c, *released, false);
+      if (was_paused != c.paused || before != c.pending.size()) progress = true;
+    }
+    if (!held->empty()) {
+      HeldLines& h = held->front();
+      bool ready = MonotonicMicros() - h.received_us >= kMarkerWaitUs;
+      if (!ready) {
+        ready = true;
+        for (int i = 0; i < 2; ++i) {
+          const Channel& c = channels[i];
+          bool closed = !c.stream->open() && c.pending.empty();
+          if (h.marked[i] && !closed && c.reached < h.sync) ready = false;
+        }
+      }
+      if (!ready && all && !progress) ready = true;
+      if (ready) {
+        up->Submit(h.lines, h.source, h.ts_us, h.level);
+        *released = std::max(*released, h.sync);
+        held->pop_front();
+        progress = true;
+      }
+    }
+    if (!progress) return;
+  }
 }
 
 }  // namespace
@@ -97,8 +204,12 @@ int RunAgent(const AgentOptions& o) {
     return 1;
   }
   Uploader* up = uploader->get();
-  CapturedStream out(o.stdout_fd, 1, Source::kStdout, up);
-  CapturedStream err(o.stderr_fd, 2, Source::kStderr, up);
+  // Coalescing is safe here: SDK lines are ordered by sync markers, not by "the pipe is empty".
+  CapturedStream out(o.stdout_fd, 1, Source::kStdout, up, /*coalesce=*/true);
+  CapturedStream err(o.stderr_fd, 2, Source::kStderr, up, /*coalesce=*/true);
+  Channel channels[2] = {{&out, {}, 0, false}, {&err, {}, 0, false}};
+  std::deque<HeldLines> held;
+  int64_t released = 0;
   WriteStatus(o.status_fd, "ready");
 
   simdjson::dom::parser parser;
@@ -108,30 +219,42 @@ int RunAgent(const AgentOptions& o) {
   bool script_gone = false;
   int64_t last_data_us = MonotonicMicros();
   char buf[65536];
+  auto read_control = [&] {
+    ssize_t r = ::read(control_fd, buf, sizeof buf);
+    if (r > 0) {
+      control.append(buf, static_cast<size_t>(r));
+      size_t lf;
+      while (!finish && (lf = control.find('\n')) != std::string::npos) {
+        finish = HandleControl(std::string_view(control).substr(0, lf), up, &parser, &held);
+        control.erase(0, lf + 1);
+      }
+    } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+      ::close(control_fd);
+      control_fd = -1;
+    }
+  };
   while (!finish) {
     pollfd fds[3] = {{out.fd(), POLLIN, 0}, {err.fd(), POLLIN, 0}, {control_fd, POLLIN, 0}};
-    int n = ::poll(fds, 3, script_gone ? 50 : 100);
-    if (n < 0 && errno != EINTR) break;
-    // Control first: the SDK sends a message only once the output pipes are empty (everything
-    // printed before it has been read and assembled); output read after it came after it.
-    if (control_fd >= 0 && fds[2].revents) {
-      ssize_t r = ::read(control_fd, buf, sizeof buf);
-      if (r > 0) {
-        control.append(buf, static_cast<size_t>(r));
-        size_t lf;
-        while (!finish && (lf = control.find('\n')) != std::string::npos) {
-          finish = HandleControl(std::string_view(control).substr(0, lf), up, &parser);
-          control.erase(0, lf + 1);
-        }
-      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        ::close(control_fd);
-        control_fd = -1;
-      }
+    for (int i = 0; i < 2; ++i) {
+      if (channels[i].pending.size() > kMaxPending) fds[i].fd = -1;  // poll ignores it
     }
+    int timeout_ms = script_gone ? 50 : 100;
+    if (!held.empty()) timeout_ms = 10;  // a marker that went elsewhere: release on time
+    int n = ::poll(fds, 3, timeout_ms);
+    if (n < 0 && errno != EINTR) break;
+    // Control first: a marker is written after its message, so once a marker has been read
+    // its message is already in the control pipe.
+    if (control_fd >= 0 && fds[2].revents) read_control();
     size_t got = 0;
-    if (fds[0].revents) got += out.ReadAvailable();
-    if (fds[1].revents) got += err.ReadAvailable();
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents) got += channels[i].stream->ReadRaw(&channels[i].pending);
+    }
     if (got) last_data_us = MonotonicMicros();
+    if (control_fd >= 0 && (channels[0].paused || channels[1].paused)) {
+      pollfd c{control_fd, POLLIN, 0};
+      if (::poll(&c, 1, 0) > 0) read_control();
+    }
+    Release(&held, channels, &released, up, false);
     if (!script_gone && (control_fd < 0 || ::getppid() != o.parent_pid)) {
       script_gone = true;
       last_data_us = MonotonicMicros();
@@ -141,8 +264,14 @@ int RunAgent(const AgentOptions& o) {
       if (MonotonicMicros() - last_data_us >= kLingerMs * 1000) break;
     }
   }
-  out.Drain();
-  err.Drain();
+  // The end: the SDK restored fds 1/2 before "finish" (or the script is gone): read what is
+  // left, store every held message in order, pass everything on.
+  for (Channel& c : channels) {
+    while (c.stream->open() && c.stream->ReadRaw(&c.pending) > 0) {
+    }
+  }
+  Release(&held, channels, &released, up, true);
+  for (Channel& c : channels) Advance(c, INT64_MAX, true);
   out.Flush();
   err.Flush();
   if (!finish) {
@@ -151,7 +280,9 @@ int RunAgent(const AgentOptions& o) {
                Source::kSystem, NowMicros());
   }
   bool all = up->Close(o.exit_timeout_s);
-  std::string state = o.sets_state ? finish->state : "";
+  // A process that joined the run (--no-state) never ends it, but its failure fails it (DESIGN
+  // §6: any rank failing fails the run; the server keeps the worse end, doc/api.md "merge").
+  std::string state = o.sets_state || finish->state == "failed" ? finish->state : "";
   bool patched = up->Finish(state, finish->exit_code, all, !o.keep_spool);
   if (!all || !patched) {
     std::fprintf(stderr,

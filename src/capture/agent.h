@@ -5,7 +5,8 @@
 // tees the output to its own fds 1 and 2 (the script's original terminal or files), captures it
 // like `wanllmdb run`, and outlives the script: when the script dies by any means (EOF on the
 // control pipe, or its parent pid changes) it drains every byte already written, uploads it and
-// marks the run crashed — unless the SDK sent "finish" first.
+// marks the run crashed — unless the SDK sent "finish" first. The SDK's own lines keep their place
+// among the prints by sync markers (sync_marker.h).
 #pragma once
 
 #include <sys/types.h>
@@ -29,7 +30,8 @@ struct AgentOptions {
   pid_t parent_pid = 0;
   double exit_timeout_s = 30;
   bool keep_spool = false;
-  // False for a process that joined the run (rank-N): it never sets the run's state.
+  // False for a process that joined the run (rank-N): it never ends the run, except that its
+  // "failed" fails it (any rank failing fails the run).
   bool sets_state = true;
 };
 

@@ -167,6 +167,8 @@ std::string RunStateJson(std::string_view state, const int64_t* exit_code) {
   Writer w(sink);
   w.StartObject();
   StateFields(w, state, exit_code);
+  Key(w, "merge");
+  w.Bool(true);
   w.EndObject();
   return out;
 }

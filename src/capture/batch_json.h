@@ -31,7 +31,8 @@ std::string RunBodyJson(std::string_view project, std::string_view id, std::stri
 // The POST /runs/{id}/logs/progress body: {"writer", "source", "timestamp", "message"}.
 std::string ProgressJson(std::string_view writer, Source source, int64_t timestamp_us,
                          std::string_view message);
-// The PATCH /runs/{id} body: {"state":..., "exit_code":...}.
+// The PATCH /runs/{id} body: {"state":..., "exit_code":..., "merge":true} — merge: a run another
+// writer already ended worse (a rank failed) keeps that end (doc/api.md).
 std::string RunStateJson(std::string_view state, const int64_t* exit_code);
 // The same for one rank of a multi-process run: {"state","exit_code","writer","world_size"}.
 std::string RankStateJson(std::string_view state, const int64_t* exit_code, std::string_view writer,

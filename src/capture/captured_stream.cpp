@@ -57,13 +57,24 @@ void CapturedStream::Tee(const char* data, size_t n) {
 }
 
 size_t CapturedStream::ReadAvailable() {
+  size_t got = ReadChunk();
+  if (got) Process(std::string_view(chunk_.data(), got));
+  return got;
+}
+
+size_t CapturedStream::ReadRaw(std::string* out) {
+  size_t got = ReadChunk();
+  out->append(chunk_.data(), got);
+  return got;
+}
+
+size_t CapturedStream::ReadChunk() {
   if (fd_ < 0) return 0;
   size_t got = 0;
   bool eof = false, waited = false;
   while (got < kMaxChunk) {
     ssize_t n = ::read(fd_, chunk_.data() + got, kMaxChunk - got);
     if (n > 0) {
-      Tee(chunk_.data() + got, static_cast<size_t>(n));
       got += static_cast<size_t>(n);
       continue;
     }
@@ -77,24 +88,45 @@ size_t CapturedStream::ReadAvailable() {
     eof = true;  // 0 (pipe) or EIO (pty: no writer left)
     break;
   }
-  if (got) {
-    lines_.clear();
-    assembler_.Feed(std::string_view(chunk_.data(), got), &lines_);
-    // Before the lines: a stale progress state must never be posted after its finished line.
-    if (assembler_.InRewrite()) {
-      uploader_->SetProgress(source_, FinishLine(assembler_.Partial()));
-      showing_progress_ = true;
-    } else if (showing_progress_) {
-      uploader_->SetProgress(source_, "");
-      showing_progress_ = false;
-    }
-    uploader_->Submit(lines_, source_, NowMicros());
-  }
   if (eof) {
     ::close(fd_);
     fd_ = -1;
   }
   return got;
+}
+
+void CapturedStream::Process(std::string_view data) {
+  if (data.empty()) return;
+  Tee(data.data(), data.size());
+  last_read_us_ = MonotonicMicros();
+  lines_.clear();
+  assembler_.Feed(data, &lines_);
+  SubmitAssembled();
+}
+
+void CapturedStream::SubmitAssembled() {
+  // Before the lines: a stale progress state must never be posted after its finished line.
+  if (assembler_.HasLive()) {
+    uploader_->SetProgress(source_, assembler_.LiveText());
+    showing_progress_ = true;
+  } else if (showing_progress_) {
+    uploader_->SetProgress(source_, "");
+    showing_progress_ = false;
+  }
+  if (!lines_.empty()) uploader_->Submit(lines_, source_, NowMicros());
+}
+
+int CapturedStream::TickTimeoutMs() const {
+  if (!assembler_.NeedsSettle()) return -1;
+  int64_t left = LineAssembler::kSettleMs * 1000 - (MonotonicMicros() - last_read_us_);
+  return left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
+}
+
+void CapturedStream::Tick() {
+  if (TickTimeoutMs() != 0) return;
+  lines_.clear();
+  assembler_.Settle(&lines_);
+  SubmitAssembled();
 }
 
 void CapturedStream::Drain() {

@@ -1,7 +1,7 @@
 // CapturedStream: one output stream of a watched program (a pty master or a pipe read end):
 // every byte is copied unchanged to a tee descriptor (the user's terminal or file), assembled into
-// lines (LineAssembler) and handed to the Uploader; the state of a line being rewritten with '\r'
-// (a progress bar) is handed over as live progress.
+// lines (LineAssembler) and handed to the Uploader; rows still being redrawn (progress bars,
+// spinners, live displays — possibly several rows) are handed over as live progress.
 #pragma once
 
 #include <string>
@@ -18,8 +18,7 @@ class CapturedStream {
  public:
   // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy. `coalesce`: a wakeup
   // that found little waits 1 ms once for more (fewer tee/spool writes on a flood of short
-  // lines). Only where no other channel must stay in order with this one: the agent's control
-  // pipe relies on "the pipe is empty" meaning "everything read was submitted".
+  // lines).
   CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader, bool coalesce = false);
   ~CapturedStream();
   CapturedStream(const CapturedStream&) = delete;
@@ -29,16 +28,30 @@ class CapturedStream {
   // Returns the number of bytes read; marks the stream closed at EOF (or EIO: a pty whose last
   // writer is gone).
   size_t ReadAvailable();
+  // Like ReadAvailable(), but appends the bytes to *out unprocessed: the agent strips sync
+  // markers (sync_marker.h) first and hands the rest to Process().
+  size_t ReadRaw(std::string* out);
+  // Tees, assembles and submits bytes of this stream (in the order they were written).
+  void Process(std::string_view data);
   // Reads until nothing is left right now (or EOF).
   void Drain();
   // Emits the last unterminated line.
   void Flush();
+  // The screen height of the terminal the program writes to (how far up it can redraw).
+  void SetScreenRows(int rows) { assembler_.SetRows(rows); }
+  // Milliseconds until Tick() has work (rows waiting to settle), or -1: a poll timeout.
+  int TickTimeoutMs() const;
+  // Settles rows of a finished progress bar once the stream was quiet long enough.
+  void Tick();
 
   int fd() const { return fd_; }
   bool open() const { return fd_ >= 0; }
 
  private:
   void Tee(const char* data, size_t n);
+  // Reads what is available now into chunk_ (bounded, with the coalescing wait); closes at EOF.
+  size_t ReadChunk();
+  void SubmitAssembled();
 
   int fd_;
   const bool coalesce_;
@@ -47,6 +60,7 @@ class CapturedStream {
   Uploader* const uploader_;
   bool tee_ok_;
   bool showing_progress_ = false;  // a progress state was handed to the uploader
+  int64_t last_read_us_ = 0;       // monotonic time of the last bytes processed
   LineAssembler assembler_;
   std::string chunk_;
   std::vector<std::string> lines_;

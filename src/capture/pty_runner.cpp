@@ -7,12 +7,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "capture/captured_stream.h"
 
@@ -32,12 +36,34 @@ sigset_t ForwardedSet() {
   return set;
 }
 
-// The window size of whichever of our descriptors is a terminal.
-bool OurWindowSize(winsize* ws) {
+// The window size of whichever of our descriptors is a terminal; else COLUMNS x LINES, else
+// 80x24. A 0x0 window makes tqdm print nothing and rich wrap at nonsense widths.
+winsize ChildWindowSize() {
+  winsize ws{};
   for (int fd : {1, 2, 0}) {
-    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, ws) == 0) return true;
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+      return ws;
+    }
   }
-  return false;
+  auto env = [](const char* name, unsigned short fallback) -> unsigned short {
+    const char* v = ::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    long n = ::strtol(v, &end, 10);
+    return (*end == '\0' && n > 0 && n <= 10000) ? static_cast<unsigned short>(n) : fallback;
+  };
+  ws = winsize{};
+  ws.ws_col = env("COLUMNS", 80);
+  ws.ws_row = env("LINES", 24);
+  return ws;
+}
+
+// True when our stdout and stderr are the same file, pipe or terminal (`> log 2>&1`, a terminal):
+// there the two streams interleave, and only one pty keeps the order in which they were written.
+bool SameDestination() {
+  struct stat a, b;
+  if (::fstat(1, &a) != 0 || ::fstat(2, &b) != 0) return false;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 Status OpenRawPty(int* master, int* slave) {
@@ -50,8 +76,8 @@ Status OpenRawPty(int* master, int* slave) {
     t.c_oflag &= ~OPOST;  // bytes pass unchanged: no "\n" -> "\r\n"
     ::tcsetattr(*slave, TCSANOW, &t);
   }
-  winsize ws;
-  if (OurWindowSize(&ws)) ::ioctl(*slave, TIOCSWINSZ, &ws);
+  winsize ws = ChildWindowSize();
+  ::ioctl(*slave, TIOCSWINSZ, &ws);
   ::fcntl(*master, F_SETFD, FD_CLOEXEC);
   ::fcntl(*slave, F_SETFD, FD_CLOEXEC);
   return Status::Ok();
@@ -78,11 +104,28 @@ void PtyRunner::RestoreSignals() {
 Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader* uploader) {
   if (argv.empty()) return Status(Code::kBadRequest, "no command given");
   if (!g_blocked) BlockForwardedSignals();
-  int out_m, out_s, err_m, err_s;
-  Status s = OpenRawPty(&out_m, &out_s);
+  // One pty for both streams when they end up in the same place (a terminal, `> log 2>&1`):
+  // the kernel then keeps the order in which the program wrote, byte for byte, in what the user
+  // sees and in what is stored; the lines are attributed to stdout. Two ptys when stdout and
+  // stderr go to different places: attribution kept, and no single order to preserve.
+  const bool merged = SameDestination();
+  int out_m, out_s, err_m = -1, err_s = -1;
+  auto open_channel = [this](int* read_end, int* write_end) -> Status {
+    if (!use_pipes_) return OpenRawPty(read_end, write_end);
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+      return Status(Code::kInternal, std::string("cannot open a pipe: ") + strerror(errno));
+    }
+    *read_end = p[0];
+    *write_end = p[1];
+    return Status::Ok();
+  };
+  Status s = open_channel(&out_m, &out_s);
   if (!s.ok()) return s;
-  s = OpenRawPty(&err_m, &err_s);
-  if (!s.ok()) return s;
+  if (!merged) {
+    s = open_channel(&err_m, &err_s);
+    if (!s.ok()) return s;
+  }
   sigset_t set = ForwardedSet();
   int sfd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return Status(Code::kInternal, std::string("signalfd: ") + strerror(errno));
@@ -98,7 +141,7 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
     ::pthread_sigmask(SIG_SETMASK, &g_saved_mask, nullptr);
     ::setsid();
     ::dup2(out_s, 1);
-    ::dup2(err_s, 2);
+    ::dup2(merged ? out_s : err_s, 2);
     ::execvp(args[0], args.data());
     const char* msg = "wanllmdb run: cannot run ";
     ::write(2, msg, strlen(msg));
@@ -110,22 +153,36 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
     ::_exit(127);
   }
   ::close(out_s);
-  ::close(err_s);
+  if (err_s >= 0) ::close(err_s);
 
+  const int rows = ChildWindowSize().ws_row;
   CapturedStream out(out_m, 1, Source::kStdout, uploader, /*coalesce=*/true);
-  CapturedStream err(err_m, 2, Source::kStderr, uploader, /*coalesce=*/true);
+  out.SetScreenRows(rows);
+  std::optional<CapturedStream> err_stream;
+  if (!merged) {
+    err_stream.emplace(err_m, 2, Source::kStderr, uploader, /*coalesce=*/true);
+    err_stream->SetScreenRows(rows);
+  }
+  auto err_open = [&] { return err_stream && err_stream->open(); };
   ChildFate fate;
   bool child_done = false;
   int64_t last_data_us = 0;
   while (true) {
-    pollfd fds[3] = {{out.fd(), POLLIN, 0}, {err.fd(), POLLIN, 0}, {sfd, POLLIN, 0}};
+    pollfd fds[3] = {
+        {out.fd(), POLLIN, 0}, {err_stream ? err_stream->fd() : -1, POLLIN, 0}, {sfd, POLLIN, 0}};
     int timeout = child_done ? 50 : -1;
+    // Wake up to settle a finished progress bar even while the program prints nothing.
+    for (int t : {out.TickTimeoutMs(), err_stream ? err_stream->TickTimeoutMs() : -1}) {
+      if (t >= 0) timeout = timeout < 0 ? t : std::min(timeout, t);
+    }
     int n = ::poll(fds, 3, timeout);
     if (n < 0 && errno != EINTR) break;
     size_t got = 0;
     if (fds[0].revents) got += out.ReadAvailable();
-    if (fds[1].revents) got += err.ReadAvailable();
+    if (fds[1].revents) got += err_stream->ReadAvailable();
     if (got) last_data_us = MonotonicMicros();
+    out.Tick();
+    if (err_stream) err_stream->Tick();
     if (fds[2].revents & POLLIN) {
       signalfd_siginfo si;
       while (::read(sfd, &si, sizeof si) == sizeof si) {
@@ -146,11 +203,13 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
         } else if (child_done) {
           continue;
         } else if (sig == SIGWINCH) {
-          winsize ws;
-          if (OurWindowSize(&ws)) {
+          winsize ws = ChildWindowSize();
+          if (!use_pipes_) {
             ::ioctl(out_m, TIOCSWINSZ, &ws);
-            ::ioctl(err_m, TIOCSWINSZ, &ws);
+            if (err_stream) ::ioctl(err_m, TIOCSWINSZ, &ws);
           }
+          out.SetScreenRows(ws.ws_row);
+          if (err_stream) err_stream->SetScreenRows(ws.ws_row);
           SendToGroup(pid, SIGWINCH);
         } else if (sig == SIGTSTP) {
           // Ctrl-Z: stop the child's group, then ourselves; SIGCONT resumes both.
@@ -162,16 +221,16 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
       }
     }
     if (child_done) {
-      if (!out.open() && !err.open()) break;
+      if (!out.open() && !err_open()) break;
       if (MonotonicMicros() - last_data_us >= kLingerMs * 1000) {
         out.Drain();
-        err.Drain();
+        if (err_stream) err_stream->Drain();
         break;
       }
     }
   }
   out.Flush();
-  err.Flush();
+  if (err_stream) err_stream->Flush();
   ::close(sfd);
   return fate;
 }

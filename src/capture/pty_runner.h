@@ -1,9 +1,14 @@
-// PtyRunner: runs a command with stdout and stderr on two separate pseudo-terminals and captures
-// both (`wanllmdb run`).
+// PtyRunner: runs a command with its stdout and stderr on pseudo-terminals and captures them
+// (`wanllmdb run`).
 //
-// Why two ptys: the program sees a terminal on both (colours, line buffering, progress bars) and
-// the streams stay apart. Output processing (OPOST) is off on both, so the bytes we read are the
-// bytes written, and the tee to our own stdout/stderr passes them on unchanged.
+// One pty or two: when our own stdout and stderr are the same file, pipe or terminal (the usual
+// case: a terminal, `> log 2>&1`), the child gets one pty for both. Only then does what the user
+// sees keep the exact order in which the program wrote (two ptys are two kernel buffers, and
+// their order is lost once both hold data); what is stored has that order too, attributed to
+// stdout. When they differ (`> out 2> err`), two ptys keep stdout and stderr apart.
+// The program sees a terminal either way (colours, line buffering, progress bars), with output
+// processing (OPOST) off, so the bytes we read are the bytes written and the tee to our own
+// stdout/stderr passes them on unchanged. Window size: ours, else COLUMNS x LINES, else 80x24.
 //
 // The child starts a new session but takes no controlling terminal. That is deliberate: when a
 // session leader with a controlling tty exits, the kernel hangs the tty up and flushes the pty's
@@ -11,7 +16,7 @@
 // only our process group; we forward it (and SIGTERM, SIGHUP, SIGQUIT, SIGUSR1/2, SIGWINCH) to
 // the child's process group, so it arrives exactly once. Programs that open /dev/tty get ENXIO.
 //
-// End of capture: both ptys at EOF (every writer, grandchildren included, closed them), or the
+// End of capture: the ptys at EOF (every writer, grandchildren included, closed them), or the
 // child gone and no output for kLingerMs (a background grandchild may hold the pty forever).
 #pragma once
 
@@ -46,6 +51,13 @@ class PtyRunner {
 
   // Runs argv to its end, teeing to fds 1/2 and submitting lines to `uploader`.
   Result<ChildFate> Run(const std::vector<std::string>& argv, Uploader* uploader);
+  // `wanllmdb run --pipe`: the program writes to pipes instead of ptys — what it would have with
+  // its output to a file (no colours; block buffering, so a flood of prints is cheap, and on
+  // SIGKILL it loses what it had not flushed, as it would without capture).
+  void UsePipes(bool pipes) { use_pipes_ = pipes; }
+
+ private:
+  bool use_pipes_ = false;
 };
 
 // "killed by signal 11 (SIGSEGV: Segmentation fault), core dumped"

@@ -210,6 +210,33 @@ int64_t ReadAcked(const fs::path& writer_dir) {
   return seq;
 }
 
+void ParseSegment(std::string_view text, int64_t acked, std::vector<SpooledLine>* out) {
+  simdjson::dom::parser parser;
+  while (true) {
+    size_t lf = text.find('\n');
+    if (lf == std::string_view::npos) break;  // a torn last line: skipped
+    std::string_view record = text.substr(0, lf);
+    text.remove_prefix(lf + 1);
+    simdjson::dom::element doc;
+    simdjson::dom::array logs;
+    if (parser.parse(record.data(), record.size()).get(doc) || doc["logs"].get(logs)) continue;
+    for (auto line : logs) {
+      int64_t seq;
+      if (!line.is_object() || line["seq"].get(seq) || seq <= acked) continue;
+      out->push_back({seq, simdjson::minify(line)});
+    }
+  }
+}
+
+void SortBySeqUnique(std::vector<SpooledLine>* lines) {
+  std::stable_sort(lines->begin(), lines->end(),
+                   [](const SpooledLine& a, const SpooledLine& b) { return a.seq < b.seq; });
+  lines->erase(
+      std::unique(lines->begin(), lines->end(),
+                  [](const SpooledLine& a, const SpooledLine& b) { return a.seq == b.seq; }),
+      lines->end());
+}
+
 Result<std::vector<SpooledLine>> ReadWriterLines(const fs::path& writer_dir, int64_t acked) {
   std::vector<std::pair<int, fs::path>> segments;
   std::error_code ec;
@@ -218,32 +245,12 @@ Result<std::vector<SpooledLine>> ReadWriterLines(const fs::path& writer_dir, int
   }
   std::sort(segments.begin(), segments.end());
   std::vector<SpooledLine> lines;
-  simdjson::dom::parser parser;
   for (const auto& [n, path] : segments) {
     auto text = ReadWholeFile(path);
     if (!text.ok()) return text.status();
-    std::string_view rest(*text);
-    while (true) {
-      size_t lf = rest.find('\n');
-      if (lf == std::string_view::npos) break;  // a torn last line: skipped
-      std::string_view record = rest.substr(0, lf);
-      rest.remove_prefix(lf + 1);
-      simdjson::dom::element doc;
-      simdjson::dom::array logs;
-      if (parser.parse(record.data(), record.size()).get(doc) || doc["logs"].get(logs)) continue;
-      for (auto line : logs) {
-        int64_t seq;
-        if (!line.is_object() || line["seq"].get(seq) || seq <= acked) continue;
-        lines.push_back({seq, simdjson::minify(line)});
-      }
-    }
+    ParseSegment(*text, acked, &lines);
   }
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const SpooledLine& a, const SpooledLine& b) { return a.seq < b.seq; });
-  lines.erase(
-      std::unique(lines.begin(), lines.end(),
-                  [](const SpooledLine& a, const SpooledLine& b) { return a.seq == b.seq; }),
-      lines.end());
+  SortBySeqUnique(&lines);
   return lines;
 }
 

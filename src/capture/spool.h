@@ -79,5 +79,9 @@ struct SpooledLine {
 // segment lines (a crash mid-write) are skipped.
 Result<std::vector<SpooledLine>> ReadWriterLines(const std::filesystem::path& writer_dir,
                                                  int64_t acked);
+// The two steps of ReadWriterLines, apart so that they can be fuzzed without files: the lines of
+// one segment's text with seq > `acked`, appended in file order; then seq order, first of each seq.
+void ParseSegment(std::string_view text, int64_t acked, std::vector<SpooledLine>* out);
+void SortBySeqUnique(std::vector<SpooledLine>* lines);
 
 }  // namespace wanllmdb

@@ -19,10 +19,14 @@ int64_t MonotonicMicros() {
 
 namespace {
 
-// 5xx, 429 and 408 may succeed later; any other 4xx would be refused again.
+// 5xx, 429 and 408 may succeed later; any other 4xx would be refused again. 401/403 are an
+// outage too: a rotated or revoked key must not make the rest of a run vanish batch by batch —
+// the spool keeps it, and `wanllmdb sync` with a good key uploads everything.
 bool Retryable(int status) {
-  return status >= 500 || status == 429 || status == 408;
+  return status >= 500 || status == 429 || status == 408 || status == 401 || status == 403;
 }
+
+bool AuthRefused(int status) { return status == 401 || status == 403; }
 
 }  // namespace
 
@@ -156,8 +160,20 @@ int64_t Uploader::pending_lines() {
   return next_seq_ - 1 - acked_seq_;
 }
 
+void Uploader::NoteReply(bool replied) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (replied) {
+    reached_ = true;
+    last_sent_us_ = MonotonicMicros();
+  } else {
+    attempt_failed_ = true;
+  }
+  cv_.notify_all();  // Close() may be waiting for the first outcome
+}
+
 bool Uploader::CreateRun(HttpConnection& conn, bool* retry) {
   auto reply = conn.Request("POST", "/api/v1/runs", options_.run_body);
+  NoteReply(reply.ok());
   if (!reply.ok() || Retryable(reply->status)) {
     *retry = true;
     return false;
@@ -202,6 +218,7 @@ int Uploader::SendHead(HttpConnection& conn) {
   body.append(kBatchSuffix);
   std::string target = "/api/v1/runs/" + options_.run_id + "/logs/batch";
   auto reply = conn.Request("POST", target, body);
+  NoteReply(reply.ok());
   if (reply.ok() && reply->status == 404) {
     run_created_ = false;  // the run vanished (or its creation was lost): create it again
     return 0;
@@ -210,9 +227,15 @@ int Uploader::SendHead(HttpConnection& conn) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!outage_) {
       outage_ = true;
-      Warn("cannot reach the server (" +
-           (reply.ok() ? std::to_string(reply->status) : reply.status().message()) +
-           "); keeping output in " + spool_->run_dir().string() + " and retrying");
+      if (reply.ok() && AuthRefused(reply->status)) {
+        Warn("the server refused the API key (" + std::to_string(reply->status) + ": " +
+             ErrorMessageOf(reply->body) + "); keeping output in " + spool_->run_dir().string() +
+             " — upload it with a valid key: wanllmdb sync " + spool_->run_dir().string());
+      } else {
+        Warn("cannot reach the server (" +
+             (reply.ok() ? std::to_string(reply->status) : reply.status().message()) +
+             "); keeping output in " + spool_->run_dir().string() + " and retrying");
+      }
     }
     return 0;
   }
@@ -286,7 +309,7 @@ void Uploader::Loop() {
     }
     {
       std::unique_lock<std::mutex> lock(mu_);
-      bool progress_due = false;
+      bool progress_due = false, heartbeat_due = false;
       while (true) {
         if (stopping_ || given_up_) return;
         int64_t now = MonotonicMicros();
@@ -296,6 +319,14 @@ void Uploader::Loop() {
           break;
         }
         int64_t due = progress_at;
+        if (queue_.empty() && !outage_ && reached_) {
+          int64_t beat_at = last_sent_us_ + kHeartbeatUs;
+          if (beat_at <= now) {
+            heartbeat_due = true;
+            break;
+          }
+          due = std::min(due, beat_at);
+        }
         if (!queue_.empty()) {
           int64_t batch_at = queue_.front().created_us + kBatchMaxAgeUs;
           if (flushing_ || queued_lines_ >= kBatchMaxLines || queued_bytes_ >= kBatchMaxBytes ||
@@ -315,6 +346,14 @@ void Uploader::Loop() {
         SendProgress(conn);
         continue;
       }
+      if (heartbeat_due) {
+        last_sent_us_ = MonotonicMicros();  // once per interval, answered or not
+        lock.unlock();
+        auto reply = conn.Request("POST", "/api/v1/runs/" + options_.run_id + "/logs/batch",
+                                  prefix_ + std::string(kBatchSuffix));
+        if (reply.ok()) NoteReply(true);
+        continue;
+      }
     }
     if (SendHead(conn)) {
       delay = 0.1;
@@ -331,7 +370,7 @@ bool Uploader::Close(double timeout_s) {
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                               std::chrono::duration<double>(timeout_s));
-  auto done = [&] { return queue_.empty() || given_up_; };
+  auto done = [&] { return queue_.empty() || given_up_ || NeverReachedLocked(); };
   // Say what the exit waits for once it takes noticeable time (the user sees a silent pause).
   if (!cv_.wait_until(lock, std::min(deadline, start + std::chrono::seconds(1)), done) &&
       std::chrono::steady_clock::now() < deadline) {
@@ -360,6 +399,7 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
     return true;
   }
   spool_->WriteFinal(state, exit_code, false);
+  if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
   HttpConnection conn(options_.server, options_.api_key, 10000);
   bool patched = false;
   const int64_t* code = exit_code ? &*exit_code : nullptr;

@@ -15,6 +15,11 @@
 //    the spool when their turn comes.
 //  - acked.json is rewritten at most once a second and at Close(); it only saves work for sync
 //    (the server's dedup is what makes delivery exactly once).
+//  - Never reached: when every attempt so far failed without a reply (no server there), Close()
+//    and Finish() do not wait: the spool already holds everything, `wanllmdb sync` uploads it.
+//    The exit wait is only for uploads that were making progress.
+//  - Heartbeat: after kHeartbeatUs without sending anything, an empty batch tells the server this
+//    writer is alive (the server marks a run crashed when no writer is heard from; doc/api.md).
 //  - Progress (a line being rewritten with '\r'): only the newest state per stream is kept and
 //    posted to .../logs/progress at most once per kProgressIntervalUs, by the same thread, so it
 //    never overtakes the batch holding the finished line; never spooled, never retried.
@@ -46,6 +51,7 @@ inline constexpr size_t kMemoryLimit = 64 * 1024 * 1024;
 // The server passes at most 4 progress states a second per stream; a little slower here, so none
 // is dropped there.
 inline constexpr int64_t kProgressIntervalUs = 300 * 1000;
+inline constexpr int64_t kHeartbeatUs = 30 * 1000 * 1000;
 
 struct UploaderOptions {
   ServerUrl server;
@@ -111,6 +117,10 @@ class Uploader {
   // When the next progress state is due (monotonic µs), or INT64_MAX.
   int64_t ProgressDueLocked() const;
   void WaitBackoff(double seconds);
+  // Records whether a request reached the server (takes the lock).
+  void NoteReply(bool replied);
+  // Every attempt so far failed without a reply: nobody is there to wait for.
+  bool NeverReachedLocked() const { return attempt_failed_ && !reached_; }
   void Warn(const std::string& message);
 
   const UploaderOptions options_;
@@ -132,6 +142,9 @@ class Uploader {
   bool given_up_ = false;  // the server refused the run: everything stays in the spool
   bool outage_ = false;
   bool spool_failed_ = false;
+  bool reached_ = false;         // some request got an HTTP reply
+  bool attempt_failed_ = false;  // some request got no reply at all
+  int64_t last_sent_us_ = 0;     // monotonic: the last request that reached the server
   int64_t acked_written_us_ = 0;
   int64_t acked_on_disk_ = -1;
   struct Progress {

@@ -67,7 +67,7 @@ void AddAgentCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--exit-timeout", a.exit_timeout_s, "Seconds to wait for uploads at the end")
       ->capture_default_str();
   cmd->add_flag("--sets-state,!--no-state", a.sets_state,
-                "Never set the run's state (a process that joined the run)");
+                "A process that joined the run: set its state only when it failed");
   cmd->add_flag("--keep-spool", a.keep_spool, "Keep the spool even when everything was uploaded");
   cmd->callback([o, exit_code] { *exit_code = RunAgentCommand(*o); });
 }

@@ -10,6 +10,7 @@ namespace {
 
 struct ExportOptions {
   std::string run_id, server, api_key, format = "txt", output, level, search;
+  bool raw = false;
 };
 
 int RunExport(const ExportOptions& o) {
@@ -31,6 +32,7 @@ int RunExport(const ExportOptions& o) {
   std::string target = "/api/v1/runs/" + o.run_id + "/logs/download?format=" + o.format;
   if (!o.level.empty()) target += "&level=" + o.level;
   if (!o.search.empty()) target += "&search=" + o.search;
+  if (o.raw) target += "&raw=1";
   size_t bytes = 0;
   HttpClient client(*url, o.api_key);
   Status s = client.Download(target, [&](std::string_view piece) {
@@ -57,7 +59,9 @@ void AddExportCommand(CLI::App& app, int* exit_code) {
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
   auto* cmd = app.add_subcommand("export", "Download a run's log as txt, json or csv.");
-  cmd->add_option("run_id", o->run_id, "The run's id")->required();
+  cmd->add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
+      ->required();
+  cmd->add_flag("--raw", o->raw, "Keep escape codes (colours) in txt/csv (default: plain text)");
   cmd->add_option("--format", o->format, "txt, json or csv")
       ->capture_default_str()
       ->check(CLI::IsMember({"txt", "json", "csv"}));

@@ -20,7 +20,7 @@ struct RunOptions {
   std::string project, name, server, api_key, spool, id;
   std::vector<std::string> tags, command;
   double exit_timeout = 30;
-  bool keep_spool = false, quiet = false;
+  bool keep_spool = false, quiet = false, pipe = false;
 };
 
 const char* EnvOr(const char* name, const char* fallback) {
@@ -69,6 +69,7 @@ int RunRun(const RunOptions& o) {
                  uo.run_id.c_str(), rank ? (" as " + uo.writer).c_str() : "");
   }
   PtyRunner runner;
+  runner.UsePipes(o.pipe);
   auto fate = runner.Run(o.command, uploader->get());
   if (!fate.ok()) {
     std::fprintf(stderr, "wanllmdb run: %s\n", fate.status().message().c_str());
@@ -125,6 +126,10 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
                   "Seconds to wait for uploads after the program ended ($WANLLMDB_EXIT_TIMEOUT)")
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "Do not print the run's URL");
+  cmd->add_flag("--pipe", o->pipe,
+                "Give the program pipes, not terminals: what it has with its output to a file "
+                "(block buffering: cheaper for floods of prints; unflushed output is lost on "
+                "SIGKILL, as without capture)");
   cmd->add_option("command", o->command, "The program and its arguments (after --)")->required();
   cmd->callback([o, exit_code] { *exit_code = RunRun(*o); });
 }

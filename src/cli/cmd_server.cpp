@@ -35,7 +35,15 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--data", opts->data_dir, "Data directory (the SQLite store lives here)")
       ->capture_default_str();
   cmd->add_option("--store", opts->store_url,
-                  "Store URL: sqlite:PATH (default: sqlite:DATA/logs.db)");
+                  "Store: sqlite:PATH (default: sqlite:DATA/logs.db), or PostgreSQL as "
+                  "postgresql://USER@HOST:PORT/DB or 'host=... dbname=...' (password from the URL, "
+                  "PGPASSWORD or ~/.pgpass); many server nodes may share one PostgreSQL");
+  auto sync = std::make_shared<std::string>("normal");
+  cmd->add_option("--sync", *sync,
+                  "normal: a commit survives the process being killed; full: also a power cut "
+                  "(SQLite synchronous=FULL; PostgreSQL synchronous_commit=on). See doc/deploy.md")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
   cmd->add_option("--web", opts->web_dir,
                   "Directory of the built web UI (web/dist; default: the one bundled next to "
                   "the binary, as in the pip wheel)");
@@ -81,8 +89,14 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "Open connections from one client address; more get 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--crash-after", opts->crash_after_s,
+                  "Seconds without a word from any writer after which a running run is marked "
+                  "crashed (live writers send a heartbeat every 30 s; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
-  cmd->callback([opts, listen, exit_code, api_key] {
+  cmd->callback([opts, listen, sync, exit_code, api_key] {
+    opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     // CLI11 fills the option from the environment too; only argv is visible in ps.
     opts->api_key_on_argv = api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
     size_t colon = listen->rfind(':');

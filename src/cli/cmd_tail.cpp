@@ -151,7 +151,8 @@ void AddTailCommand(CLI::App& app, int* exit_code) {
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
   auto* cmd = app.add_subcommand("tail", "Print a run's latest lines; --follow keeps streaming.");
-  cmd->add_option("run_id", o->run_id, "The run's id")->required();
+  cmd->add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
+      ->required();
   cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines as they arrive (WebSocket)");
   cmd->add_option("-n,--lines", o->lines, "How many of the latest lines to show first")
       ->capture_default_str()

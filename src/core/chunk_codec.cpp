@@ -31,6 +31,15 @@ int64_t UnZigZag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
+// Deltas are taken modulo 2^64: any two timestamps have a delta that round-trips, and a corrupt
+// delta cannot overflow (signed overflow is undefined behaviour).
+int64_t WrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+int64_t WrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 class Reader {
  public:
   explicit Reader(std::string_view s) : s_(s) {}
@@ -73,7 +82,8 @@ Status Corrupt(const char* what) {
 
 }  // namespace
 
-std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
+Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
+  if (count == 0) return Status(Code::kInvalidValue, "a chunk holds at least one line");
   std::string raw;
   size_t text_bytes = 0;
   for (size_t i = 0; i < count; ++i) text_bytes += lines[i].message.size() + 1;
@@ -85,8 +95,14 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   for (size_t i = 0; i < count; ++i) {
     size_t k = 0;
     while (k < writers.size() && writers[k] != lines[i].writer) ++k;
-    if (k == writers.size()) writers.push_back(lines[i].writer);
-    writer_index[i] = static_cast<uint8_t>(k);  // callers keep ≤ 255 writers per chunk
+    if (k == writers.size()) {
+      if (writers.size() == kMaxChunkWriters) {
+        return Status(Code::kInvalidValue,
+                      "a chunk holds at most " + std::to_string(kMaxChunkWriters) + " writers");
+      }
+      writers.push_back(lines[i].writer);
+    }
+    writer_index[i] = static_cast<uint8_t>(k);
   }
   PutVarint(&raw, count);
   PutVarint(&raw, writers.size());
@@ -96,7 +112,7 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   }
   int64_t prev = 0;
   for (size_t i = 0; i < count; ++i) {
-    PutVarint(&raw, ZigZag(lines[i].timestamp_us - prev));
+    PutVarint(&raw, ZigZag(WrappingSub(lines[i].timestamp_us, prev)));
     prev = lines[i].timestamp_us;
   }
   for (size_t i = 0; i < count; ++i) raw.push_back(static_cast<char>(lines[i].level));
@@ -111,7 +127,7 @@ std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   std::string out(ZSTD_compressBound(raw.size()), '\0');
   size_t n =
       ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), raw.data(), raw.size(), zstd_level);
-  if (ZSTD_isError(n)) throw std::runtime_error(ZSTD_getErrorName(n));  // only on OOM or a bug
+  if (ZSTD_isError(n)) return Status(Code::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }
@@ -128,7 +144,8 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
 
   Reader r(out->buffer);
   uint64_t n, nw;
-  if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > 256) return Corrupt("header");
+  if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > kMaxChunkWriters)
+    return Corrupt("header");
   out->n = n;
   out->writers.clear();
   for (uint64_t i = 0; i < nw; ++i) {
@@ -142,7 +159,7 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t v;
     if (!r.Varint(&v)) return Corrupt("timestamps");
-    prev += UnZigZag(v);
+    prev = WrappingAdd(prev, UnZigZag(v));
     out->timestamps[i] = prev;
   }
   std::string_view col;
@@ -172,6 +189,9 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
     pos = static_cast<const char*>(nl) - base + 1;
     out->offsets[i + 1] = static_cast<uint32_t>(pos);
   }
+  // Bytes after the last line would be text that belongs to no line (and a match there to
+  // line n, one past the end).
+  if (pos != out->text.size()) return Corrupt("text after the last line");
   return Status::Ok();
 }
 

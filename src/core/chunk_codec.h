@@ -13,6 +13,8 @@
 namespace wanllmdb {
 
 inline constexpr int kCodecZstdColumnsV1 = 1;
+// The format indexes writers with one byte: a chunk holds at most this many distinct writers.
+inline constexpr size_t kMaxChunkWriters = 256;
 
 // Decoded columns of a chunk, pointing into one owned buffer. Line i's message is
 // text.substr(offsets[i], offsets[i+1] - offsets[i] - 1) (each message ends with '\n').
@@ -33,9 +35,11 @@ struct DecodedChunk {
   }
 };
 
-// Encodes `lines[begin, end)` (line_number ignored: it is the chunk's key). `level` is zstd's.
+// Encodes `lines[0, count)` (line_number ignored: it is the chunk's key). `level` is zstd's.
+// Fails with kInvalidValue when the lines hold more than kMaxChunkWriters writers (callers
+// split before that: store/chunk_writer.h) or count is 0.
 // Thread-safety: stateless functions; the zstd contexts are thread_local.
-std::string EncodeChunk(const LogLine* lines, size_t count, int zstd_level);
+Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level);
 Status DecodeChunk(std::string_view payload, DecodedChunk* out);
 
 }  // namespace wanllmdb

@@ -135,9 +135,16 @@ std::optional<Level> Bracketed(std::string_view s) {
   return std::nullopt;
 }
 
+bool IsNameChar(char c) {
+  return IsAlpha(c) || IsDigit(c) || c == '_' || c == '.' || c == '-' || c == '[' || c == ']' ||
+         c == ':' || c == '<' || c == '>' || c == '/';
+}
+
 std::optional<Level> AfterTimestamp(std::string_view s) {
-  // A timestamp-like prefix (digits, - : . , T Z / and blanks, optionally "|") followed by an
-  // upper-case level token: "2024-11-16 10:00:00,123 WARNING msg", "10:00:01 | ERROR | msg".
+  // A timestamp-like prefix (digits, - : . , T Z / + and blanks, "|", brackets) followed by an
+  // upper-case level token: "2024-11-16 10:00:00,123 WARNING msg", "10:00:01 | ERROR | msg",
+  // RichHandler's "[11/16/24 10:00:00] WARNING  msg" — or by one or two logger names first
+  // ("%(asctime)s %(name)s %(levelname)s %(message)s").
   size_t i = 0;
   size_t digits = 0;
   while (i < s.size() && i < 48) {
@@ -145,20 +152,47 @@ std::optional<Level> AfterTimestamp(std::string_view s) {
     if (IsDigit(c)) {
       ++digits;
     } else if (!(c == '-' || c == ':' || c == '.' || c == ',' || c == ' ' || c == 'T' || c == 'Z' ||
-                 c == '/' || c == '|' || c == '+')) {
+                 c == '/' || c == '|' || c == '+' || c == '[' || c == ']')) {
       break;
     }
     ++i;
   }
   if (digits < 4 || i == 0) return std::nullopt;
-  // back up over a 'T'/'Z' that starts the level word itself (e.g. "TRACE")
-  while (i > 0 && (s[i - 1] == 'T' || s[i - 1] == 'Z')) --i;
-  if (s[i - 1] != ' ' && s[i - 1] != '|') return std::nullopt;
+  // back up over a 'T'/'Z' that starts the level word itself (e.g. "TRACE"), and over a '['
+  // that opens a name ("[rank2]")
+  while (i > 0 && (s[i - 1] == 'T' || s[i - 1] == 'Z' || s[i - 1] == '[')) --i;
+  if (i == 0 || (s[i - 1] != ' ' && s[i - 1] != '|')) return std::nullopt;
+  auto level_at = [&](size_t at) -> std::optional<Level> {
+    size_t n = 0;
+    auto level = UpperLevelTokenAt(s.substr(at), &n);
+    if (!level) return std::nullopt;
+    size_t k = at + n;
+    if (k == s.size() || s[k] == ' ' || s[k] == ':' || s[k] == '|' || s[k] == ']') return level;
+    return std::nullopt;
+  };
+  if (auto l = level_at(i)) return l;
+  for (int names = 0; names < 2; ++names) {
+    size_t j = i;
+    while (j < s.size() && IsNameChar(s[j])) ++j;
+    if (j == i || j - i > 64 || j >= s.size() || s[j] != ' ') return std::nullopt;
+    i = j;
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (auto l = level_at(i)) return l;
+  }
+  return std::nullopt;
+}
+
+std::optional<Level> PaddedLevelAtStart(std::string_view s, bool coloured) {
+  // "%(levelname)-8s %(message)s" (colorlog, RichHandler once its time column is blank):
+  // "WARNING  msg", "CRITICAL msg" — the level padded to a column; or a level word that has a
+  // colour of its own ("\x1b[33mWARNING\x1b[0m msg").
   size_t n = 0;
-  auto level = UpperLevelTokenAt(s.substr(i), &n);
+  auto level = UpperLevelTokenAt(s, &n);
   if (!level) return std::nullopt;
-  size_t k = i + n;
-  if (k == s.size() || s[k] == ' ' || s[k] == ':' || s[k] == '|' || s[k] == ']') return level;
+  size_t k = n;
+  while (k < s.size() && s[k] == ' ') ++k;
+  if (k == n || k == s.size()) return std::nullopt;
+  if (k >= 9 || coloured) return level;
   return std::nullopt;
 }
 
@@ -223,13 +257,61 @@ std::optional<Level> PythonWarning(std::string_view s) {
 
 constexpr std::string_view kTracebackStart = "Traceback (most recent call last):";
 
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+// The visible text: SGR and other CSI sequences removed (colorlog and loguru colour words
+// inside the line). `*coloured_start`: the first visible word was preceded by a colour code.
+std::string_view Visible(std::string_view line, std::string* buf, bool* coloured_start) {
+  *coloured_start = false;
+  if (line.find('\x1b') == std::string_view::npos) return line;
+  buf->clear();
+  bool seen_text = false;
+  for (size_t i = 0; i < line.size();) {
+    if (line[i] == '\x1b' && i + 1 < line.size() && line[i + 1] == '[') {
+      size_t j = i + 2;
+      while (j < line.size() && !(line[j] >= '@' && line[j] <= '~')) ++j;
+      if (!seen_text) *coloured_start = true;
+      i = j < line.size() ? j + 1 : j;
+      continue;
+    }
+    if (line[i] != ' ' && line[i] != '\t') seen_text = true;
+    buf->push_back(line[i++]);
+  }
+  return *buf;
+}
+
+// "ValueError: x", "torch.cuda.OutOfMemoryError: CUDA out of memory", "KeyboardInterrupt".
+bool LooksLikeExceptionLine(std::string_view s) {
+  size_t i = 0;
+  while (true) {
+    if (i >= s.size() || !(IsAlpha(s[i]) || s[i] == '_')) return false;
+    while (i < s.size() && (IsAlpha(s[i]) || IsDigit(s[i]) || s[i] == '_')) ++i;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  return i == s.size() || (s[i] == ':' && (i + 1 == s.size() || s[i + 1] == ' '));
+}
+
+bool IsIndented(std::string_view s) {
+  return !s.empty() && (s[0] == ' ' || s[0] == '\t');
+}
+
 }  // namespace
 
 std::optional<Level> DetectLevelFromLayout(std::string_view line) {
-  std::string_view s = SkipDecorations(line);
+  std::string buf;
+  bool coloured = false;
+  std::string_view visible = Visible(line, &buf, &coloured);
+  std::string_view s = SkipDecorations(visible);
   if (s.empty()) return std::nullopt;
   if (auto l = Glog(s)) return l;
   if (auto l = LoggingPrefix(s)) return l;
+  if (auto l = PaddedLevelAtStart(s, coloured)) return l;
   if (auto l = Bracketed(s)) return l;
   if (auto l = AfterTimestamp(s)) return l;
   if (auto l = AsctimeDashes(s)) return l;
@@ -239,23 +321,56 @@ std::optional<Level> DetectLevelFromLayout(std::string_view line) {
 }
 
 Level LevelDetector::Detect(std::string_view line) {
-  if (in_traceback_) {
-    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) return Level::kError;
-    if (line.empty()) return Level::kError;  // rare blank inside a frame's source excerpt
-    // First unindented line: the exception itself ends the block.
-    in_traceback_ = false;
-    if (line.rfind(kTracebackStart, 0) == 0) in_traceback_ = true;
+  std::string buf;
+  bool coloured = false;
+  std::string_view visible = Visible(line, &buf, &coloured);
+  if (block_ == Block::kTraceback) {
+    // Frames are indented ("  File ...", source, "^^^^", loguru's "> File" and its "│ └"
+    // annotations); loguru separates frames with blank lines.
+    if (visible.empty() || IsIndented(visible) || StartsWith(visible, "> File "))
+      return Level::kError;
+    block_ = Block::kNone;
+    if (StartsWith(visible, kTracebackStart)) {
+      block_ = Block::kTraceback;
+      return Level::kError;
+    }
+    // The exception ends the block. Anything else (another rank's output interleaved) is not
+    // part of it.
+    if (LooksLikeExceptionLine(visible)) return Level::kError;
+  } else if (block_ == Block::kFatal) {
+    // faulthandler: "Current thread 0x… (most recent call first):", indented frames, blank
+    // lines, "Extension modules: …".
+    if (visible.empty() || IsIndented(visible) || StartsWith(visible, "Current thread ") ||
+        StartsWith(visible, "Thread 0x") || StartsWith(visible, "Extension modules:") ||
+        StartsWith(visible, "Python runtime state:")) {
+      return Level::kCritical;
+    }
+    block_ = Block::kNone;
+  } else if (block_ == Block::kRecord) {
+    // The indented continuation of a leveled record ("  warnings.warn(...)" after a
+    // UserWarning, a multi-line logging message's indented lines).
+    if (IsIndented(visible) && !DetectLevelFromLayout(line)) return record_level_;
+    block_ = Block::kNone;
+  }
+  std::string_view s = SkipDecorations(visible);
+  if (StartsWith(s, kTracebackStart)) {
+    block_ = Block::kTraceback;
     return Level::kError;
   }
-  std::string_view s = SkipDecorations(line);
-  if (s.rfind(kTracebackStart, 0) == 0) {
-    in_traceback_ = true;
-    return Level::kError;
+  if (StartsWith(s, "Fatal Python error: ")) {
+    block_ = Block::kFatal;
+    return Level::kCritical;
   }
-  if (s.rfind("During handling of the above exception", 0) == 0 ||
-      s.rfind("The above exception was the direct cause", 0) == 0)
+  if (StartsWith(s, "During handling of the above exception") ||
+      StartsWith(s, "The above exception was the direct cause"))
     return Level::kError;
-  if (auto l = DetectLevelFromLayout(line)) return *l;
+  if (auto l = DetectLevelFromLayout(line)) {
+    if (*l != Level::kInfo) {
+      block_ = Block::kRecord;
+      record_level_ = *l;
+    }
+    return *l;
+  }
   return Level::kInfo;
 }
 

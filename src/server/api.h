@@ -13,13 +13,17 @@
 #include "server/api_types.h"
 #include "server/ingest.h"
 #include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
 namespace wanllmdb {
 
+class RunActivity;
+
 struct ApiOptions {
   std::string version = "0.1.0";
+  RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
   // Origins besides the server's own that browsers may write from and open WebSockets from.
   std::vector<std::string> allowed_origins;
 };
@@ -42,7 +46,8 @@ ApiResponse OtlpError(const ApiRequest& req, const Status& status);
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
-  Api(LogStore& store, LiveHub& hub, Authenticator& auth, ApiOptions options);
+  // Viewers hear of state changes, clears and progress through `bus`, never from here directly.
+  Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options);
 
   // `req.path` starts after "/api/v1" (from the root when req.root_path).
   ApiResponse Handle(ApiRequest& req);
@@ -98,11 +103,19 @@ class Api {
   ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 
   LogStore& store_;
-  LiveHub& hub_;
+  LiveHub& hub_;  // read only: how many viewers this node has
+  LiveBus& bus_;
   Authenticator& auth_;
+  void PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code);
+  void PublishCleared(const std::string& id);
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
+
+  void Heard(const std::string& run_id);
+
+  // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
+  std::mutex state_mu_;
 
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;

@@ -77,8 +77,13 @@ std::string SessionCookie(const std::string& value, int64_t max_age_s, bool tls)
 
 }  // namespace
 
-Api::Api(LogStore& store, LiveHub& hub, Authenticator& auth, ApiOptions options)
-    : store_(store), hub_(hub), auth_(auth), engine_(store), options_(std::move(options)) {}
+Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOptions options)
+    : store_(store),
+      hub_(hub),
+      bus_(bus),
+      auth_(auth),
+      engine_(store),
+      options_(std::move(options)) {}
 
 Result<std::string> Api::ProjectOfRun(const std::string& run_id) {
   {
@@ -98,7 +103,10 @@ ApiResponse Api::WhoAmI(const ApiRequest& req) {
   JsonOut j;
   j.BeginObject().Key("auth_required").Bool(auth_.Enabled());
   j.Key("signed_in").Bool(p.scopes != 0).Key("anonymous").Bool(p.anonymous);
-  j.Key("via").String(p.scopes == 0 ? "none" : p.anonymous ? "anonymous" : p.via_cookie ? "cookie" : "key");
+  j.Key("via").String(p.scopes == 0  ? "none"
+                      : p.anonymous  ? "anonymous"
+                      : p.via_cookie ? "cookie"
+                                     : "key");
   j.Key("name").String(p.key_name).Key("scopes");
   WriteScopes(j, p.scopes);
   j.Key("projects").BeginArray();
@@ -123,8 +131,8 @@ ApiResponse Api::SignIn(ApiRequest& req) {
   ApiRequest as_signed_in;
   as_signed_in.principal = who;
   ApiResponse r = WhoAmI(as_signed_in);
-  r.headers.emplace_back("Set-Cookie", SessionCookie(*token, auth_.session_lifetime().count(),
-                                                     req.tls));
+  r.headers.emplace_back("Set-Cookie",
+                         SessionCookie(*token, auth_.session_lifetime().count(), req.tls));
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -37,6 +37,7 @@ ApiResponse Api::PostOtlpLogs(ApiRequest& req) {
   if (!records.ok()) return OtlpError(req, records.status());
   auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req));
   if (!stored.ok()) return OtlpError(req, stored.status());
+  for (const auto& id : stored->run_ids) Heard(id);
   ApiResponse r;
   r.content_type = std::string(OtlpContentType(*enc));
   r.body = OtlpSuccessBody(*enc);
@@ -52,6 +53,7 @@ ApiResponse Api::PostLokiPush(ApiRequest& req) {
   if (!records.ok()) return ErrorResponse(records.status());
   auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req));
   if (!stored.ok()) return ErrorResponse(stored.status());
+  for (const auto& id : stored->run_ids) Heard(id);
   return NoContent();  // what Loki answers
 }
 

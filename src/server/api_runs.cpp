@@ -1,15 +1,21 @@
 // Health, projects and runs.
+#include "core/time_util.h"
 #include "core/uuid.h"
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_in.h"
 #include "server/json_out.h"
+#include "store/run_end.h"
 
 namespace wanllmdb {
 namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+
+// A run's config is hyperparameters, not data: 64 KiB of minified JSON is far more than any
+// real one, and keeps a run (and GET /runs/{id}) small. Larger → 422.
+constexpr size_t kMaxConfigBytes = 64 * 1024;
 
 Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
@@ -98,6 +104,12 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
                                                          std::string(JsonTypeName(v.type()))));
     }
     run.config_json = simdjson::minify(v);
+    if (run.config_json.size() > kMaxConfigBytes) {
+      return ErrorResponse(
+          Status(Code::kInvalidValue, "config: at most " + std::to_string(kMaxConfigBytes >> 10) +
+                                          " KiB of JSON, got " +
+                                          std::to_string(run.config_json.size()) + " bytes"));
+    }
   }
   if (!obj->at_key("tags").get(v) && v.type() != element_type::NULL_VALUE) {
     if (v.type() != element_type::ARRAY) {
@@ -114,37 +126,104 @@ ApiResponse Api::CreateRun(ApiRequest& req) {
   bool created = false;
   auto r = store_.CreateRun(run, &created);
   if (!r.ok()) return ErrorResponse(r.status());
+  Heard(r->id);
   return RunResponse(created ? 201 : 200, *r);
 }
 
+namespace {
+
+std::string_view Param(const ApiRequest& req, const char* key) {
+  auto it = req.query.find(key);
+  return it == req.query.end() ? std::string_view() : std::string_view(it->second);
+}
+
+// The cursor is "<sort key>_<run id>" of the last run on a page; opaque to clients.
+std::string MakeCursor(int64_t key, const std::string& id) {
+  return std::to_string(key) + "_" + id;
+}
+
+Status ParseCursor(std::string_view c, RunQuery* q) {
+  size_t us = c.find('_');
+  auto bad = [&] { return Status(Code::kBadRequest, "cursor: not a cursor of this listing"); };
+  if (us == std::string_view::npos || us == 0 || us + 1 >= c.size() || c.size() > 80) return bad();
+  int64_t key = 0;
+  size_t i = c[0] == '-' ? 1 : 0;
+  if (i == us) return bad();
+  for (; i < us; ++i) {
+    if (c[i] < '0' || c[i] > '9' || key > (INT64_MAX - 9) / 10) return bad();
+    key = key * 10 + (c[i] - '0');
+  }
+  q->after_key = c[0] == '-' ? -key : key;
+  q->after_id = std::string(c.substr(us + 1));
+  return Status::Ok();
+}
+
+}  // namespace
+
 ApiResponse Api::ListRuns(const ApiRequest& req) {
-  std::string project;
-  if (auto it = req.query.find("project"); it != req.query.end()) project = it->second;
+  RunQuery q;
+  q.project = std::string(Param(req, "project"));
   if (!req.principal.projects.empty()) {
     // A key limited to projects lists one of them at a time.
-    if (project.empty()) {
-      return ErrorResponse(
-          Status(Code::kForbidden, "this key is limited to projects: ask with ?project=NAME"));
+    if (q.project.empty()) {
+      return ErrorResponse(Status(Code::kForbidden,
+                                  "this key is limited to projects: ask with ?project=NAME"));
     }
-    if (!req.principal.AllowsProject(project)) return ErrorResponse(NotInProject(project));
+    if (!req.principal.AllowsProject(q.project)) return ErrorResponse(NotInProject(q.project));
   }
-  std::optional<RunState> state;
-  if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
-    state = ParseRunState(it->second);
-    if (!state) {
-      return ErrorResponse(Status(Code::kInvalidValue, "state: '" + it->second +
+  if (std::string_view st = Param(req, "state"); !st.empty()) {
+    q.state = ParseRunState(st);
+    if (!q.state) {
+      return ErrorResponse(Status(Code::kInvalidValue, "state: '" + std::string(st) +
                                                            "' is not running, finished, failed "
                                                            "or crashed"));
     }
   }
+  q.text = std::string(Param(req, "q"));
+  if (q.text.size() > 200) {
+    return ErrorResponse(Status(Code::kInvalidValue, "q: at most 200 characters"));
+  }
+  std::string_view sort = Param(req, "sort");
+  if (sort.empty() || sort == "created_at") {
+    q.sort = RunSort::kCreatedAt;
+  } else if (sort == "duration") {
+    q.sort = RunSort::kDuration;
+  } else if (sort == "lines") {
+    q.sort = RunSort::kLines;
+  } else if (sort == "errors") {
+    q.sort = RunSort::kErrors;
+  } else {
+    return ErrorResponse(Status(
+        Code::kInvalidValue,
+        "sort: want created_at, duration, lines or errors, got '" + std::string(sort) + "'"));
+  }
+  std::string_view order = Param(req, "order");
+  if (!order.empty() && order != "asc" && order != "desc") {
+    return ErrorResponse(
+        Status(Code::kInvalidValue, "order: want asc or desc, got '" + std::string(order) + "'"));
+  }
+  q.descending = order != "asc";
+  if (std::string_view c = Param(req, "cursor"); !c.empty()) {
+    if (Status s = ParseCursor(c, &q); !s.ok()) return ErrorResponse(s);
+  }
   auto limit = IntParam(req.query, "limit", 100, 1, 1000);
   if (!limit.ok()) return ErrorResponse(limit.status());
-  auto runs = store_.ListRuns(project, state, static_cast<int>(*limit));
-  if (!runs.ok()) return ErrorResponse(runs.status());
+  q.limit = static_cast<int>(*limit);
+  q.now_us = NowMicros();
+  auto page = store_.ListRuns(q);
+  if (!page.ok()) return ErrorResponse(page.status());
   JsonOut j;
   j.BeginObject().Key("runs").BeginArray();
-  for (const auto& r : *runs) j.Run(r);
-  j.EndArray().EndObject();
+  for (const auto& r : page->runs) j.Run(r, /*with_config=*/false);
+  j.EndArray();
+  j.Key("next_cursor");
+  if (page->has_more && !page->runs.empty()) {
+    j.String(MakeCursor(page->keys.back(), page->runs.back().id));
+  } else {
+    j.Null();
+  }
+  j.Key("total").Int(page->total);
+  j.EndObject();
   return JsonResponse(200, j.Take());
 }
 
@@ -204,12 +283,29 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
     }
     u.writer_end = end;
   }
+  bool merge = false;
+  if (!obj->at_key("merge").get(v) && v.type() != element_type::NULL_VALUE) {
+    if (v.type() != element_type::BOOL) {
+      return ErrorResponse(Status(Code::kBadRequest, "merge: must be a boolean"));
+    }
+    merge = v.get_bool().value_unsafe();
+  }
+  std::unique_lock<std::mutex> merging(state_mu_, std::defer_lock);
+  if (merge) merging.lock();
+  Heard(id);  // first: a run the silence sweep crashed is running again before we compare
   auto before = store_.GetRun(id);
   if (!before.ok()) return ErrorResponse(before.status());
+  // A writer's end (u.writer_end) is merged by the store, once every writer has ended.
+  if (merge && !u.writer_end && u.state && before->state != RunState::kRunning &&
+      EndSeverity(*u.state) <= EndSeverity(before->state)) {
+    // The run already ended at least as badly: keep its state and exit code.
+    u.state.reset();
+    u.exit_code.reset();
+  }
   auto r = store_.UpdateRun(id, u);
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {
-    hub_.PublishRunState(id, r->state, r->exit_code);
+    PublishRunState(id, r->state, r->exit_code);
   }
   return RunResponse(200, *r);
 }
@@ -217,7 +313,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
 ApiResponse Api::DeleteRun(const std::string& id) {
   Status s = store_.DeleteRun(id);
   if (!s.ok()) return ErrorResponse(s);
-  hub_.PublishCleared(id);
+  PublishCleared(id);
   return NoContent();
 }
 

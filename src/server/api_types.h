@@ -24,6 +24,7 @@ struct ApiRequest {
   std::string host;                 // the Host header
   std::string client_address;       // the peer's IP address
   bool tls = false;                 // arrived over HTTPS
+  std::string accept_encoding;      // the Accept-Encoding header, if any (gzip downloads)
   std::vector<std::string> params;  // path parameters captured by the router ({run_id})
   Principal principal;              // set by the router once the request is authorized
 

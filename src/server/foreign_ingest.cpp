@@ -147,7 +147,17 @@ Result<ForeignIngestResult> StoreForeignRecords(
     if (!allows_project(want.project))
       return Status(Code::kForbidden, "this key is not allowed in project '" + want.project + "'");
   }
+  // Built before any run is created: a request over the limits creates nothing.
+  std::vector<IngestBatch> batches;
+  batches.reserve(groups.size());
+  RequestBudget budget;
+  for (auto& [key, lines] : groups) {
+    auto b = parser.BuildBatch(key.first, key.second, lines, &budget);
+    if (!b.ok()) return b.status();
+    batches.push_back(std::move(*b));
+  }
   for (auto& [id, want] : runs) {
+    result.run_ids.push_back(id);
     if (store.GetRun(id).ok()) continue;
     NewRun run;
     run.id = id;
@@ -157,10 +167,6 @@ Result<ForeignIngestResult> StoreForeignRecords(
     if (!made.ok()) return made.status();
     result.runs_created += created;
   }
-  std::vector<IngestBatch> batches;
-  batches.reserve(groups.size());
-  for (auto& [key, lines] : groups)
-    batches.push_back(parser.BuildBatch(key.first, key.second, lines));
   auto stored = store.AppendAll(std::move(batches));
   if (!stored.ok()) return stored.status();
   for (const auto& s : *stored) {

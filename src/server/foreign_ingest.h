@@ -18,7 +18,8 @@
 
 namespace wanllmdb {
 
-inline constexpr size_t kMaxForeignRecords = 100000;
+// Every record is at least one line, and a request stores at most kMaxBatchLines lines.
+inline constexpr size_t kMaxForeignRecords = kMaxBatchLines;
 
 // Where a record goes, from its attributes (OTLP resource then record) or labels (Loki stream).
 // Later Set calls override earlier ones, so record attributes win over resource attributes.
@@ -53,6 +54,7 @@ struct ForeignRecord {
 
 struct ForeignIngestResult {
   int64_t accepted = 0, duplicates = 0, runs_created = 0;
+  std::vector<std::string> run_ids;  // every run the request wrote to (their writers were heard)
 };
 
 // Level names as log shippers spell them (case-insensitive): trace/debug, info/notice,

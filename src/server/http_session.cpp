@@ -65,6 +65,23 @@ void HttpSession::OnRead(beast::error_code ec, size_t) {
                                      "the request body is over 16 MiB; send "
                                      "smaller batches")));
   }
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::partial_message) {
+    // Framing abuse (CL+TE, duplicate Content-Length, bad chunk sizes, header floods) gets the
+    // status HTTP prescribes, then the connection ends: what follows cannot be framed.
+    const bool headers = ec == http::error::header_limit;
+    ApiResponse r = ErrorResponse(
+        headers ? Status(Code::kTooLarge, "the request headers are over 64 KiB")
+                : Status(Code::kBadRequest, "malformed HTTP request: " + ec.message()));
+    if (headers) r.status = 431;
+    method_ = std::string(parser_->get().method_string());
+    target_ = std::string(parser_->get().target());
+    version_ = 11;
+    keep_alive_ = false;
+    drain_after_write_ = true;
+    started_ = std::chrono::steady_clock::now();
+    return Send(std::move(r));
+  }
   if (ec) return Fail(ec, "read");
   Dispatch(parser_->release());
 }
@@ -123,6 +140,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
 
   api_req->content_type = header(http::field::content_type);
   api_req->content_encoding = header(http::field::content_encoding);
+  if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
+    api_req->accept_encoding = std::string(ae->value());
   api_req->root_path = IsRootApiPath(path);
   bool is_api =
       api_req->root_path || path == kApiPrefix || path.rfind(std::string(kApiPrefix) + "/", 0) == 0;

@@ -85,7 +85,11 @@ ApiResponse ErrorResponse(const Status& status) {
   j.Key("code").String(ErrorCodeName(status.code()));
   j.Key("message").String(status.message());
   j.EndObject().EndObject();
-  return JsonResponse(HttpStatusOf(status.code()), j.Take());
+  ApiResponse r = JsonResponse(HttpStatusOf(status.code()), j.Take());
+  // 503 is temporary here (the database is restarting, the server is stopping): say when to
+  // come back. The SDK and the capture retry with their own backoff at least this long.
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 ApiResponse RetryLaterResponse(const Status& status, int retry_after_s) {
@@ -230,6 +234,18 @@ Result<std::optional<int64_t>> OptIntParam(const std::map<std::string, std::stri
     return Status(Code::kInvalidValue, name + ": '" + s + "' is not an integer");
   }
   return std::optional<int64_t>(v);
+}
+
+Result<std::optional<int64_t>> LineParam(const std::map<std::string, std::string>& q,
+                                         const std::string& name) {
+  auto v = OptIntParam(q, name);
+  if (!v.ok() || !*v) return v;
+  if (**v < 0 || **v > kMaxLineParam) {
+    return Status(Code::kInvalidValue, name + " must be between 0 and " +
+                                           std::to_string(kMaxLineParam) + ", got " +
+                                           std::to_string(**v));
+  }
+  return v;
 }
 
 Result<int64_t> IntParam(const std::map<std::string, std::string>& q, const std::string& name,

@@ -22,5 +22,11 @@ Result<int64_t> IntParam(const std::map<std::string, std::string>& q, const std:
                          int64_t fallback, int64_t min, int64_t max);
 Result<std::optional<int64_t>> OptIntParam(const std::map<std::string, std::string>& q,
                                            const std::string& name);
+// A line number parameter (after_line, before_line, locate's line): absent, or 0 to 2^53-1 (the
+// largest integer a JavaScript client holds exactly; line numbers never get near it). The bound
+// keeps `line ± 1` and `line - first_line` in the query engine from wrapping. Else 422.
+inline constexpr int64_t kMaxLineParam = (int64_t{1} << 53) - 1;
+Result<std::optional<int64_t>> LineParam(const std::map<std::string, std::string>& q,
+                                         const std::string& name);
 
 }  // namespace wanllmdb

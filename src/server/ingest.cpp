@@ -1,5 +1,6 @@
 #include "server/ingest.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/text.h"
@@ -91,13 +92,34 @@ Result<IngestBatch> StartBatch(const std::string& run_id, std::string& body, ele
   return b;
 }
 
-// Every piece of a message becomes a stored line; pieces share the message's seq.
-void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source, int64_t ts,
-                  int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
-                  bool explicit_l) {
+Status TooManyLines() {
+  return Status(Code::kTooLarge, "a request stores at most " + std::to_string(kMaxBatchLines) +
+                                     " lines, counted after splitting messages on newlines and "
+                                     "at 64 KiB: split it");
+}
+
+// Every piece of a message becomes a stored line; pieces share the message's seq. Fails (and
+// the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes;
+// `lines_elsewhere` are the request's lines in its other batches (foreign ingest).
+Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source,
+                    int64_t ts, int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
+                    bool explicit_l, size_t* bytes, size_t lines_elsewhere = 0) {
+  // Counted before splitting so that a message of millions of newlines is refused without
+  // first building millions of pieces.
+  const size_t used = lines_elsewhere + b->lines.size();
+  const size_t room = kMaxBatchLines - std::min(used, kMaxBatchLines);
+  if (static_cast<size_t>(std::count(message.begin(), message.end(), '\n')) > room)
+    return TooManyLines();
+  *bytes += message.size();
+  if (*bytes > kMaxBatchBytes) {
+    return Status(Code::kTooLarge, "a request stores at most " +
+                                       std::to_string(kMaxBatchBytes >> 20) +
+                                       " MiB of messages: split it");
+  }
   thread_local std::vector<std::string_view> pieces;
   pieces.clear();
   SplitIntoLines(message, kMaxLineBytes, &pieces);
+  if (pieces.size() > room) return TooManyLines();
   for (std::string_view p : pieces) {
     LogLine l;
     l.timestamp_us = ts;
@@ -109,25 +131,20 @@ void AppendPieces(IngestBatch* b, std::string_view message, Level level, Source 
     explicit_level->push_back(explicit_l);
   }
   if (pieces.capacity() > 4096) std::vector<std::string_view>().swap(pieces);  // keep it small
+  return Status::Ok();
 }
 
 }  // namespace
 
-void IngestParser::DetectLevels(IngestBatch* batch, const std::vector<uint8_t>& explicit_level) {
+// Lines without an explicit level are detected by the store (the traceback state that spans
+// batches lives there, per (run, writer)); an all-explicit batch needs no flags.
+static void MarkDetection(IngestBatch* batch, std::vector<uint8_t>& explicit_level) {
   bool any = false;
-  for (uint8_t e : explicit_level) any |= !e;
-  if (!any) return;
-  std::lock_guard lock(mu_);
-  if (detectors_.size() > 100000) detectors_.clear();  // bound: only traceback state is lost
-  std::string key_prefix = batch->run_id + '\0' + batch->writer + '\0';
-  LevelDetector* det[kSourceCount] = {};
-  for (size_t i = 0; i < batch->lines.size(); ++i) {
-    if (explicit_level[i]) continue;
-    LogLine& l = batch->lines[i];
-    int s = static_cast<int>(l.source);
-    if (!det[s]) det[s] = &detectors_[key_prefix + static_cast<char>('0' + s)];
-    l.level = det[s]->Detect(l.message);
+  for (uint8_t& e : explicit_level) {
+    e = !e;
+    any |= e != 0;
   }
+  if (any) batch->detect_level = std::move(explicit_level);
 }
 
 Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::string& body) {
@@ -145,6 +162,7 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     return Status(Code::kTooLarge, "a batch holds at most " + std::to_string(kMaxBatchLines) +
                                        " lines; this one has " + std::to_string(arr.size()) +
                                        ": split it");
+  size_t bytes = 0;
   const int64_t now = NowMicros();
   b.lines.reserve(arr.size());
   std::vector<uint8_t> explicit_level;
@@ -197,16 +215,18 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
     if (!has_message) return Bad(at("message"), "is required");
     if (seq >= 0) any_seq = true;
     if (any_seq && b.seqs.size() != b.lines.size()) b.seqs.assign(b.lines.size(), -1);
-    AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq, any_seq,
-                 &explicit_level, level.has_value());
+    Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq,
+                                   any_seq, &explicit_level, level.has_value(), &bytes);
+    if (!appended.ok()) return appended;
     ++i;
   }
-  DetectLevels(&b, explicit_level);
+  MarkDetection(&b, explicit_level);
   return started;
 }
 
-IngestBatch IngestParser::BuildBatch(const std::string& run_id, const std::string& writer,
-                                     const std::vector<IncomingLine>& lines) {
+Result<IngestBatch> IngestParser::BuildBatch(const std::string& run_id, const std::string& writer,
+                                             const std::vector<IncomingLine>& lines,
+                                             RequestBudget* budget) {
   IngestBatch b;
   b.run_id = run_id;
   b.writer = writer;
@@ -223,10 +243,13 @@ IngestBatch IngestParser::BuildBatch(const std::string& run_id, const std::strin
       AppendSanitizedUtf8(message, &repaired);
       message = repaired;
     }
-    AppendPieces(&b, message, l.level.value_or(Level::kInfo), l.source, l.timestamp_us, l.seq,
-                 any_seq, &explicit_level, l.level.has_value());
+    Status appended =
+        AppendPieces(&b, message, l.level.value_or(Level::kInfo), l.source, l.timestamp_us, l.seq,
+                     any_seq, &explicit_level, l.level.has_value(), &budget->bytes, budget->lines);
+    if (!appended.ok()) return appended;
   }
-  DetectLevels(&b, explicit_level);
+  budget->lines += b.lines.size();
+  MarkDetection(&b, explicit_level);
   return b;
 }
 
@@ -261,9 +284,11 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     if (*t) ts = **t;
   }
   std::vector<uint8_t> explicit_level;
-  AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false, &explicit_level,
-               level.has_value());
-  DetectLevels(&b, explicit_level);
+  size_t bytes = 0;
+  Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false,
+                                 &explicit_level, level.has_value(), &bytes);
+  if (!appended.ok()) return appended;
+  MarkDetection(&b, explicit_level);
   return started;
 }
 

@@ -81,6 +81,16 @@ JsonOut& JsonOut::Raw(std::string_view json) {
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
+  return LineFields(run_id, l).EndObject();
+}
+
+JsonOut& JsonOut::ContextLine(std::string_view run_id, const LogLine& l) {
+  LineFields(run_id,
+             LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
+  return Key("context").Bool(true).EndObject();
+}
+
+JsonOut& JsonOut::LineFields(std::string_view run_id, const LineView& l) {
   BeginObject();
   Key("run_id").String(run_id);
   Key("line_number").Int(l.line_number);
@@ -89,7 +99,7 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
   Key("source").String(SourceName(l.source));
   Key("writer").String(l.writer);
   Key("message").String(l.message);
-  return EndObject();
+  return *this;
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
@@ -97,7 +107,7 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
               LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
 }
 
-JsonOut& JsonOut::Run(const RunInfo& r) {
+JsonOut& JsonOut::Run(const RunInfo& r, bool with_config) {
   BeginObject();
   Key("id").String(r.id);
   Key("project").String(r.project);
@@ -106,7 +116,7 @@ JsonOut& JsonOut::Run(const RunInfo& r) {
   Key("exit_code").OptInt(r.exit_code);
   Key("created_at").Timestamp(r.created_at_us);
   Key("finished_at").OptTimestamp(r.finished_at_us);
-  Key("config").Raw(r.config_json);
+  if (with_config) Key("config").Raw(r.config_json);
   Key("tags").Raw(r.tags_json);
   Key("line_count").Int(r.line_count);
   Key("error_count").Int(r.error_count);

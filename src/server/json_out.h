@@ -37,7 +37,11 @@ class JsonOut {
 
   JsonOut& Line(std::string_view run_id, const LineView& line);
   JsonOut& Line(std::string_view run_id, const LogLine& line);
-  JsonOut& Run(const RunInfo& run);
+  // A line shown as context around a match: the line object plus "context": true.
+  JsonOut& ContextLine(std::string_view run_id, const LogLine& line);
+  // Lists leave the config out (`with_config` false): it is the one unbounded-looking field, and
+  // a list of runs should stay small; GET /runs/{id} has it.
+  JsonOut& Run(const RunInfo& run, bool with_config = true);
   JsonOut& Project(const ProjectInfo& project);
 
   std::string Take();
@@ -46,6 +50,7 @@ class JsonOut {
   void Clear();
 
  private:
+  JsonOut& LineFields(std::string_view run_id, const LineView& line);  // an open line object
   struct Impl;
   Impl* impl_;
 };

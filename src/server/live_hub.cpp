@@ -92,6 +92,16 @@ void LiveHub::OnCommit(const CommitEvent& event) {
     auto it = runs_.find(event.run_id);
     if (it == runs_.end()) return;  // nobody watches this run
     RunEntry& e = it->second;
+    if (!e.batches.empty() && event.last_line <= e.batches.back()->last_line() &&
+        e.batches.front()->first_line() <= event.first_line)
+      return;  // already cached (a remote commit read after a local one covered it)
+    if (!e.batches.empty() && event.first_line != e.batches.back()->last_line() + 1) {
+      // Not contiguous with the cache (lines committed by another node, read late or not at
+      // all): the cache must stay one ascending run of lines, so it restarts here; cursors
+      // before it read from the store.
+      e.batches.clear();
+      e.cached_lines = e.cached_bytes = 0;
+    }
     auto batch = std::make_shared<const CachedBatch>(event.run_id, event.lines);
     e.cached_lines += batch->lines().size();
     e.cached_bytes += batch->bytes();
@@ -108,6 +118,38 @@ void LiveHub::OnCommit(const CommitEvent& event) {
     subs = Live(e);
   }
   for (auto& s : subs) s->OnLinesAvailable(event.last_line);
+}
+
+void LiveHub::OnLinesAvailable(const std::string& run_id, int64_t last_line) {
+  std::vector<std::shared_ptr<LiveSubscriber>> subs;
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end() || last_line <= it->second.last_line) return;
+    it->second.last_line = last_line;
+    subs = Live(it->second);
+  }
+  for (auto& s : subs) s->OnLinesAvailable(last_line);
+}
+
+std::optional<int64_t> LiveHub::KnownLastLine(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return std::nullopt;
+  return it->second.last_line;
+}
+
+std::vector<std::string> LiveHub::WatchedRuns() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, e] : runs_) out.push_back(id);
+  return out;
+}
+
+size_t LiveHub::ViewersOf(const std::string& run_id) const {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  return it == runs_.end() ? 0 : it->second.subscribers.size();
 }
 
 void LiveHub::PublishRunState(const std::string& run_id, RunState state,

@@ -70,8 +70,16 @@ class LiveHub {
 
   void Subscribe(const std::string& run_id, const std::shared_ptr<LiveSubscriber>& s);
   void Unsubscribe(const std::string& run_id, const LiveSubscriber* s);
-  // From the store's commit listener.
+  // Lines committed (numbered), from the live bus. Batches usually arrive in line order; one
+  // that is not contiguous with the cache (another node's lines) restarts the cache.
   void OnCommit(const CommitEvent& event);
+  // Lines up to `last_line` exist but are not at hand (another node committed them): viewers
+  // read them from the store from their cursors.
+  void OnLinesAvailable(const std::string& run_id, int64_t last_line);
+  // The highest line the hub knows of for a watched run; nullopt when nobody watches it.
+  std::optional<int64_t> KnownLastLine(const std::string& run_id) const;
+  std::vector<std::string> WatchedRuns() const;
+  size_t ViewersOf(const std::string& run_id) const;
   void PublishRunState(const std::string& run_id, RunState state, std::optional<int64_t> exit_code);
   void PublishCleared(const std::string& run_id);
   // Returns how many viewers were told.

@@ -8,6 +8,8 @@
 
 #include "server/api.h"
 #include "server/openapi.h"
+#include "server/run_activity.h"
+#include "store/run_lookup.h"
 
 namespace wanllmdb {
 namespace {
@@ -102,6 +104,10 @@ const std::vector<Route>& Api::Routes() {
   return kRoutes;
 }
 
+void Api::Heard(const std::string& run_id) {
+  if (options_.activity != nullptr) options_.activity->Touch(run_id);
+}
+
 const Route* Api::FindRoute(const std::string& method, std::string_view path,
                             std::vector<std::string>* params, bool* path_known, bool root) {
   auto seg = Segments(path);
@@ -139,8 +145,15 @@ Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
                                         "' scope (it has '" +
                                         FormatScopes(req.principal.scopes) + "')");
   }
-  if (!req.principal.projects.empty() && std::string_view(route.pattern).find("{run_id}") !=
-                                             std::string_view::npos) {
+  const bool has_run = std::string_view(route.pattern).find("{run_id}") != std::string_view::npos;
+  if (has_run) {
+    // A unique prefix (>= 8 hex digits) names a run too; ambiguous → 409. Resolved only once the
+    // caller is known, so an anonymous probe learns nothing about which runs exist.
+    auto id = ResolveRunId(store_, req.params[0]);
+    if (!id.ok()) return id.status();
+    req.params[0] = std::move(*id);
+  }
+  if (!req.principal.projects.empty() && has_run) {
     auto project = ProjectOfRun(req.params[0]);
     if (!project.ok()) return project.status();
     if (!req.principal.AllowsProject(*project))

@@ -5,8 +5,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -15,9 +15,12 @@
 #include "server/api.h"
 #include "server/connection_limits.h"
 #include "server/listener.h"
+#include "server/live_feed.h"
 #include "server/live_hub.h"
 #include "server/net.h"
+#include "server/run_activity.h"
 #include "server/static_files.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
 
@@ -75,7 +78,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
-  auto store = OpenStore(url);
+  StoreOptions store_options;
+  store_options.sync = o.sync;
+  auto store = OpenStore(url, store_options);
   if (!store.ok()) return store.status();
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -91,11 +96,24 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   auth_options.legacy_key = o.api_key;
   Authenticator auth(keys->get(), auth_options);
 
+  // Commits, state changes, clears and progress reach this node's viewers through the bus
+  // (in-process for SQLite; NOTIFY/LISTEN between the nodes of one PostgreSQL).
   LiveHub hub;
-  (*store)->SetCommitListener([&hub](const CommitEvent& e) { hub.OnCommit(e); });
+  auto bus = (*store)->OpenBus();
+  if (!bus.ok()) return bus.status();
+  LiveFeed feed(hub, **store);
+  RunActivity activity(**store, **bus, o.crash_after_s);
+  (*bus)->SetSink([&feed, &activity](const BusMessage& m) {
+    // Lines or progress stored through any node mean the run's writers are alive.
+    if (m.kind == BusMessage::Kind::kCommit || m.kind == BusMessage::Kind::kProgress)
+      activity.Touch(m.run_id);
+    feed.OnMessage(m);
+  });
+  (*store)->SetCommitListener([&bus](const CommitEvent& e) { (*bus)->PublishLocalCommit(e); });
   ApiOptions api_options;
   api_options.allowed_origins = o.allowed_origins;
-  Api api(**store, hub, auth, api_options);
+  api_options.activity = &activity;
+  Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
   if (!o.web_dir.empty() && !files.available()) {
@@ -122,9 +140,10 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   Status s = listener->Open({address, o.port});
   if (!s.ok()) return s;
   listener->Run();
+  activity.Start();
   uint16_t port = listener->local_endpoint().port();
   std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               url.c_str(), files.available() ? ", web UI on" : "");
+               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within
@@ -154,6 +173,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   for (auto& t : threads) t.join();
   pool.stop();  // work queued but not started is dropped; running handlers are waited for
   pool.join();
+  activity.Stop();
+  (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
   std::fprintf(stderr, "wanllmdb: stopped\n");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/log_store.h"
 
 namespace wanllmdb {
 
@@ -18,6 +19,7 @@ struct ServerOptions {
   uint16_t port = 8080;
   std::string data_dir = "./data";
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
+  SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
   std::string api_key;  // legacy: one admin key outside the key store
   bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn
@@ -33,6 +35,9 @@ struct ServerOptions {
   int shutdown_timeout_s = 10;
   int max_connections = 10000;            // open HTTP + WebSocket connections in all
   int max_connections_per_client = 1000;  // from one client address
+  // A running run no writer was heard from for this long is marked crashed (run_activity.h).
+  // 0: never.
+  double crash_after_s = 600;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

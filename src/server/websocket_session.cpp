@@ -6,6 +6,7 @@
 #include "server/http_util.h"
 #include "server/json_out.h"
 #include "store/query_engine.h"
+#include "store/run_lookup.h"
 
 namespace wanllmdb {
 namespace {
@@ -43,8 +44,12 @@ void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr
   net::post(*ctx_.workers, [self, meta, shared_req] {
     ApiRequest& areq = *meta;
     int retry_after_s = 0;
+    // Authorization resolves a short id (unique prefix) to the full one in areq.params.
     Status status = self->ctx_.api->AuthorizeStream(areq, &retry_after_s);
-    if (status.ok()) status = self->ctx_.store->GetRun(self->run_id_).status();
+    if (status.ok()) {
+      self->run_id_ = areq.params[0];  // before the strand sees it (post below)
+      status = self->ctx_.store->GetRun(self->run_id_).status();
+    }
     std::string error_frame;
     if (status.ok()) {
       // Bad parameters are reported over the socket (browsers can't read a refused upgrade).
@@ -67,7 +72,7 @@ void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr
       } else if (param.ok()) {
         param = tail.status();
       }
-      auto after = OptIntParam(areq.query, "after_line");
+      auto after = LineParam(areq.query, "after_line");
       if (after.ok()) {
         self->after_line_ = *after;
       } else if (param.ok()) {

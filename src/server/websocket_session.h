@@ -56,7 +56,7 @@ class WebSocketSession : public LiveSubscriber,
   websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<ConnectionSlot> slot_;  // the connection's place under ConnectionLimits
   ServerContext& ctx_;
-  const std::string run_id_;
+  std::string run_id_;  // resolved to the full id in Run(), before the strand reads it
   std::shared_ptr<const LineMatcher> matcher_;
   bool filtered_ = false;
   int tail_ = 500;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/ansi.h"
 #include "core/text.h"
 
 namespace wanllmdb {
@@ -35,11 +36,18 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
   std::shared_ptr<LineMatcher> m(new LineMatcher());
   m->filter_ = filter;
   m->needle_lower_ = AsciiLower(filter.search);
-  if (!filter.search.empty()) {
+  // Search is ASCII case-insensitive (AsciiLower, as MatchMessage does it). RE2 in UTF-8 mode
+  // folds Unicode case ("k" would find the Kelvin sign U+212A), so the chunk scan uses it in
+  // Latin-1 mode, byte for byte, and only for an ASCII needle: then only ASCII letters fold.
+  // Any other needle takes the lower-cased copy and memmem.
+  const bool ascii = std::all_of(filter.search.begin(), filter.search.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!filter.search.empty() && ascii) {
     RE2::Options opts;
     opts.set_log_errors(false);
     opts.set_case_sensitive(false);
     opts.set_literal(true);
+    opts.set_encoding(RE2::Options::EncodingLatin1);
     m->search_re_ = std::make_unique<RE2>(filter.search, opts);
     if (!m->search_re_->ok()) m->search_re_.reset();
   }
@@ -91,6 +99,23 @@ size_t LineOf(const std::vector<uint32_t>& offsets, size_t pos) {
 void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) const {
   hits->assign(c.n, filter_.text_free() ? 1 : 0);
   if (filter_.text_free() || c.n == 0) return;
+  if (!HasEscapes(c.text)) return MatchColumn({c.text, c.offsets, c.n}, hits);
+  // Search what people see: a copy of the column without escape sequences (only for chunks
+  // that have any; one memchr decides).
+  std::string visible;
+  visible.reserve(c.text.size());
+  std::vector<uint32_t> offsets;
+  offsets.reserve(c.n + 1);
+  for (size_t i = 0; i < c.n; ++i) {
+    offsets.push_back(static_cast<uint32_t>(visible.size()));
+    AppendVisibleText(c.message(i), &visible);
+    visible.push_back('\n');
+  }
+  offsets.push_back(static_cast<uint32_t>(visible.size()));
+  MatchColumn({visible, offsets, c.n}, hits);
+}
+
+void LineMatcher::MatchColumn(const TextColumn& c, std::vector<uint8_t>* hits) const {
   std::vector<uint8_t> search_hits;
   if (!filter_.search.empty()) {
     if (needle_lower_.find('\n') != std::string::npos) return;  // lines hold no '\n'
@@ -148,7 +173,13 @@ void LineMatcher::MatchText(const DecodedChunk& c, std::vector<uint8_t>* hits) c
   }
 }
 
-bool LineMatcher::MatchMessage(std::string_view message) const {
+bool LineMatcher::MatchMessage(std::string_view raw) const {
+  std::string visible;
+  std::string_view message = raw;
+  if (HasEscapes(raw)) {
+    visible = VisibleText(raw);
+    message = visible;
+  }
   if (!filter_.search.empty()) {
     std::string lower = AsciiLower(message);
     if (lower.find(needle_lower_) == std::string::npos) return false;

@@ -47,15 +47,26 @@ class LineMatcher {
   bool MatchMeta(const DecodedChunk& chunk, size_t i) const;
   // Marks in `hits` (size chunk.n) the lines whose text matches; all true when no text filter.
   // Works on the whole text column at once: one case-folded copy and one memmem/RE2 pass per
-  // chunk instead of a call per line.
+  // chunk instead of a call per line. Text means the visible text: escape sequences (SGR
+  // colours, ...) are skipped, as the viewer shows them (core/ansi.h).
   void MatchText(const DecodedChunk& chunk, std::vector<uint8_t>* hits) const;
-  // Text test for a single message (live tail, small inputs).
+  // Text test for a single message (live tail, small inputs); visible text as above.
   bool MatchMessage(std::string_view message) const;
   bool MatchLine(const LogLine& line) const;
 
  private:
   LineMatcher() = default;
   bool WriterAllowed(std::string_view writer) const;
+  // A text column: messages each followed by '\n', offsets[i] where message i starts (n + 1).
+  struct TextColumn {
+    std::string_view text;
+    const std::vector<uint32_t>& offsets;
+    size_t n;
+    std::string_view message(size_t i) const {
+      return text.substr(offsets[i], offsets[i + 1] - offsets[i] - 1);
+    }
+  };
+  void MatchColumn(const TextColumn& c, std::vector<uint8_t>* hits) const;
 
   LogFilter filter_;
   std::string needle_lower_;

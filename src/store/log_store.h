@@ -1,7 +1,9 @@
-// LogStore: the storage interface. SQLite (embedded, default) implements it now; PostgreSQL
-// (many server nodes, one database) implements the same contract later. Everything a backend
+// LogStore: the storage interface. SQLite (embedded, default) and PostgreSQL (many server
+// nodes, one database) implement the same contract. Everything a backend
 // must guarantee is written here, not in an implementation:
-//   - Append is durable when it returns OK (committed), and atomic per batch.
+//   - Append is committed when it returns OK, and atomic per batch. Durable means what the
+//     SyncMode promises (below): survives a killed process always; a power cut only with
+//     SyncMode::kFull on SQLite, or PostgreSQL's synchronous_commit=on.
 //   - Line numbers are dense per run, assigned in commit order, never reused (not even after
 //     ClearLogs).
 //   - Lines with a seq at or below the (run, writer) watermark are skipped as duplicates.
@@ -44,6 +46,28 @@ struct RunInfo {
   int64_t line_count = 0, error_count = 0, last_line = 0;
 };
 
+// What a runs listing asks for. Pages are keyset cursors: (sort key, id) of the last run of the
+// previous page, so a page never repeats or skips a run that stays put while new ones arrive.
+enum class RunSort { kCreatedAt, kDuration, kLines, kErrors };
+struct RunQuery {
+  std::string project;            // "" = every project
+  std::optional<RunState> state;  // none = every state
+  std::string text;               // name, id or a tag contains it (ASCII case-insensitive)
+  std::string id_prefix;          // lower-case; "" = any id
+  RunSort sort = RunSort::kCreatedAt;
+  bool descending = true;
+  std::optional<int64_t> after_key;  // with after_id: start after this run
+  std::string after_id;
+  int limit = 100;
+  int64_t now_us = 0;  // the end of a running run's duration
+};
+struct RunPage {
+  std::vector<RunInfo> runs;
+  std::vector<int64_t> keys;  // each run's sort key (for the next cursor)
+  bool has_more = false;
+  int64_t total = 0;  // runs matching the query without the cursor
+};
+
 struct NewRun {
   std::string id;  // canonical UUID; the caller generates one when the client did not
   std::string project, name;
@@ -76,11 +100,15 @@ struct LogSummary {
 };
 
 // One batch from one writer. `seqs` is empty or parallel to `lines` (-1 = no seq).
+// `detect_level` is empty (every level is explicit) or parallel to `lines`: 1 = the store detects
+// the level from the line's layout, continuing the traceback state the writer's previous line
+// left (kept per (run, writer) in the store, so it holds across batches and server nodes).
 struct IngestBatch {
   std::string run_id;
   std::string writer = "main";
-  std::vector<LogLine> lines;  // sanitized, split, with levels and timestamps
+  std::vector<LogLine> lines;  // sanitized, split, with timestamps (and explicit levels)
   std::vector<int64_t> seqs;
+  std::vector<uint8_t> detect_level;
 };
 
 struct IngestResult {
@@ -117,6 +145,8 @@ struct CommitEvent {
 };
 using CommitListener = std::function<void(const CommitEvent&)>;
 
+class LiveBus;
+
 // Thread-safety: every method may be called from any thread concurrently.
 class LogStore {
  public:
@@ -129,8 +159,7 @@ class LogStore {
   // *created = false; in another project: kConflict.
   virtual Result<RunInfo> CreateRun(const NewRun& run, bool* created) = 0;
   virtual Result<RunInfo> GetRun(const std::string& id) = 0;
-  virtual Result<std::vector<RunInfo>> ListRuns(const std::string& project,
-                                                std::optional<RunState> state, int limit) = 0;
+  virtual Result<RunPage> ListRuns(const RunQuery& query) = 0;
   virtual Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) = 0;
   virtual Status DeleteRun(const std::string& id) = 0;
 
@@ -155,6 +184,9 @@ class LogStore {
                                                       const ChunkQuery& query) = 0;
 
   virtual void SetCommitListener(CommitListener listener) = 0;
+  // The live bus fitting this store (store/live_bus.h): in-process for SQLite, NOTIFY/LISTEN
+  // between the nodes sharing a PostgreSQL.
+  virtual Result<std::unique_ptr<LiveBus>> OpenBus();
   // Flushes, stops background work, closes. Idempotent.
   virtual void Close() = 0;
   // Storage figures for benchmarks and the health page.
@@ -163,7 +195,26 @@ class LogStore {
   virtual Status CompactNow() = 0;
 };
 
-// "sqlite:PATH" (or a bare path). Opens, migrates, starts background work.
-Result<std::unique_ptr<LogStore>> OpenStore(const std::string& url);
+// How hard a commit is pushed to stable storage before Append returns (doc/deploy.md).
+enum class SyncMode {
+  kNormal,  // SQLite: synchronous=NORMAL (WAL): survives the process being killed, not a power
+            // cut (the last transactions may be lost). PostgreSQL: the server's own
+            // synchronous_commit (on by default: survives both).
+  kFull,    // SQLite: synchronous=FULL: every commit is fsynced, survives a power cut.
+            // PostgreSQL: synchronous_commit=on for this node's sessions whatever the server says.
+};
+
+struct StoreOptions {
+  SyncMode sync = SyncMode::kNormal;
+};
+
+// "sqlite:PATH" (or a bare path), or a PostgreSQL connection string: "postgresql://..." /
+// "postgres://..." URIs or "host=... dbname=..." key=value conninfo (password also from
+// PGPASSWORD or ~/.pgpass, as libpq reads them). Opens, migrates, starts background work.
+// The store URL with any password replaced by "***", for logs.
+std::string RedactStoreUrl(const std::string& url);
+
+Result<std::unique_ptr<LogStore>> OpenStore(const std::string& url,
+                                            const StoreOptions& options = {});
 
 }  // namespace wanllmdb

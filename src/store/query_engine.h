@@ -35,6 +35,7 @@ struct ListRequest {
 struct ListResult {
   std::vector<LogLine> lines;
   bool has_more = false;
+  std::vector<uint8_t> context;  // per line, 1 = a context line (ContextQuery); empty otherwise
 };
 
 struct HistogramBucket {

@@ -2,7 +2,25 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 namespace wanllmdb {
+
+namespace {
+
+// wl_csv_int(text, i): the i-th (0-based) integer of a comma-separated list such as the runs
+// table's level_counts "1,2,3,4,5"; 0 when missing. Lets SQL sort runs by a count.
+void CsvInt(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const char* s = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  int64_t want = sqlite3_value_int64(argv[1]);
+  if (!s || want < 0) return sqlite3_result_int64(ctx, 0);
+  for (int64_t i = 0; i < want && *s; ++s) {
+    if (*s == ',') ++i;
+  }
+  sqlite3_result_int64(ctx, std::strtoll(s, nullptr, 10));
+}
+
+}  // namespace
 
 SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
@@ -17,8 +35,26 @@ Status SqliteDb::Open(const std::string& path, bool read_only) {
   }
   sqlite3_busy_timeout(db_, 10000);
   sqlite3_extended_result_codes(db_, 1);
+  sqlite3_create_function(db_, "wl_csv_int", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                          &CsvInt, nullptr, nullptr);
   return Status::Ok();
 }
+
+namespace {
+
+// What an SQLite failure means to a client: a full disk is 507 (the client keeps its spool and
+// retries later, nothing stored is damaged), a locked database 503 (retry), the rest 500.
+Code CodeOf(sqlite3* db) {
+  int rc = sqlite3_extended_errcode(db);
+  if ((rc & 0xff) == SQLITE_FULL || rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC ||
+      rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_TRUNCATE) {
+    return Code::kInsufficientStorage;
+  }
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) return Code::kUnavailable;
+  return Code::kInternal;
+}
+
+}  // namespace
 
 Status SqliteDb::Exec(std::string_view sql) {
   std::string s(sql);
@@ -26,14 +62,20 @@ Status SqliteDb::Exec(std::string_view sql) {
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    return Status(Code::kInternal, "sqlite: " + msg);
+    Code code = CodeOf(db_);
+    if (code == Code::kInsufficientStorage) msg = "the disk is full (" + msg + ")";
+    return Status(code, "sqlite: " + msg);
   }
   return Status::Ok();
 }
 
 Status SqliteDb::Error(std::string_view what) const {
-  return Status(Code::kInternal,
-                std::string("sqlite ") + std::string(what) + ": " + sqlite3_errmsg(db_));
+  Code code = CodeOf(db_);
+  std::string msg = std::string("sqlite ") + std::string(what) + ": " + sqlite3_errmsg(db_);
+  if (code == Code::kInsufficientStorage) {
+    msg = "the server's disk is full: nothing was stored; retry later (" + msg + ")";
+  }
+  return Status(code, msg);
 }
 
 int64_t SqliteDb::Changes() const {

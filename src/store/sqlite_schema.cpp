@@ -65,7 +65,12 @@ CREATE TABLE log_chunks (
 -- run's next lines may still join; finding them never scans the table.
 CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
 )sql",
-    // 2: how each writer (rank) of a multi-process run ended; the run ends when all have.
+    // 2: the traceback state of each writer's streams (level detection across batches, and so
+    // across server nodes).
+    R"sql(
+ALTER TABLE run_writers ADD COLUMN traceback INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: how each writer (rank) of a multi-process run ended; the run ends when all have.
     R"sql(
 CREATE TABLE run_writer_fates (
   run_id TEXT NOT NULL,

@@ -15,89 +15,15 @@
 
 #include "core/chunk_codec.h"
 #include "core/time_util.h"
+#include "store/append_planner.h"
+#include "store/chunk_writer.h"
+#include "store/merge_planner.h"
+#include "store/run_end.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 
 namespace wanllmdb {
 namespace {
-
-constexpr size_t kIngestChunkLines = 1000;
-constexpr size_t kIngestChunkBytes = 256 * 1024;
-constexpr size_t kMergeChunkLines = 1000;
-constexpr size_t kMergeChunkBytes = 128 * 1024;
-
-std::string JoinCounts(const int64_t* v, int n) {
-  std::string s;
-  for (int i = 0; i < n; ++i) {
-    if (i) s.push_back(',');
-    s += std::to_string(v[i]);
-  }
-  return s;
-}
-
-template <size_t N>
-void ParseCounts(std::string_view s, std::array<int64_t, N>* out) {
-  out->fill(0);
-  size_t i = 0;
-  for (size_t k = 0; k < N && i <= s.size(); ++k) {
-    size_t comma = s.find(',', i);
-    if (comma == std::string_view::npos) comma = s.size();
-    (*out)[k] = std::strtoll(std::string(s.substr(i, comma - i)).c_str(), nullptr, 10);
-    i = comma + 1;
-  }
-}
-
-// What one chunk row holds besides its payload.
-struct ChunkMeta {
-  int64_t ts_min = INT64_MAX, ts_max = INT64_MIN;
-  uint32_t level_mask = 0, source_mask = 0;
-  std::array<int64_t, kLevelCount> level_counts{};
-  int64_t raw_bytes = 0;
-};
-
-ChunkMeta MetaOf(const LogLine* lines, size_t n) {
-  ChunkMeta m;
-  for (size_t i = 0; i < n; ++i) {
-    const LogLine& l = lines[i];
-    m.ts_min = std::min(m.ts_min, l.timestamp_us);
-    m.ts_max = std::max(m.ts_max, l.timestamp_us);
-    m.level_mask |= 1u << static_cast<int>(l.level);
-    m.source_mask |= 1u << static_cast<int>(l.source);
-    m.level_counts[static_cast<int>(l.level)]++;
-    m.raw_bytes += static_cast<int64_t>(l.message.size()) + 1;
-  }
-  return m;
-}
-
-// Splits lines into ingest-sized pieces: [start, end) pairs.
-std::vector<std::pair<size_t, size_t>> Pieces(const std::vector<LogLine>& lines, size_t max_lines,
-                                              size_t max_bytes) {
-  std::vector<std::pair<size_t, size_t>> out;
-  size_t start = 0, bytes = 0;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (i > start && (i - start >= max_lines || bytes + lines[i].message.size() > max_bytes)) {
-      out.emplace_back(start, i);
-      start = i;
-      bytes = 0;
-    }
-    bytes += lines[i].message.size() + 1;
-  }
-  if (start < lines.size()) out.emplace_back(start, lines.size());
-  return out;
-}
-
-struct EncodedPiece {
-  size_t begin = 0, end = 0;
-  std::string payload;
-};
-
-std::vector<EncodedPiece> EncodeAll(const std::vector<LogLine>& lines, int level) {
-  std::vector<EncodedPiece> out;
-  for (auto [b, e] : Pieces(lines, kIngestChunkLines, kIngestChunkBytes)) {
-    out.push_back({b, e, EncodeChunk(lines.data() + b, e - b, level)});
-  }
-  return out;
-}
 
 class SqliteStore final : public LogStore {
  public:
@@ -111,8 +37,7 @@ class SqliteStore final : public LogStore {
   Result<std::vector<ProjectInfo>> ListProjects() override;
   Result<RunInfo> CreateRun(const NewRun& run, bool* created) override;
   Result<RunInfo> GetRun(const std::string& id) override;
-  Result<std::vector<RunInfo>> ListRuns(const std::string& project, std::optional<RunState> state,
-                                        int limit) override;
+  Result<RunPage> ListRuns(const RunQuery& query) override;
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
@@ -127,16 +52,11 @@ class SqliteStore final : public LogStore {
   Status CompactNow() override;
 
  private:
-  // Per-run state the writer keeps between batches. Writer thread only.
-  struct WriterInfo {
-    int64_t id = 0, max_seq = -1, lines = 0;
-  };
+  // Per-run state the writer keeps between batches (it is the only writer of the file).
+  // Writer thread only.
   struct RunCache {
-    int64_t next_line = 1, first_line = 0, total = 0, bytes = 0;
-    std::array<int64_t, kLevelCount> level_counts{};
-    std::array<int64_t, kSourceCount> source_counts{};
-    std::optional<int64_t> first_ts, last_ts;
-    std::unordered_map<std::string, WriterInfo> writers;
+    RunCounters counters;
+    std::unordered_map<std::string, WriterState> writers;
   };
   // Handed to a write op: the write connection plus what the op wants done after commit.
   struct WriteContext {
@@ -158,8 +78,7 @@ class SqliteStore final : public LogStore {
   bool MergeOnce();
 
   Result<RunCache*> LoadRun(WriteContext& ctx, const std::string& run_id);
-  Status AppendInWriter(WriteContext& ctx, IngestBatch& batch, std::vector<EncodedPiece>& pieces,
-                        IngestResult* result);
+  Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
   // UpdateRun with a WriterEnd: records the writer's fate, ends the run when all have ended.
   Status EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
                            RunState state, std::optional<int64_t> exit_code, int64_t now);
@@ -200,8 +119,9 @@ class SqliteStore final : public LogStore {
   // Merger thread only (CompactNow runs it on the caller's thread while the merger sleeps on
   // merge_busy_).
   std::mutex merge_busy_;
-  std::string merge_cursor_run_;
-  int64_t merge_cursor_line_ = 0;
+  MergePlanner planner_;
+
+  TracebackHints hints_;
 
   std::thread writer_;
   std::thread merger_;
@@ -217,10 +137,12 @@ Status SqliteStore::Init() {
   Status s = write_db_->Open(path_, false);
   if (!s.ok()) return s;
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing when the
-  // process dies (kill -9); only a power cut can lose the last transactions.
-  for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=OFF",
-        "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=4000"}) {
+  // process dies (kill -9); only a power cut can lose the last transactions. FULL fsyncs the
+  // WAL at every commit (group commit shares that fsync between concurrent batches).
+  const char* sync =
+      options_.sync == SyncMode::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", sync, "PRAGMA foreign_keys=OFF",
+                             "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=4000"}) {
     if (!(s = write_db_->Exec(pragma)).ok()) return s;
   }
   if (!(s = MigrateSqlite(*write_db_)).ok()) return s;
@@ -313,9 +235,12 @@ void SqliteStore::WriterLoop() {
     }
     Status commit = db.Exec("COMMIT");
     if (!commit.ok()) {
-      db.Exec("ROLLBACK");
+      (void)db.Exec("ROLLBACK");
       runs_.clear();  // the cache may hold changes that never reached the disk
       events.clear();
+      // A full disk fails an op and then the commit with a vaguer error: report the cause.
+      for (const auto& r : results)
+        if (r.code() == Code::kInsufficientStorage) commit = r;
       for (auto& r : results)
         if (r.ok()) r = commit;
     }
@@ -468,17 +393,77 @@ Result<RunInfo> SqliteStore::GetRun(const std::string& id) {
   return Status(Code::kNotFound, "run " + id + " not found");
 }
 
-Result<std::vector<RunInfo>> SqliteStore::ListRuns(const std::string& project,
-                                                   std::optional<RunState> state, int limit) {
-  ReadLease lease(this);
-  SqliteStmt q(lease.db(), std::string("SELECT ") + kRunColumns +
-                               " FROM runs WHERE (?1 = '' OR project = ?1) AND (?2 = '' OR "
-                               "state = ?2) ORDER BY created_at DESC LIMIT ?3");
-  q.Bind(1, project).Bind(2, state ? RunStateName(*state) : std::string_view("")).Bind(3, limit);
-  std::vector<RunInfo> out;
-  while (q.Step()) out.push_back(*RunFromRow(q));
-  if (!q.status().ok()) return q.status();
+namespace {
+
+// The sort key of a runs listing as SQL (?9 is "now" for running runs' durations).
+const char* RunSortKey(RunSort sort) {
+  switch (sort) {
+    case RunSort::kDuration:
+      return "(coalesce(finished_at, ?9) - created_at)";
+    case RunSort::kLines:
+      return "total";
+    case RunSort::kErrors:
+      return "(wl_csv_int(level_counts, 3) + wl_csv_int(level_counts, 4))";
+    case RunSort::kCreatedAt:
+      break;
+  }
+  return "created_at";
+}
+
+// A LIKE pattern for "contains `s`" with % _ and \ taken literally.
+std::string LikeContains(std::string_view s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
   return out;
+}
+
+}  // namespace
+
+Result<RunPage> SqliteStore::ListRuns(const RunQuery& rq) {
+  ReadLease lease(this);
+  const std::string key = RunSortKey(rq.sort);
+  // ?1 project, ?2 state, ?3 text pattern, ?4 id prefix, ?9 now.
+  const std::string where =
+      " FROM runs WHERE (?1 = '' OR project = ?1) AND (?2 = '' OR state = ?2) AND (?3 = '' OR "
+      "name LIKE ?3 ESCAPE '\\' OR id LIKE ?3 ESCAPE '\\' OR tags LIKE ?3 ESCAPE '\\') AND "
+      "(?4 = '' OR (id >= ?4 AND id < ?4 || 'g'))";
+  auto bind = [&](SqliteStmt& q) {
+    q.Bind(1, rq.project).Bind(2, rq.state ? RunStateName(*rq.state) : std::string_view(""));
+    q.Bind(3, rq.text.empty() ? std::string() : LikeContains(rq.text)).Bind(4, rq.id_prefix);
+  };
+  RunPage page;
+  {
+    SqliteStmt q(lease.db(), "SELECT count(*)" + where);
+    bind(q);
+    if (q.Step()) page.total = q.Int(0);
+    if (!q.status().ok()) return q.status();
+  }
+  const char* cmp = rq.descending ? "<" : ">";
+  std::string sql = std::string("SELECT ") + kRunColumns + ", " + key + " AS k" + where;
+  if (rq.after_key) {
+    sql += std::string(" AND (") + key + " " + cmp + " ?5 OR (" + key + " = ?5 AND id " + cmp +
+           " ?6))";
+  }
+  sql += std::string(" ORDER BY k ") + (rq.descending ? "DESC" : "ASC") + ", id " +
+         (rq.descending ? "DESC" : "ASC") + " LIMIT ?7";
+  SqliteStmt q(lease.db(), sql);
+  bind(q);
+  if (rq.after_key) q.Bind(5, *rq.after_key).Bind(6, rq.after_id);
+  q.Bind(7, static_cast<int64_t>(rq.limit) + 1).Bind(9, rq.now_us);
+  while (q.Step()) {
+    if (static_cast<int>(page.runs.size()) == rq.limit) {
+      page.has_more = true;
+      break;
+    }
+    page.runs.push_back(*RunFromRow(q));
+    page.keys.push_back(q.Int(12));
+  }
+  if (!q.status().ok()) return q.status();
+  return page;
 }
 
 Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& update) {
@@ -533,33 +518,33 @@ Status SqliteStore::EndWriterInWriter(SqliteDb& db, const std::string& id, const
   }
   Status st = up.Run();
   if (!st.ok()) return st;
-  // In the order they ended: the first rank that failed is most often the cause.
+  // In the order they ended: the first rank that ended worst is most often the cause.
   SqliteStmt q(db,
                "SELECT state, exit_code FROM run_writer_fates WHERE run_id = ?1 "
                "ORDER BY ended_at, writer");
   q.Bind(1, id);
-  int64_t ended = 0;
-  RunState worst = RunState::kFinished;
-  std::optional<int64_t> code = 0;
-  bool have_bad = false;
+  std::vector<RunEnd> fates;
   while (q.Step()) {
-    ++ended;
-    RunState s = ParseRunState(q.Text(0)).value_or(RunState::kFailed);
-    if (s == RunState::kFinished) continue;
-    if (s == RunState::kCrashed || worst == RunState::kFinished) worst = s;
-    if (!have_bad) {
-      have_bad = true;
-      code = q.IsNull(1) ? std::nullopt : std::optional<int64_t>(q.Int(1));
-    }
+    RunEnd f;
+    f.state = ParseRunState(q.Text(0)).value_or(RunState::kFailed);
+    if (!q.IsNull(1)) f.exit_code = q.Int(1);
+    fates.push_back(f);
   }
   if (!q.status().ok()) return q.status();
-  if (ended < end.world_size) return Status::Ok();  // other ranks are still running
+  SqliteStmt cur(db, "SELECT state, exit_code FROM runs WHERE id = ?1");
+  cur.Bind(1, id);
+  if (!cur.Step()) return cur.status().ok() ? Status(Code::kNotFound, "run " + id) : cur.status();
+  RunEnd run;
+  run.state = ParseRunState(cur.Text(0)).value_or(RunState::kRunning);
+  if (!cur.IsNull(1)) run.exit_code = cur.Int(1);
+  auto ended = EndOfWriters(run, fates, end.world_size);
+  if (!ended) return Status::Ok();  // other ranks are still running
   SqliteStmt fin(db,
                  "UPDATE runs SET state = ?2, exit_code = ?3, finished_at = coalesce(finished_at, "
                  "?4) WHERE id = ?1");
-  fin.Bind(1, id).Bind(2, RunStateName(worst)).Bind(4, now);
-  if (code) {
-    fin.Bind(3, *code);
+  fin.Bind(1, id).Bind(2, RunStateName(ended->state)).Bind(4, now);
+  if (ended->exit_code) {
+    fin.Bind(3, *ended->exit_code);
   } else {
     fin.BindNull(3);
   }
@@ -597,18 +582,27 @@ Result<SqliteStore::RunCache*> SqliteStore::LoadRun(WriteContext& ctx, const std
     return Status(Code::kNotFound, "run " + run_id + " not found");
   }
   RunCache c;
-  c.next_line = q.Int(0);
-  c.first_line = q.Int(1);
-  c.total = q.Int(2);
-  c.bytes = q.Int(3);
-  ParseCounts(q.Text(4), &c.level_counts);
-  ParseCounts(q.Text(5), &c.source_counts);
-  if (!q.IsNull(6)) c.first_ts = q.Int(6);
-  if (!q.IsNull(7)) c.last_ts = q.Int(7);
+  RunCounters& r = c.counters;
+  r.next_line = q.Int(0);
+  r.first_line = q.Int(1);
+  r.total = q.Int(2);
+  r.bytes = q.Int(3);
+  ParseCounts(q.Text(4), &r.level_counts);
+  ParseCounts(q.Text(5), &r.source_counts);
+  if (!q.IsNull(6)) r.first_ts = q.Int(6);
+  if (!q.IsNull(7)) r.last_ts = q.Int(7);
   SqliteStmt w(*ctx.db,
-               "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
+               "SELECT writer, writer_id, max_seq, lines, traceback FROM run_writers "
+               "WHERE run_id = ?1");
   w.Bind(1, run_id);
-  while (w.Step()) c.writers[std::string(w.Text(0))] = {w.Int(1), w.Int(2), w.Int(3)};
+  while (w.Step()) {
+    WriterState& ws = c.writers[std::string(w.Text(0))];
+    ws.exists = true;
+    ws.id = w.Int(1);
+    ws.max_seq = w.Int(2);
+    ws.lines = w.Int(3);
+    ws.traceback_mask = static_cast<uint32_t>(w.Int(4));
+  }
   if (!w.status().ok()) return w.status();
   return &(runs_[run_id] = std::move(c));
 }
@@ -638,113 +632,67 @@ Status SqliteStore::InsertChunk(SqliteDb& db, const std::string& run_id, int64_t
       .Run();
 }
 
-Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
-                                   std::vector<EncodedPiece>& pieces, IngestResult* result) {
+Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
+                                   IngestResult* result) {
+  IngestBatch& batch = prepared.batch;
   ctx.touched_runs.push_back(batch.run_id);
   auto loaded = LoadRun(ctx, batch.run_id);
   if (!loaded.ok()) return loaded.status();
   RunCache& run = **loaded;
-  bool new_writer = !run.writers.count(batch.writer);
-  WriterInfo& w = run.writers[batch.writer];
-  if (new_writer) {
-    w.id = static_cast<int64_t>(run.writers.size()) - 1;
-    w.max_seq = -1;
-  }
-  // Deduplicate by seq: anything at or below the watermark was stored before.
-  size_t dups = 0;
-  int64_t max_seq = w.max_seq;
-  std::vector<uint8_t> keep;
-  if (!batch.seqs.empty()) {
-    keep.assign(batch.lines.size(), 1);
-    for (size_t i = 0; i < batch.lines.size(); ++i) {
-      int64_t seq = batch.seqs[i];
-      if (seq < 0) continue;
-      // Continuation pieces of one long message share its seq: they follow its fate.
-      if (i > 0 && seq == batch.seqs[i - 1]) {
-        keep[i] = keep[i - 1];
-        dups += !keep[i];
-        continue;
-      }
-      if (seq <= max_seq) {
-        keep[i] = 0;
-        ++dups;
-      } else {
-        max_seq = seq;
-      }
-    }
-  }
-  if (dups) {
-    std::vector<LogLine> kept;
-    kept.reserve(batch.lines.size() - dups);
-    for (size_t i = 0; i < batch.lines.size(); ++i)
-      if (keep[i]) kept.push_back(std::move(batch.lines[i]));
-    batch.lines.swap(kept);
-    pieces = EncodeAll(batch.lines, options_.ingest_zstd_level);
-  }
-  result->duplicates = static_cast<int64_t>(dups);
-  result->accepted = static_cast<int64_t>(batch.lines.size());
+  WriterState& w = run.writers[batch.writer];
+  if (!w.exists) w.id = static_cast<int64_t>(run.writers.size()) - 1;
+  const WriterState before = w;
+  Status st = ApplyBatch(prepared, run.counters, w, options_.ingest_zstd_level, result);
+  if (!st.ok()) return st;
+  const RunCounters& c = run.counters;
+  const int64_t n = result->accepted;
   uint64_t writer_mask = 1ULL << std::min<int64_t>(w.id, 63);
-  int64_t first = run.next_line;
-  for (auto& piece : pieces) {
-    Status st = InsertChunk(*ctx.db, batch.run_id, first + static_cast<int64_t>(piece.begin),
-                            batch.lines.data() + piece.begin, piece.end - piece.begin,
-                            piece.payload, writer_mask, false);
+  for (auto& piece : prepared.pieces) {
+    st = InsertChunk(*ctx.db, batch.run_id, result->first_line + static_cast<int64_t>(piece.begin),
+                     batch.lines.data() + piece.begin, piece.end - piece.begin, piece.payload,
+                     writer_mask, false);
     if (!st.ok()) return st;
   }
-  int64_t n = static_cast<int64_t>(batch.lines.size());
-  for (int64_t i = 0; i < n; ++i) {
-    LogLine& l = batch.lines[i];
-    l.line_number = first + i;
-    run.level_counts[static_cast<int>(l.level)]++;
-    run.source_counts[static_cast<int>(l.source)]++;
-    run.bytes += static_cast<int64_t>(l.message.size());
-    if (!run.first_ts || l.timestamp_us < *run.first_ts) run.first_ts = l.timestamp_us;
-    if (!run.last_ts || l.timestamp_us > *run.last_ts) run.last_ts = l.timestamp_us;
-  }
-  if (n > 0) {
-    if (run.first_line == 0) run.first_line = first;
-    run.next_line += n;
-    run.total += n;
-    result->first_line = first;
-    result->last_line = first + n - 1;
-  }
-  w.max_seq = max_seq;
-  w.lines += n;
   if (n > 0) {
     SqliteStmt q(
         *ctx.db,
         "UPDATE runs SET next_line = ?2, first_line = ?3, total = ?4, bytes = ?5, "
         "level_counts = ?6, source_counts = ?7, first_ts = ?8, last_ts = ?9 WHERE id = ?1");
-    Status st = q.Bind(1, batch.run_id)
-                    .Bind(2, run.next_line)
-                    .Bind(3, run.first_line)
-                    .Bind(4, run.total)
-                    .Bind(5, run.bytes)
-                    .Bind(6, JoinCounts(run.level_counts.data(), kLevelCount))
-                    .Bind(7, JoinCounts(run.source_counts.data(), kSourceCount))
-                    .Bind(8, *run.first_ts)
-                    .Bind(9, *run.last_ts)
-                    .Run();
+    st = q.Bind(1, batch.run_id)
+             .Bind(2, c.next_line)
+             .Bind(3, c.first_line)
+             .Bind(4, c.total)
+             .Bind(5, c.bytes)
+             .Bind(6, JoinCounts(c.level_counts.data(), kLevelCount))
+             .Bind(7, JoinCounts(c.source_counts.data(), kSourceCount))
+             .Bind(8, *c.first_ts)
+             .Bind(9, *c.last_ts)
+             .Run();
     if (!st.ok()) return st;
   }
-  if (n > 0 || new_writer || dups) {
+  if (!before.exists || w.max_seq != before.max_seq || w.lines != before.lines ||
+      w.traceback_mask != before.traceback_mask) {
     SqliteStmt q(*ctx.db,
-                 "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET "
-                 "max_seq = excluded.max_seq, lines = excluded.lines");
-    Status st = q.Bind(1, batch.run_id)
-                    .Bind(2, batch.writer)
-                    .Bind(3, w.id)
-                    .Bind(4, w.max_seq)
-                    .Bind(5, w.lines)
-                    .Run();
+                 "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines, traceback) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(run_id, writer) DO UPDATE SET "
+                 "max_seq = excluded.max_seq, lines = excluded.lines, "
+                 "traceback = excluded.traceback");
+    st = q.Bind(1, batch.run_id)
+             .Bind(2, batch.writer)
+             .Bind(3, w.id)
+             .Bind(4, w.max_seq)
+             .Bind(5, w.lines)
+             .Bind(6, static_cast<int64_t>(w.traceback_mask))
+             .Run();
     if (!st.ok()) return st;
+    w.exists = true;
   }
+  hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
   if (n > 0) {
     CommitEvent ev;
     ev.run_id = batch.run_id;
-    ev.first_line = first;
-    ev.last_line = first + n - 1;
+    ev.first_line = result->first_line;
+    ev.last_line = result->last_line;
     ev.lines = std::make_shared<const std::vector<LogLine>>(std::move(batch.lines));
     ctx.events.push_back(std::move(ev));
   }
@@ -752,27 +700,30 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, IngestBatch& batch,
 }
 
 Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
-  for (auto& l : batch.lines) l.writer = batch.writer;
-  // Compress here, on the caller's thread, so the single writer thread only runs SQL.
-  std::vector<EncodedPiece> pieces = EncodeAll(batch.lines, options_.ingest_zstd_level);
+  // Detect and compress here, on the caller's thread, so the single writer thread only runs SQL.
+  uint32_t hint = hints_.Get(batch.run_id, batch.writer);
+  auto prepared = PrepareBatch(std::move(batch), hint, options_.ingest_zstd_level);
+  if (!prepared.ok()) return prepared.status();
   IngestResult result;
-  Status s = Write([&](WriteContext& ctx) { return AppendInWriter(ctx, batch, pieces, &result); });
+  Status s = Write([&](WriteContext& ctx) { return AppendInWriter(ctx, *prepared, &result); });
   if (!s.ok()) return s;
   return result;
 }
 
 Result<std::vector<IngestResult>> SqliteStore::AppendAll(std::vector<IngestBatch> batches) {
-  std::vector<std::vector<EncodedPiece>> pieces;
-  pieces.reserve(batches.size());
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(batches.size());
   for (auto& b : batches) {
-    for (auto& l : b.lines) l.writer = b.writer;
-    pieces.push_back(EncodeAll(b.lines, options_.ingest_zstd_level));
+    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
+    if (!p.ok()) return p.status();
+    prepared.push_back(std::move(*p));
   }
-  std::vector<IngestResult> results(batches.size());
+  std::vector<IngestResult> results(prepared.size());
   // One write op is one savepoint: a failing batch rolls back the ones before it too.
   Status s = Write([&](WriteContext& ctx) {
-    for (size_t i = 0; i < batches.size(); ++i) {
-      Status st = AppendInWriter(ctx, batches[i], pieces[i], &results[i]);
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      Status st = AppendInWriter(ctx, prepared[i], &results[i]);
       if (!st.ok()) return st;
     }
     return Status::Ok();
@@ -906,61 +857,32 @@ void SqliteStore::MergerLoop() {
 }
 
 bool SqliteStore::MergeOnce() {
-  struct Candidate {
-    std::string run_id;
-    int64_t first_line, last_line, n_lines, raw_bytes, packed;
-  };
-  std::vector<Candidate> group;
-  std::vector<StoredChunk> chunks;
+  std::vector<MergeCandidate> group;
+  std::vector<std::string> payloads;
+  std::vector<uint64_t> writer_masks;
   {
     ReadLease lease(this);
-    // Walk the work list from a cursor, so chunks that can't be merged (a finished run's small
-    // last chunk) never starve the rest.
     SqliteStmt q(lease.db(),
                  "SELECT run_id, first_line, last_line, n_lines, raw_bytes, packed FROM log_chunks "
                  "INDEXED BY log_chunks_mergeable WHERE (packed = 0 OR n_lines < 500) AND "
-                 "(run_id, first_line) > (?1, ?2) ORDER BY run_id, first_line LIMIT 256");
-    q.Bind(1, merge_cursor_run_).Bind(2, merge_cursor_line_);
-    std::vector<Candidate> cur;
-    int64_t lines = 0, bytes = 0;
-    int rows = 0;
-    auto close_group = [&] {
-      bool worth = cur.size() >= 2 || (cur.size() == 1 && cur[0].packed == 0);
-      if (worth) group = cur;
-      cur.clear();
-      lines = bytes = 0;
-    };
-    while (group.empty() && q.Step()) {
-      ++rows;
-      Candidate c{std::string(q.Text(0)), q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
-      if (!cur.empty() &&
-          (c.run_id != cur.back().run_id || c.first_line != cur.back().last_line + 1 ||
-           lines + c.n_lines > static_cast<int64_t>(kMergeChunkLines) ||
-           bytes + c.raw_bytes > static_cast<int64_t>(kMergeChunkBytes))) {
-        close_group();
-        if (!group.empty()) break;
-      }
-      lines += c.n_lines;
-      bytes += c.raw_bytes;
-      cur.push_back(std::move(c));
+                 "(run_id, first_line) > (?1, ?2) ORDER BY run_id, first_line LIMIT ?3");
+    q.Bind(1, planner_.cursor_run())
+        .Bind(2, planner_.cursor_line())
+        .Bind(3, static_cast<int64_t>(kMergePageRows));
+    std::vector<MergeCandidate> page;
+    while (q.Step()) {
+      page.push_back(
+          {std::string(q.Text(0)), q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5) != 0});
     }
-    // A group cut by the page end may continue on the next page: only take it at the end.
-    if (group.empty() && (rows < 256 || cur.size() == static_cast<size_t>(rows))) close_group();
-    if (!group.empty()) {
-      merge_cursor_run_ = group.back().run_id;
-      merge_cursor_line_ = group.back().first_line;
-    } else if (rows == 256) {
-      // Nothing worth merging on this page: resume after its first complete groups next call.
-      merge_cursor_run_ = cur.empty() ? merge_cursor_run_ : cur.front().run_id;
-      merge_cursor_line_ = cur.empty() ? merge_cursor_line_ : cur.front().first_line - 1;
-      return true;
-    } else {
-      bool was_at_start = merge_cursor_run_.empty();
-      merge_cursor_run_.clear();  // wrap around for the next call
-      merge_cursor_line_ = 0;
-      if (!was_at_start) return true;
+    if (!q.status().ok()) return false;
+    switch (planner_.Plan(page, &group)) {
+      case MergePlanner::Outcome::kIdle:
+        return false;
+      case MergePlanner::Outcome::kNextPage:
+        return true;
+      case MergePlanner::Outcome::kGroup:
+        break;
     }
-    if (group.empty()) return false;
     SqliteStmt p(
         lease.db(),
         "SELECT payload, writer_mask FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 "
@@ -969,30 +891,19 @@ bool SqliteStore::MergeOnce() {
         .Bind(2, group.front().first_line)
         .Bind(3, group.back().first_line);
     while (p.Step()) {
-      StoredChunk c;
-      c.payload = p.Blob(0);
-      c.level_mask = static_cast<uint32_t>(p.Int(1));  // carries the writer mask here
-      chunks.push_back(std::move(c));
+      payloads.emplace_back(p.Blob(0));
+      writer_masks.push_back(static_cast<uint64_t>(p.Int(1)));
     }
   }
-  if (chunks.size() != group.size()) return true;  // changed under us: try again next time
-  std::vector<LogLine> lines;
-  uint64_t writer_mask = 0;
-  DecodedChunk d;
-  for (auto& c : chunks) {
-    writer_mask |= c.level_mask;
-    if (!DecodeChunk(c.payload, &d).ok()) return false;
-    for (size_t i = 0; i < d.n; ++i) {
-      LogLine l;
-      l.timestamp_us = d.timestamps[i];
-      l.level = static_cast<Level>(d.levels[i]);
-      l.source = static_cast<Source>(d.sources[i]);
-      l.writer = d.writers[d.writer_index[i]];
-      l.message = d.message(i);
-      lines.push_back(std::move(l));
-    }
+  if (payloads.size() != group.size()) return true;  // changed under us: try again next time
+  auto merged = BuildMerge(payloads, writer_masks, options_.merge_zstd_level);
+  if (!merged.ok()) return false;
+  if (merged->chunks_taken < group.size()) {
+    // Cut at the writer limit: the rest starts the next group.
+    group.resize(merged->chunks_taken);
+    planner_.ResumeAfter(group.back());
   }
-  std::string payload = EncodeChunk(lines.data(), lines.size(), options_.merge_zstd_level);
+  if (!WorthMerging(group, group.size())) return true;
   const std::string run_id = group.front().run_id;
   const int64_t first = group.front().first_line, last = group.back().last_line;
   const int64_t count = static_cast<int64_t>(group.size());
@@ -1014,8 +925,8 @@ bool SqliteStore::MergeOnce() {
         "DELETE FROM log_chunks WHERE run_id = ?1 AND first_line >= ?2 AND first_line <= ?3");
     Status st = del.Bind(1, run_id).Bind(2, first).Bind(3, last).Run();
     if (!st.ok()) return st;
-    return InsertChunk(*ctx.db, run_id, first, lines.data(), lines.size(), payload, writer_mask,
-                       true);
+    return InsertChunk(*ctx.db, run_id, first, merged->lines.data(), merged->lines.size(),
+                       merged->payload, merged->writer_mask, true);
   });
   return s.ok();
 }

@@ -25,6 +25,7 @@ struct SqliteStoreOptions {
   int merge_zstd_level = 9;
   int read_connections = 4;
   bool background_merge = true;
+  SyncMode sync = SyncMode::kNormal;
 };
 
 Result<std::unique_ptr<LogStore>> OpenSqliteStore(const std::string& path,

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
+
+# Loaded by other suites' conftests too (tests/capture): find the sibling module from here.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg_server import PgServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))
@@ -127,21 +132,51 @@ class Server:
             after = page["logs"][-1]["line_number"]
 
 
+def _stores() -> list[str]:
+    """Both stores by default; WANLLMDB_TEST_STORES=sqlite (or postgresql) narrows the run."""
+    wanted = os.environ.get("WANLLMDB_TEST_STORES", "sqlite,postgresql")
+    return [s for s in ("sqlite", "postgresql") if s in wanted.split(",")]
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): not run against PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PgServer]:
+    pg = PgServer.start()
+    yield pg
+    pg.close()
+
+
+@pytest.fixture(params=_stores())
+def store_args(request: Any) -> list[str]:
+    """Every API test runs against both stores: SQLite in the data directory, or a fresh
+    schema of the session's PostgreSQL (shared by every server the test starts)."""
+    if request.param == "sqlite":
+        return []
+    only = request.node.get_closest_marker("sqlite_only")
+    if only is not None:
+        pytest.skip(f"SQLite only: {only.args[0]}")
+    pg: PgServer = request.getfixturevalue("postgres")
+    return ["--store", pg.new_schema()]
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path).start()
+def server(tmp_path: Path, store_args: list[str]) -> Iterator[Server]:
+    s = Server(tmp_path, store_args).start()
     yield s
     if s.proc and s.proc.poll() is None:
         assert s.stop() == 0
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Any]:
+def make_server(tmp_path: Path, store_args: list[str]) -> Iterator[Any]:
     """For tests that restart, kill or configure the server themselves."""
     started: list[Server] = []
 
     def make(extra_args: Optional[list[str]] = None, data_dir: Optional[Path] = None) -> Server:
-        s = Server(data_dir or tmp_path, extra_args)
+        s = Server(data_dir or tmp_path, [*store_args, *(extra_args or [])])
         started.append(s)
         return s
 

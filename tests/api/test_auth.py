@@ -12,8 +12,16 @@ from websockets.sync.client import connect
 from conftest import BINARY, Server, wait_until
 
 
+_STORE_ARGS: list[str] = []  # the current test's store (--store for PostgreSQL)
+
+
+@pytest.fixture(autouse=True)
+def _keys_cli_uses_the_test_store(store_args: list[str]) -> None:
+    _STORE_ARGS[:] = store_args
+
+
 def keys_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BINARY), "keys", *args, "--data", str(data)],
+    return subprocess.run([str(BINARY), "keys", *args, "--data", str(data), *_STORE_ARGS],
                           capture_output=True, text=True, timeout=30)
 
 
@@ -23,6 +31,10 @@ def make_key(data: Path, scopes: str, *extra: str) -> str:
     key = out.stdout.strip()
     assert key.startswith("wlk_") and len(key) >= 4 + 12 + 1 + 32
     return key
+
+
+# API keys live in the store's database; the PostgreSQL key store is not built yet.
+needs_key_store = pytest.mark.sqlite_only("API keys are kept in SQLite stores only so far")
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -37,6 +49,7 @@ def secured(make_server: Any, tmp_path: Path) -> tuple[Server, dict[str, str]]:
     return server, keys
 
 
+@needs_key_store
 def test_keys_are_needed_once_one_exists(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     r = server.get("/runs")
@@ -47,6 +60,7 @@ def test_keys_are_needed_once_one_exists(secured: tuple[Server, dict[str, str]])
     assert server.request("GET", "/runs", headers=bearer(keys["read"])).status == 200
 
 
+@needs_key_store
 def test_scopes(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     server.token = keys["ingest"]
@@ -63,6 +77,7 @@ def test_scopes(secured: tuple[Server, dict[str, str]]) -> None:
     assert server.request("DELETE", f"/runs/{rid}/logs").status == 204
 
 
+@needs_key_store
 def test_keys_limited_to_projects(make_server: Any, tmp_path: Path) -> None:
     admin = make_key(tmp_path, "admin")
     team_a = make_key(tmp_path, "ingest,read", "--project", "team-a")
@@ -80,6 +95,7 @@ def test_keys_limited_to_projects(make_server: Any, tmp_path: Path) -> None:
     assert len(server.get("/runs", project="team-a").json()["runs"]) == 1
 
 
+@needs_key_store
 def test_admin_api_creates_lists_and_revokes(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     server.token = keys["admin"]
@@ -98,6 +114,7 @@ def test_admin_api_creates_lists_and_revokes(secured: tuple[Server, dict[str, st
     assert server.post("/keys", {"scopes": ["admin"]}).status == 403
 
 
+@needs_key_store
 def test_cli_revoke_reaches_a_running_server(secured: tuple[Server, dict[str, str]],
                                              tmp_path: Path) -> None:
     server, keys = secured
@@ -110,6 +127,7 @@ def test_cli_revoke_reaches_a_running_server(secured: tuple[Server, dict[str, st
         "GET", "/runs", headers=bearer(keys["read"])).status == 403, timeout=30)
 
 
+@needs_key_store
 def test_credentials_only_in_headers_and_never_logged(secured: tuple[Server, dict[str, str]]
                                                       ) -> None:
     server, keys = secured
@@ -119,6 +137,7 @@ def test_credentials_only_in_headers_and_never_logged(secured: tuple[Server, dic
     assert keys["admin"] not in log and "api_key=***" in log
 
 
+@needs_key_store
 def test_failed_attempts_are_limited_per_address(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     bad = bearer("wlk_000000000000_" + "1" * 48)
@@ -135,6 +154,7 @@ def sign_in(server: Server, key: str) -> tuple[Any, str]:
     return r, cookie.split(";")[0]
 
 
+@needs_key_store
 def test_ui_session_cookie(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     me = server.get("/auth/whoami").json()
@@ -151,6 +171,7 @@ def test_ui_session_cookie(secured: tuple[Server, dict[str, str]]) -> None:
     assert server.request("GET", "/runs", headers=h).status == 403  # signed out
 
 
+@needs_key_store
 def test_csrf_cookie_writes_need_our_origin(secured: tuple[Server, dict[str, str]]) -> None:
     server, keys = secured
     _, cookie = sign_in(server, keys["admin"])
@@ -223,6 +244,7 @@ def test_non_loopback_without_keys_refuses_to_start(make_server: Any, tmp_path: 
         proc.wait()
 
 
+@needs_key_store
 def test_require_auth_prints_a_first_admin_key_once(make_server: Any, tmp_path: Path) -> None:
     server: Server = make_server(["--require-auth"]).start()
     log = server.log_path.read_text()
@@ -234,6 +256,7 @@ def test_require_auth_prints_a_first_admin_key_once(make_server: Any, tmp_path: 
     assert again.log_path.read_text().count("wlk_") == 1  # not printed again
 
 
+@needs_key_store
 def test_bootstrap_key_file(make_server: Any, tmp_path: Path) -> None:
     gen = subprocess.run([str(BINARY), "keys", "generate"], capture_output=True, text=True)
     key = gen.stdout.strip()

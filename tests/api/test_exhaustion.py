@@ -48,6 +48,10 @@ def test_memory_stays_bounded_under_big_frames_and_bodies(server: Server) -> Non
                 c.recv(timeout=30)
             except ConnectionClosed as e:
                 codes.append(e.rcvd.code if e.rcvd else None)
+            except (ValueError, OSError):
+                # The server closed while the client was still sending: the websockets client
+                # can trip over its own close handling ("generator already executing").
+                codes.append(None)
     assert len(codes) == 40 and set(codes) <= {1009, None} and 1009 in codes
     # Huge bodies on many workers at once: each worker's JSON parser must give the memory back.
     message = "y" * 1200

@@ -143,6 +143,38 @@ def test_limits(server: Server) -> None:
     assert server.batch(rid, ["x"] * 10000).json()["accepted"] == 10000
 
 
+def test_line_cap_counts_lines_after_splitting(server: Server) -> None:
+    rid = server.new_run()
+    batch = f"/runs/{rid}/logs/batch"
+    # Exactly 10,000 stored lines pass (a trailing newline adds no line) ...
+    r = server.post(batch, {"logs": [{"message": "a\n" * 10000}]})
+    assert r.status == 200 and r.json()["accepted"] == 10000, r.body
+    server.request("DELETE", f"/runs/{rid}/logs")
+    # ... one more does not, whether in one message, across entries, or in a single-line POST.
+    for path, body in [(batch, {"logs": [{"message": "a\n" * 10000 + "b"}]}),
+                       (batch, {"logs": [{"message": "a\n" * 5000}, {"message": "b\n" * 5000},
+                                         {"message": "c"}]}),
+                       (batch, {"logs": [{"message": "x"}] * 9999 + [{"message": "y\nz"}]}),
+                       (f"/runs/{rid}/logs", {"message": "a\n" * 10001})]:
+        r = server.post(path, body)
+        assert r.status == 413 and r.json()["error"]["code"] == "too_large", r.body
+        assert "after splitting" in r.json()["error"]["message"]
+    # A body of nothing but newlines (8 million of them) is refused, not stored.
+    flood = b'{"logs":[{"message":"' + b"\\n" * (8 * 1024 * 1024 - 16) + b'"}]}'
+    r = server.request("POST", batch, raw=flood)
+    assert r.status == 413, r.body
+    assert server.get(f"/runs/{rid}/logs/summary").json()["total"] == 0
+
+
+def test_byte_cap_counts_repaired_text(server: Server) -> None:
+    rid = server.new_run()
+    # 6 MiB of invalid bytes become 18 MiB of U+FFFD: over the 16 MiB of text a request may store.
+    body = b'{"logs":[{"message":"' + b"\xff" * (6 * 1024 * 1024) + b'"}]}'
+    r = server.request("POST", f"/runs/{rid}/logs/batch", raw=body)
+    assert r.status == 413 and "MiB" in r.json()["error"]["message"], r.body
+    assert server.get(f"/runs/{rid}/logs/summary").json()["total"] == 0
+
+
 def test_unknown_run_is_404(server: Server) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     for method, path, body in [("POST", f"/runs/{missing}/logs/batch", {"logs": [{"message": "x"}]}),

@@ -125,7 +125,8 @@ def test_histogram_and_locate(server: Server, run: str) -> None:
 def test_download_formats(server: Server, run: str) -> None:
     txt = server.get(f"/runs/{run}/logs/download", format="txt")
     assert txt.status == 200
-    assert txt.headers["content-disposition"] == f'attachment; filename="{run}.txt"'
+    name = server.get(f"/runs/{run}").json()["name"]  # files are named <project>_<run name>
+    assert txt.headers["content-disposition"] == f'attachment; filename="proj_{name}.txt"'
     assert txt.headers["transfer-encoding"] == "chunked"
     rows = txt.body.decode().splitlines()
     assert len(rows) == 320
@@ -182,3 +183,32 @@ def test_clear(server: Server, run: str) -> None:
     # Numbering continues; the writer's seq watermark is kept.
     r = server.batch(run, ["after clear"] * 3, start_seq=299)
     assert r.json()["accepted"] == 2 and r.json()["first_line"] == 321
+
+
+@pytest.mark.parametrize("path,param,value", [
+    ("logs", "before_line", "-9223372036854775808"),
+    ("logs", "before_line", "-1"),
+    ("logs", "after_line", "9223372036854775807"),
+    ("logs", "after_line", "9007199254740992"),
+    ("logs", "after_line", "99999999999999999999"),
+    ("logs/locate", "line", "-9223372036854775808"),
+    ("logs/locate", "line", "9223372036854775807"),
+    ("logs", "limit", "-9223372036854775808"),
+    ("logs/latest", "limit", "9223372036854775807"),
+    ("logs/histogram", "buckets", "-9223372036854775808"),
+])
+def test_numeric_parameters_at_the_edges_are_422(server: Server, run: str, path: str, param: str,
+                                                 value: str) -> None:
+    r = server.get(f"/runs/{run}/{path}", **{param: value})
+    assert r.status == 422, (param, value, r.body)
+    assert r.json()["error"]["code"] == "invalid_value" and param in r.json()["error"]["message"]
+
+
+def test_line_parameters_inside_the_range_still_work(server: Server, run: str) -> None:
+    assert server.get(f"/runs/{run}/logs", before_line="0").json()["logs"] == []
+    assert len(server.get(f"/runs/{run}/logs", after_line="0", limit="1000").json()["logs"]) == 320
+    top = str(2**53 - 1)
+    assert server.get(f"/runs/{run}/logs", after_line=top).json()["logs"] == []
+    assert len(server.get(f"/runs/{run}/logs", before_line=top, limit="1000").json()["logs"]) == 320
+    assert server.get(f"/runs/{run}/logs/locate", line=top).json() == {"index": 320, "total": 320}
+    assert server.get(f"/runs/{run}/logs/locate", line="0").json() == {"index": 0, "total": 320}

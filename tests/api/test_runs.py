@@ -83,3 +83,17 @@ def test_run_errors(server: Server) -> None:
     assert server.get("/nope").status == 404
     assert server.request("PUT", "/runs").status == 405
     assert server.get("/runs", limit=5000).status == 422
+
+
+def test_config_is_capped_at_write_and_left_out_of_lists(server: Server) -> None:
+    big = {"blob": "x" * (64 * 1024)}
+    r = server.post("/runs", {"project": "cfg", "config": big})
+    assert r.status == 422 and "config" in r.json()["error"]["message"], r.body
+    assert server.get("/runs", project="cfg").json()["runs"] == []
+    fits = {"blob": "x" * (64 * 1024 - 20)}
+    r = server.post("/runs", {"project": "cfg", "config": fits})
+    assert r.status == 201, r.body
+    rid = r.json()["id"]
+    assert server.get(f"/runs/{rid}").json()["config"] == fits
+    listed = server.get("/runs", project="cfg").json()["runs"]
+    assert [x["id"] for x in listed] == [rid] and "config" not in listed[0]

@@ -196,6 +196,18 @@ def test_progress_updates_reach_viewers_throttled_and_are_not_stored(server: Ser
                        {"message": "x"}).status == 404
 
 
+def test_progress_state_of_several_rows_reaches_viewers_whole(server: Server) -> None:
+    """Nested bars and rich.progress are live displays of several rows: one state, rows joined."""
+    rid = server.new_run()
+    with ws(server, rid) as c:
+        recv(c)
+        state = "epoch:  33%|###       | 1/3\nbatch:  50%|#####     | 5/10"
+        assert server.post(f"/runs/{rid}/logs/progress", {"message": state}).status == 202
+        frame = recv(c)
+        assert frame["type"] == "progress" and frame["message"] == state
+    assert server.all_lines(rid) == []
+
+
 @pytest.mark.parametrize("pattern", ["^$", "(?m)^$", "^\\d*$", "\\B", "(?-m)$"])
 def test_empty_matching_regexes_answer_everywhere(server: Server, pattern: str) -> None:
     """Once, these patterns over a 2,000-line run crashed the server (a match past a chunk's last
@@ -217,3 +229,12 @@ def test_empty_matching_regexes_answer_everywhere(server: Server, pattern: str) 
     with ws(server, rid, q) as c:
         assert len(collect_lines(c, expected)) == expected
     assert server.get("/health").status == 200
+
+
+def test_after_line_out_of_range_is_an_error_frame(server: Server) -> None:
+    rid = server.new_run()
+    for value in ("-9223372036854775808", "9223372036854775807"):
+        with ws(server, rid, f"?after_line={value}") as c:
+            frame = recv(c)
+            assert frame["type"] == "error" and frame["error"]["code"] == "invalid_value", frame
+            assert "after_line" in frame["error"]["message"]

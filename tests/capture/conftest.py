@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("WANLLMDB_BINARY", ROOT / "build" / "wanllmdb"))
 
 # tests/api/conftest.py is imported under another name: two modules called "conftest" would clash.
+# Its own imports (pg_server) live beside it.
+sys.path.insert(0, str(ROOT / "tests" / "api"))
 _spec = importlib.util.spec_from_file_location("api_conftest", ROOT / "tests" / "api" / "conftest.py")
 assert _spec is not None and _spec.loader is not None
 api_conftest = importlib.util.module_from_spec(_spec)
@@ -43,9 +45,11 @@ def without_unbuffered() -> dict[str, str]:
 
 def run_cmd(server_base: str, command: list[str], tmp_path: Path, run_id: Optional[str] = None,
             extra: Optional[list[str]] = None, **popen: Any) -> tuple[str, subprocess.Popen[bytes]]:
-    """Starts `wanllmdb run -- command`; returns (run id, process)."""
+    """Starts `wanllmdb run -- command`; returns (run id, process). `env` in popen replaces the
+    base environment (the spool settings are added to it)."""
     run_id = run_id or str(uuid.uuid4())
-    env = {**without_unbuffered(), "WANLLMDB_DIR": str(tmp_path / "spool"), "WANLLMDB_EXIT_TIMEOUT": "20"}
+    base_env = popen.pop("env", None) or without_unbuffered()
+    env = {**base_env, "WANLLMDB_DIR": str(tmp_path / "spool"), "WANLLMDB_EXIT_TIMEOUT": "20"}
     args = [str(BINARY), "run", "--server", server_base, "--project", "capture", "--id", run_id,
             *(extra or []), "--", *command]
     popen.setdefault("stdout", subprocess.PIPE)

@@ -7,10 +7,12 @@ import os
 import subprocess
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
+import api_conftest
+from api_conftest import postgres, store_args  # noqa: F401  (fixtures: both stores, as tests/api)
 from conftest import BINARY, without_unbuffered
 
 N = 3
@@ -43,6 +45,15 @@ def mpich(rank: int, n: int) -> dict[str, str]:
 
 LAUNCHERS: dict[str, Callable[[int, int], dict[str, str]]] = {
     "torchrun": torchrun, "srun": srun, "mpirun": mpirun, "mpich": mpich}
+
+
+@pytest.fixture
+def server(tmp_path: Path, store_args: list[str]) -> Iterator[Any]:
+    """The ranks' ends are counted by the store: on SQLite and on PostgreSQL."""
+    s = api_conftest.Server(tmp_path, store_args).start()
+    yield s
+    if s.proc and s.proc.poll() is None:
+        s.stop()
 
 
 def start_ranks(server: Any, tmp_path: Path, launcher: str, run_id: str, script: str) -> list[subprocess.Popen[bytes]]:
@@ -90,17 +101,3 @@ def test_the_run_fails_if_any_rank_failed(server: Any, tmp_path: Path, launcher:
     run = server.get(f"/runs/{run_id}").json()
     assert (run["state"], run["exit_code"]) == ("failed", 7)
     assert {x["writer"] for x in server.all_lines(run_id)} == {"rank-0", "rank-1", "rank-2"}
-
-
-def test_patch_with_writer_validates_and_a_plain_patch_still_sets_state(server: Any) -> None:
-    rid = server.new_run()
-    r = server.request("PATCH", f"/runs/{rid}", {"state": "running", "writer": "rank-0", "world_size": 2})
-    assert r.status == 422
-    r = server.request("PATCH", f"/runs/{rid}", {"state": "failed", "writer": "rank-0", "world_size": 0})
-    assert r.status == 422
-    r = server.request("PATCH", f"/runs/{rid}", {"state": "crashed", "exit_code": 137, "writer": "rank-0", "world_size": 2})
-    assert r.status == 200 and r.json()["state"] == "running"
-    r = server.request("PATCH", f"/runs/{rid}", {"state": "failed", "exit_code": 1, "writer": "rank-1", "world_size": 2})
-    assert (r.json()["state"], r.json()["exit_code"]) == ("crashed", 137)
-    r = server.request("PATCH", f"/runs/{rid}", {"state": "finished", "exit_code": 0})
-    assert r.json()["state"] == "finished"

@@ -104,8 +104,8 @@ os.system("echo from a shell grandchild >&2")
     assert rc == 0
     assert b"\r10%" in out  # the terminal gets every update unchanged
     stdout = messages(server, run_id, source="stdout")
-    assert stdout[0] == "100%"
-    assert stdout[1] == "\x1b[31mred\x1b[0m cleared"
+    assert stdout[0] == "100%h 1:"  # what the terminal shows: "\r" overwrites from column 0
+    assert stdout[1] == "    cleared"  # ESC[2K erased "red ", the cursor stayed where it was
     long_pieces = stdout[2:6]
     assert "".join(long_pieces) == "x" * 200000 and all(len(p) <= 65536 for p in long_pieces)
     assert stdout[6] == "bad \ufffd\ufffd bytes"

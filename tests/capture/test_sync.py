@@ -33,7 +33,7 @@ def test_sync_uploads_python_offline_spool_exactly_once(server: Server, tmp_path
     lines = server.all_lines(run_id)
     assert [l["message"] for l in lines[:2500]] == [f"offline {i}" for i in range(2500)]
     assert [(l["message"], l["level"], l["source"]) for l in lines[2500:]] == [
-        ("an error", "ERROR", "user"), ("ünïcode \x1b[32mgreen\x1b[0m", "INFO", "stdout")]
+        ("ERROR:root:an error", "ERROR", "user"), ("ünïcode \x1b[32mgreen\x1b[0m", "INFO", "stdout")]
     run = server.get(f"/runs/{run_id}").json()
     final = json.loads((run_dir / "final.json").read_text())
     assert (run["project"], run["name"], run["state"]) == ("offline", "off", final["state"])

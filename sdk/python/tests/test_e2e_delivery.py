@@ -95,7 +95,7 @@ def test_offline_then_sync_twice_uploads_exactly_once(server: Server, run_script
         sync = _sync(res.spool, server)
         assert sync.returncode == 0, sync
         lines = server.logs(run_id)
-        assert [line["message"] for line in lines] == [f"offline {i}" for i in range(2500)] + ["offline error"]
+        assert [line["message"] for line in lines] == [f"offline {i}" for i in range(2500)] + ["ERROR:root:offline error"]
         assert lines[-1]["level"] == "ERROR" and lines[-1]["source"] == "user"
     assert b"0 lines uploaded" in sync.stdout
     assert server.run(run_id)["state"] == "finished"
@@ -116,7 +116,8 @@ def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -
     assert time.monotonic() - start < 20
     assert "unsent 99\ndone\n" in res.stdout
     assert res.stderr.count("cannot reach") == 1, res
-    assert "waiting for" in res.stderr and "python -m wanllmdb sync" in res.stderr
+    # The server was never reached: no wait for it at exit (issue 9), straight to the spool.
+    assert "waiting for" not in res.stderr and "python -m wanllmdb sync" in res.stderr
     sync = _sync(res.spool, server)
     assert sync.returncode == 0, sync
     assert [line["message"] for line in server.logs(run_id)] == [f"unsent {i}" for i in range(100)] + ["done"]
@@ -124,7 +125,9 @@ def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -
 
 
 @pytest.mark.parametrize("console", ["wrap", "redirect"])
-def test_fork_child_writes_as_its_own_writer(server: Server, run_script, console: str) -> None:
+def test_fork_child_output_is_captured(server: Server, run_script, console: str) -> None:
+    """wrap: the child writes into the run as its own writer pid-N. redirect: its fds 1/2 lead into
+    the parent's capture, so its lines are the parent's (the SDK stays out of the child's way)."""
     run_id = str(uuid.uuid4())
     res = run_script(f"""
         import os, sys, warnings, wanllmdb
@@ -145,7 +148,8 @@ def test_fork_child_writes_as_its_own_writer(server: Server, run_script, console
     lines = server.logs(run_id)
     got = Counter((line["writer"], line["message"]) for line in lines)
     expected = Counter({("main", "parent before fork"): 1, ("main", f"parent after fork child={child_pid}"): 1})
-    expected.update({(f"pid-{child_pid}", f"child {i}"): 1 for i in range(20)})
+    child_writer = f"pid-{child_pid}" if console == "wrap" else "main"
+    expected.update({(child_writer, f"child {i}"): 1 for i in range(20)})
     assert got == expected, lines
     assert server.run(run_id)["state"] == "finished"
 
@@ -214,9 +218,14 @@ time.sleep(60)
 
 
 @pytest.mark.parametrize("console", ["wrap", "redirect"])
-def test_multiprocessing_pool_workers_are_captured_even_when_terminated(server: Server, run_script,
-                                                                       console: str) -> None:
+def test_multiprocessing_pool_workers_are_captured(server: Server, run_script, console: str) -> None:
+    """redirect: the workers' fds lead into the parent's capture, so even workers that
+    Pool.terminate() kills have their lines stored (as the parent's). wrap: each worker is its own
+    writer and flushes at its normal end (close + join); a worker killed by SIGTERM loses what
+    it had not sent, as it loses what it had not flushed without the SDK (no handler of ours in
+    a child: issue 9)."""
     run_id = str(uuid.uuid4())
+    ending = "pool.close(); pool.join()" if console == "wrap" else "pass"
     res = run_script(f"""
         import multiprocessing as mp, os, warnings, wanllmdb
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -227,6 +236,7 @@ def test_multiprocessing_pool_workers_are_captured_even_when_terminated(server: 
             wanllmdb.init(project="pool", id="{run_id}", console="{console}")
             with mp.get_context("fork").Pool(2) as pool:  # __exit__ terminates the workers
                 print("results", pool.map(work, range(6)))
+                {ending}
             wanllmdb.finish()
     """, server=server)
     assert res.returncode == 0, res
@@ -235,12 +245,14 @@ def test_multiprocessing_pool_workers_are_captured_even_when_terminated(server: 
     assert tasks == [str(n) for n in range(6)], lines
     for line in lines:
         if line["message"].startswith("task "):
-            assert line["writer"] == "pid-" + line["message"].split()[-1]
+            assert line["writer"] == ("pid-" + line["message"].split()[-1] if console == "wrap" else "main")
     assert ("main", "results [0, 1, 2, 3, 4, 5]") in [(line["writer"], line["message"]) for line in lines]
     assert server.run(run_id)["state"] == "finished"
 
 
-def test_api_key_is_sent_and_a_wrong_key_only_costs_a_warning(tmp_path: Path, run_script) -> None:
+def test_api_key_is_sent_and_a_wrong_key_keeps_everything_for_sync(tmp_path: Path, run_script) -> None:
+    """401/403 are an outage, not a bad batch: a rotated key must not drop the run; one warning
+    names the spool and the sync command, and `sync` with a good key uploads everything."""
     srv = Server(tmp_path / "keyed-data", extra_args=["--api-key", "s3cret"])
     srv.start()
     try:
@@ -256,8 +268,15 @@ def test_api_key_is_sent_and_a_wrong_key_only_costs_a_warning(tmp_path: Path, ru
         res = run_script(code.format(run_id=bad), server=srv, env={"WANLLMDB_API_KEY": "wrong",
                                                                  "WANLLMDB_EXIT_TIMEOUT": "1"})
         assert res.returncode == 0 and "with a key" in res.stdout, res
-        assert res.stderr.count("refused to create run") == 1 and "403" in res.stderr, res
+        assert res.stderr.count("refused the API key") == 1 and "403" in res.stderr, res
+        assert "wanllmdb sync" in res.stderr, res
         assert srv.status("/runs/" + bad) == 404
         assert list((res.spool / bad / "writers" / "main").glob("*.jsonl"))  # kept for a later sync
+        env = dict(os.environ, PYTHONPATH=str(SDK_DIR), WANLLMDB_API_KEY="s3cret")
+        synced = subprocess.run([sys.executable, "-m", "wanllmdb", "sync", str(res.spool),
+                                 "--base-url", srv.url], env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert synced.returncode == 0, synced
+        assert [line["message"] for line in srv.logs(bad)] == ["with a key"]
     finally:
         srv.stop()

@@ -13,11 +13,13 @@ Protocol (doc/capture.md is the normative description):
   1/2 as its own stdout/stderr, where it tees the output. It runs in its own session, so the
   terminal's Ctrl-C does not reach it.
 * The agent writes "ready\\n" on the status pipe once it captures; only then are fds 1/2 switched.
-* Control messages are JSON lines: {"type": "lines", "source", "level"?, "timestamp", "messages"}
-  (logging records, log_message, tracebacks: stored in order with the prints, one seq space) and
-  {"type": "finish", "state", "exit_code"}. The SDK sends one only when the output channels are
-  empty (the agent has read everything printed before it; a bounded wait), and the agent handles
-  control before output in each round, so prints keep their place around SDK lines.
+* Control messages are JSON lines: {"type": "lines", "source", "level"?, "timestamp", "messages",
+  "sync", "marked"} (logging records, log_message, tracebacks: stored in order with the prints,
+  one seq space) and {"type": "finish", "state", "exit_code"}. Ordering by sync markers
+  (src/capture/sync_marker.h): after the message the SDK writes the marker for its "sync" number
+  into fds 1 and 2 (those still leading to the agent: "marked"); the agent stores the message
+  once it has read up to the marker on each, and strips the markers. No waiting on this side, and
+  it holds on a pty, where "the channel is empty" can be true before the bytes arrive.
 * "finish" (sent after fds 1/2 are restored): the agent drains, uploads, PATCHes the state and
   answers "done ok\\n" or "done spooled\\n". No finish (EOF on the control pipe, or the script's pid
   is no longer the agent's parent): the agent drains and marks the run crashed.
@@ -51,12 +53,21 @@ except ImportError:  # pragma: no cover
     termios = None  # type: ignore[assignment]
 
 READY_TIMEOUT = 5.0
+_MARKER = "\x1b_wanllmdb-sync:%d\x1b\\"
 
 
 def find_agent_binary() -> Optional[str]:
     """The native binary (native.py: WANLLMDB_BIN, the wheel's bundled one, PATH) or None, after
     saying once on stderr how to get it."""
     return native.find_binary(explain_if_missing=True)
+
+
+def _file_id(fd: int) -> Tuple[int, int]:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return (-1, -1)
+    return (st.st_dev, st.st_ino)
 
 
 def _fd_text_stream(fd: int, like: Any) -> Any:
@@ -92,6 +103,8 @@ class AgentCapture:
         self._status = -1
         self._installed = False
         self._finished = False
+        self._sync = 0  # the last sync number sent; guarded by _lock
+        self._channel_ids: List[Tuple[int, int]] = []  # (st_dev, st_ino) of the write ends
         self._bypass: Dict[str, Any] = {}
         self._registered: List[Any] = []
 
@@ -142,6 +155,7 @@ class AgentCapture:
             reply = self._read_status(READY_TIMEOUT)
             if reply != "ready":
                 raise OSError(f"the agent did not start ({reply or 'no answer'})")
+            self._channel_ids = [_file_id(w1), _file_id(w2)]
             os.dup2(w1, 1)  # fds 1/2 stay inheritable: child processes write into the agent too
             os.dup2(w2, 2)
             os.close(w1)
@@ -199,31 +213,52 @@ class AgentCapture:
         if not messages or not self.owner or self._finished:
             return
         try:
-            self.drain()
+            self._flush_streams()
             msg: Dict[str, Any] = {"type": "lines", "source": source, "timestamp": timestamp, "messages": messages}
             if level is not None:
                 msg["level"] = level
-            self._send(msg)
+            with self._lock:
+                self._sync += 1
+                # Only fds still leading to the agent get a marker: one the script pointed
+                # elsewhere (a file, the terminal) must not receive it.
+                marked = [fd for fd, ident in zip((1, 2), self._channel_ids)
+                          if self._installed and _file_id(fd) == ident]
+                msg["sync"] = self._sync
+                msg["marked"] = marked
+                self._send_locked(msg)
+                marker = (_MARKER % self._sync).encode("ascii")
+                for fd in marked:
+                    os.write(fd, marker)  # a few bytes: one atomic write
         except Exception:
             pass  # never into the user's code
 
     def _send(self, msg: Dict[str, Any]) -> None:
-        data = (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         with self._lock:
-            view = memoryview(data)
-            while view:
-                n = os.write(self._control, view)
-                view = view[n:]
+            self._send_locked(msg)
 
-    def drain(self, timeout: float = 0.05) -> None:
-        """Waits (bounded) until the agent has read everything printed so far."""
+    def _send_locked(self, msg: Dict[str, Any]) -> None:
+        data = (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        view = memoryview(data)
+        while view:
+            n = os.write(self._control, view)
+            view = view[n:]
+
+    @staticmethod
+    def _flush_streams() -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except Exception:
                 pass
-        if not self._installed:
-            return
+
+    def drain(self, timeout: float = 0.05) -> None:
+        """Text still in Python's buffers goes to the agent. Ordering needs no more than that: each
+        SDK line carries a sync marker (see submit_lines)."""
+        self._flush_streams()
+
+    def _wait_read(self, timeout: float) -> None:
+        """Waits (bounded) until the agent has read what is in the channels (before fds 1/2 are
+        put back: after that, the agent reads the rest on its own)."""
         deadline = time.monotonic() + timeout
         while any(self._unread(p) for p in self._probes) and time.monotonic() < deadline:
             time.sleep(0.0005)
@@ -249,6 +284,7 @@ class AgentCapture:
             unregister_bypass(stream)
         self._registered = []
         self.drain()
+        self._wait_read(0.05)
         os.dup2(self._saved[0], 1)
         os.dup2(self._saved[1], 2)
         sdk_stderr.set_terminal_fd(None)

@@ -33,8 +33,14 @@ class Response:
 
     @property
     def retryable(self) -> bool:
-        """5xx, 429 and 408 may succeed later; any other 4xx will not."""
-        return self.status >= 500 or self.status in (408, 429)
+        """5xx, 429 and 408 may succeed later; any other 4xx will not. 401/403 count as an
+        outage too: a rotated key must not drop the rest of a run; the spool keeps it for
+        `sync` with a good key."""
+        return self.status >= 500 or self.status in (401, 403, 408, 429)
+
+    @property
+    def auth_refused(self) -> bool:
+        return self.status in (401, 403)
 
     def error_text(self) -> str:
         if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
@@ -129,8 +135,9 @@ class ApiClient:
 
     def set_run_state(self, run_id: str, state: str, exit_code: Optional[int],
                       timeout: Optional[float] = None) -> Response:
+        # merge: a run another writer already ended worse (a rank failed) keeps that end.
         return self.request("PATCH", "/runs/" + urllib.parse.quote(run_id),
-                            {"state": state, "exit_code": exit_code}, timeout=timeout)
+                            {"state": state, "exit_code": exit_code, "merge": True}, timeout=timeout)
 
     def post_batch(self, run_id: str, raw_body: bytes, timeout: Optional[float] = None) -> Response:
         return self.request("POST", "/runs/" + urllib.parse.quote(run_id) + "/logs/batch",

@@ -393,6 +393,9 @@ class ConsoleCapture:
             self._bypass = {"stdout": out, "stderr": err}
             for wrapped, original in zip(self._wrapped, (out, err)):
                 self._register(wrapped, original)
+                # A handler made before init() holds the original: what it prints is on the
+                # terminal (uncaptured), so it is stored as a record (logging_capture).
+                self._register(original, original)
             self._start_flusher()
             return
         # redirect

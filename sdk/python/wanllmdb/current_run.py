@@ -4,10 +4,18 @@ Hooks are installed once, on the first init(): atexit (finish as finished, or fa
 uncaught exception), sys.excepthook / threading.excepthook (store the traceback as ERROR lines),
 os.register_at_fork (a fork child becomes writer pid-N with its own uploader).
 
-SIGTERM (while a run is live, and only where the process left SIGTERM at its default): the run is
-flushed for at most SIGTERM_FLUSH_TIMEOUT and marked crashed, then the process dies of SIGTERM as it
-would have. Schedulers stop jobs this way, and multiprocessing.Pool ends its workers this way; without
-it their last lines would be lost and the run would stay "running" forever.
+SIGTERM (while a run is live, in the process that started it, and only where the process left
+SIGTERM at its default): the run is flushed for at most SIGTERM_FLUSH_TIMEOUT and marked crashed,
+then the process dies of SIGTERM as it would have. Schedulers stop jobs this way.
+
+Fork children inherit none of it (DESIGN §6 "capture never changes the program"): the handler is
+put back to the default in the child. multiprocessing.Pool.terminate() SIGTERMs its workers and
+waits for them; a worker that inherited a Python-level handler loses a SIGTERM that arrives before
+its at-fork hooks ran (CPython clears the signals tripped in a fork child), lives on, and the
+terminate() waits forever. So SIGTERM is blocked in the forking thread across fork(): the child
+sets the default disposition first, then unblocks, and a SIGTERM sent meanwhile kills it as it
+would have without the SDK. What a child prints is captured through the fds 1/2 it
+inherited (agent, redirect) or by its own writer (wrap): see Run._after_fork_child.
 """
 from __future__ import annotations
 
@@ -121,8 +129,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _live_run() -> Optional[Any]:
+    """The run whose hooks act in this process; None in a fork child the SDK stepped aside in."""
     run = _current
-    if run is None or run.mode == "disabled" or run.finished:
+    if run is None or run.mode == "disabled" or run.finished or getattr(run, "_detached", False):
         return None
     return run
 
@@ -176,8 +185,23 @@ def _thread_excepthook(args: Any) -> None:
 
 
 def exit_code_hint() -> Optional[int]:
-    """The code the script gave sys.exit(), so `sys.exit(3)` ends the run failed with 3."""
-    return _exit_code
+    """The code the process is exiting with, as far as atexit can know it: what the script gave
+    sys.exit() (`sys.exit(3)` ends the run failed with 3), else 1 when an uncaught exception ended
+    the script — also when a library replaced sys.excepthook after init() (rich.traceback,
+    IPython-style hooks), so ours never saw it — else None."""
+    if _exit_code is not None:
+        return _exit_code
+    return 1 if uncaught_exception_ended_script() else None
+
+
+def uncaught_exception_ended_script() -> bool:
+    """CPython prints an uncaught exception with PyErr_Print(), which sets sys.last_exc /
+    sys.last_value before it calls whatever sys.excepthook is, and then runs atexit. Only in a
+    plain script: an interactive shell sets them for every error it shows and carries on."""
+    if sys.flags.interactive or "IPython" in sys.modules or hasattr(sys, "ps1"):
+        return False
+    last = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    return last is not None and not isinstance(last, SystemExit)
 
 
 def _sys_exit(code: Any = None) -> None:
@@ -191,15 +215,40 @@ def _sys_exit(code: Any = None) -> None:
 
 def _at_exit() -> None:
     run = _live_run()
-    if run is not None and run._pid == os.getpid():
+    if run is None:  # a fork child that called log_message() flushes what it logged
+        run = _current
+        if run is None or not getattr(run, "_detached_used", False) or run.finished:
+            return
+    if run._pid == os.getpid():
         run._finish_at_exit()
 
 
 _held_capture: Optional[Any] = None  # the capture whose locks _before_fork holds across fork()
+_fork_mask: Optional[Any] = None  # the forking thread's signal mask before _before_fork blocked SIGTERM
+
+
+def _block_sigterm_for_fork() -> None:
+    global _fork_mask
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            _fork_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    except (ValueError, OSError, AttributeError):
+        _fork_mask = None
+
+
+def _restore_fork_mask() -> None:
+    global _fork_mask
+    mask, _fork_mask = _fork_mask, None
+    if mask is not None:
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except (ValueError, OSError):
+            pass
 
 
 def _before_fork() -> None:
     global _held_capture
+    _block_sigterm_for_fork()
     run = _live_run()
     capture = getattr(run, "_capture", None) if run is not None else None
     if capture is not None:
@@ -212,6 +261,7 @@ def _before_fork() -> None:
 
 def _after_fork_parent() -> None:
     global _held_capture
+    _restore_fork_mask()
     capture, _held_capture = _held_capture, None
     if capture is not None:
         try:
@@ -226,15 +276,26 @@ def _after_fork_child() -> None:
     sdk_stderr.reset_after_fork()
     capture_guard.reset_after_fork()
     logging_capture.reset_after_fork()
-    global _lock
+    global _lock, _sigterm_run
     _lock = threading.RLock()
+    _sigterm_run = None
+    _restore_default_sigterm()
+    _restore_fork_mask()  # a SIGTERM that arrived since fork() is delivered now, by default: death
     run = _live_run()
     if run is not None:
         try:
             run._after_fork_child()
         except Exception as e:
             sdk_stderr.say(f"cannot set up capture in the fork child: {e!r}")
-        _install_sigterm_handler()
+
+
+def _restore_default_sigterm() -> None:
+    """In a fork child: SIGTERM as it was before init() (the default), never our handler."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError, AttributeError):
+        pass
 
 
 def _install_hooks() -> None:

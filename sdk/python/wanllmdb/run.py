@@ -6,6 +6,7 @@ with the exit hooks (a lock makes one of them win).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import traceback
@@ -48,6 +49,9 @@ class Run:
         self._pid = os.getpid()
         # console="agent": the native sidecar that captures fds 1/2 (agent_capture.py).
         self._agent: Optional[AgentCapture] = None
+        # A fork child of an fd-level capture: the SDK stays out of its way (_after_fork_child).
+        self._detached = False
+        self._detached_used = False  # log_message() was called there: flush at its exit
 
     # ---- start ----
 
@@ -55,6 +59,7 @@ class Run:
         s = self._settings
         created_here: Optional[bool] = None  # None: unknown (offline or unreachable)
         run_created = False
+        unreachable = False  # the server gave no reply at all
         if s.mode == "online":
             client = ApiClient(s.base_url, s.api_key, timeout=INIT_TIMEOUT)
             try:
@@ -75,6 +80,7 @@ class Run:
                 else:
                     self._warn_unreachable(resp.error_text())
             except TransportError as e:
+                unreachable = True
                 self._warn_unreachable(str(e))
             finally:
                 client.close()
@@ -89,11 +95,15 @@ class Run:
         self._uploader = Uploader(run_body=self._run_body, writer=self.writer, base_url=s.base_url,
                                   api_key=s.api_key, spool_root=s.spool_dir, offline=s.mode == "offline",
                                   run_created=run_created, first_seq=0 if fresh_run else fresh_seq_base())
+        if unreachable:
+            self._uploader.note_unreachable()
         if s.capture_logs:
             logging_capture.install(self._on_log_record)
         console = resolve_console_mode(s.console)
         if console == "agent":
             console = self._start_agent(first_seq=0 if fresh_run else fresh_seq_base())
+        if console != "agent" and s.mode == "online":
+            self._uploader.ensure_started()  # its heartbeat keeps a quiet run from being swept as crashed
         if console in ("wrap", "redirect"):
             capture = ConsoleCapture(console, self._uploader.submit_lines)
             try:
@@ -106,6 +116,7 @@ class Run:
                     pass
                 sdk_stderr.say(f"cannot capture the console ({console}: {e}); continuing without capture")
         self._register_multiprocessing_hook()
+        self._hook_notebook_tracebacks()
 
     def _start_agent(self, first_seq: int) -> str:
         """Starts the native sidecar; returns "agent", or "redirect" when it cannot run here."""
@@ -140,6 +151,36 @@ class Run:
                        f"{self._settings.spool_dir} and uploaded when the server is back",
                        once_key="unreachable")
 
+    def _hook_notebook_tracebacks(self) -> None:
+        """In a Jupyter kernel a cell's error is shown as an "error" message, not through
+        sys.stderr or sys.excepthook: store the traceback the notebook shows (ERROR, stderr).
+        The kernel goes on, and so does the run."""
+        ipython = sys.modules.get("IPython")
+        get = getattr(ipython, "get_ipython", None) if ipython is not None else None
+        shell = get() if get is not None else None
+        show = getattr(shell, "_showtraceback", None)
+        if show is None or getattr(show, "_wanllmdb", False):
+            return
+        run = self
+
+        def _showtraceback(etype: Any, evalue: Any, stb: Any) -> Any:
+            if not run._finished:
+                try:
+                    run._drain_capture()
+                    lines = "\n".join(stb).split("\n")
+                    uploader = run._uploader
+                    if uploader is not None:
+                        uploader.submit_lines(lines, "stderr", time.time(), "ERROR")
+                except Exception:
+                    pass
+            return show(etype, evalue, stb)
+
+        _showtraceback._wanllmdb = True  # type: ignore[attr-defined]
+        try:
+            shell._showtraceback = _showtraceback
+        except Exception:
+            pass
+
     def _register_multiprocessing_hook(self) -> None:
         """multiprocessing's fork children end with os._exit (no atexit): flush through its finalizers."""
         try:
@@ -151,6 +192,8 @@ class Run:
 
     @staticmethod
     def _after_mp_fork(run: "Run") -> None:
+        if run._detached:
+            return  # nothing of ours to flush there (unless log_message() is called: see there)
         import multiprocessing.util as mp_util
 
         mp_util.Finalize(None, run._finish_at_exit, exitpriority=100)
@@ -169,8 +212,20 @@ class Run:
         uploader = self._uploader
         if uploader is None or self._finished:
             return
+        if self._detached and not self._detached_used:
+            self._detached_used = True
+            self._flush_detached_at_exit()
         self._drain_capture()
         uploader.submit_lines(str(text).split("\n"), "user", time.time(), level.upper())
+
+    def _flush_detached_at_exit(self) -> None:
+        """A fork child that uses the run explicitly flushes its own lines when it ends."""
+        try:
+            import multiprocessing.util as mp_util
+
+            mp_util.Finalize(None, self._finish_at_exit, exitpriority=100)  # mp children skip atexit
+        except Exception:
+            pass
 
     def _drain_capture(self) -> None:
         """Lets prints still in the redirect pipes arrive first, so lines keep their order."""
@@ -243,17 +298,27 @@ class Run:
             current_run.finished(self)
 
     def _finish_steps(self, exit_code: int, timeout: float, state: Optional[str]) -> None:
-        if self._settings.capture_logs:
-            logging_capture.uninstall()
-        if self._capture is not None:
-            self._capture.uninstall()
-            self._capture = None
+        if self._detached:
+            # The capture belongs to the parent; only lines this child logged itself are ours.
+            if self._detached_used and self._uploader is not None:
+                self._uploader.close(timeout, announce_after=ANNOUNCE_AFTER)
+            return
         uploader = self._uploader
         assert uploader is not None
         if state is None:
             state = "finished" if exit_code == 0 and not self._failed else "failed"
         if exit_code == 0 and self._failed:
             exit_code = 1
+        if state == "failed" and not self._owner:
+            # This process joined the run (a rank): its failure fails the run; say whose it was.
+            # Sent while the capture is still in place, so it comes after everything printed.
+            uploader.submit_lines([f"{self.writer} failed (exit code {exit_code}): the run is marked failed"],
+                                  "system", time.time(), "ERROR")
+        if self._settings.capture_logs:
+            logging_capture.uninstall()
+        if self._capture is not None:
+            self._capture.uninstall()
+            self._capture = None
         if self._agent is not None and self._agent.owner:
             self._finish_agent(state, exit_code, timeout)
             return
@@ -267,7 +332,7 @@ class Run:
             sdk_stderr.say(f"offline run saved in {spool.dir}; upload it with: python -m wanllmdb sync {spool.dir}")
             return
         patched = False
-        if owner_sets_state:
+        if owner_sets_state and not uploader.never_reached:
             client = ApiClient(s.base_url, s.api_key, timeout=INIT_TIMEOUT)
             try:
                 patched = client.set_run_state(self.id, state, exit_code).ok
@@ -275,6 +340,7 @@ class Run:
                 patched = False
             finally:
                 client.close()
+        if owner_sets_state:
             if not patched or not ok:
                 try:
                     spool.write_final(state, exit_code)
@@ -283,13 +349,27 @@ class Run:
         if not ok:
             sdk_stderr.say(f"{uploader.pending_lines()} lines were not uploaded; they are kept in {spool.dir}; "
                            f"upload them with: python -m wanllmdb sync {spool.dir}")
+        elif owner_sets_state and not patched:
+            sdk_stderr.say(f"the run's end could not be recorded on {s.base_url}; it is kept in {spool.dir}; "
+                           f"upload it with: python -m wanllmdb sync {spool.dir}")
 
     def _after_fork_child(self) -> None:
-        """A fork child writes into the same run as its own writer (pid-N), with its own uploader."""
+        """A fork child. With an fd-level capture (agent, redirect) the child's fds 1/2 still lead
+        into it: everything the child prints — its `logging` records too, printed by their
+        handlers as without the SDK — is captured there, in order and crash-safe. So the SDK
+        steps aside in the child (no thread, no hook, no exit flush; DESIGN §6). In wrap mode
+        nothing is shared at the fd level: the child writes into the run as its own writer pid-N."""
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self.writer = joined_writer_name({}, os.getpid())
         self._owner = False
+        if self._agent is not None or getattr(self._capture, "mode", None) == "redirect":
+            self._detached = True
+            if self._settings.capture_logs:
+                logging_capture.uninstall()
+            if self._uploader is not None:
+                self._uploader.after_fork_child(self.writer)  # only for explicit log_message()
+            return
         if self._uploader is not None:
             self._uploader.after_fork_child(self.writer)
         if self._capture is not None:

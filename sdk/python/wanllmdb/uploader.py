@@ -14,6 +14,11 @@ Delivery invariants:
   is unreachable every batch spills, so a crash during an outage loses at most the open batch.
 * 5xx/429/transport errors are retried forever with capped, jittered backoff (Retry-After is a
   minimum); other 4xx: one warning, the batch is skipped and counted as done.
+* Never reached: when every attempt so far failed without an HTTP reply (no server there), the
+  exit flush does not wait — the lines go to the spool at once for `wanllmdb sync`. The wait is
+  only for uploads that were making progress.
+* Heartbeat: after HEARTBEAT_INTERVAL without sending anything, an empty batch tells the server
+  this writer is alive (it marks a run crashed when no writer is heard from; doc/api.md).
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ BATCH_MAX_LINES = 1000
 BATCH_MAX_BYTES = 1024 * 1024
 BATCH_MAX_AGE = 0.2
 MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
+HEARTBEAT_INTERVAL = 30.0
+_HEARTBEAT = object()  # what _next_batch returns when a heartbeat is due
 # Per line JSON overhead ({"seq":..,"timestamp":..,"source":"stdout","message":""}), for byte limits.
 _LINE_OVERHEAD = 80
 
@@ -134,6 +141,9 @@ class Uploader:
         self._run_created = run_created
         self._given_up = False  # the run cannot be created: everything stays in the spool
         self._skipped_lines = 0
+        self._reached = False  # some request got an HTTP reply
+        self._attempt_failed = False  # some request got no reply at all
+        self._last_sent = time.monotonic()
 
     # ---- producer side (any thread; never raises, never blocks beyond the lock) ----
 
@@ -251,6 +261,11 @@ class Uploader:
                 timeout: Optional[float] = None
                 if self._open is not None:
                     timeout = max(0.0, BATCH_MAX_AGE - (time.monotonic() - self._open_since))
+                elif self._reached and not (self._offline or self._given_up or self._outage or self._stopping):
+                    timeout = self._last_sent + HEARTBEAT_INTERVAL - time.monotonic()
+                    if timeout <= 0:
+                        self._last_sent = time.monotonic()
+                        return _HEARTBEAT  # type: ignore[return-value]
                 self._cond.wait(timeout)
 
     def _loop(self) -> None:
@@ -261,6 +276,9 @@ class Uploader:
                 batch = self._next_batch()
                 if batch is None:
                     return
+                if batch is _HEARTBEAT:
+                    self._send(client, lambda: client.post_batch(self._run_id, encode_batch(self.writer, 0, [])))
+                    continue
                 result = self._deliver(client, batch)
             except Exception as e:  # a bug here must not kill uploading for the rest of the run
                 sdk_stderr.say(f"internal error in the uploader: {e!r}", once_key="uploader-bug")
@@ -323,13 +341,38 @@ class Uploader:
         try:
             resp = call()
         except TransportError as e:
+            self._note_reply(False)
             self._warn_unreachable(str(e))
             return None
+        self._note_reply(True)
         if resp.retryable:
             self._last_retry_after = resp.retry_after
-            self._warn_unreachable(resp.error_text())
+            if resp.auth_refused:
+                sdk_stderr.say(f"the server refused the API key ({resp.error_text()}); keeping output in "
+                               f"{self._spool_run.dir}; upload it with a valid key: "
+                               f"python -m wanllmdb sync {self._spool_run.dir}", once_key="auth-refused")
+            else:
+                self._warn_unreachable(resp.error_text())
             return None
         return resp
+
+    def _note_reply(self, replied: bool) -> None:
+        with self._cond:
+            if replied:
+                self._reached = True
+                self._last_sent = time.monotonic()
+            else:
+                self._attempt_failed = True
+            self._cond.notify_all()  # a flush may wait for the first outcome
+
+    def note_unreachable(self) -> None:
+        """The run's creation at init got no reply: the server was not there."""
+        self._note_reply(False)
+
+    @property
+    def never_reached(self) -> bool:
+        """Every request so far failed without a reply (nobody there to wait for)."""
+        return self._attempt_failed and not self._reached
 
     def _warn_unreachable(self, why: str) -> None:
         sdk_stderr.say(f"cannot reach {self._base_url} ({why}); keeping output in {self._spool_run.dir} "
@@ -389,7 +432,7 @@ class Uploader:
                     cap = self._deadline_cap
                     if cap is not None:
                         deadline = min(deadline, cap)
-                    if now >= deadline:
+                    if now >= deadline or (self.never_reached and not self._offline):
                         self._seal_locked()
                         self._spill_locked()
                         return False

@@ -51,8 +51,16 @@ TEST(LineAssemblerVectors, AllCasesPass) {
     ASSERT_FALSE(c["name"].get(name));
     SCOPED_TRACE(std::string(name));
     LineAssembler a;
+    int64_t rows = 0;
+    if (!c["rows"].get(rows)) a.SetRows(static_cast<int>(rows));
     std::vector<std::string> got;
     for (auto chunk : c["chunks"].get_array()) {
+      std::string_view op;
+      if (!chunk.get(op)) {
+        ASSERT_EQ(op, "settle");
+        a.Settle(&got);
+        continue;
+      }
       std::string bytes;
       for (auto piece : chunk.get_array()) {
         std::string_view b64;
@@ -90,11 +98,13 @@ TEST(LineAssemblerVectors, AllCasesPass) {
     EXPECT_EQ(static_cast<int64_t>(before_flush), want_before);
     ++n_cases;
   }
-  EXPECT_GE(n_cases, 30);
+  EXPECT_GE(n_cases, 60);
 }
 
 TEST(LineAssembler, ByteAtATimeMatchesWholeChunk) {
-  std::string input = "a\rbb\r\nccc\x1b[2K\x1b[31mred\x1b[0m\n\xff\xfe ok\n\xe2\x82";
+  std::string input =
+      "a\rbb\r\nccc\x1b[2K\x1b[31mred\x1b[0m\n\xff\xfe ok\n\x1b[?25lx\ny\r\x1b[2K\x1b[1A\x1b[2K"
+      "\x1b[?25h\x1b]8;;u\x1b\\l\x1b]8;;\x07\n\router\n\rinner\x1b[A\xe2\x82";
   LineAssembler whole, bytewise;
   std::vector<std::string> w, b;
   whole.Feed(input, &w);
@@ -102,9 +112,35 @@ TEST(LineAssembler, ByteAtATimeMatchesWholeChunk) {
   for (char c : input) bytewise.Feed(std::string_view(&c, 1), &b);
   bytewise.Flush(&b);
   EXPECT_EQ(w, b);
-  ASSERT_EQ(w.size(), 4u);
+  ASSERT_EQ(w.size(), 6u);
   EXPECT_EQ(w[0], "bb");
-  EXPECT_EQ(w[1], "ccc\x1b[31mred\x1b[0m");
+  EXPECT_EQ(w[1], "   \x1b[31mred\x1b[0m");  // ESC[2K erased "ccc", the cursor stayed
+  EXPECT_EQ(w[3], "l");                      // the erased live region left nothing
+  EXPECT_EQ(w[4], "outer\xef\xbf\xbd");      // the nested bar, still on screen at the end
+  EXPECT_EQ(w[5], "inner");
+}
+
+TEST(LineAssembler, LiveTextShowsEveryRowOfALiveDisplay) {
+  LineAssembler a;
+  std::vector<std::string> out;
+  a.Feed("\router 1/3\n\rinner 5/10\x1b[A", &out);
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(a.HasLive());
+  EXPECT_EQ(a.LiveText(), "outer 1/3\ninner 5/10");
+  EXPECT_FALSE(a.NeedsSettle());  // it moved the cursor up: a live region
+  a.Feed("\router 3/3\n\r          \r\x1b[A\n\nnext\n", &out);
+  EXPECT_EQ(out, (std::vector<std::string>{"outer 3/3", "", "next"}));
+  EXPECT_FALSE(a.HasLive());
+  EXPECT_FALSE(a.HasPartial());
+}
+
+TEST(LineAssembler, PlainLinesNeverHold) {
+  LineAssembler a;
+  std::vector<std::string> out;
+  a.Feed("one\n\x1b[32mtwo\x1b[0m\nthr", &out);
+  EXPECT_EQ(out, (std::vector<std::string>{"one", "\x1b[32mtwo\x1b[0m"}));
+  EXPECT_FALSE(a.HasLive());
+  EXPECT_FALSE(a.NeedsSettle());
 }
 
 }  // namespace

@@ -80,5 +80,97 @@ TEST(LevelDetector, TracebackBlockIsError) {
   EXPECT_EQ(d.Detect("after"), Level::kInfo);
 }
 
+TEST(LevelDetector, AsctimeNameLevelnameWithSpaces) {
+  EXPECT_EQ(D("2024-11-16 10:00:00,123 trainer WARNING low disk space"), Level::kWarning);
+  EXPECT_EQ(D("2024-11-16 10:00:00,123 torch.distributed.run ERROR failed"), Level::kError);
+  EXPECT_EQ(D("2024-11-16 10:00:00,123 [rank2] trainer DEBUG x"), Level::kDebug);
+  EXPECT_EQ(D("2024-11-16 10:00:00,123 trainer step ERRORS 3"), Level::kInfo);
+}
+
+TEST(LevelDetector, ColourCodesInsideTheLine) {
+  // colorlog "%(log_color)s%(levelname)s%(reset)s:%(name)s:%(message)s"
+  EXPECT_EQ(D("\x1b[33mWARNING\x1b[0m:root:low disk"), Level::kWarning);
+  // colorlog "%(log_color)s%(levelname)-8s%(reset)s %(blue)s%(message)s"
+  EXPECT_EQ(D("\x1b[31mERROR   \x1b[0m \x1b[34mboom\x1b[0m"), Level::kError);
+  EXPECT_EQ(D("\x1b[1;31mCRITICAL\x1b[0m \x1b[34mdown\x1b[0m"), Level::kCritical);
+  // loguru's default format, coloured
+  EXPECT_EQ(D("\x1b[32m2024-11-16 10:00:00.123\x1b[0m | \x1b[31m\x1b[1mERROR   \x1b[0m | "
+              "\x1b[36m__main__\x1b[0m:\x1b[36m<module>\x1b[0m:\x1b[36m3\x1b[0m - "
+              "\x1b[31m\x1b[1mboom\x1b[0m"),
+            Level::kError);
+  EXPECT_EQ(D("\x1b[32mDone training\x1b[0m"), Level::kInfo);
+  EXPECT_EQ(D("WARNING is a word"), Level::kInfo);
+}
+
+TEST(LevelDetector, RichHandlerLayout) {
+  EXPECT_EQ(D("[11/16/24 10:00:00] WARNING  low disk                         x.py:3"),
+            Level::kWarning);
+  // the time column is left blank when it repeats
+  EXPECT_EQ(D("                    ERROR    second                           x.py:4"),
+            Level::kError);
+  EXPECT_EQ(
+      D("\x1b[2;36m[11/16/24 10:00:00]\x1b[0m\x1b[2;36m \x1b[0m\x1b[31mWARNING \x1b[0m low disk"),
+      Level::kWarning);
+  EXPECT_EQ(
+      D("\x1b[2;36m                    \x1b[0m\x1b[2;36m \x1b[0m\x1b[1;31mCRITICAL\x1b[0m down"),
+      Level::kCritical);
+}
+
+TEST(LevelDetector, LoguruTracebackFrames) {
+  LevelDetector d;
+  EXPECT_EQ(d.Detect("2024-11-16 10:00:00.123 | ERROR    | __main__:<module>:9 - failed"),
+            Level::kError);
+  EXPECT_EQ(d.Detect("Traceback (most recent call last):"), Level::kError);
+  EXPECT_EQ(d.Detect(""), Level::kError);
+  EXPECT_EQ(d.Detect("> File \"/tmp/x.py\", line 8, in <module>"), Level::kError);
+  EXPECT_EQ(d.Detect("    f()"), Level::kError);
+  EXPECT_EQ(d.Detect("    \xe2\x94\x94 <function f at 0x7f>"), Level::kError);
+  EXPECT_EQ(d.Detect(""), Level::kError);
+  EXPECT_EQ(d.Detect("  File \"/tmp/x.py\", line 5, in f"), Level::kError);
+  EXPECT_EQ(d.Detect("\x1b[31mZeroDivisionError\x1b[0m:\x1b[1m division by zero\x1b[0m"),
+            Level::kError);
+  EXPECT_EQ(d.Detect("after"), Level::kInfo);
+}
+
+TEST(LevelDetector, FatalPythonError) {
+  LevelDetector d;
+  EXPECT_EQ(d.Detect("Fatal Python error: Segmentation fault"), Level::kCritical);
+  EXPECT_EQ(d.Detect(""), Level::kCritical);
+  EXPECT_EQ(d.Detect("Current thread 0x00007f3c (most recent call first):"), Level::kCritical);
+  EXPECT_EQ(d.Detect("  File \"x.py\", line 3 in <module>"), Level::kCritical);
+  EXPECT_EQ(d.Detect("Extension modules: numpy.core (total: 1)"), Level::kCritical);
+  EXPECT_EQ(d.Detect("next run"), Level::kInfo);
+}
+
+TEST(LevelDetector, ExceptionLineMustLookLikeOne) {
+  LevelDetector d;
+  EXPECT_EQ(d.Detect("Traceback (most recent call last):"), Level::kError);
+  EXPECT_EQ(d.Detect("  File \"train.py\", line 3, in <module>"), Level::kError);
+  // another rank's output, interleaved: not the exception, and it ends the block
+  EXPECT_EQ(d.Detect("[rank1] step 5 loss 0.3"), Level::kInfo);
+  EXPECT_EQ(d.Detect("  indented print"), Level::kInfo);
+  LevelDetector e;
+  e.Detect("Traceback (most recent call last):");
+  e.Detect("  File \"x.py\", line 1, in <module>");
+  EXPECT_EQ(e.Detect("torch.cuda.OutOfMemoryError: CUDA out of memory."), Level::kError);
+  LevelDetector f;
+  f.Detect("Traceback (most recent call last):");
+  f.Detect("  File \"x.py\", line 1, in <module>");
+  EXPECT_EQ(f.Detect("KeyboardInterrupt"), Level::kError);
+  EXPECT_EQ(f.Detect("done"), Level::kInfo);
+}
+
+TEST(LevelDetector, ContinuationLinesCarryTheRecordsLevel) {
+  LevelDetector d;
+  EXPECT_EQ(d.Detect("/tmp/x.py:3: UserWarning: careful"), Level::kWarning);
+  EXPECT_EQ(d.Detect("  warnings.warn(\"careful\")"), Level::kWarning);
+  EXPECT_EQ(d.Detect("next"), Level::kInfo);
+  EXPECT_EQ(d.Detect("  indented print"), Level::kInfo);
+  EXPECT_EQ(d.Detect("ERROR:root:multi-line record"), Level::kError);
+  EXPECT_EQ(d.Detect("    detail one"), Level::kError);
+  EXPECT_EQ(d.Detect("    WARNING:x:own layout"), Level::kWarning);
+  EXPECT_EQ(d.Detect("plain"), Level::kInfo);
+}
+
 }  // namespace
 }  // namespace wanllmdb

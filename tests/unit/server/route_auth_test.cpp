@@ -9,6 +9,7 @@
 #include "auth/authenticator.h"
 #include "server/api.h"
 #include "server/live_hub.h"
+#include "store/live_bus.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -31,13 +32,14 @@ class RouteAuthTest : public ::testing::Test {
     AuthOptions options;
     options.max_failures = 1 << 20;  // this test fails on purpose, a lot
     auth_ = std::make_unique<Authenticator>(keys_.get(), options);
-    for (auto [name, scope] : {std::pair{"ingest", kScopeIngest}, {"read", kScopeRead},
-                               {"admin", kScopeAdmin}}) {
+    for (auto [name, scope] :
+         {std::pair{"ingest", kScopeIngest}, {"read", kScopeRead}, {"admin", kScopeAdmin}}) {
       std::string token;
       ASSERT_TRUE(auth_->CreateKey(name, scope, {}, &token).ok());
       tokens_[scope] = token;
     }
-    api_ = std::make_unique<Api>(*store_, hub_, *auth_, ApiOptions{});
+    bus_ = NewInProcessBus();
+    api_ = std::make_unique<Api>(*store_, hub_, *bus_, *auth_, ApiOptions{});
     bool created = false;
     NewRun run;
     run.id = "0f0f0f0f-0000-4000-8000-000000000001";
@@ -46,6 +48,7 @@ class RouteAuthTest : public ::testing::Test {
   }
   void TearDown() override {
     api_.reset();
+    if (bus_) bus_->Close();
     if (store_) store_->Close();
     std::filesystem::remove_all(dir_);
   }
@@ -77,6 +80,7 @@ class RouteAuthTest : public ::testing::Test {
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<Authenticator> auth_;
   LiveHub hub_;
+  std::unique_ptr<LiveBus> bus_;
   std::unique_ptr<Api> api_;
   std::map<Scope, std::string> tokens_;
 };
@@ -93,8 +97,8 @@ TEST_F(RouteAuthTest, EveryRouteNeedsExactlyItsScope) {
     EXPECT_EQ(StatusOf(route, ""), 401) << name;
     for (Scope other : {kScopeIngest, kScopeRead}) {
       if (other == route.scope) continue;
-      EXPECT_EQ(StatusOf(route, tokens_[other]), 403) << name << " with a " << ScopeName(other)
-                                                     << " key";
+      EXPECT_EQ(StatusOf(route, tokens_[other]), 403)
+          << name << " with a " << ScopeName(other) << " key";
     }
     int allowed = StatusOf(route, tokens_[route.scope]);
     EXPECT_NE(allowed, 401) << name;

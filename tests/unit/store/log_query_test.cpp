@@ -17,7 +17,7 @@ DecodedChunk Chunk(const std::vector<std::string>& messages) {
     lines.push_back(l);
   }
   DecodedChunk d;
-  EXPECT_TRUE(DecodeChunk(EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  EXPECT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
   return d;
 }
 
@@ -36,6 +36,25 @@ TEST(LineMatcher, SearchIsCaseInsensitiveAndPerLine) {
   EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 1, 1, 0}));
   f.search = "good\nnan";  // never across lines
   EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 0, 0}));
+}
+
+// Found by tests/fuzz/matcher_fuzz: the chunk scan folded Unicode case ("k" found the Kelvin
+// sign U+212A) while MatchMessage folds ASCII only, so a line matched in a list but not in the
+// live tail. Both now fold ASCII only.
+TEST(LineMatcher, SearchFoldsAsciiCaseOnlyInBothPaths) {
+  auto c = Chunk({"\xE2\x84\xAA", "K", "\xC5\xBF", "S", "caf\xC3\xA9", "CAF\xC3\x89"});
+  LogFilter f;
+  for (auto [needle, want] : std::vector<std::pair<std::string, std::vector<uint8_t>>>{
+           {"k", {0, 1, 0, 0, 0, 0}},
+           {"s", {0, 0, 0, 1, 0, 0}},
+           {"caf\xC3\xA9", {0, 0, 0, 0, 1, 0}},
+           {"CAF\xC3\x89", {0, 0, 0, 0, 0, 1}}}) {
+    f.search = needle;
+    EXPECT_EQ(TextHits(f, c), want) << needle;
+    auto m = LineMatcher::Compile(f);
+    ASSERT_TRUE(m.ok());
+    for (size_t i = 0; i < c.n; ++i) EXPECT_EQ((*m)->MatchMessage(c.message(i)), want[i]) << i;
+  }
 }
 
 TEST(LineMatcher, RegexAnchorsAreLineAnchors) {
@@ -112,6 +131,38 @@ TEST(LineMatcher, EmptyMatchesAtTheChunkEndAgreeWithLineByLine) {
     for (size_t i = 0; i < messages.size(); ++i)
       ASSERT_EQ(hits[i] != 0, (*m)->MatchMessage(messages[i])) << pattern << " line " << i;
   }
+}
+
+}  // namespace
+}  // namespace wanllmdb
+
+namespace wanllmdb {
+namespace {
+
+// Search, regex and single-message matching see the visible text, never the escape codes.
+TEST(LineMatcher, MatchesVisibleTextNotEscapeCodes) {
+  auto c =
+      Chunk({"\x1b[32mLoading\x1b[0m dataset from /data", "Load\x1b[1mi\x1b[0mng dataset from x",
+             "plain [32m text", "\x1b[32m green \x1b[0m"});
+  LogFilter f;
+  f.search = "Loading dataset from";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 1, 0, 0}));
+  f.search = "[32m";  // bytes nobody sees match only where they are visible
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 1, 0}));
+  f.search.clear();
+  f.regex = "^Loading dataset from /";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{1, 0, 0, 0}));
+  f.regex = "^ green $";
+  EXPECT_EQ(TextHits(f, c), (std::vector<uint8_t>{0, 0, 0, 1}));
+  auto m = LineMatcher::Compile(f);
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE((*m)->MatchMessage("\x1b[32m green \x1b[0m"));
+  LogFilter s;
+  s.search = "[0m";
+  auto ms = LineMatcher::Compile(s);
+  ASSERT_TRUE(ms.ok());
+  EXPECT_FALSE((*ms)->MatchMessage("\x1b[32m green \x1b[0m"));
+  EXPECT_TRUE((*ms)->MatchMessage("literal [0m"));
 }
 
 }  // namespace

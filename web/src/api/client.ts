@@ -6,6 +6,8 @@ import type {
   LogSummary,
   Project,
   Run,
+  RunsPage,
+  RunsQuery,
   ServerFilters,
 } from './types';
 
@@ -32,7 +34,10 @@ export function filterParams(f: ServerFilters | null): Record<string, string> {
   if (f.search) {
     if (f.regex) p.regex = f.search;
     else p.search = f.search;
+    if (f.context) p.context = String(f.context);
   }
+  if (f.since) p.since = f.since;
+  if (f.until) p.until = f.until;
   return p;
 }
 
@@ -85,9 +90,12 @@ export const api = {
   health: () => request<{ status: string; version: string }>('GET', '/health'),
   listProjects: (signal?: AbortSignal) =>
     request<{ projects: Project[] }>('GET', '/projects', undefined, signal).then((r) => r.projects),
-  listRuns: (project: string, signal?: AbortSignal) =>
-    request<{ runs: Run[] }>('GET', '/runs' + buildQuery({ project, limit: 1000 }), undefined, signal).then(
-      (r) => r.runs,
+  listRuns: (q: RunsQuery, signal?: AbortSignal) =>
+    request<RunsPage>(
+      'GET',
+      '/runs' + buildQuery({ project: q.project, q: q.q, state: q.state, sort: q.sort, order: q.order, cursor: q.cursor, limit: q.limit ?? 100 }),
+      undefined,
+      signal,
     ),
   getRun: (id: string, signal?: AbortSignal) =>
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
@@ -127,8 +135,27 @@ export const api = {
 
 export type Api = typeof api;
 
-export function downloadUrl(id: string, format: 'txt' | 'json' | 'csv', filters: ServerFilters | null): string {
-  return `${API_PREFIX}/runs/${encodeURIComponent(id)}/logs/download` + buildQuery({ ...filterParams(filters), format });
+export interface DownloadOptions {
+  /** Keep escape codes in TXT/CSV (default: plain text, as shown). */
+  raw?: boolean;
+  /** A .gz file. */
+  gzip?: boolean;
+  /** Timestamps as UTC wall clock (default) or elapsed since the run's first line. */
+  time?: 'utc' | 'elapsed';
+}
+
+export function downloadUrl(id: string, format: 'txt' | 'json' | 'csv', filters: ServerFilters | null, opts: DownloadOptions = {}): string {
+  const { context: _context, ...rest } = filters ?? { levels: [], sources: [], writers: [], search: '', regex: false };
+  return (
+    `${API_PREFIX}/runs/${encodeURIComponent(id)}/logs/download` +
+    buildQuery({
+      ...filterParams(filters ? rest : null),
+      format,
+      raw: opts.raw ? 1 : undefined,
+      gzip: opts.gzip ? 1 : undefined,
+      time: opts.time === 'elapsed' ? 'elapsed' : undefined,
+    })
+  );
 }
 
 export function streamUrl(id: string, filters: ServerFilters | null, afterLine: number | null, loc: Location): string {

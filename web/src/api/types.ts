@@ -15,6 +15,8 @@ export interface LogLine {
   source: Source;
   writer: string;
   message: string;
+  /** A line shown as context around a match (`context=N`), not a match itself. */
+  context?: boolean;
 }
 
 export interface Project {
@@ -37,6 +39,28 @@ export interface Run {
   line_count: number;
   error_count: number;
   last_line: number;
+}
+
+export const RUN_SORTS = ['created_at', 'duration', 'lines', 'errors'] as const;
+export type RunSort = (typeof RUN_SORTS)[number];
+
+export interface RunsQuery {
+  project: string;
+  /** Name, id prefix or tag contains this (case-insensitive). */
+  q?: string;
+  state?: RunState;
+  sort?: RunSort;
+  order?: 'asc' | 'desc';
+  cursor?: string;
+  limit?: number;
+}
+
+export interface RunsPage {
+  runs: Run[];
+  /** Pass as `cursor` for the next page; null on the last. */
+  next_cursor: string | null;
+  /** How many runs match in all. */
+  total?: number;
 }
 
 export interface LogSummary {
@@ -76,6 +100,11 @@ export interface ServerFilters {
   writers: string[];
   search: string;
   regex: boolean;
+  /** ISO 8601 time window, inclusive. */
+  since?: string;
+  until?: string;
+  /** Lines of context around each text match (only with a search). */
+  context?: number;
 }
 
 /** A line still being written (a progress bar's current state): shown live, never stored. */

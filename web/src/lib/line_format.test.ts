@@ -8,6 +8,7 @@ import {
   messageSegments,
   parseTimestamp,
 } from './line_format';
+import { formatElapsed, gutterWidth, zoneLabel } from './line_format';
 
 describe('timestamps', () => {
   it('parses microsecond UTC timestamps', () => {
@@ -90,5 +91,24 @@ describe('formatDuration', () => {
     expect(formatDuration(65_000)).toBe('1m 05s');
     expect(formatDuration(3_600_000 + 120_000)).toBe('1h 02m');
     expect(formatDuration(-1)).toBe('—');
+  });
+});
+
+describe('gutter width', () => {
+  it('grows with the digits of the last line number', () => {
+    expect(gutterWidth(41)).toBe('5ch');
+    expect(gutterWidth(1_234_567)).toBe('8ch');
+    expect(gutterWidth(10_000_000)).toBe('9ch');
+  });
+});
+
+describe('elapsed time and zone', () => {
+  it('formats time since the first line', () => {
+    expect(formatElapsed('2024-01-01T00:00:01.250000Z', '2024-01-01T00:00:00Z')).toBe('+0:01.250');
+    expect(formatElapsed('2024-01-01T02:03:04Z', '2024-01-01T00:00:00Z')).toBe('+2:03:04.000');
+    expect(formatElapsed('2024-01-01T00:00:00Z', '2024-01-01T00:00:02Z')).toBe('-0:02.000');
+  });
+  it('names the zone with its offset', () => {
+    expect(zoneLabel(new Date(), 'Europe/Berlin')).toMatch(/^Europe\/Berlin \(UTC[+-]\d\d:\d\d\)$/);
   });
 });

@@ -1,6 +1,7 @@
 // How one log line is shown: local-time timestamp, message split into ANSI-styled segments with
 // the search matches marked. Pure functions; LogRow only maps segments to elements.
 import { parseAnsi, type AnsiSpan, type AnsiStyle } from './ansi';
+import { re2ToJs } from './re2';
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 const pad3 = (n: number) => String(n).padStart(3, '0');
@@ -23,6 +24,28 @@ export function formatTimestamp(ts: string, fullDate: boolean): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${hms}.${pad3(d.getMilliseconds())}`;
 }
 
+/** Time since the run's first line: `+M:SS.mmm`, `+H:MM:SS.mmm`, or `-…` before it. */
+export function formatElapsed(ts: string, origin: string, withMs = true): string {
+  const ms = parseTimestamp(ts).getTime() - parseTimestamp(origin).getTime();
+  if (!Number.isFinite(ms)) return ts;
+  const sign = ms < 0 ? '-' : '+';
+  const a = Math.abs(ms);
+  const h = Math.floor(a / 3_600_000);
+  const m = Math.floor(a / 60_000) % 60;
+  const sec = Math.floor(a / 1000) % 60;
+  const frac = withMs ? `.${pad3(a % 1000)}` : '';
+  return h > 0 ? `${sign}${h}:${pad2(m)}:${pad2(sec)}${frac}` : `${sign}${m}:${pad2(sec)}${frac}`;
+}
+
+/** The browser's time zone as shown next to wall-clock times: `Europe/Berlin (UTC+01:00)`. */
+export function zoneLabel(at: Date = new Date(), zone?: string): string {
+  const name = zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'local';
+  const off = -at.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  return `${name} (UTC${sign}${pad2(Math.floor(a / 60))}:${pad2(a % 60)})`;
+}
+
 export type Range = readonly [number, number];
 export type Matcher = (text: string) => Range[];
 
@@ -31,8 +54,8 @@ export interface MatcherResult {
   error: string | null;
 }
 
-/** A matcher for highlighting: case-insensitive substring, or a regex (RE2 syntax is close to
- * JavaScript's for what people type; a leading `(?i)` is honoured). */
+/** A matcher for highlighting: case-insensitive substring, or an RE2 regex translated by
+ * lib/re2.ts (patterns RE2 rejects are rejected here too). Runs over the visible text. */
 export function buildMatcher(search: string, regex: boolean): MatcherResult {
   if (!search) return { matcher: null, error: null };
   if (!regex) {
@@ -52,20 +75,8 @@ export function buildMatcher(search: string, regex: boolean): MatcherResult {
       error: null,
     };
   }
-  let pattern = search;
-  let flags = 'g';
-  const inline = /^\(\?([ims]+)\)/.exec(pattern);
-  if (inline) {
-    pattern = pattern.slice(inline[0].length);
-    for (const f of inline[1]!) if (!flags.includes(f)) flags += f;
-  }
-  pattern = pattern.replace(/\(\?P</g, '(?<'); // RE2/Python named groups
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern, flags);
-  } catch (e) {
-    return { matcher: null, error: (e as Error).message };
-  }
+  const { re, error } = re2ToJs(search);
+  if (!re) return { matcher: null, error };
   return {
     matcher: (text) => {
       const out: Range[] = [];
@@ -145,4 +156,11 @@ export function formatCount(n: number): string {
 export function formatDateTime(ts: string | null): string {
   if (!ts) return '—';
   return formatTimestamp(ts, true).slice(0, 19);
+}
+
+/** The line-number gutter's width in `ch`: as many digits as the largest line number (at least
+ * 4) plus one for spacing, so a 7-digit line number keeps its first digit. */
+export function gutterWidth(lastLine: number): string {
+  const digits = Math.max(4, String(Math.max(0, Math.floor(lastLine))).length);
+  return `${digits + 1}ch`;
 }

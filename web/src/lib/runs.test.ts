@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { anyRunning, runDuration, runLabel } from './runs';
+import { anyRunning, mergeRefreshed, runDuration, runLabel } from './runs';
 
 describe('run helpers', () => {
   const base = { created_at: '2024-01-01T00:00:00.000000Z', finished_at: null, state: 'running' as const };
@@ -13,5 +13,16 @@ describe('run helpers', () => {
     expect(runLabel({ name: 'x', id: '0' })).toBe('x');
     expect(anyRunning([{ state: 'finished' }, { state: 'running' }])).toBe(true);
     expect(anyRunning([])).toBe(false);
+  });
+});
+
+describe('merging a refreshed first page', () => {
+  const r = (id: string) => ({ id });
+  it('replaces the head and keeps later pages', () => {
+    const loaded = ['a', 'b', 'c', 'd', 'e'].map(r);
+    expect(mergeRefreshed(['n', 'a', 'b'].map(r), loaded).map((x) => x.id)).toEqual(['n', 'a', 'b', 'c', 'd', 'e']);
+    expect(mergeRefreshed(['a', 'c'].map(r), loaded).map((x) => x.id)).toEqual(['a', 'c', 'd', 'e']); // b deleted
+    expect(mergeRefreshed(['x', 'y'].map(r), ['a', 'b', 'c'].map(r)).map((x) => x.id)).toEqual(['x', 'y', 'c']);
+    expect(mergeRefreshed(['a'].map(r), ['a'].map(r)).map((x) => x.id)).toEqual(['a']);
   });
 });

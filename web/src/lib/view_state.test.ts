@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_VIEW,
+  effectiveSearch,
+  parseLineRange,
   filtersKey,
   isUnfiltered,
   lineHash,
@@ -28,10 +30,17 @@ describe('view state <-> URL', () => {
       onlyMatches: true,
       wrap: true,
       fullDate: true,
+      caseSensitive: true,
+      wholeWord: true,
+      context: 3,
+      time: 'elapsed',
+      since: '2024-11-16T10:00:00Z',
+      until: '2024-11-16T11:00:00Z',
       line: 1234,
+      lineEnd: 1240,
     };
     const q = viewStateQuery(s);
-    const back = parseViewState(q, lineHash(s.line));
+    const back = parseViewState(q, lineHash(s.line, s.lineEnd));
     expect(back).toEqual({ ...s, writers: ['rank-0', 'rank-1'] });
   });
 
@@ -65,8 +74,39 @@ describe('filters', () => {
     expect(viewFilters(s).search).toBe('');
     expect(viewFilters(s).regex).toBe(false);
     expect(isUnfiltered(viewFilters(s))).toBe(true);
-    expect(viewFilters({ ...s, onlyMatches: true })).toMatchObject({ search: 'x', regex: true });
-    expect(matchFilters(s)).toMatchObject({ search: 'x', regex: true });
+    expect(viewFilters({ ...s, onlyMatches: true })).toMatchObject({ search: '(?i)x', regex: true });
+    expect(matchFilters(s)).toMatchObject({ search: '(?i)x', regex: true });
+    expect(matchFilters({ ...s, caseSensitive: true })).toMatchObject({ search: 'x', regex: true });
+  });
+
+  it('turns the case and whole-word toggles into one RE2 pattern', () => {
+    const s = { ...DEFAULT_VIEW, search: 'a.b' };
+    expect(effectiveSearch(s)).toEqual({ search: 'a.b', regex: false });
+    expect(effectiveSearch({ ...s, caseSensitive: true })).toEqual({ search: 'a\\.b', regex: true });
+    expect(effectiveSearch({ ...s, wholeWord: true })).toEqual({ search: '(?i)\\b(?:a\\.b)\\b', regex: true });
+    expect(effectiveSearch({ ...s, regex: true, wholeWord: true, caseSensitive: true })).toEqual({ search: '\\b(?:a.b)\\b', regex: true });
+    expect(effectiveSearch({ ...s, search: '' , regex: true })).toEqual({ search: '', regex: false });
+  });
+
+  it('parses line ranges, in either order, and writes them back', () => {
+    expect(parseLineRange('#L10-L20')).toEqual({ first: 10, last: 20 });
+    expect(parseLineRange('#L20-10')).toEqual({ first: 10, last: 20 });
+    expect(parseLineRange('#L5')).toEqual({ first: 5, last: 5 });
+    expect(parseLineRange('#L5-')).toBeNull();
+    expect(lineHash(10, 20)).toBe('#L10-L20');
+    expect(lineHash(10, 10)).toBe('#L10');
+    const v = parseViewState('', '#L10-L20');
+    expect([v.line, v.lineEnd]).toEqual([10, 20]);
+  });
+
+  it('puts the time window and context into the filters, bounded', () => {
+    const v = parseViewState('?q=x&only=1&context=99&since=2024-11-16T10:00:00Z&until=nonsense', '');
+    expect(v.context).toBe(20);
+    expect(v.until).toBeNull();
+    const f = viewFilters(v);
+    expect(f).toMatchObject({ since: '2024-11-16T10:00:00Z', context: 20 });
+    expect(isUnfiltered(viewFilters({ ...DEFAULT_VIEW, since: 'x' }))).toBe(false);
+    expect(viewFilters({ ...v, onlyMatches: false }).context).toBeUndefined();
   });
 
   it('keys filters by content', () => {

@@ -1,7 +1,7 @@
 import { memo, type CSSProperties, type MouseEvent } from 'react';
 import type { LogLine } from '../../api/types';
 import type { AnsiStyle } from '../../lib/ansi';
-import { formatTimestamp, messageSegments, type Matcher } from '../../lib/line_format';
+import { messageSegments, type Matcher } from '../../lib/line_format';
 
 function css(s: AnsiStyle): CSSProperties | undefined {
   if (!s.fg && !s.bg && !s.bold && !s.dim && !s.italic && !s.underline && !s.inverse) return undefined;
@@ -19,36 +19,41 @@ function css(s: AnsiStyle): CSSProperties | undefined {
 
 export interface LogRowProps {
   line: LogLine;
-  fullDate: boolean;
+  /** The gutter's time text (wall clock or elapsed, see LogViewer). */
+  formatTime: (ts: string) => string;
   matcher: Matcher | null;
-  showWriter: boolean;
+  /** The writer's colour when the run has several writers. */
+  writerColor: string | null;
   highlighted: boolean;
-  onLineClick: (line: number) => void;
+  cursor: boolean;
+  onLineClick: (line: number, extend: boolean) => void;
 }
 
-export const LogRow = memo(function LogRow({ line, fullDate, matcher, showWriter, highlighted, onLineClick }: LogRowProps) {
+export const LogRow = memo(function LogRow({ line, formatTime, matcher, writerColor, highlighted, cursor, onLineClick }: LogRowProps) {
   const segs = messageSegments(line.message, matcher);
   const click = (e: MouseEvent<HTMLAnchorElement>) => {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
     e.preventDefault();
-    onLineClick(line.line_number);
+    onLineClick(line.line_number, e.shiftKey);
   };
   return (
     <div
-      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}`}
+      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}${line.context ? ' ctx' : ''}`}
       data-line={line.line_number}
       data-level={line.level}
       data-source={line.source}
+      data-writer={line.writer}
+      style={writerColor ? ({ '--wr': writerColor } as CSSProperties) : undefined}
     >
-      <a className="ln" href={`#L${line.line_number}`} onClick={click} title="Link to this line">
+      <a className="ln" href={`#L${line.line_number}`} onClick={click} title="Link to this line (Shift+click: a range)">
         {line.line_number}
       </a>
       <span className="ts" title={line.timestamp}>
-        [{formatTimestamp(line.timestamp, fullDate)}]
+        [{formatTime(line.timestamp)}]
       </span>
       <span className={`lvl ${line.level}`}>{line.level}</span>
       <span className={`src ${line.source}`}>{line.source}</span>
-      {showWriter && <span className="wr">{line.writer}</span>}
+      {writerColor && <span className="wr">{line.writer}</span>}
       <span className="msg">
         {segs.map((s, i) =>
           s.match ? (

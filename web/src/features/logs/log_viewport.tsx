@@ -10,10 +10,13 @@ import {
   useReducer,
   useRef,
   useState,
+  type CSSProperties,
   type KeyboardEvent,
   type ReactNode,
 } from 'react';
-import type { Matcher } from '../../lib/line_format';
+import { gutterWidth, type Matcher } from '../../lib/line_format';
+import type { LineRange } from '../../lib/view_state';
+import { useCopyMessages } from './use_copy_messages';
 import {
   atBottom,
   clampTop,
@@ -45,13 +48,15 @@ interface Props {
   view: LogView;
   snap: LogViewSnapshot;
   wrap: boolean;
-  fullDate: boolean;
+  formatTime: (ts: string) => string;
   matcher: Matcher | null;
-  showWriter: boolean;
-  highlightLine: number | null;
+  /** Colours per writer (only when the run has several). */
+  writerColors: ReadonlyMap<string, string> | null;
+  highlight: LineRange | null;
+  cursorLine: number | null;
   follow: boolean;
   setFollow: (f: boolean) => void;
-  onLineClick: (line: number) => void;
+  onLineClick: (line: number, extend: boolean) => void;
   overlay?: ReactNode;
 }
 
@@ -119,6 +124,9 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     },
     [setFollow],
   );
+
+  useCopyMessages(scrollerRef);
+  const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
 
   const onScroll = () => {
     const el = scrollerRef.current!;
@@ -218,6 +226,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     return () => window.clearTimeout(id);
   }, [view, first, end, snap.phase, snap.total]);
 
+  const hl = props.highlight;
   const rows: ReactNode[] = [];
   for (let i = first; i < end; i++) {
     const line = view.line(i);
@@ -226,10 +235,11 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         <LogRow
           key={`l${line.line_number}`}
           line={line}
-          fullDate={props.fullDate}
+          formatTime={props.formatTime}
           matcher={props.matcher}
-          showWriter={props.showWriter}
-          highlighted={props.highlightLine === line.line_number}
+          writerColor={props.writerColors?.get(line.writer) ?? null}
+          highlighted={!!hl && line.line_number >= hl.first && line.line_number <= hl.last}
+          cursor={props.cursorLine === line.line_number}
           onLineClick={props.onLineClick}
         />
       ) : (
@@ -239,7 +249,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   }
 
   return (
-    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`}>
+    <div className={`viewport-wrap${props.wrap ? ' wrap' : ''}`} style={{ '--ln-w': lnWidth } as CSSProperties}>
       <div
         ref={scrollerRef}
         className="scroller"

@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from '../../api/client';
-import type { Run, RunState } from '../../api/types';
+import type { LogSummary, Run, RunState } from '../../api/types';
 import { StateBadge, StateBox, useNow, usePolling } from '../../components/common';
 import { Link, navigate, type Location } from '../../components/router';
 import { formatCount, formatDateTime } from '../../lib/line_format';
 import { paths } from '../../lib/router';
 import { runDuration, runLabel } from '../../lib/runs';
 import { LogViewer } from '../logs/log_viewer';
+
+const isFullId = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 export function RunPage({ runId, location }: { runId: string; location: Location }) {
   const [run, setRun] = useState<Run | null>(null);
@@ -42,13 +44,21 @@ export function RunPage({ runId, location }: { runId: string; location: Location
     };
   }, [run]);
 
+  // The header follows the viewer's live totals (Clear, live lines), not the last poll.
+  const [liveCounts, setLiveCounts] = useState<{ lines: number; errors: number } | null>(null);
+  const onSummary = useCallback((s: LogSummary) => setLiveCounts({ lines: s.total, errors: (s.by_level.ERROR ?? 0) + (s.by_level.CRITICAL ?? 0) }), []);
+  const lines = liveCounts?.lines ?? run?.line_count ?? 0;
+  const errors = liveCounts?.errors ?? run?.error_count ?? 0;
+  // A short id (a unique prefix) in the URL: the viewer works with the full id once known.
+  const fullId = isFullId(runId) ? runId : (run?.id ?? null);
+
   const tab = new URLSearchParams(location.search).get('tab') === 'overview' ? 'overview' : 'logs';
 
   if (error && !run) {
     const notFound = error instanceof ApiError && error.status === 404;
     return (
       <div className="page">
-        <StateBox kind="error" title={notFound ? 'Run not found' : 'Could not load the run'} testId="run-error">
+        <StateBox kind="error" title={notFound ? 'Run not found' : error instanceof ApiError && error.status === 409 ? 'Ambiguous run id' : 'Could not load the run'} testId="run-error">
           <p>{notFound ? `No run with id ${runId} (it may have been deleted).` : error.message}</p>
           {notFound ? (
             <Link href={paths.projects()}>Back to projects</Link>
@@ -82,10 +92,13 @@ export function RunPage({ runId, location }: { runId: string; location: Location
               duration <b>{runDuration(run, now)}</b>
             </span>
             <span>
-              lines <b>{formatCount(run.line_count)}</b>
+              lines <b data-testid="head-lines">{formatCount(lines)}</b>
             </span>
             <span>
-              errors <b style={run.error_count ? { color: 'var(--err)' } : undefined}>{formatCount(run.error_count)}</b>
+              errors{' '}
+              <b data-testid="head-errors" style={errors ? { color: 'var(--err)' } : undefined}>
+                {formatCount(errors)}
+              </b>
             </span>
             <span className="mono sub">{run.id}</span>
           </div>
@@ -114,7 +127,11 @@ export function RunPage({ runId, location }: { runId: string; location: Location
         </div>
       </div>
       {tab === 'logs' ? (
-        <LogViewer runId={runId} location={location} onRunState={onRunState} />
+        fullId ? (
+          <LogViewer runId={fullId} location={location} onRunState={onRunState} onSummary={onSummary} />
+        ) : (
+          <StateBox kind="loading" title="Loading…" />
+        )
       ) : (
         <div className="overview">
           {run ? (

@@ -1,20 +1,33 @@
-// The SQLite store against a real database file in a temporary directory.
-#include "store/sqlite_store.h"
-
+// The LogStore contract, run against both backends: SQLite on a real database file in a
+// temporary directory, PostgreSQL on the real server the test runner started
+// (WANLLMDB_TEST_PG holds its conninfo; without it the PostgreSQL cases are skipped).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
+#include "core/chunk_codec.h"
 #include "core/uuid.h"
+#include "store/postgres_store.h"
 #include "store/query_engine.h"
+#include "store/sqlite_store.h"
 
 namespace wanllmdb {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+std::string PgConninfo() {
+  const char* v = std::getenv("WANLLMDB_TEST_PG");
+  return v ? v : "";
+}
+
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
+  bool postgres() const { return GetParam() == "postgresql"; }
   void SetUp() override {
+    if (postgres() && PgConninfo().empty())
+      GTEST_SKIP() << "WANLLMDB_TEST_PG is not set (make test starts a PostgreSQL)";
     dir_ = std::filesystem::temp_directory_path() / ("wanllmdb-test-" + NewUuid());
     std::filesystem::create_directories(dir_);
     Open();
@@ -27,14 +40,26 @@ class SqliteStoreTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
-  void Open(bool merge = false) {
-    SqliteStoreOptions o;
-    o.background_merge = merge;
-    auto s = OpenSqliteStore((dir_ / "logs.db").string(), o);
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
+  // Another handle on the same database: for PostgreSQL, a second server node.
+  std::unique_ptr<LogStore> OpenAnother() {
+    Result<std::unique_ptr<LogStore>> s = Status(Code::kInternal, "unset");
+    if (postgres()) {
+      PostgresStoreOptions o;
+      o.background_merge = false;
+      s = OpenPostgresStore(PgConninfo(), o);
+    } else {
+      SqliteStoreOptions o;
+      o.background_merge = false;
+      s = OpenSqliteStore((dir_ / "logs.db").string(), o);
+    }
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  void Open() {
+    store_ = OpenAnother();
+    ASSERT_TRUE(store_);
   }
   IngestBatch Batch(int from, int n, std::string writer = "main", bool with_seq = true) {
     IngestBatch b;
@@ -65,7 +90,7 @@ class SqliteStoreTest : public ::testing::Test {
   std::string run_id_;
 };
 
-TEST_F(SqliteStoreTest, AssignsDenseLineNumbersAndDedupsBySeq) {
+TEST_P(StoreContractTest, AssignsDenseLineNumbersAndDedupsBySeq) {
   auto r1 = store_->Append(Batch(0, 100));
   ASSERT_TRUE(r1.ok());
   EXPECT_EQ(r1->accepted, 100);
@@ -96,7 +121,7 @@ TEST_F(SqliteStoreTest, AssignsDenseLineNumbersAndDedupsBySeq) {
   EXPECT_EQ(s->by_writer["rank-1"], 10);
 }
 
-TEST_F(SqliteStoreTest, WatermarksSurviveReopen) {
+TEST_P(StoreContractTest, WatermarksSurviveReopen) {
   ASSERT_TRUE(store_->Append(Batch(0, 20)).ok());
   store_.reset();
   Open();
@@ -105,7 +130,7 @@ TEST_F(SqliteStoreTest, WatermarksSurviveReopen) {
   EXPECT_EQ(r->first_line, 21);
 }
 
-TEST_F(SqliteStoreTest, ConcurrentAppendsAreAllStoredOnce) {
+TEST_P(StoreContractTest, ConcurrentAppendsAreAllStoredOnce) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
@@ -119,7 +144,7 @@ TEST_F(SqliteStoreTest, ConcurrentAppendsAreAllStoredOnce) {
   for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i].line_number, int64_t(i) + 1);
 }
 
-TEST_F(SqliteStoreTest, MergePacksSmallChunksAndKeepsEveryLine) {
+TEST_P(StoreContractTest, MergePacksSmallChunksAndKeepsEveryLine) {
   for (int b = 0; b < 300; ++b) ASSERT_TRUE(store_->Append(Batch(b * 7, 7)).ok());
   auto before = All();
   auto chunks_before = store_->ReadChunks(run_id_, {.max_chunks = 100000, .with_payload = false});
@@ -142,7 +167,7 @@ TEST_F(SqliteStoreTest, MergePacksSmallChunksAndKeepsEveryLine) {
   EXPECT_EQ(tail->back().last_line, 2105);
 }
 
-TEST_F(SqliteStoreTest, FiltersPagesAndDescendingOrder) {
+TEST_P(StoreContractTest, FiltersPagesAndDescendingOrder) {
   for (int b = 0; b < 10; ++b) ASSERT_TRUE(store_->Append(Batch(b * 100, 100)).ok());
   QueryEngine q(*store_);
   LogFilter f;
@@ -176,7 +201,7 @@ TEST_F(SqliteStoreTest, FiltersPagesAndDescendingOrder) {
   EXPECT_EQ(total, 100);
 }
 
-TEST_F(SqliteStoreTest, ClearKeepsNumberingAndWatermarks) {
+TEST_P(StoreContractTest, ClearKeepsNumberingAndWatermarks) {
   ASSERT_TRUE(store_->Append(Batch(0, 10)).ok());
   ASSERT_TRUE(store_->ClearLogs(run_id_).ok());
   EXPECT_TRUE(All().empty());
@@ -187,7 +212,7 @@ TEST_F(SqliteStoreTest, ClearKeepsNumberingAndWatermarks) {
   EXPECT_EQ(store_->Summary(run_id_)->first_line, 11);
 }
 
-TEST_F(SqliteStoreTest, UnknownRunIsNotFoundAndStoresNothing) {
+TEST_P(StoreContractTest, UnknownRunIsNotFoundAndStoresNothing) {
   auto b = Batch(0, 5);
   b.run_id = NewUuid();
   auto r = store_->Append(b);
@@ -196,7 +221,7 @@ TEST_F(SqliteStoreTest, UnknownRunIsNotFoundAndStoresNothing) {
   EXPECT_EQ(store_->DeleteRun(NewUuid()).code(), Code::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, RunLifecycle) {
+TEST_P(StoreContractTest, RunLifecycle) {
   RunUpdate u;
   u.state = RunState::kFailed;
   u.exit_code = std::optional<int64_t>(3);
@@ -218,6 +243,106 @@ TEST_F(SqliteStoreTest, RunLifecycle) {
   EXPECT_EQ(store_->GetRun(run_id_).status().code(), Code::kNotFound);
   EXPECT_TRUE(store_->ReadChunks(run_id_, {})->empty());
 }
+
+TEST_P(StoreContractTest, ThousandWritersInOneRunStayReadableAfterMerge) {
+  // A 1,000-rank job: more writers than one chunk may hold (256). Merges must close their
+  // groups at that limit, or the run's merged chunks would not decode.
+  for (int w = 0; w < 1000; ++w) {
+    ASSERT_TRUE(store_->Append(Batch(w * 3, 3, "rank-" + std::to_string(w))).ok());
+  }
+  ASSERT_TRUE(store_->CompactNow().ok());
+  auto chunks = store_->ReadChunks(run_id_, {.max_chunks = 100000});
+  ASSERT_TRUE(chunks.ok());
+  EXPECT_LT(chunks->size(), 100u);  // merged, not left at 1,000 small chunks
+  size_t lines = 0;
+  for (const auto& c : *chunks) {
+    DecodedChunk d;
+    ASSERT_TRUE(DecodeChunk(c.payload, &d).ok()) << "chunk at line " << c.first_line;
+    EXPECT_LE(d.writers.size(), kMaxChunkWriters);
+    lines += d.n;
+  }
+  EXPECT_EQ(lines, 3000u);
+  auto all = All();
+  ASSERT_EQ(all.size(), 3000u);
+  std::set<std::string> writers;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].line_number, static_cast<int64_t>(i) + 1);
+    writers.insert(all[i].writer);
+  }
+  EXPECT_EQ(writers.size(), 1000u);
+  EXPECT_EQ(store_->Summary(run_id_)->by_writer.size(), 1000u);
+}
+
+TEST_P(StoreContractTest, TracebackSplitAcrossBatchesAndNodesIsErrorThroughout) {
+  auto detect = [&](std::vector<std::string> messages) {
+    IngestBatch b;
+    b.run_id = run_id_;
+    for (auto& m : messages) {
+      LogLine l;
+      l.source = Source::kStderr;
+      l.message = m;
+      b.lines.push_back(l);
+      b.detect_level.push_back(1);
+    }
+    return b;
+  };
+  ASSERT_TRUE(store_
+                  ->Append(detect({"Traceback (most recent call last):",
+                                   "  File \"train.py\", line 3, in <module>"}))
+                  .ok());
+  // The rest arrives through another handle (another server node on PostgreSQL).
+  auto other = postgres() ? OpenAnother() : nullptr;
+  LogStore& second = other ? *other : *store_;
+  ASSERT_TRUE(second.Append(detect({"    main()", "ValueError: bad shape", "epoch 2"})).ok());
+  auto all = All();
+  ASSERT_EQ(all.size(), 5u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i].level, Level::kError) << all[i].message;
+  EXPECT_EQ(all[4].level, Level::kInfo);
+}
+
+TEST_P(StoreContractTest, TwoNodesAppendingToOneRunStayDenseAndDedupRetries) {
+  if (!postgres()) GTEST_SKIP() << "one SQLite file has one writer process";
+  auto other = OpenAnother();
+  ASSERT_TRUE(other);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      LogStore& s = t % 2 ? *other : *store_;
+      for (int b = 0; b < 25; ++b) {
+        auto batch = Batch(b * 40, 40, "w" + std::to_string(t));
+        ASSERT_TRUE(s.Append(batch).ok());
+        // The same batch retried through the other node is stored once.
+        LogStore& retry = t % 2 ? *store_ : *other;
+        auto again = retry.Append(batch);
+        ASSERT_TRUE(again.ok());
+        EXPECT_EQ(again->accepted, 0);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto lines = All();
+  ASSERT_EQ(lines.size(), 4u * 25 * 40);
+  std::set<std::pair<std::string, std::string>> seen;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].line_number, static_cast<int64_t>(i) + 1);
+    EXPECT_TRUE(seen.insert({lines[i].writer, lines[i].message}).second);
+  }
+}
+
+TEST(StoreUrl, PasswordsNeverReachTheLog) {
+  EXPECT_EQ(RedactStoreUrl("postgresql://u:s3cret@db:5432/w"), "postgresql://u:***@db:5432/w");
+  EXPECT_EQ(RedactStoreUrl("postgresql://u@db/w"), "postgresql://u@db/w");
+  EXPECT_EQ(RedactStoreUrl("host=db password=s3cret dbname=w"), "host=db password=*** dbname=w");
+  EXPECT_EQ(RedactStoreUrl("host=db password='a b' dbname=w"), "host=db password=*** dbname=w");
+  EXPECT_EQ(RedactStoreUrl("postgresql://db/w?password=x&sslmode=require"),
+            "postgresql://db/w?password=***&sslmode=require");
+  EXPECT_TRUE(IsPostgresUrl("postgres://db/w"));
+  EXPECT_TRUE(IsPostgresUrl("host=/tmp port=5432 dbname=w"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:/var/lib/x.db"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace wanllmdb

@@ -1,0 +1,132 @@
+#include "store/append_planner.h"
+
+#include "core/level_detector.h"
+
+namespace wanllmdb {
+namespace {
+
+// Levels of the lines asking for detection, from `start`; returns the end state.
+uint32_t DetectLevels(IngestBatch& b, uint32_t start) {
+  if (b.detect_level.empty()) return start;
+  LevelDetector det[kSourceCount];
+  for (int s = 0; s < kSourceCount; ++s) det[s] = LevelDetector((start >> s) & 1);
+  for (size_t i = 0; i < b.lines.size(); ++i) {
+    if (!b.detect_level[i]) continue;
+    LogLine& l = b.lines[i];
+    l.level = det[static_cast<int>(l.source)].Detect(l.message);
+  }
+  uint32_t end = 0;
+  for (int s = 0; s < kSourceCount; ++s) end |= static_cast<uint32_t>(det[s].in_traceback()) << s;
+  return end;
+}
+
+}  // namespace
+
+Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback, int zstd_level) {
+  for (auto& l : batch.lines) l.writer = batch.writer;
+  PreparedBatch p;
+  p.assumed_traceback = assumed_traceback;
+  p.end_traceback = DetectLevels(batch, assumed_traceback);
+  auto pieces = BuildChunks(batch.lines, zstd_level);
+  if (!pieces.ok()) return pieces.status();
+  p.pieces = std::move(*pieces);
+  p.batch = std::move(batch);
+  return p;
+}
+
+Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_level,
+                  IngestResult* result) {
+  IngestBatch& batch = p.batch;
+  // Deduplicate by seq: anything at or below the watermark was stored before.
+  size_t dups = 0;
+  int64_t max_seq = w.max_seq;
+  std::vector<uint8_t> keep;
+  if (!batch.seqs.empty()) {
+    keep.assign(batch.lines.size(), 1);
+    for (size_t i = 0; i < batch.lines.size(); ++i) {
+      int64_t seq = batch.seqs[i];
+      if (seq < 0) continue;
+      // Continuation pieces of one long message share its seq: they follow its fate.
+      if (i > 0 && seq == batch.seqs[i - 1]) {
+        keep[i] = keep[i - 1];
+        dups += !keep[i];
+        continue;
+      }
+      if (seq <= max_seq) {
+        keep[i] = 0;
+        ++dups;
+      } else {
+        max_seq = seq;
+      }
+    }
+  }
+  if (dups) {
+    std::vector<LogLine> kept;
+    std::vector<uint8_t> detect;
+    kept.reserve(batch.lines.size() - dups);
+    for (size_t i = 0; i < batch.lines.size(); ++i) {
+      if (!keep[i]) continue;
+      kept.push_back(std::move(batch.lines[i]));
+      if (!batch.detect_level.empty()) detect.push_back(batch.detect_level[i]);
+    }
+    batch.lines.swap(kept);
+    batch.detect_level.swap(detect);
+    batch.seqs.clear();  // consumed: keep/dups are final
+  }
+  bool any_detect = false;
+  for (uint8_t d : batch.detect_level) any_detect |= d != 0;
+  if (dups || (any_detect && p.assumed_traceback != w.traceback_mask)) {
+    // The first detection started from the wrong state, or saw lines stored before: redo
+    // both from the state the store holds.
+    p.assumed_traceback = w.traceback_mask;
+    p.end_traceback = DetectLevels(batch, w.traceback_mask);
+    auto pieces = BuildChunks(batch.lines, zstd_level);
+    if (!pieces.ok()) return pieces.status();
+    p.pieces = std::move(*pieces);
+  } else if (!any_detect) {
+    p.end_traceback = w.traceback_mask;  // nothing detected: the streams' state is untouched
+  }
+  result->duplicates = static_cast<int64_t>(dups);
+  result->accepted = static_cast<int64_t>(batch.lines.size());
+  const int64_t first = run.next_line;
+  const int64_t n = static_cast<int64_t>(batch.lines.size());
+  for (int64_t i = 0; i < n; ++i) {
+    LogLine& l = batch.lines[i];
+    l.line_number = first + i;
+    run.level_counts[static_cast<int>(l.level)]++;
+    run.source_counts[static_cast<int>(l.source)]++;
+    run.bytes += static_cast<int64_t>(l.message.size());
+    if (!run.first_ts || l.timestamp_us < *run.first_ts) run.first_ts = l.timestamp_us;
+    if (!run.last_ts || l.timestamp_us > *run.last_ts) run.last_ts = l.timestamp_us;
+  }
+  if (n > 0) {
+    if (run.first_line == 0) run.first_line = first;
+    run.next_line += n;
+    run.total += n;
+    result->first_line = first;
+    result->last_line = first + n - 1;
+  }
+  w.max_seq = max_seq;
+  w.lines += n;
+  w.traceback_mask = p.end_traceback;
+  return Status::Ok();
+}
+
+uint32_t TracebackHints::Get(const std::string& run_id, const std::string& writer) {
+  std::lock_guard lock(mu_);
+  auto it = hints_.find(run_id + '\0' + writer);
+  return it == hints_.end() ? 0 : it->second;
+}
+
+void TracebackHints::Set(const std::string& run_id, const std::string& writer, uint32_t mask) {
+  std::lock_guard lock(mu_);
+  std::string key = run_id + '\0' + writer;
+  if (mask == 0) {
+    hints_.erase(key);  // the common state needs no entry: the map holds only open tracebacks
+    return;
+  }
+  if (hints_.size() > 100000) hints_.clear();  // bound; a lost hint costs one re-detection
+  hints_[key] = mask;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,73 @@
+// AppendPlanner: what an append does to a run, the same for every backend (DESIGN §2, §3, §6).
+// A backend reads the run's counters and the (run, writer) row inside the batch's transaction,
+// calls ApplyBatch, then writes what it returns: the chunk pieces at first_line + begin, the new
+// counters and the new writer row. So line numbers, seq dedup and traceback state are exactly as
+// transactional as the backend's rows, on one node or many.
+//
+// Two steps keep the expensive work off the transaction: PrepareBatch (caller's thread) detects
+// levels from the traceback state the writer is expected to be in and compresses; ApplyBatch
+// (in the transaction) redoes both only when the stored state disagrees or some lines turn out
+// to be duplicates — rare: a retry, or a writer whose batches alternate between nodes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/chunk_writer.h"
+#include "store/log_store.h"
+
+namespace wanllmdb {
+
+// The runs row's log counters.
+struct RunCounters {
+  int64_t next_line = 1, first_line = 0, total = 0, bytes = 0;
+  std::array<int64_t, kLevelCount> level_counts{};
+  std::array<int64_t, kSourceCount> source_counts{};
+  std::optional<int64_t> first_ts, last_ts;
+};
+
+// The run_writers row of one (run, writer).
+struct WriterState {
+  bool exists = false;  // false: a new writer; the backend sets `id` before ApplyBatch
+  int64_t id = 0, max_seq = -1, lines = 0;
+  uint32_t traceback_mask = 0;  // bit per source: that stream's last line left a traceback open
+};
+
+struct PreparedBatch {
+  IngestBatch batch;
+  uint32_t assumed_traceback = 0;  // the writer state levels were detected from
+  uint32_t end_traceback = 0;      // the state after the batch
+  std::vector<ChunkPiece> pieces;  // encoded batch.lines
+};
+
+// Detects levels of lines without an explicit one (from `assumed_traceback`) and encodes.
+// Thread-safety: a pure function.
+Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback, int zstd_level);
+
+// In the transaction, on the state just read: skips lines at or below the writer's seq
+// watermark, re-detects and re-encodes when needed, numbers the kept lines from
+// run.next_line, and updates `run` and `w`. Outcomes: OK (result filled; nothing to write when
+// result->accepted == 0 except the writer row when `w` changed), or a failing Status from
+// encoding. Thread-safety: a pure function.
+Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_level,
+                  IngestResult* result);
+
+// The traceback state each (run, writer) was last seen to end in, so PrepareBatch usually
+// guesses right. Only a hint: ApplyBatch checks it against the store.
+// Thread-safety: thread-safe.
+class TracebackHints {
+ public:
+  uint32_t Get(const std::string& run_id, const std::string& writer);
+  void Set(const std::string& run_id, const std::string& writer, uint32_t mask);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, uint32_t> hints_;  // Guarded by mu_
+};
+
+}  // namespace wanllmdb

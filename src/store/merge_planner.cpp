@@ -1,0 +1,95 @@
+#include "store/merge_planner.h"
+
+#include <algorithm>
+
+#include "core/chunk_codec.h"
+
+namespace wanllmdb {
+
+bool WorthMerging(const std::vector<MergeCandidate>& group, size_t taken) {
+  return taken >= 2 || (taken == 1 && !group[0].packed);
+}
+
+MergePlanner::Outcome MergePlanner::Plan(const std::vector<MergeCandidate>& page,
+                                         std::vector<MergeCandidate>* group) {
+  group->clear();
+  std::vector<MergeCandidate> cur;
+  int64_t lines = 0, bytes = 0;
+  auto close_group = [&] {
+    if (WorthMerging(cur, cur.size())) *group = cur;
+    cur.clear();
+    lines = bytes = 0;
+  };
+  const int rows = static_cast<int>(page.size());
+  for (const MergeCandidate& c : page) {
+    if (!cur.empty() &&
+        (c.run_id != cur.back().run_id || c.first_line != cur.back().last_line + 1 ||
+         lines + c.n_lines > static_cast<int64_t>(kMergeChunkLines) ||
+         bytes + c.raw_bytes > static_cast<int64_t>(kMergeChunkBytes))) {
+      close_group();
+      if (!group->empty()) break;
+    }
+    lines += c.n_lines;
+    bytes += c.raw_bytes;
+    cur.push_back(c);
+  }
+  // A group cut by the page end may continue on the next page: only take it at the end.
+  if (group->empty() && (rows < kMergePageRows || cur.size() == page.size())) close_group();
+  if (!group->empty()) {
+    cursor_run_ = group->back().run_id;
+    cursor_line_ = group->back().first_line;
+    return Outcome::kGroup;
+  }
+  if (rows == kMergePageRows) {
+    // Nothing worth merging on this page: resume at the start of its open tail.
+    if (!cur.empty()) {
+      cursor_run_ = cur.front().run_id;
+      cursor_line_ = cur.front().first_line - 1;
+    }
+    return Outcome::kNextPage;
+  }
+  bool was_at_start = cursor_run_.empty();
+  cursor_run_.clear();  // wrap around for the next call
+  cursor_line_ = 0;
+  return was_at_start ? Outcome::kIdle : Outcome::kNextPage;
+}
+
+void MergePlanner::ResumeAfter(const MergeCandidate& last_taken) {
+  cursor_run_ = last_taken.run_id;
+  cursor_line_ = last_taken.first_line;
+}
+
+Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
+                               const std::vector<uint64_t>& writer_masks, int zstd_level) {
+  MergedChunk m;
+  std::vector<std::string> writers;  // distinct writers of the lines taken so far
+  DecodedChunk d;
+  for (size_t k = 0; k < payloads.size(); ++k) {
+    Status s = DecodeChunk(payloads[k], &d);
+    if (!s.ok()) return s;
+    std::vector<std::string> added;
+    for (const std::string& w : d.writers) {
+      if (std::find(writers.begin(), writers.end(), w) == writers.end()) added.push_back(w);
+    }
+    // The format's writer limit closes the group here; the rest merges in a later group.
+    if (k > 0 && writers.size() + added.size() > kMaxChunkWriters) break;
+    writers.insert(writers.end(), added.begin(), added.end());
+    m.writer_mask |= writer_masks[k];
+    for (size_t i = 0; i < d.n; ++i) {
+      LogLine l;
+      l.timestamp_us = d.timestamps[i];
+      l.level = static_cast<Level>(d.levels[i]);
+      l.source = static_cast<Source>(d.sources[i]);
+      l.writer = d.writers[d.writer_index[i]];
+      l.message = d.message(i);
+      m.lines.push_back(std::move(l));
+    }
+    m.chunks_taken = k + 1;
+  }
+  auto payload = EncodeChunk(m.lines.data(), m.lines.size(), zstd_level);
+  if (!payload.ok()) return payload.status();
+  m.payload = std::move(*payload);
+  return m;
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,130 @@
+#include "store/pg_schema.h"
+
+#include <string>
+
+#include "store/pg_conn.h"
+
+namespace wanllmdb {
+namespace {
+
+// The advisory lock key of migrations ("wanllmdb" in ASCII).
+constexpr int64_t kMigrationLock = 0x77616e6c6c6d6462;
+
+// Append only: a released migration is never edited. The same tables and columns as SQLite's
+// (sqlite_schema.cpp), typed for PostgreSQL; every table keys on run_id first so it can be
+// partitioned or distributed by it (doc/deploy.md, Citus).
+constexpr const char* kMigrations[] = {
+    // 1: projects, runs with their log counters, writer watermarks and traceback state, chunks.
+    R"sql(
+CREATE TABLE projects (
+  name TEXT PRIMARY KEY,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  project TEXT NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code BIGINT,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  config TEXT NOT NULL DEFAULT '{}',
+  tags TEXT NOT NULL DEFAULT '[]',
+  next_line BIGINT NOT NULL DEFAULT 1,
+  first_line BIGINT NOT NULL DEFAULT 0,
+  total BIGINT NOT NULL DEFAULT 0,
+  bytes BIGINT NOT NULL DEFAULT 0,
+  level_counts TEXT NOT NULL DEFAULT '0,0,0,0,0',
+  source_counts TEXT NOT NULL DEFAULT '0,0,0,0,0',
+  first_ts BIGINT,
+  last_ts BIGINT
+);
+CREATE INDEX runs_by_project ON runs(project, created_at);
+CREATE TABLE run_writers (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  writer_id BIGINT NOT NULL,
+  max_seq BIGINT NOT NULL DEFAULT -1,
+  lines BIGINT NOT NULL DEFAULT 0,
+  traceback BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, writer)
+);
+CREATE TABLE log_chunks (
+  run_id TEXT NOT NULL,
+  first_line BIGINT NOT NULL,
+  last_line BIGINT NOT NULL,
+  ts_min BIGINT NOT NULL,
+  ts_max BIGINT NOT NULL,
+  n_lines BIGINT NOT NULL,
+  level_mask BIGINT NOT NULL,
+  level_counts TEXT NOT NULL,
+  source_mask BIGINT NOT NULL,
+  writer_mask BIGINT NOT NULL,
+  raw_bytes BIGINT NOT NULL,
+  codec BIGINT NOT NULL,
+  packed BIGINT NOT NULL DEFAULT 0,
+  payload BYTEA NOT NULL,
+  PRIMARY KEY (run_id, first_line)
+);
+-- The payload is zstd already: TOAST stores it out of line without trying to compress it again.
+ALTER TABLE log_chunks ALTER COLUMN payload SET STORAGE EXTERNAL;
+CREATE INDEX log_chunks_mergeable ON log_chunks(run_id, first_line) WHERE packed = 0 OR n_lines < 500;
+)sql",
+    // 2: API keys and UI sessions (src/auth), shared by every node. Small: Citus reference
+    // tables.
+    R"sql(
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT NOT NULL, scopes BIGINT NOT NULL,
+  projects TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, revoked_at BIGINT);
+CREATE TABLE auth_sessions (
+  id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, key_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL);
+)sql",
+    // 3: how each writer (rank) of a multi-process run ended; the run ends when all have.
+    R"sql(
+CREATE TABLE run_writer_fates (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code BIGINT,
+  ended_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, writer)
+);
+)sql",
+};
+
+}  // namespace
+
+Status MigratePostgres(PgConn& conn) {
+  Status s = conn.Exec("SELECT pg_advisory_lock($1)", PgParams().Int(kMigrationLock));
+  if (!s.ok()) return s;
+  auto migrate = [&]() -> Status {
+    Status st = conn.Exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
+    if (!st.ok()) return st;
+    auto q = conn.Query("SELECT coalesce(max(version), 0)::bigint FROM schema_version");
+    if (!q.ok()) return q.status();
+    int64_t version = q->Int(0, 0);
+    constexpr int64_t kLatest = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    if (version > kLatest) {
+      return Status(Code::kUnavailable, "database schema version " + std::to_string(version) +
+                                            " is newer than this binary knows (" +
+                                            std::to_string(kLatest) + "); upgrade wanllmdb");
+    }
+    for (int64_t v = version; v < kLatest; ++v) {
+      if (!(st = conn.Exec("BEGIN")).ok()) return st;
+      st = conn.ExecScript(kMigrations[v]);
+      if (st.ok()) st = conn.Exec("INSERT INTO schema_version VALUES ($1)", PgParams().Int(v + 1));
+      if (!st.ok()) {
+        conn.Exec("ROLLBACK");
+        return Status(st.code(), "migration " + std::to_string(v + 1) + ": " + st.message());
+      }
+      if (!(st = conn.Exec("COMMIT")).ok()) return st;
+    }
+    return Status::Ok();
+  };
+  s = migrate();
+  conn.Exec("SELECT pg_advisory_unlock($1)", PgParams().Int(kMigrationLock));
+  return s;
+}
+
+}  // namespace wanllmdb

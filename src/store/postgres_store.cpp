@@ -1,0 +1,1013 @@
+#include "store/postgres_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/chunk_codec.h"
+#include "core/time_util.h"
+#include "core/uuid.h"
+#include "store/append_planner.h"
+#include "store/chunk_writer.h"
+#include "store/live_bus.h"
+#include "store/merge_planner.h"
+#include "store/pg_bus.h"
+#include "store/pg_conn.h"
+#include "store/pg_schema.h"
+#include "store/run_end.h"
+
+namespace wanllmdb {
+namespace {
+
+constexpr const char* kRunColumns =
+    "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
+    "level_counts, next_line";
+
+RunInfo RunFromRow(const PgResult& q, int row) {
+  RunInfo r;
+  r.id = q.Text(row, 0);
+  r.project = q.Text(row, 1);
+  r.name = q.Text(row, 2);
+  r.state = ParseRunState(q.Text(row, 3)).value_or(RunState::kRunning);
+  if (!q.IsNull(row, 4)) r.exit_code = q.Int(row, 4);
+  r.created_at_us = q.Int(row, 5);
+  if (!q.IsNull(row, 6)) r.finished_at_us = q.Int(row, 6);
+  r.config_json = q.Text(row, 7);
+  r.tags_json = q.Text(row, 8);
+  r.line_count = q.Int(row, 9);
+  std::array<int64_t, kLevelCount> lc;
+  ParseCounts(q.Text(row, 10), &lc);
+  r.error_count = lc[3] + lc[4];
+  r.last_line = q.Int(row, 11) - 1;
+  return r;
+}
+
+Status NotFound(const std::string& id) {
+  return Status(Code::kNotFound, "run " + id + " not found");
+}
+
+class PostgresStore final : public LogStore {
+ public:
+  PostgresStore(std::string conninfo, PostgresStoreOptions options)
+      : conninfo_(std::move(conninfo)), options_(options), node_id_(NewUuid().substr(0, 8)) {}
+  ~PostgresStore() override { Close(); }
+
+  Status Init();
+
+  Result<ProjectInfo> CreateProject(const std::string& name, bool* created) override;
+  Result<std::vector<ProjectInfo>> ListProjects() override;
+  Result<RunInfo> CreateRun(const NewRun& run, bool* created) override;
+  Result<RunInfo> GetRun(const std::string& id) override;
+  Result<RunPage> ListRuns(const RunQuery& query) override;
+  Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
+  Status DeleteRun(const std::string& id) override;
+  Result<IngestResult> Append(IngestBatch batch) override;
+  Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
+  Status ClearLogs(const std::string& run_id) override;
+  Result<LogSummary> Summary(const std::string& run_id) override;
+  Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
+                                              const ChunkQuery& query) override;
+  void SetCommitListener(CommitListener listener) override;
+  Result<std::unique_ptr<LiveBus>> OpenBus() override;
+  void Close() override;
+  Result<int64_t> BytesOnDisk() override;
+  Status CompactNow() override;
+
+ private:
+  struct WriteContext {
+    PgConn* db;
+    std::vector<CommitEvent> events;
+  };
+  using WriteFn = std::function<Status(WriteContext&)>;
+  struct WriteOp {
+    std::string lock_key;  // the run whose row the op locks ("" = none): ops run sorted by it
+    // The op locks several runs rows (in id order itself): it gets a transaction of its own, so
+    // every transaction still takes its row locks in id order.
+    bool alone = false;
+    WriteFn fn;
+    std::promise<Status> done;
+  };
+
+  Status Write(std::string lock_key, WriteFn fn, bool alone = false);
+  void WriterLoop();
+  void RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops);
+  void MergerLoop();
+  // One merge step; false when there is nothing (more) to do.
+  bool MergeOnce(PgConn& db);
+
+  Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
+  // UpdateRun with a WriterEnd (the run's row is locked): records the writer's fate, ends the
+  // run when all have ended.
+  Status EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end, RunState state,
+                           std::optional<int64_t> exit_code, int64_t now);
+  Status InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
+                     const LogLine* lines, size_t n, const std::string& payload,
+                     uint64_t writer_mask, bool packed);
+
+  // A connected read connection from the pool, returned on destruction (dropped if it broke).
+  class ReadLease {
+   public:
+    explicit ReadLease(PostgresStore* s);
+    ~ReadLease();
+    const Status& status() const { return status_; }
+    PgConn& db() { return *db_; }
+
+   private:
+    PostgresStore* store_;
+    std::unique_ptr<PgConn> db_;
+    Status status_;
+  };
+
+  std::vector<std::string> SessionSetup() const;
+
+  const std::string conninfo_;
+  const PostgresStoreOptions options_;
+  const std::string node_id_;  // tells this node's NOTIFYs apart from other nodes'
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<WriteOp>> queue_;  // Guarded by queue_mu_
+  bool stopping_ = false;                       // Guarded by queue_mu_
+  bool closed_ = false;                         // Guarded by queue_mu_
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<PgConn>> readers_;  // Guarded by pool_mu_ (idle ones)
+  int readers_out_ = 0;                           // Guarded by pool_mu_
+
+  std::mutex listener_mu_;
+  CommitListener listener_;  // Guarded by listener_mu_
+
+  std::unique_ptr<PgConn> write_db_;  // Writer thread only.
+
+  std::mutex merge_mu_;
+  std::condition_variable merge_cv_;
+  int64_t merge_wakeups_ = 0;         // Guarded by merge_mu_
+  std::mutex merge_busy_;             // held by whoever merges (merger thread or CompactNow)
+  MergePlanner planner_;              // Guarded by merge_busy_
+  std::unique_ptr<PgConn> merge_db_;  // Guarded by merge_busy_
+
+  TracebackHints hints_;
+  std::thread writer_;
+  std::thread merger_;
+};
+
+std::vector<std::string> PostgresStore::SessionSetup() const {
+  std::vector<std::string> setup = {"SET application_name = 'wanllmdb'"};
+  if (options_.sync == SyncMode::kFull) setup.push_back("SET synchronous_commit = on");
+  return setup;
+}
+
+Status PostgresStore::Init() {
+  write_db_ = std::make_unique<PgConn>(conninfo_);
+  write_db_->SetSetup(SessionSetup());
+  Status s = write_db_->Ensure();
+  if (!s.ok()) return s;
+  if (!(s = MigratePostgres(*write_db_)).ok()) return s;
+  merge_db_ = std::make_unique<PgConn>(conninfo_);
+  merge_db_->SetSetup(SessionSetup());
+  writer_ = std::thread([this] { WriterLoop(); });
+  if (options_.background_merge) merger_ = std::thread([this] { MergerLoop(); });
+  return Status::Ok();
+}
+
+void PostgresStore::Close() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  {
+    std::lock_guard lock(merge_mu_);
+    ++merge_wakeups_;
+  }
+  merge_cv_.notify_all();
+  if (merger_.joinable()) merger_.join();
+  if (writer_.joinable()) writer_.join();
+  write_db_.reset();
+  merge_db_.reset();
+  std::lock_guard lock(pool_mu_);
+  readers_.clear();
+}
+
+Status PostgresStore::Write(std::string lock_key, WriteFn fn, bool alone) {
+  auto op = std::make_unique<WriteOp>();
+  op->lock_key = std::move(lock_key);
+  op->alone = alone;
+  op->fn = std::move(fn);
+  auto fut = op->done.get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    if (stopping_) return Status(Code::kUnavailable, "the store is shutting down");
+    queue_.push_back(std::move(op));
+  }
+  queue_cv_.notify_one();
+  return fut.get();
+}
+
+void PostgresStore::WriterLoop() {
+  while (true) {
+    std::vector<std::unique_ptr<WriteOp>> ops;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;  // stopping, and everything queued is done
+      while (!queue_.empty() && ops.size() < 512) {
+        if (queue_.front()->alone && !ops.empty()) break;  // the next group
+        ops.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+        if (ops.back()->alone) break;
+      }
+    }
+    RunGroup(ops);
+  }
+}
+
+void PostgresStore::RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops) {
+  // Every node locks runs rows in run id order: two nodes' groups never wait on each other in
+  // a cycle. Stable: one run's ops keep their arrival order.
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const auto& a, const auto& b) { return a->lock_key < b->lock_key; });
+  PgConn& db = *write_db_;
+  auto fail_all = [&](const Status& s) {
+    for (auto& op : ops) op->done.set_value(s);
+  };
+  Status s = db.Ensure();
+  if (s.ok()) s = db.Exec("BEGIN");
+  if (!s.ok()) {
+    db.Close();  // reconnect on the next group
+    return fail_all(s);
+  }
+  std::vector<Status> results(ops.size());
+  std::vector<CommitEvent> events;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    WriteContext ctx{&db, {}};
+    Status sp = db.Exec("SAVEPOINT op");
+    Status st = sp;
+    if (sp.ok()) {
+      try {
+        st = ops[i]->fn(ctx);
+      } catch (const std::exception& e) {
+        st = Status(Code::kInternal, e.what());
+      }
+    }
+    if (st.ok()) st = db.Exec("RELEASE SAVEPOINT op");
+    if (st.ok()) {
+      for (auto& e : ctx.events) events.push_back(std::move(e));
+    } else if (!db.connected() || !db.Exec("ROLLBACK TO SAVEPOINT op").ok()) {
+      // The transaction is gone (connection lost, server shut down): nothing of it counts.
+      db.Close();
+      return fail_all(Status(Code::kUnavailable, "PostgreSQL: " + st.message()));
+    }
+    results[i] = std::move(st);
+  }
+  // Tell every node, at commit: one NOTIFY per run, with the last line the group stored.
+  std::map<std::string, int64_t> last_by_run;
+  for (const auto& e : events) last_by_run[e.run_id] = std::max(last_by_run[e.run_id], e.last_line);
+  for (const auto& [run, last] : last_by_run) {
+    Status n =
+        db.Exec("SELECT pg_notify($1, $2)",
+                PgParams().Text(kPgBusChannel).Text(PgBusCommitPayload(node_id_, run, last)));
+    if (!n.ok()) {
+      db.Close();
+      return fail_all(Status(Code::kUnavailable, n.message()));
+    }
+  }
+  Status commit = db.Exec("COMMIT");
+  if (!commit.ok()) {
+    // Unknown whether it committed when the connection broke: the caller is told to retry, and
+    // seq dedup stores a retried batch once.
+    db.Close();
+    return fail_all(Status(Code::kUnavailable, commit.message()));
+  }
+  for (size_t i = 0; i < ops.size(); ++i) ops[i]->done.set_value(results[i]);
+  if (!events.empty()) {
+    {
+      std::lock_guard lock(listener_mu_);
+      if (listener_)
+        for (const auto& e : events) listener_(e);
+    }
+    std::lock_guard mlock(merge_mu_);
+    ++merge_wakeups_;
+    merge_cv_.notify_all();
+  }
+}
+
+void PostgresStore::SetCommitListener(CommitListener listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+Result<std::unique_ptr<LiveBus>> PostgresStore::OpenBus() {
+  return NewPgBus(conninfo_, node_id_);
+}
+
+PostgresStore::ReadLease::ReadLease(PostgresStore* s) : store_(s) {
+  {
+    std::unique_lock lock(s->pool_mu_);
+    s->pool_cv_.wait(lock, [&] {
+      return !s->readers_.empty() || s->readers_out_ < s->options_.read_connections;
+    });
+    if (!s->readers_.empty()) {
+      db_ = std::move(s->readers_.back());
+      s->readers_.pop_back();
+    } else {
+      db_ = std::make_unique<PgConn>(s->conninfo_);
+      db_->SetSetup(s->SessionSetup());
+    }
+    ++s->readers_out_;
+  }
+  status_ = db_->Ensure();
+}
+
+PostgresStore::ReadLease::~ReadLease() {
+  {
+    std::lock_guard lock(store_->pool_mu_);
+    --store_->readers_out_;
+    if (db_->connected()) store_->readers_.push_back(std::move(db_));
+  }
+  store_->pool_cv_.notify_one();
+}
+
+// ---- projects and runs ----
+
+Result<ProjectInfo> PostgresStore::CreateProject(const std::string& name, bool* created) {
+  int64_t now = NowMicros();
+  bool made = false;
+  Status s = Write("", [&](WriteContext& ctx) -> Status {
+    auto q = ctx.db->Query(
+        "INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        PgParams().Text(name).Int(now));
+    if (!q.ok()) return q.status();
+    made = q->affected() > 0;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (created) *created = made;
+  auto all = ListProjects();
+  if (!all.ok()) return all.status();
+  for (auto& p : *all)
+    if (p.name == name) return p;
+  return Status(Code::kInternal, "project vanished");
+}
+
+Result<std::vector<ProjectInfo>> PostgresStore::ListProjects() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT p.name, p.created_at, count(r.id), max(r.created_at) FROM projects p "
+      "LEFT JOIN runs r ON r.project = p.name GROUP BY p.name ORDER BY p.name");
+  if (!q.ok()) return q.status();
+  std::vector<ProjectInfo> out;
+  for (int i = 0; i < q->rows(); ++i) {
+    ProjectInfo p;
+    p.name = q->Text(i, 0);
+    p.created_at_us = q->Int(i, 1);
+    p.run_count = q->Int(i, 2);
+    if (!q->IsNull(i, 3)) p.last_run_at_us = q->Int(i, 3);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<RunInfo> PostgresStore::CreateRun(const NewRun& run, bool* created) {
+  int64_t now = NowMicros();
+  bool made = false;
+  Status s = Write(run.id, [&](WriteContext& ctx) -> Status {
+    Status st = ctx.db->Exec(
+        "INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        PgParams().Text(run.project).Int(now));
+    if (!st.ok()) return st;
+    std::string name = run.name.empty() ? "run-" + run.id.substr(0, 8) : run.name;
+    auto q = ctx.db->Query(
+        "INSERT INTO runs(id, project, name, state, created_at, config, tags) "
+        "VALUES ($1, $2, $3, 'running', $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        PgParams()
+            .Text(run.id)
+            .Text(run.project)
+            .Text(name)
+            .Int(now)
+            .Text(run.config_json)
+            .Text(run.tags_json));
+    if (!q.ok()) return q.status();
+    made = q->affected() > 0;
+    if (made) return Status::Ok();
+    auto find = ctx.db->Query("SELECT project FROM runs WHERE id = $1", PgParams().Text(run.id));
+    if (!find.ok()) return find.status();
+    if (find->rows() && find->Text(0, 0) != run.project) {
+      return Status(Code::kConflict,
+                    "run " + run.id + " exists in project '" + std::string(find->Text(0, 0)) + "'");
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (created) *created = made;
+  return GetRun(run.id);
+}
+
+Result<RunInfo> PostgresStore::GetRun(const std::string& id) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1",
+                            PgParams().Text(id));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return NotFound(id);
+  return RunFromRow(*q, 0);
+}
+
+namespace {
+
+// A runs listing's sort key as SQL ($5 is "now" for running runs' durations); the same keys as
+// the SQLite store's.
+const char* PgRunSortKey(RunSort sort) {
+  switch (sort) {
+    case RunSort::kDuration:
+      return "(coalesce(finished_at, $5) - created_at)";
+    case RunSort::kLines:
+      return "total";
+    case RunSort::kErrors:
+      return "(split_part(level_counts, ',', 4)::bigint + split_part(level_counts, ',', 5)::bigint)";
+    case RunSort::kCreatedAt:
+      break;
+  }
+  return "created_at";
+}
+
+std::string PgLikeContains(std::string_view s) {
+  std::string out = "%";
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+}  // namespace
+
+Result<RunPage> PostgresStore::ListRuns(const RunQuery& rq) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  // $1 project, $2 state, $3 text pattern, $4 id prefix; ILIKE: SQLite's LIKE is ASCII
+  // case-insensitive, and the two stores answer alike.
+  const std::string where =
+      " FROM runs WHERE ($1 = '' OR project = $1) AND ($2 = '' OR state = $2) AND ($3 = '' OR "
+      "name ILIKE $3 ESCAPE '\\' OR id ILIKE $3 ESCAPE '\\' OR tags ILIKE $3 ESCAPE '\\') AND "
+      "($4 = '' OR (id >= $4 AND id < $4 || 'g'))";
+  auto base = [&] {
+    PgParams p;
+    p.Text(rq.project).Text(rq.state ? RunStateName(*rq.state) : std::string_view(""));
+    p.Text(rq.text.empty() ? std::string() : PgLikeContains(rq.text)).Text(rq.id_prefix);
+    return p;
+  };
+  RunPage page;
+  {
+    auto c = lease.db().Query("SELECT count(*)" + where, base());
+    if (!c.ok()) return c.status();
+    page.total = c->Int(0, 0);
+  }
+  const std::string key = PgRunSortKey(rq.sort);
+  const bool duration = rq.sort == RunSort::kDuration;
+  PgParams p = base();
+  if (duration) p.Int(rq.now_us);  // $5
+  int next = duration ? 6 : 5;
+  const char* cmp = rq.descending ? "<" : ">";
+  std::string sql = std::string("SELECT ") + kRunColumns + ", " + key + " AS k" + where;
+  if (rq.after_key) {
+    std::string k = "$" + std::to_string(next), i = "$" + std::to_string(next + 1);
+    sql += " AND (" + key + " " + cmp + " " + k + " OR (" + key + " = " + k + " AND id " + cmp +
+           " " + i + "))";
+    p.Int(*rq.after_key).Text(rq.after_id);
+    next += 2;
+  }
+  sql += std::string(" ORDER BY k ") + (rq.descending ? "DESC" : "ASC") + ", id " +
+         (rq.descending ? "DESC" : "ASC") + " LIMIT $" + std::to_string(next);
+  p.Int(static_cast<int64_t>(rq.limit) + 1);
+  auto q = lease.db().Query(sql, p);
+  if (!q.ok()) return q.status();
+  for (int i = 0; i < q->rows(); ++i) {
+    if (static_cast<int>(page.runs.size()) == rq.limit) {
+      page.has_more = true;
+      break;
+    }
+    page.runs.push_back(RunFromRow(*q, i));
+    page.keys.push_back(q->Int(i, 12));
+  }
+  return page;
+}
+
+Result<RunInfo> PostgresStore::UpdateRun(const std::string& id, const RunUpdate& update) {
+  int64_t now = NowMicros();
+  Status s = Write(id, [&](WriteContext& ctx) -> Status {
+    auto find =
+        ctx.db->Query("SELECT state FROM runs WHERE id = $1 FOR UPDATE", PgParams().Text(id));
+    if (!find.ok()) return find.status();
+    if (find->rows() == 0) return NotFound(id);
+    if (update.writer_end && update.state && *update.state != RunState::kRunning) {
+      return EndWriterInWriter(*ctx.db, id, *update.writer_end, *update.state,
+                               update.exit_code ? *update.exit_code : std::nullopt, now);
+    }
+    if (update.state) {
+      Status st = ctx.db->Exec(
+          "UPDATE runs SET state = $2, finished_at = CASE WHEN $2 = 'running' THEN NULL "
+          "ELSE coalesce(finished_at, $3) END WHERE id = $1",
+          PgParams().Text(id).Text(RunStateName(*update.state)).Int(now));
+      if (!st.ok()) return st;
+    }
+    if (update.exit_code) {
+      PgParams p;
+      p.Text(id);
+      if (*update.exit_code) {
+        p.Int(**update.exit_code);
+      } else {
+        p.Null();
+      }
+      Status st = ctx.db->Exec("UPDATE runs SET exit_code = $2 WHERE id = $1", p);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return GetRun(id);
+}
+
+Status PostgresStore::DeleteRun(const std::string& id) {
+  return Write(id, [&](WriteContext& ctx) -> Status {
+    auto q = ctx.db->Query("DELETE FROM runs WHERE id = $1", PgParams().Text(id));
+    if (!q.ok()) return q.status();
+    if (q->affected() == 0) return NotFound(id);
+    Status st = ctx.db->Exec("DELETE FROM log_chunks WHERE run_id = $1", PgParams().Text(id));
+    if (!st.ok()) return st;
+    st = ctx.db->Exec("DELETE FROM run_writers WHERE run_id = $1", PgParams().Text(id));
+    if (!st.ok()) return st;
+    return ctx.db->Exec("DELETE FROM run_writer_fates WHERE run_id = $1", PgParams().Text(id));
+  });
+}
+
+Status PostgresStore::EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end,
+                                        RunState state, std::optional<int64_t> exit_code,
+                                        int64_t now) {
+  PgParams p;
+  p.Text(id).Text(end.writer).Text(RunStateName(state));
+  if (exit_code) {
+    p.Int(*exit_code);
+  } else {
+    p.Null();
+  }
+  p.Int(now);
+  Status st = db.Exec(
+      "INSERT INTO run_writer_fates(run_id, writer, state, exit_code, ended_at) VALUES "
+      "($1, $2, $3, $4, $5) ON CONFLICT (run_id, writer) DO UPDATE SET state = excluded.state, "
+      "exit_code = excluded.exit_code, ended_at = excluded.ended_at",
+      p);
+  if (!st.ok()) return st;
+  // In the order they ended: the first rank that ended worst is most often the cause. The
+  // caller holds the runs row lock, so ranks ending at once on several nodes count each other.
+  auto q = db.Query(
+      "SELECT state, exit_code FROM run_writer_fates WHERE run_id = $1 ORDER BY ended_at, writer",
+      PgParams().Text(id));
+  if (!q.ok()) return q.status();
+  std::vector<RunEnd> fates;
+  for (int i = 0; i < q->rows(); ++i) {
+    RunEnd f;
+    f.state = ParseRunState(q->Text(i, 0)).value_or(RunState::kFailed);
+    if (!q->IsNull(i, 1)) f.exit_code = q->Int(i, 1);
+    fates.push_back(f);
+  }
+  auto cur = db.Query("SELECT state, exit_code FROM runs WHERE id = $1", PgParams().Text(id));
+  if (!cur.ok()) return cur.status();
+  if (cur->rows() == 0) return NotFound(id);
+  RunEnd run;
+  run.state = ParseRunState(cur->Text(0, 0)).value_or(RunState::kRunning);
+  if (!cur->IsNull(0, 1)) run.exit_code = cur->Int(0, 1);
+  auto ended = EndOfWriters(run, fates, end.world_size);
+  if (!ended) return Status::Ok();  // other ranks are still running
+  PgParams f;
+  f.Text(id).Text(RunStateName(ended->state));
+  if (ended->exit_code) {
+    f.Int(*ended->exit_code);
+  } else {
+    f.Null();
+  }
+  f.Int(now);
+  return db.Exec(
+      "UPDATE runs SET state = $2, exit_code = $3, finished_at = coalesce(finished_at, $4) "
+      "WHERE id = $1",
+      f);
+}
+
+// ---- ingest ----
+
+Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
+                                  const LogLine* lines, size_t n, const std::string& payload,
+                                  uint64_t writer_mask, bool packed) {
+  ChunkMeta m = MetaOf(lines, n);
+  return db.Exec(
+      "INSERT INTO log_chunks(run_id, first_line, last_line, ts_min, ts_max, n_lines, "
+      "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, payload) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+      PgParams()
+          .Text(run_id)
+          .Int(first_line)
+          .Int(first_line + static_cast<int64_t>(n) - 1)
+          .Int(m.ts_min)
+          .Int(m.ts_max)
+          .Int(static_cast<int64_t>(n))
+          .Int(m.level_mask)
+          .Text(JoinCounts(m.level_counts.data(), kLevelCount))
+          .Int(m.source_mask)
+          .Int(static_cast<int64_t>(writer_mask))
+          .Int(m.raw_bytes)
+          .Int(kCodecZstdColumnsV1)
+          .Int(packed ? 1 : 0)
+          .Bytes(payload));
+}
+
+Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
+                                     IngestResult* result) {
+  IngestBatch& batch = prepared.batch;
+  PgConn& db = *ctx.db;
+  // The run row lock orders appends to one run across every node: numbers stay dense and
+  // follow commit order.
+  auto r = db.Query(
+      "SELECT next_line, first_line, total, bytes, level_counts, source_counts, first_ts, "
+      "last_ts FROM runs WHERE id = $1 FOR UPDATE",
+      PgParams().Text(batch.run_id));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return NotFound(batch.run_id);
+  RunCounters c;
+  c.next_line = r->Int(0, 0);
+  c.first_line = r->Int(0, 1);
+  c.total = r->Int(0, 2);
+  c.bytes = r->Int(0, 3);
+  ParseCounts(r->Text(0, 4), &c.level_counts);
+  ParseCounts(r->Text(0, 5), &c.source_counts);
+  if (!r->IsNull(0, 6)) c.first_ts = r->Int(0, 6);
+  if (!r->IsNull(0, 7)) c.last_ts = r->Int(0, 7);
+  auto wq = db.Query(
+      "SELECT writer_id, max_seq, lines, traceback FROM run_writers "
+      "WHERE run_id = $1 AND writer = $2",
+      PgParams().Text(batch.run_id).Text(batch.writer));
+  if (!wq.ok()) return wq.status();
+  WriterState w;
+  if (wq->rows()) {
+    w.exists = true;
+    w.id = wq->Int(0, 0);
+    w.max_seq = wq->Int(0, 1);
+    w.lines = wq->Int(0, 2);
+    w.traceback_mask = static_cast<uint32_t>(wq->Int(0, 3));
+  } else {
+    auto n = db.Query("SELECT count(*) FROM run_writers WHERE run_id = $1",
+                      PgParams().Text(batch.run_id));
+    if (!n.ok()) return n.status();
+    w.id = n->Int(0, 0);
+  }
+  const WriterState before = w;
+  Status st = ApplyBatch(prepared, c, w, options_.ingest_zstd_level, result);
+  if (!st.ok()) return st;
+  const int64_t n = result->accepted;
+  uint64_t writer_mask = 1ULL << std::min<int64_t>(w.id, 63);
+  for (auto& piece : prepared.pieces) {
+    st = InsertChunk(db, batch.run_id, result->first_line + static_cast<int64_t>(piece.begin),
+                     batch.lines.data() + piece.begin, piece.end - piece.begin, piece.payload,
+                     writer_mask, false);
+    if (!st.ok()) return st;
+  }
+  if (n > 0) {
+    st = db.Exec(
+        "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
+        "level_counts = $6, source_counts = $7, first_ts = $8, last_ts = $9 WHERE id = $1",
+        PgParams()
+            .Text(batch.run_id)
+            .Int(c.next_line)
+            .Int(c.first_line)
+            .Int(c.total)
+            .Int(c.bytes)
+            .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+            .Text(JoinCounts(c.source_counts.data(), kSourceCount))
+            .Int(*c.first_ts)
+            .Int(*c.last_ts));
+    if (!st.ok()) return st;
+  }
+  if (!before.exists || w.max_seq != before.max_seq || w.lines != before.lines ||
+      w.traceback_mask != before.traceback_mask) {
+    st = db.Exec(
+        "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines, traceback) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, writer) DO UPDATE SET "
+        "max_seq = excluded.max_seq, lines = excluded.lines, traceback = excluded.traceback",
+        PgParams()
+            .Text(batch.run_id)
+            .Text(batch.writer)
+            .Int(w.id)
+            .Int(w.max_seq)
+            .Int(w.lines)
+            .Int(w.traceback_mask));
+    if (!st.ok()) return st;
+  }
+  hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
+  if (n > 0) {
+    CommitEvent ev;
+    ev.run_id = batch.run_id;
+    ev.first_line = result->first_line;
+    ev.last_line = result->last_line;
+    ev.lines = std::make_shared<const std::vector<LogLine>>(std::move(batch.lines));
+    ctx.events.push_back(std::move(ev));
+  }
+  return Status::Ok();
+}
+
+Result<IngestResult> PostgresStore::Append(IngestBatch batch) {
+  uint32_t hint = hints_.Get(batch.run_id, batch.writer);
+  auto prepared = PrepareBatch(std::move(batch), hint, options_.ingest_zstd_level);
+  if (!prepared.ok()) return prepared.status();
+  const std::string run_id = prepared->batch.run_id;
+  // A retried op must start from the batch as prepared: ApplyBatch consumes it.
+  IngestResult result;
+  Status s = Write(run_id, [&](WriteContext& ctx) {
+    result = IngestResult();
+    return AppendInWriter(ctx, *prepared, &result);
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+Result<std::vector<IngestResult>> PostgresStore::AppendAll(std::vector<IngestBatch> batches) {
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(batches.size());
+  std::set<std::string> runs;  // in id order: the order their rows are locked
+  for (auto& b : batches) {
+    runs.insert(b.run_id);
+    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
+    if (!p.ok()) return p.status();
+    prepared.push_back(std::move(*p));
+  }
+  std::vector<IngestResult> results;
+  if (prepared.empty()) return results;
+  auto fn = [&](WriteContext& ctx) -> Status {
+    results.assign(prepared.size(), IngestResult());
+    if (runs.size() > 1) {
+      for (const auto& id : runs) {
+        auto q = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", PgParams().Text(id));
+        if (!q.ok()) return q.status();
+        if (q->rows() == 0) return NotFound(id);
+      }
+    }
+    // One op is one savepoint: a failing batch rolls back the ones before it too.
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      Status st = AppendInWriter(ctx, prepared[i], &results[i]);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  };
+  Status s = runs.size() == 1 ? Write(*runs.begin(), fn) : Write("", fn, /*alone=*/true);
+  if (!s.ok()) return s;
+  return results;
+}
+
+Status PostgresStore::ClearLogs(const std::string& run_id) {
+  return Write(run_id, [&](WriteContext& ctx) -> Status {
+    auto q = ctx.db->Query(
+        "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = '0,0,0,0,0', "
+        "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL WHERE id = $1",
+        PgParams().Text(run_id));
+    if (!q.ok()) return q.status();
+    if (q->affected() == 0) return NotFound(run_id);
+    Status st = ctx.db->Exec("DELETE FROM log_chunks WHERE run_id = $1", PgParams().Text(run_id));
+    if (!st.ok()) return st;
+    // Watermarks and traceback state stay: a retry of a batch sent before the clear must not
+    // come back.
+    return ctx.db->Exec("UPDATE run_writers SET lines = 0 WHERE run_id = $1",
+                        PgParams().Text(run_id));
+  });
+}
+
+Result<LogSummary> PostgresStore::Summary(const std::string& run_id) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT total, bytes, level_counts, source_counts, first_ts, last_ts, first_line, "
+      "next_line FROM runs WHERE id = $1",
+      PgParams().Text(run_id));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return NotFound(run_id);
+  LogSummary s;
+  s.total = q->Int(0, 0);
+  s.bytes = q->Int(0, 1);
+  ParseCounts(q->Text(0, 2), &s.by_level);
+  ParseCounts(q->Text(0, 3), &s.by_source);
+  if (!q->IsNull(0, 4)) s.first_timestamp_us = q->Int(0, 4);
+  if (!q->IsNull(0, 5)) s.last_timestamp_us = q->Int(0, 5);
+  s.first_line = s.total ? q->Int(0, 6) : 0;
+  s.last_line = q->Int(0, 7) - 1;
+  auto w = lease.db().Query("SELECT writer, lines FROM run_writers WHERE run_id = $1 AND lines > 0",
+                            PgParams().Text(run_id));
+  if (!w.ok()) return w.status();
+  for (int i = 0; i < w->rows(); ++i) s.by_writer[std::string(w->Text(i, 0))] = w->Int(i, 1);
+  return s;
+}
+
+Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& run_id,
+                                                           const ChunkQuery& cq) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  // As in SQLite: the lower bound on first_line keeps both directions on the primary key.
+  std::string sql = std::string(
+                        "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, "
+                        "level_counts, codec, ") +
+                    (cq.with_payload ? "payload" : "NULL::bytea") +
+                    " FROM log_chunks WHERE run_id = $1 AND first_line <= $3 AND last_line >= $2"
+                    " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
+                    "run_id = $1 AND first_line <= $2), 0)"
+                    " AND ts_max >= $4 AND ts_min <= $5 AND ($6 = 0 OR (level_mask & $6) <> 0)"
+                    " AND ($7 = 0 OR (source_mask & $7) <> 0) ORDER BY first_line " +
+                    (cq.descending ? "DESC" : "ASC") + " LIMIT $8";
+  auto q = lease.db().Query(sql, PgParams()
+                                     .Text(run_id)
+                                     .Int(cq.from_line)
+                                     .Int(cq.to_line)
+                                     .Int(cq.since_us.value_or(INT64_MIN))
+                                     .Int(cq.until_us.value_or(INT64_MAX))
+                                     .Int(cq.level_mask)
+                                     .Int(cq.source_mask)
+                                     .Int(cq.max_chunks));
+  if (!q.ok()) return q.status();
+  std::vector<StoredChunk> out;
+  out.reserve(q->rows());
+  for (int i = 0; i < q->rows(); ++i) {
+    StoredChunk c;
+    c.first_line = q->Int(i, 0);
+    c.last_line = q->Int(i, 1);
+    c.ts_min = q->Int(i, 2);
+    c.ts_max = q->Int(i, 3);
+    c.level_mask = static_cast<uint32_t>(q->Int(i, 4));
+    c.source_mask = static_cast<uint32_t>(q->Int(i, 5));
+    ParseCounts(q->Text(i, 6), &c.level_counts);
+    c.codec = static_cast<int>(q->Int(i, 7));
+    if (cq.with_payload) c.payload = q->Text(i, 8);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<int64_t> PostgresStore::BytesOnDisk() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT (pg_total_relation_size('log_chunks') + pg_total_relation_size('runs') + "
+      "pg_total_relation_size('run_writers'))::bigint");
+  if (!q.ok()) return q.status();
+  return q->Int(0, 0);
+}
+
+// ---- background merge ----
+
+void PostgresStore::MergerLoop() {
+  int64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock lock(merge_mu_);
+      merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
+      seen = merge_wakeups_;
+    }
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return;
+    }
+    // Let ingest bursts settle first: merging competes with them for the database.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    for (int i = 0; i < 64; ++i) {
+      {
+        std::lock_guard lock(queue_mu_);
+        if (stopping_) return;
+        if (queue_.size() > 2) break;  // ingest is busy: come back later
+      }
+      std::lock_guard busy(merge_busy_);
+      if (!MergeOnce(*merge_db_)) break;
+    }
+  }
+}
+
+bool PostgresStore::MergeOnce(PgConn& db) {
+  if (!db.Ensure().ok()) return false;
+  auto page_q = db.Query(
+      "SELECT run_id, first_line, last_line, n_lines, raw_bytes, packed FROM log_chunks "
+      "WHERE (packed = 0 OR n_lines < 500) AND (run_id, first_line) > ($1, $2) "
+      "ORDER BY run_id, first_line LIMIT $3",
+      PgParams().Text(planner_.cursor_run()).Int(planner_.cursor_line()).Int(kMergePageRows));
+  if (!page_q.ok()) return false;
+  std::vector<MergeCandidate> page, group;
+  for (int i = 0; i < page_q->rows(); ++i) {
+    page.push_back({std::string(page_q->Text(i, 0)), page_q->Int(i, 1), page_q->Int(i, 2),
+                    page_q->Int(i, 3), page_q->Int(i, 4), page_q->Int(i, 5) != 0});
+  }
+  switch (planner_.Plan(page, &group)) {
+    case MergePlanner::Outcome::kIdle:
+      return false;
+    case MergePlanner::Outcome::kNextPage:
+      return true;
+    case MergePlanner::Outcome::kGroup:
+      break;
+  }
+  const std::string run_id = group.front().run_id;
+  auto rollback = [&] {
+    if (!db.Exec("ROLLBACK").ok()) db.Close();
+  };
+  if (!db.Exec("BEGIN").ok()) return false;
+  // Lock order as every writer: the run row first (shared: appends wait, a clear or delete waits
+  // for the swap and then sees the merged chunk), then the chunks. SKIP LOCKED: chunks another
+  // node is merging are left to it.
+  auto run = db.Query("SELECT 1 FROM runs WHERE id = $1 FOR SHARE", PgParams().Text(run_id));
+  if (!run.ok() || run->rows() == 0) {
+    rollback();
+    return run.ok();
+  }
+  auto chunks = db.Query(
+      "SELECT first_line, last_line, packed, payload, writer_mask FROM log_chunks "
+      "WHERE run_id = $1 AND first_line >= $2 AND first_line <= $3 ORDER BY first_line "
+      "FOR UPDATE SKIP LOCKED",
+      PgParams().Text(run_id).Int(group.front().first_line).Int(group.back().first_line));
+  if (!chunks.ok()) {
+    rollback();
+    return false;
+  }
+  bool same = chunks->rows() == static_cast<int>(group.size());
+  for (int i = 0; same && i < chunks->rows(); ++i) {
+    same = chunks->Int(i, 0) == group[i].first_line && chunks->Int(i, 1) == group[i].last_line &&
+           (chunks->Int(i, 2) != 0) == group[i].packed;
+  }
+  if (!same) {  // changed under us, or another node holds some: try again later
+    rollback();
+    return true;
+  }
+  std::vector<std::string> payloads;
+  std::vector<uint64_t> masks;
+  for (int i = 0; i < chunks->rows(); ++i) {
+    payloads.emplace_back(chunks->Text(i, 3));
+    masks.push_back(static_cast<uint64_t>(chunks->Int(i, 4)));
+  }
+  auto merged = BuildMerge(payloads, masks, options_.merge_zstd_level);
+  if (!merged.ok()) {
+    rollback();
+    return false;
+  }
+  if (merged->chunks_taken < group.size()) {
+    group.resize(merged->chunks_taken);  // cut at the writer limit
+    planner_.ResumeAfter(group.back());
+  }
+  if (!WorthMerging(group, group.size())) {
+    rollback();
+    return true;
+  }
+  Status st =
+      db.Exec("DELETE FROM log_chunks WHERE run_id = $1 AND first_line >= $2 AND first_line <= $3",
+              PgParams().Text(run_id).Int(group.front().first_line).Int(group.back().first_line));
+  if (st.ok())
+    st = InsertChunk(db, run_id, group.front().first_line, merged->lines.data(),
+                     merged->lines.size(), merged->payload, merged->writer_mask, true);
+  if (st.ok()) st = db.Exec("COMMIT");
+  if (!st.ok()) {
+    rollback();
+    return false;
+  }
+  return true;
+}
+
+Status PostgresStore::CompactNow() {
+  std::lock_guard busy(merge_busy_);
+  Status s = merge_db_->Ensure();
+  if (!s.ok()) return s;
+  while (MergeOnce(*merge_db_)) {
+  }
+  return Write("", [](WriteContext&) { return Status::Ok(); });
+}
+
+}  // namespace
+
+bool IsPostgresUrl(const std::string& url) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return true;
+  // key=value conninfo: a word followed by '=' at the start.
+  for (const char* key : {"host=", "hostaddr=", "dbname=", "port=", "user=", "service="}) {
+    if (url.rfind(key, 0) == 0 || url.find(std::string(" ") + key) != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+Result<std::unique_ptr<LogStore>> OpenPostgresStore(const std::string& conninfo,
+                                                    const PostgresStoreOptions& options) {
+  auto store = std::make_unique<PostgresStore>(conninfo, options);
+  Status s = store->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<LogStore>(std::move(store));
+}
+
+}  // namespace wanllmdb

@@ -1,0 +1,68 @@
+// The line assembler (src/capture/line_assembler.*), through its public interface only: how the
+// bytes of a stream are cut into read() chunks must not change the lines, every line is valid
+// UTF-8 without '\n', and so is the live text of rows being redrawn (apart from its row breaks).
+//
+// Input: one byte that seeds the chunk sizes, one byte giving a repeat count when >= 0xC0 (so
+// lines can pass the 64 KiB cut with small inputs), then the stream's bytes.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capture/line_assembler.h"
+#include "core/text.h"
+#include "fuzz_check.h"
+
+using namespace wanllmdb;
+
+namespace {
+
+void CheckLine(const std::string& l) {
+  FUZZ_CHECK(l.find('\n') == std::string::npos);
+  FUZZ_CHECK(IsValidUtf8(l));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  uint32_t seed = data[0];
+  // Repeating is costly (both feeds scale with it): only a quarter of the inputs do it, up to a
+  // 256 KiB stream (four 64 KiB cuts).
+  std::string_view body(reinterpret_cast<const char*>(data) + 2, size - 2);
+  size_t repeat = data[1] >= 0xC0 ? 1 + (data[1] - 0xC0u) * 64 : 1;
+  if (!body.empty()) repeat = std::min(repeat, std::max<size_t>(1, (256 << 10) / body.size()));
+  std::string stream;
+  for (size_t i = 0; i < repeat; ++i) stream.append(body);
+
+  std::vector<std::string> whole;
+  {
+    LineAssembler a;
+    a.Feed(stream, &whole);
+    a.Flush(&whole);
+  }
+
+  std::vector<std::string> pieces;
+  LineAssembler a;
+  size_t pos = 0;
+  while (pos < stream.size()) {
+    seed = seed * 1103515245u + 12345u;
+    // Mostly tiny chunks (1-8 bytes, splitting "\r\n", escapes and UTF-8), sometimes empty or
+    // large ones.
+    size_t len = (seed >> 16) % 16 == 0 ? (seed >> 8) % 70000 : (seed >> 16) % 9;
+    len = std::min(len, stream.size() - pos);
+    a.Feed(std::string_view(stream).substr(pos, len), &pieces);
+    pos += len;
+    if (a.HasLive()) FUZZ_CHECK(IsValidUtf8(a.LiveText()));  // rows joined with '\n'
+    if (a.NeedsSettle()) FUZZ_CHECK(a.HasPartial());
+  }
+  a.Flush(&pieces);
+  FUZZ_CHECK(!a.HasPartial());
+
+  FUZZ_CHECK(pieces.size() == whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    CheckLine(whole[i]);
+    FUZZ_CHECK(pieces[i] == whole[i]);
+  }
+  return 0;
+}
