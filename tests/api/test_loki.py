@@ -148,3 +148,24 @@ def test_the_api_key_guards_loki_push(make_server: Any) -> None:
     assert push(server, body, "application/json").status == 401
     assert push(server, body, "application/json", {"Authorization": "Bearer wrong"}).status == 403
     assert push(server, body, "application/json", {"Authorization": "Bearer k3y"}).status == 204
+
+
+def test_a_push_over_the_line_limit_across_writers_creates_and_stores_nothing(server: Server) -> None:
+    # Two writers of 6,000 lines each (1,000 entries of 6 lines): each under a batch's 10,000
+    # lines, together over them.
+    rid = str(uuid.uuid4())
+    six = "\n".join(f"line {i}" for i in range(6))
+    streams = [{"stream": {"run_id": rid, "project": "loki", "rank": str(r)},
+                "values": [[str(1700000000000000000 + i), six] for i in range(1000)]} for r in (0, 1)]
+    r = push(server, json.dumps({"streams": streams}).encode(), "application/json")
+    assert r.status == 413 and "10000 lines" in r.json()["error"]["message"]
+    assert server.get(f"/runs/{rid}").status == 404
+    # One message of newlines counts by its lines too.
+    r = push(server, json.dumps({"streams": [{"stream": {"run_id": rid, "project": "loki"},
+                                               "values": [["1700000000000000000", "x\n" * 10001]]}]}).encode(),
+             "application/json")
+    assert r.status == 413
+    assert server.get(f"/runs/{rid}").status == 404
+    streams[1]["values"] = streams[1]["values"][:666] + [["1700000000000000000", "a\nb\nc\nd"]]
+    assert push(server, json.dumps({"streams": streams}).encode(), "application/json").status == 204
+    assert server.get(f"/runs/{rid}").json()["line_count"] == 10000
