@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA ?= ./data
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps deps-test build build-native build-web wheel run test test-native test-api test-sdk test-web bench fuzz venv clean format
+.PHONY: all deps deps-test build build-native build-web wheel wheel-test run test test-native test-api test-sdk test-web bench fuzz venv clean format
 
 all: build
 
@@ -29,6 +29,11 @@ build: build-native build-web
 # A platform wheel of the SDK carrying the binary and the web UI (pip install dist/wanllmdb-*.whl).
 wheel: deps
 	@scripts/build-wheel.sh
+
+# The wheel installed into a fresh venv with the build tree hidden (tests/wheel; builds the wheel
+# first, so slow the first time). Not part of `make test`.
+wheel-test: deps-test build-web venv
+	$(PY) -m pytest -q tests/wheel
 
 run: build
 	$(BUILD_DIR)/wanllmdb server --listen 127.0.0.1:$(PORT) --data $(DATA) --web web/dist

@@ -28,7 +28,11 @@ suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j
 suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
 suite "API tests (real binary)" $PY -m pytest -q tests/api
 suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
-suite "pip wheel (make wheel, fresh venv, build tree hidden)" $PY -m pytest -q tests/wheel
+# The wheel suite needs a Release build of its own (the `wheel` preset): `make wheel-test` runs it;
+# here only when a wheel was built already (WANLLMDB_WHEEL=dist/wanllmdb-….whl).
+if [ -n "${WANLLMDB_WHEEL:-}" ]; then
+  suite "pip wheel (fresh venv, build tree hidden)" $PY -m pytest -q tests/wheel
+fi
 if [ -d sdk/python/tests ]; then
   suite "Python SDK tests" $PY -m pytest -q sdk/python/tests
 fi
