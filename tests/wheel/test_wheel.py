@@ -20,8 +20,11 @@ import pytest
 from conftest import ROOT, PipInstall, wait_until
 
 # What a manylinux wheel may take from the system (the policy's libraries we can need).
-SYSTEM_LIBS = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
-               "libgcc_s.so.1", "libstdc++.so.6", "ld-linux-x86-64.so.2", "linux-vdso.so.1"}
+# glibc's and the compiler's libraries that the manylinux policy lets a wheel take from the system
+# (auditwheel does not bundle them): libresolv comes in with the bundled Kerberos of libpq.
+SYSTEM_LIBS = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libresolv.so.2",
+               "libutil.so.1", "libnsl.so.1", "libgcc_s.so.1", "libstdc++.so.6", "ld-linux-x86-64.so.2",
+               "linux-vdso.so.1"}
 
 
 def test_wheel_has_a_manylinux_tag_the_binary_and_the_ui(wheel: Path) -> None:
