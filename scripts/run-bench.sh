@@ -12,6 +12,9 @@ echo
 echo "### server (HTTP ingest with wrk, live tail with bench_ws)"
 $PY bench/server_bench.py "$rows"
 echo
+echo "### security (issue 8): auth overhead, /health under full scans"
+(cd bench && ../$PY security_bench.py)
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "capture/batch_json.h"
+#include "core/backoff.h"
 #include "core/time_util.h"
 
 namespace wanllmdb {
@@ -26,7 +27,9 @@ bool Retryable(int status) {
   return status >= 500 || status == 429 || status == 408 || status == 401 || status == 403;
 }
 
-bool AuthRefused(int status) { return status == 401 || status == 403; }
+bool AuthRefused(int status) {
+  return status == 401 || status == 403;
+}
 
 }  // namespace
 
@@ -272,13 +275,8 @@ void Uploader::WaitBackoff(double seconds) {
 
 void Uploader::Loop() {
   HttpConnection conn(options_.server, options_.api_key, 10000);
-  std::mt19937 rng(std::random_device{}());
-  double delay = 0.1;
-  auto backoff = [&] {
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    WaitBackoff(delay * jitter(rng));
-    delay = std::min(delay * 2, 2.0);
-  };
+  Backoff pacing(0.1, 2.0);
+  auto backoff = [&] { WaitBackoff(pacing.Next()); };
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -356,7 +354,7 @@ void Uploader::Loop() {
       }
     }
     if (SendHead(conn)) {
-      delay = 0.1;
+      pacing.Reset();
     } else {
       backoff();
     }
@@ -406,7 +404,11 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
   std::string body = options_.world_size > 0
                          ? RankStateJson(state, code, options_.writer, options_.world_size)
                          : RunStateJson(state, code);
+  // Three tries within about one request timeout: a server that stopped answering must not hold
+  // the program's exit for three timeouts.
+  auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (int attempt = 0; attempt < 3 && !patched; ++attempt) {
+    if (attempt && std::chrono::steady_clock::now() >= give_up_at) break;
     if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
     if (!run_created_) {
       bool retry = true;

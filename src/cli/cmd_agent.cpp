@@ -16,11 +16,12 @@ namespace {
 struct AgentCliOptions {
   AgentOptions agent;
   std::string server, spool;
+  std::string ca_file;
   long parent_pid = 0;
 };
 
 int RunAgentCommand(AgentCliOptions& o) {
-  auto url = ParseServerUrl(o.server);
+  auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
     std::fprintf(stderr, "wanllmdb agent: %s\n", url.status().message().c_str());
     return 2;
@@ -56,6 +57,7 @@ void AddAgentCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--run-body", a.run_body,
                   "The POST /runs body (JSON; default: <spool>/<run-id>/run.json)");
   cmd->add_option("--server", o->server, "Server URL")->capture_default_str();
+  AddCaFileOption(cmd, &o->ca_file);
   cmd->add_option("--spool", o->spool, "Spool directory")->capture_default_str();
   cmd->add_option("--writer", a.writer, "Writer name")->capture_default_str();
   cmd->add_option("--first-seq", a.first_seq, "First seq of this writer")->capture_default_str();

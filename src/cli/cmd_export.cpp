@@ -10,11 +10,12 @@ namespace {
 
 struct ExportOptions {
   std::string run_id, server, api_key, format = "txt", output, level, search;
+  std::string ca_file;
   bool raw = false;
 };
 
 int RunExport(const ExportOptions& o) {
-  auto url = ParseServerUrl(o.server);
+  auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
     std::fprintf(stderr, "wanllmdb export: %s\n", url.status().message().c_str());
     return 2;
@@ -69,6 +70,7 @@ void AddExportCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--level", o->level, "Only these levels, e.g. WARNING,ERROR");
   cmd->add_option("--search", o->search, "Only lines containing this text");
   cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  AddCaFileOption(cmd, &o->ca_file);
   cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
   cmd->callback([o, exit_code] { *exit_code = RunExport(*o); });
 }

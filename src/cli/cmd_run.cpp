@@ -18,6 +18,7 @@ namespace {
 
 struct RunOptions {
   std::string project, name, server, api_key, spool, id;
+  std::string ca_file;
   std::vector<std::string> tags, command;
   double exit_timeout = 30;
   bool keep_spool = false, quiet = false, pipe = false;
@@ -29,7 +30,7 @@ const char* EnvOr(const char* name, const char* fallback) {
 }
 
 int RunRun(const RunOptions& o) {
-  auto url = ParseServerUrl(o.server);
+  auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
     std::fprintf(stderr, "wanllmdb run: %s\n", url.status().message().c_str());
     return 2;
@@ -119,6 +120,7 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--id", o->id, "Run id (a UUID; default: a new one)");
   cmd->add_option("--tags", o->tags, "Tags")->expected(1, -1);
   cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  AddCaFileOption(cmd, &o->ca_file);
   cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
   cmd->add_option("--spool", o->spool, "Spool directory ($WANLLMDB_DIR)")->capture_default_str();
   cmd->add_flag("--keep-spool", o->keep_spool, "Keep the spool even when everything was uploaded");

@@ -61,6 +61,10 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--allow-anonymous", opts->allow_anonymous,
                 "Serve a non-loopback address without API keys (anyone who reaches it has "
                 "every right)");
+  cmd->add_option("--trust-proxy", opts->trusted_proxies,
+                  "IP address of a reverse proxy in front of this server; its X-Forwarded-For "
+                  "and X-Forwarded-Proto are believed (client address, https); repeatable")
+      ->take_all();
   cmd->add_option("--allowed-host", opts->allowed_hosts,
                   "A host name clients use to reach this server (Host header); repeatable. "
                   "Loopback names and the listen address are always allowed")
@@ -81,6 +85,11 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "anyway (exit status 1 then)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--query-timeout", opts->query_timeout_s,
+                  "Seconds one request's reads may run before it gets 503 (0: no limit); a "
+                  "request whose client disconnects is cancelled at once")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--max-connections", opts->max_connections,
                   "Open connections (HTTP and WebSocket) in all; more get 503")
       ->capture_default_str()
@@ -94,11 +103,15 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "crashed (live writers send a heartbeat every 30 s; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  cmd->add_option("--tls-cert", opts->tls_cert,
+                  "PEM certificate chain: serve HTTPS and WSS (with --tls-key)");
+  cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert (unencrypted)");
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   cmd->callback([opts, listen, sync, exit_code, api_key] {
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     // CLI11 fills the option from the environment too; only argv is visible in ps.
-    opts->api_key_on_argv = api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
+    opts->api_key_on_argv =
+        api_key->count() > 0 && std::getenv("WANLLMDB_SERVER_API_KEY") == nullptr;
     size_t colon = listen->rfind(':');
     if (colon == std::string::npos) {
       std::fprintf(stderr, "wanllmdb server: --listen wants HOST:PORT, got '%s'\n",

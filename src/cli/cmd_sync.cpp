@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 struct SyncOptions {
   std::vector<std::string> paths;
   std::string server, api_key;
+  std::string ca_file;
 };
 
 constexpr int kMaxAttempts = 8;
@@ -126,7 +127,7 @@ std::string SyncRun(const fs::path& run_dir, HttpConnection& conn, int64_t* sent
 }
 
 int RunSync(const SyncOptions& o) {
-  auto url = ParseServerUrl(o.server);
+  auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
     std::fprintf(stderr, "wanllmdb sync: %s\n", url.status().message().c_str());
     return 2;
@@ -165,6 +166,7 @@ void AddSyncCommand(CLI::App& app, int* exit_code) {
       "Upload spooled runs (left by `wanllmdb run`, the agent, or the Python SDK offline).");
   cmd->add_option("dirs", o->paths, "A spool directory or one run's directory")->required();
   cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  AddCaFileOption(cmd, &o->ca_file);
   cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
   cmd->callback([o, exit_code] { *exit_code = RunSync(*o); });
 }

@@ -13,6 +13,7 @@ namespace {
 
 struct TailOptions {
   std::string run_id, server, api_key, level, search, regex;
+  std::string ca_file;
   int lines = 100;
   bool follow = false;
 };
@@ -74,7 +75,7 @@ std::string Escape(const std::string& s) {
 }
 
 int RunTail(const TailOptions& o) {
-  auto url = ParseServerUrl(o.server);
+  auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
     std::fprintf(stderr, "wanllmdb tail: %s\n", url.status().message().c_str());
     return 2;
@@ -161,6 +162,7 @@ void AddTailCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--search", o->search, "Only lines containing this text (any case)");
   cmd->add_option("--regex", o->regex, "Only lines matching this RE2 pattern");
   cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  AddCaFileOption(cmd, &o->ca_file);
   cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
   cmd->callback([o, exit_code] { *exit_code = RunTail(*o); });
 }

@@ -1,6 +1,8 @@
 // Each subcommand registers itself on the CLI11 app; its callback stores the exit code.
 #pragma once
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -17,5 +19,8 @@ void AddKeysCommand(CLI::App& app, int* exit_code);
 
 // The server URL for client commands: --server, else $WANLLMDB_BASE_URL, else the default.
 const char* DefaultServerUrl();
+
+// --ca-file for the client commands (https servers with a private CA).
+void AddCaFileOption(CLI::App* cmd, std::string* ca_file);
 
 }  // namespace wanllmdb

@@ -10,6 +10,12 @@ const char* DefaultServerUrl() {
   const char* env = std::getenv("WANLLMDB_BASE_URL");
   return env && *env ? env : "http://127.0.0.1:8080";
 }
+
+void AddCaFileOption(CLI::App* cmd, std::string* ca_file) {
+  cmd->add_option("--ca-file", *ca_file,
+                  "https: PEM file of the CAs to trust instead of the system's "
+                  "($WANLLMDB_CA_FILE)");
+}
 }  // namespace wanllmdb
 
 int main(int argc, char** argv) {

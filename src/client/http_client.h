@@ -1,22 +1,33 @@
 // HttpClient: the small blocking HTTP/WebSocket client behind `wanllmdb tail`, `export` and
-// the benchmarks. One connection per call; plain http:// only.
+// the benchmarks. One connection per call. http:// and https:// (FlexStream); https verifies the
+// server's certificate and name against the system CAs or ServerUrl::ca_file.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace wanllmdb {
 
 struct ServerUrl {
+  bool tls = false;  // https://
   std::string host = "127.0.0.1";
   std::string port = "8080";
+  // https: a PEM file of CAs to trust instead of the system's (--ca-file, $WANLLMDB_CA_FILE).
+  std::string ca_file;
+  std::string Base() const { return (tls ? "https://" : "http://") + host + ":" + port; }
 };
 
-// "http://host:port" (path ignored). "https" is refused with a clear message.
-Result<ServerUrl> ParseServerUrl(const std::string& url);
+// "http://host[:port]" or "https://host[:port]" (path ignored). `ca_file` empty: the value of
+// $WANLLMDB_CA_FILE, if set; without either, the system CAs (OpenSSL honours $SSL_CERT_FILE).
+Result<ServerUrl> ParseServerUrl(const std::string& url, const std::string& ca_file = "");
 
 struct HttpReply {
   int status = 0;
@@ -41,6 +52,7 @@ class HttpClient {
  private:
   ServerUrl server_;
   std::string api_key_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // https: made on first use
 };
 
 // One keep-alive connection for a stream of requests (the capture uploader sends a batch every
@@ -69,7 +81,8 @@ class HttpConnection {
   ServerUrl server_;
   std::string api_key_;
   int timeout_ms_;
-  Impl* impl_ = nullptr;  // the open connection, or null
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // https: made on first connect
+  Impl* impl_ = nullptr;                            // the open connection, or null
 };
 
 // The "message" of a {"error": {...}} body, or the body itself.

@@ -1,6 +1,9 @@
 #include "server/http_session.h"
 
+#include <poll.h>
+
 #include <cstdio>
+#include <functional>
 
 #include "server/api.h"
 #include "server/http_util.h"
@@ -8,6 +11,7 @@
 #include "server/request_guard.h"
 #include "server/static_files.h"
 #include "server/websocket_session.h"
+#include "store/query_budget.h"
 
 namespace wanllmdb {
 namespace {
@@ -15,6 +19,24 @@ namespace {
 constexpr size_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
+// nginx's code for "the client closed the connection before the answer": access log only.
+constexpr int kClientClosedRequest = 499;
+
+// Whether the peer of `fd` has closed its side (or the connection failed): a zero-timeout poll,
+// safe from a worker thread while no operation runs on the socket (the session waits for the
+// handler). Data pipelined by a live client only sets POLLIN, which is not "gone".
+std::function<bool()> ClientGoneProbe(int fd) {
+  return [fd] {
+    pollfd p{fd, POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  };
+}
+
+// A header by name ("" when absent); repeated headers: the first.
+std::string header_text(const http::request<http::string_body>& req, std::string_view name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string() : std::string(it->value());
+}
 
 // The other ingest protocols keep the paths their clients know, outside /api/v1.
 bool IsRootApiPath(std::string_view path) {
@@ -36,17 +58,32 @@ std::string StreamRunId(std::string_view path) {
 
 HttpSession::HttpSession(tcp::socket&& socket, ServerContext& ctx,
                          std::shared_ptr<ConnectionSlot> slot)
-    : stream_(std::move(socket)), slot_(std::move(slot)), ctx_(ctx) {}
+    : stream_(std::move(socket), ctx.tls), slot_(std::move(slot)), ctx_(ctx) {}
 
 void HttpSession::Run() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->stream_.is_tls()) return self->Handshake();
+    self->DoRead();
+  });
+}
+
+void HttpSession::Handshake() {
+  beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
+  stream_.tls().async_handshake(net::ssl::stream_base::server,
+                                [self = shared_from_this()](beast::error_code ec) {
+                                  // Plain HTTP, a port scanner, an untrusting client: nothing
+                                  // to report, nothing to answer.
+                                  if (ec) return self->Close();
+                                  self->DoRead();
+                                });
 }
 
 void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(64 * 1024);
-  stream_.expires_after(ctx_.idle_timeout);  // idle keep-alive and half-open connections end here
+  // Idle keep-alive and half-open connections end here.
+  beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnRead(ec, n); });
@@ -107,16 +144,23 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   api_req->cookie = header(http::field::cookie);
   api_req->origin = header(http::field::origin);
   api_req->host = header(http::field::host);
+  api_req->tls = stream_.is_tls();
   beast::error_code peer_ec;
-  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(peer_ec);
   if (!peer_ec) api_req->client_address = peer.address().to_string();
+  if (!ctx_.proxies.empty()) {
+    std::string peer_address = api_req->client_address;
+    ctx_.proxies.Apply(peer_address, header_text(req, "X-Forwarded-For"),
+                       header_text(req, "X-Forwarded-Proto"), &api_req->client_address,
+                       &api_req->tls);
+  }
 
   // DNS rebinding: a page on evil.example whose name now resolves to us sends its own Host.
   if (!ctx_.hosts.Allows(api_req->host)) {
     keep_alive_ = false;
-    return Send(ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
-                                                            api_req->host +
-                                                            "' (see --allowed-host)")));
+    return Send(
+        ErrorResponse(Status(Code::kBadRequest, "this server does not answer for host '" +
+                                                    api_req->host + "' (see --allowed-host)")));
   }
   if (path == "/api/v1/health" && req.method() == http::verb::get) {
     return Send(ctx_.api->Health(ctx_.in_flight.load()));  // never behind the worker pool
@@ -132,7 +176,7 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     api_req->method = "WS";
     api_req->path = path.substr(kApiPrefix.size());
     ctx_.access_log->Write(method_ + " " + RedactTarget(target_) + " 101 websocket");
-    stream_.expires_never();
+    beast::get_lowest_layer(stream_).expires_never();
     auto ws = std::make_shared<WebSocketSession>(std::move(stream_), ctx_, run_id, slot_);
     ws->Run(std::move(req), std::move(api_req));
     return;
@@ -159,6 +203,10 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
   // Handlers block on the store: run them on the worker pool, answer on this strand.
   net::post(*ctx_.workers, [self = shared_from_this(), api_req, is_api] {
     ApiResponse resp;
+    QueryBudget budget(
+        self->ctx_.query_timeout,
+        ClientGoneProbe(beast::get_lowest_layer(self->stream_).socket().native_handle()));
+    QueryBudget::Scope scope(&budget);
     try {
       if (is_api) {
         resp = self->ctx_.api->Handle(*api_req);
@@ -171,6 +219,11 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
       resp = ErrorResponse(Status(Code::kInternal, e.what()));
     }
     TrimJsonParser();  // a worker keeps no big body's parser memory between requests
+    if (budget.cancelled()) {
+      resp = ErrorResponse(Status(Code::kUnavailable, "cancelled: the client went away"));
+      resp.status = kClientClosedRequest;
+      self->keep_alive_ = false;
+    }
     net::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
       self->ctx_.in_flight--;
       if (resp.stream) {
@@ -196,7 +249,7 @@ void HttpSession::Send(ApiResponse r) {
   size_t bytes = res->body().size();
   Log(r.status, bytes);
   response_ = res;
-  stream_.expires_after(kWriteTimeout);
+  beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
   http::async_write(stream_, *res,
                     [self = shared_from_this(), close](beast::error_code ec, size_t n) {
                       self->OnWritten(ec, n, close);
@@ -217,7 +270,7 @@ void HttpSession::SendStream(ApiResponse r) {
   stream_body_ = std::move(r.stream);
   streamed_bytes_ = 0;
   streamed_status_ = r.status;
-  stream_.expires_after(kWriteTimeout);
+  beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
   http::async_write_header(stream_, *stream_serializer_,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              if (ec) return self->Fail(ec, "write header");
@@ -231,6 +284,11 @@ void HttpSession::StreamNext() {
   net::post(*ctx_.workers, [self = shared_from_this()] {
     bool done = false;
     Status s;
+    // Each piece is bounded by the budget: a download of a huge run is many pieces, each fast.
+    QueryBudget budget(
+        self->ctx_.query_timeout,
+        ClientGoneProbe(beast::get_lowest_layer(self->stream_).socket().native_handle()));
+    QueryBudget::Scope scope(&budget);
     try {
       s = self->stream_body_(&self->piece_, &done);
     } catch (const std::exception& e) {
@@ -244,11 +302,11 @@ void HttpSession::StreamNext() {
         return self->Close();  // no final chunk: the client sees the download is incomplete
       }
       self->streamed_bytes_ += self->piece_.size();
-      self->stream_.expires_after(kWriteTimeout);
+      beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
       auto after = [self, done](beast::error_code ec, size_t) {
         if (ec) return self->Fail(ec, "write chunk");
         if (!done) return self->StreamNext();
-        self->stream_.expires_after(kWriteTimeout);
+        beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
         net::async_write(self->stream_, http::make_chunk_last(),
                          [self](beast::error_code ec2, size_t n) {
                            self->Log(self->streamed_status_, self->streamed_bytes_);
@@ -275,7 +333,7 @@ void HttpSession::OnWritten(beast::error_code ec, size_t, bool close) {
 
 void HttpSession::Drain(size_t left) {
   drain_buffer_.resize(64 * 1024);
-  stream_.expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(10));
   stream_.async_read_some(net::buffer(drain_buffer_),
                           [self = shared_from_this(), left](beast::error_code ec, size_t n) {
                             if (ec || n >= left) return self->Close();
@@ -284,19 +342,22 @@ void HttpSession::Drain(size_t left) {
 }
 
 void HttpSession::Fail(beast::error_code ec, const char* what) {
-  // Disconnects and time-outs are normal: a client went away. Nothing to report.
+  // Disconnects and time-outs are normal: a client went away. Nothing to report. (Most TLS
+  // clients just close the TCP connection without a close_notify: "stream truncated".)
   if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
       ec != net::error::connection_reset && ec != net::error::broken_pipe &&
-      ec != net::error::eof) {
+      ec != net::error::eof && ec != net::ssl::error::stream_truncated) {
     std::fprintf(stderr, "http %s: %s\n", what, ec.message().c_str());
   }
   Close();
 }
 
 void HttpSession::Close() {
+  // Under TLS too: no close_notify wait. Every response is length-delimited or chunked, so a
+  // client can tell a complete answer from a cut one.
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.close();
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream_).close();
 }
 
 void HttpSession::Log(int status, size_t bytes) {

@@ -1,6 +1,7 @@
 // HttpSession: one HTTP/1.1 connection (Beast's chat-multi shape). Reads a request, hands API
 // work to the worker pool, writes the answer on its own strand, keeps the connection alive;
-// hands WebSocket upgrades of /runs/{id}/logs/stream to a WebSocketSession.
+// hands WebSocket upgrades of /runs/{id}/logs/stream to a WebSocketSession. Plain or TLS alike
+// (FlexStream): with --tls-cert the TLS handshake comes first, bounded by kHandshakeTimeout.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "net/flex_stream.h"
 #include "server/api_types.h"
 #include "server/connection_limits.h"
 #include "server/net.h"
@@ -20,10 +22,14 @@ namespace wanllmdb {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `slot`: this connection's place under ConnectionLimits, passed on to a WebSocketSession.
+  // TLS when ctx.tls is set.
   HttpSession(tcp::socket&& socket, ServerContext& ctx, std::shared_ptr<ConnectionSlot> slot);
   void Run();
 
+  static constexpr std::chrono::seconds kHandshakeTimeout{10};
+
  private:
+  void Handshake();
   void DoRead();
   void OnRead(beast::error_code ec, size_t bytes);
   void Dispatch(http::request<http::string_body> req);
@@ -40,7 +46,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::vector<char> drain_buffer_;
   void Log(int status, size_t bytes);
 
-  beast::tcp_stream stream_;
+  FlexStream stream_;
   std::shared_ptr<ConnectionSlot> slot_;
   beast::flat_buffer buffer_;
   ServerContext& ctx_;

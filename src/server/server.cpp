@@ -1,3 +1,4 @@
+#include "server/forwarded.h"
 #include "server/server.h"
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "server/net.h"
 #include "server/run_activity.h"
 #include "server/static_files.h"
+#include "server/tls_setup.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
@@ -78,6 +80,13 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                     "cannot create data directory " + o.data_dir + ": " + ec.message());
     url = "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   }
+  // Bad certificate or key files are found before anything is opened.
+  std::shared_ptr<net::ssl::context> tls;
+  if (!o.tls_cert.empty() || !o.tls_key.empty()) {
+    auto made = MakeServerTlsContext(o.tls_cert, o.tls_key);
+    if (!made.ok()) return made.status();
+    tls = *made;
+  }
   StoreOptions store_options;
   store_options.sync = o.sync;
   auto store = OpenStore(url, store_options);
@@ -90,6 +99,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   beast::error_code addr_ec;
   auto address = net::ip::make_address(o.host, addr_ec);
   if (addr_ec) return Status(Code::kInvalidValue, "bad listen address '" + o.host + "'");
+  auto proxies = TrustedProxies::Parse(o.trusted_proxies);
+  if (!proxies.ok()) return proxies.status();
   auto keys = SetUpAccess(o, url, address.is_loopback());
   if (!keys.ok()) return keys.status();
   AuthOptions auth_options;
@@ -131,9 +142,13 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.workers = &pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
+  ctx.query_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(o.query_timeout_s));
   ctx.hosts = HostPolicy(o.host, o.allowed_hosts);
+  ctx.proxies = std::move(*proxies);
   ConnectionLimits connections(o.max_connections, o.max_connections_per_client);
   ctx.connections = &connections;
+  ctx.tls = tls.get();
 
   net::io_context ioc(io_threads);
   auto listener = std::make_shared<Listener>(ioc, ctx);
@@ -142,8 +157,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   listener->Run();
   activity.Start();
   uint16_t port = listener->local_endpoint().port();
-  std::fprintf(stderr, "wanllmdb listening on http://%s:%u (store %s%s)\n", o.host.c_str(), port,
-               RedactStoreUrl(url).c_str(), files.available() ? ", web UI on" : "");
+  std::fprintf(stderr, "wanllmdb listening on %s://%s:%u (store %s%s)\n", tls ? "https" : "http",
+               o.host.c_str(), port, RedactStoreUrl(url).c_str(),
+               files.available() ? ", web UI on" : "");
   if (on_ready) on_ready(port);
 
   // Graceful stop: stop accepting, wait for in-flight requests, then stop — all within

@@ -21,23 +21,30 @@ struct ServerOptions {
   std::string store_url;  // default: sqlite:<data_dir>/logs.db
   SyncMode sync = SyncMode::kNormal;
   std::string web_dir;
-  std::string api_key;  // legacy: one admin key outside the key store
-  bool api_key_on_argv = false;  // it was given as --api-key (visible in ps): warn
-  bool allow_anonymous = false;  // a non-loopback address without keys may start
-  bool require_auth = false;     // no key yet: create an admin key and print it once
+  std::string api_key;             // legacy: one admin key outside the key store
+  bool api_key_on_argv = false;    // it was given as --api-key (visible in ps): warn
+  bool allow_anonymous = false;    // a non-loopback address without keys may start
+  bool require_auth = false;       // no key yet: create an admin key and print it once
   std::string bootstrap_key_file;  // no key yet: install the wlk_ key in this file as admin
   std::vector<std::string> allowed_hosts, allowed_origins;
+  // Reverse proxies (exact IP addresses) whose X-Forwarded-For/-Proto are believed (forwarded.h).
+  std::vector<std::string> trusted_proxies;
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
   bool access_log = true;
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it
   // After SIGINT/SIGTERM: how long in-flight requests may take before the process exits anyway.
   int shutdown_timeout_s = 10;
+  // How long one request's reads may run (QueryBudget); 0: no limit. Downloads are bounded per
+  // piece; all requests are cancelled when their client disconnects.
+  double query_timeout_s = 30;
   int max_connections = 10000;            // open HTTP + WebSocket connections in all
   int max_connections_per_client = 1000;  // from one client address
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).
   // 0: never.
   double crash_after_s = 600;
+  // Both set: serve HTTPS and WSS only (PEM certificate chain and private key).
+  std::string tls_cert, tls_key;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

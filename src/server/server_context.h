@@ -7,11 +7,15 @@
 #include <mutex>
 #include <string>
 
+#include "server/forwarded.h"
 #include "server/request_guard.h"
 
 namespace boost::asio {
 class thread_pool;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace wanllmdb {
 
@@ -49,8 +53,12 @@ struct ServerContext {
   std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
   // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).
   std::chrono::seconds idle_timeout{60};
+  // A request's read budget (--query-timeout); zero: none.
+  std::chrono::steady_clock::duration query_timeout{std::chrono::seconds(30)};
   HostPolicy hosts;  // Host headers answered (DNS rebinding)
+  TrustedProxies proxies;  // whose X-Forwarded-* headers count (--trust-proxy)
   ConnectionLimits* connections = nullptr;
+  boost::asio::ssl::context* tls = nullptr;  // set: every connection is TLS (--tls-cert)
 };
 
 }  // namespace wanllmdb

@@ -25,8 +25,8 @@ std::string LogsFrame(std::string_view joined_lines) {
 
 }  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx,
-                                   std::string run_id, std::shared_ptr<ConnectionSlot> slot)
+WebSocketSession::WebSocketSession(FlexStream&& stream, ServerContext& ctx, std::string run_id,
+                                   std::shared_ptr<ConnectionSlot> slot)
     : ws_(std::move(stream)),
       slot_(std::move(slot)),
       ctx_(ctx),
@@ -97,7 +97,7 @@ void WebSocketSession::Run(http::request<http::string_body> req, std::shared_ptr
         res->prepare_payload();
         http::async_write(self->ws_.next_layer(), *res, [self, res](beast::error_code, size_t) {
           beast::error_code ec;
-          self->ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+          beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
         });
         return;
       }

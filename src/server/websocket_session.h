@@ -12,9 +12,10 @@
 #include <memory>
 #include <string>
 
-#include "server/live_hub.h"
+#include "net/flex_stream.h"
 #include "server/api_types.h"
 #include "server/connection_limits.h"
+#include "server/live_hub.h"
 #include "server/net.h"
 #include "server/server_context.h"
 #include "store/log_query.h"
@@ -26,7 +27,7 @@ namespace wanllmdb {
 class WebSocketSession : public LiveSubscriber,
                          public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string run_id,
+  WebSocketSession(FlexStream&& stream, ServerContext& ctx, std::string run_id,
                    std::shared_ptr<ConnectionSlot> slot);
   ~WebSocketSession() override;
 
@@ -53,7 +54,7 @@ class WebSocketSession : public LiveSubscriber,
   void WriteShared(std::shared_ptr<const std::string> frame);
   void Close();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<FlexStream> ws_;
   std::shared_ptr<ConnectionSlot> slot_;  // the connection's place under ConnectionLimits
   ServerContext& ctx_;
   std::string run_id_;  // resolved to the full id in Run(), before the strand reads it

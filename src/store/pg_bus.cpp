@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/backoff.h"
 #include "store/pg_conn.h"
 
 namespace wanllmdb {
@@ -168,17 +169,17 @@ class PgBus final : public LiveBus {
     PgConn conn(conninfo_);
     conn.SetSetup({"SET application_name = 'wanllmdb listen'"});
     bool ever_connected = false;
-    auto backoff = std::chrono::milliseconds(100);
+    Backoff backoff(0.1, 2.0);
     while (!stopping_) {
       Status s = conn.Ensure();
       if (s.ok()) s = conn.Exec(std::string("LISTEN ") + kPgBusChannel);
       if (!s.ok()) {
         conn.Close();
-        SleepFor(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+        SleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::duration<double>(backoff.Next())));
         continue;
       }
-      backoff = std::chrono::milliseconds(100);
+      backoff.Reset();
       if (ever_connected && sink_) {
         BusMessage m;
         m.kind = BusMessage::Kind::kResync;  // anything may have been missed while away

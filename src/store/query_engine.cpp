@@ -4,6 +4,7 @@
 #include <future>
 
 #include "core/chunk_codec.h"
+#include "store/query_budget.h"
 
 namespace wanllmdb {
 
@@ -52,6 +53,7 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
   };
   int pages = 0;
   while (from_line <= to_line) {
+    if (Status b = CheckQueryBudget(); !b.ok()) return b;
     ChunkQuery q = BaseQuery(matcher, from_line, to_line, descending);
     // Small first pages answer "latest 500" fast; later pages are bigger for throughput.
     q.max_chunks = pages++ == 0 ? 2 : 16;

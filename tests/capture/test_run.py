@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -187,6 +189,52 @@ def test_server_down_ten_seconds_nothing_lost_nothing_duplicated(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
         server.stop()
+
+
+class SilentServer:
+    """Accepts connections and reads what is sent, but never answers: a hung proxy or server."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.conns: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)  # kept open, never written to
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_server_that_never_answers_does_not_hold_the_exit(server: Server, tmp_path: Path) -> None:
+    # Before the fix the uploader's read had no deadline at all (SO_RCVTIMEO only makes asio poll
+    # again), so the wrapper never exited. Now each request gives up after its timeout, the run
+    # ends with the child's code and the spool keeps everything for `sync`.
+    silent = SilentServer()
+    try:
+        code = "for i in range(300): print('q', i)\nraise SystemExit(4)\n"
+        run_id, proc = run_cmd(silent.base, [PY, "-c", code], tmp_path, extra=["--exit-timeout", "1"])
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 4, err
+        assert out.decode().splitlines() == [f"q {i}" for i in range(300)]
+    finally:
+        silent.close()
+    sync = subprocess.run([str(BINARY), "sync", "--server", server.base, str(tmp_path / "spool")],
+                          capture_output=True, timeout=60)
+    assert sync.returncode == 0, sync.stderr
+    assert messages(server, run_id) == [f"q {i}" for i in range(300)]
+    assert server.get(f"/runs/{run_id}").json()["state"] == "failed"
 
 
 def test_wrapper_killed_then_sync_uploads_exactly_once(server: Server, tmp_path: Path) -> None:

@@ -216,7 +216,8 @@ def test_writers_that_vanish_silently_end_crashed_after_the_silence(tmp_path: Pa
         assert run["state"] == "crashed", run
         # A writer that was only cut off and comes back makes it running again.
         assert srv.post(f"/runs/{run_id}/logs/batch", {"writer": "main", "logs": [{"message": "back"}]}).status == 200
-        assert srv.get(f"/runs/{run_id}").json()["state"] == "running"
+        # The revival follows the commit through the live bus, after the batch is answered.
+        assert wait_until(lambda: srv.get(f"/runs/{run_id}").json()["state"] == "running", timeout=30)
     finally:
         srv.stop()
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
+import ssl
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -58,6 +60,15 @@ def _parse_retry_after(value: Optional[str]) -> Optional[float]:
         return None  # an HTTP date: rare for APIs, and the backoff still applies
 
 
+def tls_context() -> ssl.SSLContext:
+    """The server's certificate is verified: against $WANLLMDB_CA_FILE when set (a private CA;
+    the native sidecar reads the same variable), else the system CAs ($SSL_CERT_FILE honoured)."""
+    ca_file = os.environ.get("WANLLMDB_CA_FILE") or None
+    ctx = ssl.create_default_context(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
 class ApiClient:
     """One keep-alive connection to the server; reconnects on demand."""
 
@@ -77,8 +88,11 @@ class ApiClient:
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if self._conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            self._conn = cls(self._host, self._port, timeout=timeout)
+            if self._https:
+                self._conn = http.client.HTTPSConnection(self._host, self._port, timeout=timeout,
+                                                         context=tls_context())
+            else:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
         else:
             self._conn.timeout = timeout
             if self._conn.sock is not None:
