@@ -7,7 +7,7 @@ PORT ?= 8080
 DATA ?= ./data
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all deps deps-test build build-native build-web run test test-native test-api test-sdk test-web bench fuzz venv clean format
+.PHONY: all deps deps-test build build-native build-web wheel wheel-test run test test-native test-api test-sdk test-web bench fuzz venv clean format
 
 all: build
 
@@ -25,6 +25,15 @@ build-web: deps
 	@if [ -f web/package.json ]; then scripts/build-web.sh; fi
 
 build: build-native build-web
+
+# A platform wheel of the SDK carrying the binary and the web UI (pip install dist/wanllmdb-*.whl).
+wheel: deps
+	@scripts/build-wheel.sh
+
+# The wheel installed into a fresh venv with the build tree hidden (tests/wheel; builds the wheel
+# first, so slow the first time). `make test` runs the same suite on a wheel of the dev build.
+wheel-test: deps-test build-web venv
+	$(PY) -m pytest -q tests/wheel
 
 run: build
 	$(BUILD_DIR)/wanllmdb server --listen 127.0.0.1:$(PORT) --data $(DATA) --web web/dist
@@ -57,4 +66,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'bench/*.cpp')
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-fuzz build-wheel

@@ -6,6 +6,7 @@
 set -euo pipefail
 want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev libssl-dev
   libsimdjson-dev rapidjson-dev libzstd-dev zlib1g-dev libre2-dev libcli11-dev libgtest-dev libbenchmark-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev
   python3 python3-venv nodejs npm)
 if [ "${1:-core}" = test ]; then
   want+=(chromium postgresql wrk)

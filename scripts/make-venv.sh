@@ -26,6 +26,15 @@ if [ ! -f "$stamp_ops" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check prometheus-client==0.21.1
   touch "$stamp_ops"
 fi
+# The other ingest protocols' real clients (OTLP/HTTP, Loki push: JSON and snappy protobuf),
+# the OpenAPI validator, and the Chromium check of the pip-installed UI uses web/'s playwright-core.
+stamp_eco="$venv/.deps-ecosystem-v1"
+if [ ! -f "$stamp_eco" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check opentelemetry-sdk==1.29.0 \
+    opentelemetry-exporter-otlp-proto-http==1.29.0 python-logging-loki==0.3.1 protobuf==5.29.3 \
+    cramjam==2.9.1 openapi-spec-validator==0.7.1
+  touch "$stamp_eco"
+fi
 if [ -f sdk/python/pyproject.toml ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e sdk/python >/dev/null
 fi

@@ -28,6 +28,19 @@ suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j
 suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
 suite "API tests (real binary)" $PY -m pytest -q tests/api
 suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
+# The pip wheel: `make wheel` packages a static Release build of its own (the `wheel` preset);
+# here the dev build's binary is packaged the same way (auditwheel bundles its shared libraries),
+# so the wheel is tested without a second full build. WANLLMDB_WHEEL names a wheel to test instead.
+wheel_suite() {
+  local wheel=${WANLLMDB_WHEEL:-} dev=0
+  if [ -z "$wheel" ]; then
+    wheel=$(WANLLMDB_WHEEL_BINARY=build/wanllmdb WHEEL_DIR=$PWD/build/wheel-dist scripts/build-wheel.sh |
+      tail -1) || return 1
+    dev=1
+  fi
+  WANLLMDB_WHEEL=$wheel WANLLMDB_WHEEL_DEV_BUILD=$dev $PY -m pytest -q tests/wheel
+}
+suite "pip wheel (fresh venv, build tree hidden)" wheel_suite
 if [ -d sdk/python/tests ]; then
   suite "Python SDK tests" $PY -m pytest -q sdk/python/tests
 fi

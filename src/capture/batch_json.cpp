@@ -173,6 +173,21 @@ std::string RunStateJson(std::string_view state, const int64_t* exit_code) {
   return out;
 }
 
+std::string RankStateJson(std::string_view state, const int64_t* exit_code, std::string_view writer,
+                          int64_t world_size) {
+  std::string out;
+  StringSink sink(&out);
+  Writer w(sink);
+  w.StartObject();
+  StateFields(w, state, exit_code);
+  Key(w, "writer");
+  w.String(writer.data(), static_cast<rapidjson::SizeType>(writer.size()));
+  Key(w, "world_size");
+  w.Int64(world_size);
+  w.EndObject();
+  return out;
+}
+
 std::string AckedJson(int64_t seq) {
   std::string out;
   StringSink sink(&out);

@@ -34,5 +34,8 @@ std::string ProgressJson(std::string_view writer, Source source, int64_t timesta
 // The PATCH /runs/{id} body: {"state":..., "exit_code":..., "merge":true} — merge: a run another
 // writer already ended worse (a rank failed) keeps that end (doc/api.md).
 std::string RunStateJson(std::string_view state, const int64_t* exit_code);
+// The same for one rank of a multi-process run: {"state","exit_code","writer","world_size"}.
+std::string RankStateJson(std::string_view state, const int64_t* exit_code, std::string_view writer,
+                          int64_t world_size);
 
 }  // namespace wanllmdb

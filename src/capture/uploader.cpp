@@ -400,7 +400,10 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
   if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
   HttpConnection conn(options_.server, options_.api_key, 10000);
   bool patched = false;
-  std::string body = RunStateJson(state, exit_code ? &*exit_code : nullptr);
+  const int64_t* code = exit_code ? &*exit_code : nullptr;
+  std::string body = options_.world_size > 0
+                         ? RankStateJson(state, code, options_.writer, options_.world_size)
+                         : RunStateJson(state, code);
   // Three tries within about one request timeout: a server that stopped answering must not hold
   // the program's exit for three timeouts.
   auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -59,6 +59,9 @@ struct UploaderOptions {
   std::string run_id;
   std::string run_body;  // the POST /runs body (JSON), also the spool's run.json
   std::string writer = "main";
+  // > 0: this writer is one rank of a run of world_size processes; Finish reports its end as the
+  // rank's (the server ends the run when every rank has ended).
+  int64_t world_size = 0;
   int64_t first_seq = 0;
   std::filesystem::path spool_root;
   std::string who = "wanllmdb";  // prefix of messages on stderr

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "capture/batch_json.h"
+#include "capture/launcher_rank.h"
 #include "capture/pty_runner.h"
 #include "capture/uploader.h"
 #include "cli/commands.h"
@@ -47,6 +48,16 @@ int RunRun(const RunOptions& o) {
   uo.run_body = RunBodyJson(o.project, uo.run_id, o.name, o.tags);
   uo.spool_root = o.spool;
   uo.who = "wanllmdb run";
+  // Under srun/mpirun/torchrun every process is a wrapper of its own: each writes as rank-N into
+  // the one run (--id), and the server ends the run when all world_size ranks have ended.
+  // Without a known size only rank 0 sets the run's state.
+  std::optional<LauncherRank> rank = DetectLauncherRank();
+  bool sets_state = true;
+  if (rank) {
+    uo.writer = "rank-" + std::to_string(rank->rank);
+    uo.world_size = rank->world_size;
+    sets_state = rank->world_size > 0 || rank->rank == 0;
+  }
   auto uploader = Uploader::Start(uo);
   if (!uploader.ok()) {
     std::fprintf(stderr, "wanllmdb run: %s\n", uploader.status().message().c_str());
@@ -55,8 +66,8 @@ int RunRun(const RunOptions& o) {
   if (!o.quiet) {
     std::string base = o.server;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    std::fprintf(stderr, "wanllmdb: run %s: %s/runs/%s\n", uo.run_id.c_str(), base.c_str(),
-                 uo.run_id.c_str());
+    std::fprintf(stderr, "wanllmdb: run %s: %s/runs/%s%s\n", uo.run_id.c_str(), base.c_str(),
+                 uo.run_id.c_str(), rank ? (" as " + uo.writer).c_str() : "");
   }
   PtyRunner runner;
   runner.UsePipes(o.pipe);
@@ -64,7 +75,7 @@ int RunRun(const RunOptions& o) {
   if (!fate.ok()) {
     std::fprintf(stderr, "wanllmdb run: %s\n", fate.status().message().c_str());
     (*uploader)->Close(o.exit_timeout);
-    (*uploader)->Finish("failed", std::nullopt, false, false);
+    (*uploader)->Finish(sets_state ? "failed" : "", std::nullopt, false, false);
     return 127;
   }
   std::string state;
@@ -79,7 +90,7 @@ int RunRun(const RunOptions& o) {
   }
   Uploader& up = **uploader;
   bool all = up.Close(o.exit_timeout);
-  bool patched = up.Finish(state, exit_code, all, !o.keep_spool);
+  bool patched = up.Finish(sets_state ? state : "", exit_code, all, !o.keep_spool);
   if (!all || !patched) {
     std::fprintf(stderr,
                  "wanllmdb run: %lld lines (or the run's end) were not uploaded; they are kept in "

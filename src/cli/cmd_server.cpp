@@ -2,11 +2,28 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include "cli/commands.h"
 #include "server/server.h"
 
 namespace wanllmdb {
+namespace {
+
+// The web UI shipped next to the binary (the pip wheel puts it in wanllmdb/_native/web beside
+// wanllmdb/_native/wanllmdb), so `wanllmdb server` from pip serves the UI without --web.
+// "" when there is none.
+std::string BundledWebDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  std::filesystem::path web = exe.parent_path() / "web";
+  if (!std::filesystem::is_regular_file(web / "index.html", ec)) return "";
+  return web.string();
+}
+
+}  // namespace
 
 void AddServerCommand(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
@@ -27,7 +44,9 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "(SQLite synchronous=FULL; PostgreSQL synchronous_commit=on). See doc/deploy.md")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
-  cmd->add_option("--web", opts->web_dir, "Directory of the built web UI (web/dist)");
+  cmd->add_option("--web", opts->web_dir,
+                  "Directory of the built web UI (web/dist; default: the one bundled next to "
+                  "the binary, as in the pip wheel)");
   auto* api_key = cmd->add_option(
       "--api-key", opts->api_key,
       "Legacy: one admin key outside the key store (default: $WANLLMDB_SERVER_API_KEY; prefer "
@@ -126,6 +145,7 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
       *exit_code = 2;
       return;
     }
+    if (opts->web_dir.empty()) opts->web_dir = BundledWebDir();
     opts->host = listen->substr(0, colon);
     try {
       int port = std::stoi(listen->substr(colon + 1));

@@ -49,6 +49,9 @@ struct Route {
   bool public_when_allowed = false;
 };
 
+// An OTLP/HTTP error reply (a google.rpc.Status in the request's encoding, doc/api.md).
+ApiResponse OtlpError(const ApiRequest& req, const Status& status);
+
 // Thread-safety: thread-safe; Handle runs on many worker threads at once.
 class Api {
  public:
@@ -111,6 +114,8 @@ class Api {
   ApiResponse Ready();        // GET /ready
   // kInsufficientStorage while free disk is below --min-free-disk.
   Status CheckDiskForIngest() const;
+  ApiResponse PostOtlpLogs(ApiRequest& req);  // POST /v1/logs
+  ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 
   LogStore& store_;
   LiveHub& hub_;  // read only: how many viewers this node has

@@ -9,6 +9,7 @@
 #include "server/json_in.h"
 #include "server/json_out.h"
 #include "server/metrics.h"
+#include "store/run_end.h"
 
 namespace wanllmdb {
 namespace {
@@ -22,22 +23,6 @@ constexpr size_t kMaxConfigBytes = 64 * 1024;
 
 Result<element> BodyObject(std::string& body) {
   return ParseJsonObjectBody(body);
-}
-
-// How bad an end is: with "merge", the worse of the current and the new state wins, so one
-// rank's failure is not undone by another rank finishing (DESIGN §6).
-int Severity(RunState s) {
-  switch (s) {
-    case RunState::kRunning:
-      return 0;
-    case RunState::kFinished:
-      return 1;
-    case RunState::kCrashed:
-      return 2;
-    case RunState::kFailed:
-      return 3;
-  }
-  return 0;
 }
 
 Status ValidName(const std::string& what, const std::string& name) {
@@ -331,6 +316,26 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
       return ErrorResponse(Status(Code::kBadRequest, "exit_code: must be an integer or null"));
     }
   }
+  // One rank of a multi-process run ended (wanllmdb run under srun/mpirun/torchrun): the run
+  // ends when world_size writers have.
+  auto writer = OptStringField(*obj, "writer", 128);
+  if (!writer.ok()) return ErrorResponse(writer.status());
+  if (!writer->empty()) {
+    if (!u.state || *u.state == RunState::kRunning)
+      return ErrorResponse(Status(Code::kInvalidValue,
+                                  "writer: only with a final state (finished, failed, crashed)"));
+    WriterEnd end;
+    end.writer = *writer;
+    if (!obj->at_key("world_size").get(v) && v.type() != element_type::NULL_VALUE) {
+      int64_t n = 0;
+      if ((v.type() != element_type::INT64 && v.type() != element_type::UINT64) ||
+          v.get_int64().get(n) || n < 1 || n > 1000000)
+        return ErrorResponse(
+            Status(Code::kInvalidValue, "world_size: a whole number from 1 to 1000000"));
+      end.world_size = n;
+    }
+    u.writer_end = end;
+  }
   bool merge = false;
   if (!obj->at_key("merge").get(v) && v.type() != element_type::NULL_VALUE) {
     if (v.type() != element_type::BOOL) {
@@ -343,8 +348,9 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
   Heard(id);  // first: a run the silence sweep crashed is running again before we compare
   auto before = store_.GetRun(id);
   if (!before.ok()) return ErrorResponse(before.status());
-  if (merge && u.state && Severity(*u.state) <= Severity(before->state) &&
-      before->state != RunState::kRunning) {
+  // A writer's end (u.writer_end) is merged by the store, once every writer has ended.
+  if (merge && !u.writer_end && u.state && before->state != RunState::kRunning &&
+      EndSeverity(*u.state) <= EndSeverity(before->state)) {
     // The run already ended at least as badly: keep its state and exit code.
     u.state.reset();
     u.exit_code.reset();

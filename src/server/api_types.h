@@ -32,6 +32,8 @@ struct ApiRequest {
   // The row of Api::Routes() the router matched (metrics and logs label requests by it; -1: no
   // route matched).
   int route = -1;
+  std::string content_type;      // the Content-Type header, if any
+  std::string content_encoding;  // the Content-Encoding header, if any
 };
 
 // A body produced piece by piece (downloads of any size). Fills `piece` and sets *done on the

@@ -39,9 +39,10 @@ std::string header_text(const http::request<http::string_body>& req, std::string
   return it == req.end() ? std::string() : std::string(it->value());
 }
 
-// Routes served from the server root rather than under /api/v1: where their clients look.
+// Routes served from the server root rather than under /api/v1: where their clients look
+// (Prometheus, OTLP exporters, Loki clients).
 bool IsRootApiPath(std::string_view path) {
-  return path == "/metrics";
+  return path == "/metrics" || path == "/v1/logs" || path == "/loki/api/v1/push";
 }
 
 // "/api/v1/runs/{id}/logs/stream" → the id, or "".
@@ -193,6 +194,8 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
     return;
   }
 
+  api_req->content_type = header(http::field::content_type);
+  api_req->content_encoding = header(http::field::content_encoding);
   if (auto ae = req.find(http::field::accept_encoding); ae != req.end())
     api_req->accept_encoding = std::string(ae->value());
   api_req->root_path = IsRootApiPath(path);

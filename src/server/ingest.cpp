@@ -99,13 +99,15 @@ Status TooManyLines() {
 }
 
 // Every piece of a message becomes a stored line; pieces share the message's seq. Fails (and
-// the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes.
+// the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes;
+// `lines_elsewhere` are the request's lines in its other batches (foreign ingest).
 Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source,
                     int64_t ts, int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
-                    bool explicit_l, size_t* bytes) {
+                    bool explicit_l, size_t* bytes, size_t lines_elsewhere = 0) {
   // Counted before splitting so that a message of millions of newlines is refused without
   // first building millions of pieces.
-  const size_t room = kMaxBatchLines - b->lines.size();
+  const size_t used = lines_elsewhere + b->lines.size();
+  const size_t room = kMaxBatchLines - std::min(used, kMaxBatchLines);
   if (static_cast<size_t>(std::count(message.begin(), message.end(), '\n')) > room)
     return TooManyLines();
   *bytes += message.size();
@@ -220,6 +222,35 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
   }
   MarkDetection(&b, explicit_level);
   return started;
+}
+
+Result<IngestBatch> IngestParser::BuildBatch(const std::string& run_id, const std::string& writer,
+                                             const std::vector<IncomingLine>& lines,
+                                             RequestBudget* budget) {
+  IngestBatch b;
+  b.run_id = run_id;
+  b.writer = writer;
+  b.lines.reserve(lines.size());
+  bool any_seq = false;
+  for (const auto& l : lines) any_seq |= l.seq >= 0;
+  std::vector<uint8_t> explicit_level;
+  explicit_level.reserve(lines.size());
+  std::string repaired;
+  for (const auto& l : lines) {
+    std::string_view message = l.message;
+    if (!IsValidUtf8(message)) {
+      repaired.clear();
+      AppendSanitizedUtf8(message, &repaired);
+      message = repaired;
+    }
+    Status appended =
+        AppendPieces(&b, message, l.level.value_or(Level::kInfo), l.source, l.timestamp_us, l.seq,
+                     any_seq, &explicit_level, l.level.has_value(), &budget->bytes, budget->lines);
+    if (!appended.ok()) return appended;
+  }
+  budget->lines += b.lines.size();
+  MarkDetection(&b, explicit_level);
+  return b;
 }
 
 Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::string& body,

@@ -18,6 +18,22 @@ namespace wanllmdb {
 inline constexpr size_t kMaxBatchLines = 10000;
 inline constexpr size_t kMaxBatchBytes = 16 * 1024 * 1024;
 
+// One line of another ingest protocol (OTLP, Loki push) once its fields are mapped
+// (foreign_ingest.h).
+struct IncomingLine {
+  std::string message;         // any bytes: repaired to UTF-8 and split like a batch's message
+  std::optional<Level> level;  // explicit level; none: detected from the layout (by the store)
+  Source source = Source::kUser;
+  int64_t timestamp_us = 0;
+  int64_t seq = -1;  // the writer's sequence number when the protocol gives one (dedup), else -1
+};
+
+// The limits of one request that stores several batches (a foreign ingest request's
+// (run, writer) groups): kMaxBatchLines and kMaxBatchBytes hold for all of them together.
+struct RequestBudget {
+  size_t lines = 0, bytes = 0;
+};
+
 // Thread-safety: thread-safe (stateless). Levels the body leaves out are marked for detection by
 // the store, which keeps the traceback state of every (run, writer).
 class IngestParser {
@@ -27,6 +43,10 @@ class IngestParser {
   // POST /runs/{id}/logs (and .../logs/progress, whose source defaults to stdout)
   Result<IngestBatch> ParseSingle(const std::string& run_id, std::string& body,
                                   Source default_source = Source::kUser);
+  // The lines of one (run, writer) from another protocol, by the same rules as ParseBatch;
+  // kTooLarge once the request's lines pass the limits (`budget` counts across its batches).
+  Result<IngestBatch> BuildBatch(const std::string& run_id, const std::string& writer,
+                                 const std::vector<IncomingLine>& lines, RequestBudget* budget);
 
  private:
   struct Pending;

@@ -1,5 +1,7 @@
 #include "server/json_out.h"
 
+#include <cmath>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -43,6 +45,14 @@ JsonOut& JsonOut::String(std::string_view s) {
 }
 JsonOut& JsonOut::Int(int64_t v) {
   impl_->w.Int64(v);
+  return *this;
+}
+JsonOut& JsonOut::Double(double v) {
+  if (std::isfinite(v)) {
+    impl_->w.Double(v);
+  } else {
+    impl_->w.Null();
+  }
   return *this;
 }
 JsonOut& JsonOut::Bool(bool v) {

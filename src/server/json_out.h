@@ -26,6 +26,7 @@ class JsonOut {
   JsonOut& Key(std::string_view k);
   JsonOut& String(std::string_view s);
   JsonOut& Int(int64_t v);
+  JsonOut& Double(double v);  // NaN and infinities (not JSON) become null
   JsonOut& Bool(bool v);
   JsonOut& Null();
   JsonOut& Timestamp(int64_t micros);  // ISO 8601 string

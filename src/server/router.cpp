@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/openapi.h"
 #include "server/run_activity.h"
 #include "store/run_lookup.h"
 
@@ -99,6 +100,13 @@ const std::vector<Route>& Api::Routes() {
       // key, or nothing at all with --public-metrics (for scrapers that cannot send a key).
       {"GET", "/metrics", kScopeRead, [](Api& a, ApiRequest&) { return a.MetricsText(); },
        /*root=*/true, /*public_when_allowed=*/true},
+      {"GET", "/openapi.json", kScopeRead,
+       [](Api&, ApiRequest&) { return JsonResponse(200, std::string(OpenApiJson())); }},
+      // The other ingest protocols, at the paths their clients know (from the server root).
+      {"POST", "/v1/logs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.PostOtlpLogs(r); },
+       true},
+      {"POST", "/loki/api/v1/push", kScopeIngest,
+       [](Api& a, ApiRequest& r) { return a.PostLokiPush(r); }, true},
   };
   return kRoutes;
 }
@@ -191,6 +199,8 @@ ApiResponse Api::Handle(ApiRequest& req) {
   req.route = static_cast<int>(route - Routes().data());
   int retry_after_s = 0;
   if (Status a = Authorize(*route, req, &retry_after_s); !a.ok()) {
+    // An OTLP exporter reads a google.rpc.Status, not our JSON error.
+    if (route->root && req.path == "/v1/logs") return OtlpError(req, a);
     return retry_after_s > 0 ? RetryLaterResponse(a, retry_after_s) : ErrorResponse(a);
   }
   return route->handler(*this, req);

@@ -76,9 +76,19 @@ struct NewRun {
   std::string config_json = "{}", tags_json = "[]";
 };
 
+// One writer (rank) of a run of `world_size` processes ended with RunUpdate's state and exit
+// code. Its fate is kept; the run's own state changes only when `world_size` writers have ended:
+// crashed if any crashed, else failed if any failed, else finished, with the exit code of the
+// first writer that ended badly (else 0). Until then the run stays as it is.
+struct WriterEnd {
+  std::string writer;
+  int64_t world_size = 1;
+};
+
 struct RunUpdate {
   std::optional<RunState> state;
   std::optional<std::optional<int64_t>> exit_code;  // set to a value or to null
+  std::optional<WriterEnd> writer_end;  // with a final state: one rank's end (WriterEnd)
 };
 
 struct LogSummary {
@@ -170,6 +180,19 @@ class LogStore {
   virtual Status DeleteRun(const std::string& id) = 0;
 
   virtual Result<IngestResult> Append(IngestBatch batch) = 0;
+  // Several batches (runs, writers) as one: all stored or none, results in order. The foreign
+  // ingest protocols (OTLP, Loki push) carry many writers in one request. The default serves
+  // one batch; a backend that can do more in one transaction overrides it.
+  virtual Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) {
+    if (batches.size() > 1)
+      return Status(Code::kInternal, "this store cannot store several writers atomically");
+    std::vector<IngestResult> out;
+    if (batches.empty()) return out;
+    auto r = Append(std::move(batches.front()));
+    if (!r.ok()) return r.status();
+    out.push_back(*r);
+    return out;
+  }
   virtual Status ClearLogs(const std::string& run_id) = 0;
   virtual Result<LogSummary> Summary(const std::string& run_id) = 0;
   // Chunks in line order (or reverse); an empty vector when no more match.

@@ -85,6 +85,17 @@ CREATE TABLE auth_sessions (
     R"sql(
 ALTER TABLE log_chunks ADD COLUMN text_filter BYTEA;
 )sql",
+    // 4: how each writer (rank) of a multi-process run ended; the run ends when all have.
+    R"sql(
+CREATE TABLE run_writer_fates (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code BIGINT,
+  ended_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, writer)
+);
+)sql",
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@
 #include "store/pg_bus.h"
 #include "store/pg_conn.h"
 #include "store/pg_schema.h"
+#include "store/run_end.h"
 
 namespace wanllmdb {
 namespace {
@@ -68,6 +70,7 @@ class PostgresStore final : public LogStore {
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
+  Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
@@ -88,11 +91,14 @@ class PostgresStore final : public LogStore {
   using WriteFn = std::function<Status(WriteContext&)>;
   struct WriteOp {
     std::string lock_key;  // the run whose row the op locks ("" = none): ops run sorted by it
+    // The op locks several runs rows (in id order itself): it gets a transaction of its own, so
+    // every transaction still takes its row locks in id order.
+    bool alone = false;
     WriteFn fn;
     std::promise<Status> done;
   };
 
-  Status Write(std::string lock_key, WriteFn fn);
+  Status Write(std::string lock_key, WriteFn fn, bool alone = false);
   void WriterLoop();
   void RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops);
   void MergerLoop();
@@ -100,6 +106,10 @@ class PostgresStore final : public LogStore {
   bool MergeOnce(PgConn& db);
 
   Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
+  // UpdateRun with a WriterEnd (the run's row is locked): records the writer's fate, ends the
+  // run when all have ended.
+  Status EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end, RunState state,
+                           std::optional<int64_t> exit_code, int64_t now);
   Status InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      const std::string& text_filter, uint64_t writer_mask, bool packed);
@@ -192,9 +202,10 @@ void PostgresStore::Close() {
   readers_.clear();
 }
 
-Status PostgresStore::Write(std::string lock_key, WriteFn fn) {
+Status PostgresStore::Write(std::string lock_key, WriteFn fn, bool alone) {
   auto op = std::make_unique<WriteOp>();
   op->lock_key = std::move(lock_key);
+  op->alone = alone;
   op->fn = std::move(fn);
   auto fut = op->done.get_future();
   {
@@ -214,8 +225,10 @@ void PostgresStore::WriterLoop() {
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;  // stopping, and everything queued is done
       while (!queue_.empty() && ops.size() < 512) {
+        if (queue_.front()->alone && !ops.empty()) break;  // the next group
         ops.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (ops.back()->alone) break;
       }
     }
     RunGroup(ops);
@@ -503,6 +516,10 @@ Result<RunInfo> PostgresStore::UpdateRun(const std::string& id, const RunUpdate&
         ctx.db->Query("SELECT state FROM runs WHERE id = $1 FOR UPDATE", PgParams().Text(id));
     if (!find.ok()) return find.status();
     if (find->rows() == 0) return NotFound(id);
+    if (update.writer_end && update.state && *update.state != RunState::kRunning) {
+      return EndWriterInWriter(*ctx.db, id, *update.writer_end, *update.state,
+                               update.exit_code ? *update.exit_code : std::nullopt, now);
+    }
     if (update.state) {
       Status st = ctx.db->Exec(
           "UPDATE runs SET state = $2, finished_at = CASE WHEN $2 = 'running' THEN NULL "
@@ -534,8 +551,62 @@ Status PostgresStore::DeleteRun(const std::string& id) {
     if (q->affected() == 0) return NotFound(id);
     Status st = ctx.db->Exec("DELETE FROM log_chunks WHERE run_id = $1", PgParams().Text(id));
     if (!st.ok()) return st;
-    return ctx.db->Exec("DELETE FROM run_writers WHERE run_id = $1", PgParams().Text(id));
+    st = ctx.db->Exec("DELETE FROM run_writers WHERE run_id = $1", PgParams().Text(id));
+    if (!st.ok()) return st;
+    return ctx.db->Exec("DELETE FROM run_writer_fates WHERE run_id = $1", PgParams().Text(id));
   });
+}
+
+Status PostgresStore::EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end,
+                                        RunState state, std::optional<int64_t> exit_code,
+                                        int64_t now) {
+  PgParams p;
+  p.Text(id).Text(end.writer).Text(RunStateName(state));
+  if (exit_code) {
+    p.Int(*exit_code);
+  } else {
+    p.Null();
+  }
+  p.Int(now);
+  Status st = db.Exec(
+      "INSERT INTO run_writer_fates(run_id, writer, state, exit_code, ended_at) VALUES "
+      "($1, $2, $3, $4, $5) ON CONFLICT (run_id, writer) DO UPDATE SET state = excluded.state, "
+      "exit_code = excluded.exit_code, ended_at = excluded.ended_at",
+      p);
+  if (!st.ok()) return st;
+  // In the order they ended: the first rank that ended worst is most often the cause. The
+  // caller holds the runs row lock, so ranks ending at once on several nodes count each other.
+  auto q = db.Query(
+      "SELECT state, exit_code FROM run_writer_fates WHERE run_id = $1 ORDER BY ended_at, writer",
+      PgParams().Text(id));
+  if (!q.ok()) return q.status();
+  std::vector<RunEnd> fates;
+  for (int i = 0; i < q->rows(); ++i) {
+    RunEnd f;
+    f.state = ParseRunState(q->Text(i, 0)).value_or(RunState::kFailed);
+    if (!q->IsNull(i, 1)) f.exit_code = q->Int(i, 1);
+    fates.push_back(f);
+  }
+  auto cur = db.Query("SELECT state, exit_code FROM runs WHERE id = $1", PgParams().Text(id));
+  if (!cur.ok()) return cur.status();
+  if (cur->rows() == 0) return NotFound(id);
+  RunEnd run;
+  run.state = ParseRunState(cur->Text(0, 0)).value_or(RunState::kRunning);
+  if (!cur->IsNull(0, 1)) run.exit_code = cur->Int(0, 1);
+  auto ended = EndOfWriters(run, fates, end.world_size);
+  if (!ended) return Status::Ok();  // other ranks are still running
+  PgParams f;
+  f.Text(id).Text(RunStateName(ended->state));
+  if (ended->exit_code) {
+    f.Int(*ended->exit_code);
+  } else {
+    f.Null();
+  }
+  f.Int(now);
+  return db.Exec(
+      "UPDATE runs SET state = $2, exit_code = $3, finished_at = coalesce(finished_at, $4) "
+      "WHERE id = $1",
+      f);
 }
 
 // ---- ingest ----
@@ -674,6 +745,40 @@ Result<IngestResult> PostgresStore::Append(IngestBatch batch) {
   });
   if (!s.ok()) return s;
   return result;
+}
+
+Result<std::vector<IngestResult>> PostgresStore::AppendAll(std::vector<IngestBatch> batches) {
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(batches.size());
+  std::set<std::string> runs;  // in id order: the order their rows are locked
+  for (auto& b : batches) {
+    runs.insert(b.run_id);
+    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
+    if (!p.ok()) return p.status();
+    prepared.push_back(std::move(*p));
+  }
+  std::vector<IngestResult> results;
+  if (prepared.empty()) return results;
+  auto fn = [&](WriteContext& ctx) -> Status {
+    results.assign(prepared.size(), IngestResult());
+    if (runs.size() > 1) {
+      for (const auto& id : runs) {
+        auto q = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", PgParams().Text(id));
+        if (!q.ok()) return q.status();
+        if (q->rows() == 0) return NotFound(id);
+      }
+    }
+    // One op is one savepoint: a failing batch rolls back the ones before it too.
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      Status st = AppendInWriter(ctx, prepared[i], &results[i]);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  };
+  Status s = runs.size() == 1 ? Write(*runs.begin(), fn) : Write("", fn, /*alone=*/true);
+  if (!s.ok()) return s;
+  return results;
 }
 
 Status PostgresStore::ClearLogs(const std::string& run_id) {

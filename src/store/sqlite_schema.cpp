@@ -86,6 +86,17 @@ CREATE TRIGGER log_chunks_drop_filter AFTER DELETE ON log_chunks BEGIN
   DELETE FROM chunk_filters WHERE run_id = old.run_id AND first_line = old.first_line;
 END;
 )sql",
+    // 4: how each writer (rank) of a multi-process run ended; the run ends when all have.
+    R"sql(
+CREATE TABLE run_writer_fates (
+  run_id TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  state TEXT NOT NULL,
+  exit_code INTEGER,
+  ended_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, writer)
+);
+)sql",
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
 #include "store/merge_planner.h"
+#include "store/run_end.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 
@@ -41,6 +42,7 @@ class SqliteStore final : public LogStore {
   Result<RunInfo> UpdateRun(const std::string& id, const RunUpdate& update) override;
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
+  Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
@@ -80,6 +82,9 @@ class SqliteStore final : public LogStore {
 
   Result<RunCache*> LoadRun(WriteContext& ctx, const std::string& run_id);
   Status AppendInWriter(WriteContext& ctx, PreparedBatch& prepared, IngestResult* result);
+  // UpdateRun with a WriterEnd: records the writer's fate, ends the run when all have ended.
+  Status EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
+                           RunState state, std::optional<int64_t> exit_code, int64_t now);
   Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      const std::string& text_filter, uint64_t writer_mask, bool packed);
@@ -473,6 +478,10 @@ Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& u
       if (!find.status().ok()) return find.status();
       return Status(Code::kNotFound, "run " + id + " not found");
     }
+    if (update.writer_end && update.state && *update.state != RunState::kRunning) {
+      return EndWriterInWriter(*ctx.db, id, *update.writer_end, *update.state,
+                               update.exit_code ? *update.exit_code : std::nullopt, now);
+    }
     if (update.state) {
       SqliteStmt q(*ctx.db,
                    "UPDATE runs SET state = ?2, finished_at = CASE WHEN ?2 = 'running' THEN NULL "
@@ -497,6 +506,54 @@ Result<RunInfo> SqliteStore::UpdateRun(const std::string& id, const RunUpdate& u
   return GetRun(id);
 }
 
+Status SqliteStore::EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
+                                      RunState state, std::optional<int64_t> exit_code,
+                                      int64_t now) {
+  SqliteStmt up(db,
+                "INSERT INTO run_writer_fates(run_id, writer, state, exit_code, ended_at) VALUES "
+                "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET state = "
+                "excluded.state, exit_code = excluded.exit_code, ended_at = excluded.ended_at");
+  up.Bind(1, id).Bind(2, end.writer).Bind(3, RunStateName(state)).Bind(5, now);
+  if (exit_code) {
+    up.Bind(4, *exit_code);
+  } else {
+    up.BindNull(4);
+  }
+  Status st = up.Run();
+  if (!st.ok()) return st;
+  // In the order they ended: the first rank that ended worst is most often the cause.
+  SqliteStmt q(db,
+               "SELECT state, exit_code FROM run_writer_fates WHERE run_id = ?1 "
+               "ORDER BY ended_at, writer");
+  q.Bind(1, id);
+  std::vector<RunEnd> fates;
+  while (q.Step()) {
+    RunEnd f;
+    f.state = ParseRunState(q.Text(0)).value_or(RunState::kFailed);
+    if (!q.IsNull(1)) f.exit_code = q.Int(1);
+    fates.push_back(f);
+  }
+  if (!q.status().ok()) return q.status();
+  SqliteStmt cur(db, "SELECT state, exit_code FROM runs WHERE id = ?1");
+  cur.Bind(1, id);
+  if (!cur.Step()) return cur.status().ok() ? Status(Code::kNotFound, "run " + id) : cur.status();
+  RunEnd run;
+  run.state = ParseRunState(cur.Text(0)).value_or(RunState::kRunning);
+  if (!cur.IsNull(1)) run.exit_code = cur.Int(1);
+  auto ended = EndOfWriters(run, fates, end.world_size);
+  if (!ended) return Status::Ok();  // other ranks are still running
+  SqliteStmt fin(db,
+                 "UPDATE runs SET state = ?2, exit_code = ?3, finished_at = coalesce(finished_at, "
+                 "?4) WHERE id = ?1");
+  fin.Bind(1, id).Bind(2, RunStateName(ended->state)).Bind(4, now);
+  if (ended->exit_code) {
+    fin.Bind(3, *ended->exit_code);
+  } else {
+    fin.BindNull(3);
+  }
+  return fin.Run();
+}
+
 Status SqliteStore::DeleteRun(const std::string& id) {
   return Write([&](WriteContext& ctx) {
     ctx.touched_runs.push_back(id);
@@ -508,7 +565,9 @@ Status SqliteStore::DeleteRun(const std::string& id) {
     SqliteStmt c(*ctx.db, "DELETE FROM log_chunks WHERE run_id = ?1");
     if (!(st = c.Bind(1, id).Run()).ok()) return st;
     SqliteStmt w(*ctx.db, "DELETE FROM run_writers WHERE run_id = ?1");
-    return w.Bind(1, id).Run();
+    if (!(st = w.Bind(1, id).Run()).ok()) return st;
+    SqliteStmt f(*ctx.db, "DELETE FROM run_writer_fates WHERE run_id = ?1");
+    return f.Bind(1, id).Run();
   });
 }
 
@@ -659,6 +718,28 @@ Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
   Status s = Write([&](WriteContext& ctx) { return AppendInWriter(ctx, *prepared, &result); });
   if (!s.ok()) return s;
   return result;
+}
+
+Result<std::vector<IngestResult>> SqliteStore::AppendAll(std::vector<IngestBatch> batches) {
+  std::vector<PreparedBatch> prepared;
+  prepared.reserve(batches.size());
+  for (auto& b : batches) {
+    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
+    if (!p.ok()) return p.status();
+    prepared.push_back(std::move(*p));
+  }
+  std::vector<IngestResult> results(prepared.size());
+  // One write op is one savepoint: a failing batch rolls back the ones before it too.
+  Status s = Write([&](WriteContext& ctx) {
+    for (size_t i = 0; i < prepared.size(); ++i) {
+      Status st = AppendInWriter(ctx, prepared[i], &results[i]);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return results;
 }
 
 Status SqliteStore::ClearLogs(const std::string& run_id) {

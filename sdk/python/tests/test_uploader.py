@@ -173,6 +173,12 @@ def test_settings_from_environment_and_writer_names() -> None:
                           env=env)
     assert (s2.base_url, s2.mode, s2.console) == ("http://x", "online", "redirect")  # arguments win
     assert joined_writer_name({"RANK": "3"}, 10) == "rank-3" and joined_writer_name({}, 10) == "pid-10"
+    # Every launcher's rank variable, global ranks before the node-local one.
+    assert joined_writer_name({"SLURM_PROCID": "5"}, 10) == "rank-5"
+    assert joined_writer_name({"OMPI_COMM_WORLD_RANK": "2"}, 10) == "rank-2"
+    assert joined_writer_name({"PMI_RANK": "7"}, 10) == "rank-7"
+    assert joined_writer_name({"LOCAL_RANK": "1", "SLURM_PROCID": "9"}, 10) == "rank-9"
+    assert joined_writer_name({"RANK": "x", "LOCAL_RANK": "1"}, 10) == "rank-1"
     with pytest.raises(ValueError):
         resolve_settings(project="p", name=None, config=None, tags=None, id=None, resume=True, capture_logs=True,
                          console="auto", base_url=None, api_key=None, mode=None, env={})

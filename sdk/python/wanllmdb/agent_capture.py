@@ -33,7 +33,6 @@ import io
 import json
 import os
 import select
-import shutil
 import struct
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import sdk_stderr
+from . import native, sdk_stderr
 from .capture_channel import open_capture_channel
 from .capture_guard import register_bypass, unregister_bypass
 from .spool import RunSpool
@@ -58,11 +57,9 @@ _MARKER = "\x1b_wanllmdb-sync:%d\x1b\\"
 
 
 def find_agent_binary() -> Optional[str]:
-    """WANLLMDB_BIN, else `wanllmdb` on PATH; None when neither is an executable file."""
-    named = os.environ.get("WANLLMDB_BIN", "").strip()
-    if named:
-        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
-    return shutil.which("wanllmdb")
+    """The native binary (native.py: WANLLMDB_BIN, the wheel's bundled one, PATH) or None, after
+    saying once on stderr how to get it."""
+    return native.find_binary(explain_if_missing=True)
 
 
 def _file_id(fd: int) -> Tuple[int, int]:

@@ -60,11 +60,27 @@ class Settings:
         return body
 
 
+# The variables launchers set for each process they start, global ranks first (the same order as
+# `wanllmdb run`'s src/capture/launcher_rank.h): torchrun/accelerate/DeepSpeed, srun, Open MPI,
+# MPICH/Intel MPI, then a node-local rank.
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "LOCAL_RANK")
+
+
+def launcher_rank(env: Mapping[str, str]) -> Optional[int]:
+    """This process's rank from the first launcher variable holding a whole number, else None."""
+    for name in RANK_VARIABLES:
+        value = env.get(name, "").strip()
+        if value.isdigit():
+            return int(value)
+    return None
+
+
 def joined_writer_name(env: Mapping[str, str], pid: int) -> str:
-    """The writer of a process that joins an existing run: rank-N from RANK, else pid-N."""
-    rank = env.get("RANK", "").strip()
-    if rank.isdigit():
-        return "rank-" + rank
+    """The writer of a process that joins an existing run: rank-N from the launcher's rank
+    variable (RANK_VARIABLES), else pid-N."""
+    rank = launcher_rank(env)
+    if rank is not None:
+        return f"rank-{rank}"
     return "pid-" + str(pid)
 
 
@@ -183,5 +199,5 @@ def resolve_settings(
         # Absolute now: a script that changes directory later must not scatter its spool.
         spool_dir=os.path.abspath(env.get("WANLLMDB_DIR") or DEFAULT_DIR),
         exit_timeout=max(0.0, exit_timeout),
-        writer_env={"RANK": env.get("RANK", "")},
+        writer_env={name: env.get(name, "") for name in RANK_VARIABLES},
     )

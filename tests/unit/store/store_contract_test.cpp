@@ -244,6 +244,61 @@ TEST_P(StoreContractTest, RunLifecycle) {
   EXPECT_TRUE(store_->ReadChunks(run_id_, {})->empty());
 }
 
+TEST_P(StoreContractTest, AppendAllStoresEveryRunAndWriterOrNothing) {
+  // The foreign ingest protocols: one request, many (run, writer) batches, one transaction.
+  NewRun nr;
+  nr.id = NewUuid();
+  nr.project = "p";
+  bool created = false;
+  ASSERT_TRUE(store_->CreateRun(nr, &created).ok());
+  std::vector<IngestBatch> all;
+  all.push_back(Batch(0, 5, "rank-0"));
+  all.push_back(Batch(0, 3, "rank-1"));
+  all.push_back(Batch(0, 4));
+  all.back().run_id = nr.id;
+  auto r = store_->AppendAll(all);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[0].first_line, 1);
+  EXPECT_EQ((*r)[1].first_line, 6);
+  EXPECT_EQ((*r)[2].first_line, 1);
+  EXPECT_EQ(All().size(), 8u);
+  // A batch for a run that does not exist fails the whole request: nothing of it is stored.
+  std::vector<IngestBatch> bad;
+  bad.push_back(Batch(5, 5, "rank-0"));
+  bad.push_back(Batch(0, 2));
+  bad.back().run_id = NewUuid();
+  EXPECT_EQ(store_->AppendAll(bad).status().code(), Code::kNotFound);
+  EXPECT_EQ(All().size(), 8u);
+  EXPECT_EQ(store_->Summary(nr.id)->total, 4);
+  // And the batches' seqs are still new afterwards (the failed request moved no watermark).
+  auto again = store_->AppendAll({Batch(5, 5, "rank-0")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].accepted, 5);
+  EXPECT_EQ((*again)[0].first_line, 9);
+}
+
+TEST_P(StoreContractTest, WriterFatesEndTheRunWhenAllHaveEnded) {
+  auto end = [&](const char* writer, RunState state, int64_t code, int64_t world) {
+    RunUpdate u;
+    u.state = state;
+    u.exit_code = std::optional<int64_t>(code);
+    u.writer_end = WriterEnd{writer, world};
+    auto r = store_->UpdateRun(run_id_, u);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? std::make_pair(r->state, r->exit_code)
+                  : std::make_pair(RunState::kRunning, std::optional<int64_t>());
+  };
+  using P = std::pair<RunState, std::optional<int64_t>>;
+  EXPECT_EQ(end("rank-0", RunState::kCrashed, 137, 3), P(RunState::kRunning, std::nullopt));
+  EXPECT_EQ(end("rank-1", RunState::kFailed, 1, 3), P(RunState::kRunning, std::nullopt));
+  store_.reset();  // the fates are stored, not remembered
+  Open();
+  EXPECT_EQ(end("rank-1", RunState::kFailed, 2, 3), P(RunState::kRunning, std::nullopt));
+  EXPECT_EQ(end("rank-2", RunState::kFinished, 0, 3), P(RunState::kFailed, 2));
+  EXPECT_TRUE(store_->GetRun(run_id_)->finished_at_us.has_value());
+}
+
 TEST_P(StoreContractTest, ThousandWritersInOneRunStayReadableAfterMerge) {
   // A 1,000-rank job: more writers than one chunk may hold (256). Merges must close their
   // groups at that limit, or the run's merged chunks would not decode.
