@@ -205,8 +205,8 @@ int RunAgent(const AgentOptions& o) {
   }
   Uploader* up = uploader->get();
   // Coalescing is safe here: SDK lines are ordered by sync markers, not by "the pipe is empty".
-  CapturedStream out(o.stdout_fd, 1, Source::kStdout, up, /*coalesce=*/true);
-  CapturedStream err(o.stderr_fd, 2, Source::kStderr, up, /*coalesce=*/true);
+  CapturedStream out(o.stdout_fd, 1, Source::kStdout, up);
+  CapturedStream err(o.stderr_fd, 2, Source::kStderr, up);
   Channel channels[2] = {{&out, {}, 0, false}, {&err, {}, 0, false}};
   std::deque<HeldLines> held;
   int64_t released = 0;
@@ -246,8 +246,14 @@ int RunAgent(const AgentOptions& o) {
     // its message is already in the control pipe.
     if (control_fd >= 0 && fds[2].revents) read_control();
     size_t got = 0;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].revents) got += channels[i].stream->ReadRaw(&channels[i].pending);
+    if (fds[0].revents || fds[1].revents) {
+      // Both channels are read, back to back, whichever woke us: bytes that reached stdout
+      // after poll() returned but before stderr is read were written before what stderr gives,
+      // and must not be left for the next turn (they would be stored after it).
+      CapturedStream::CoalesceWait({&out, &err});
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd >= 0) got += channels[i].stream->ReadRaw(&channels[i].pending);
+      }
     }
     if (got) last_data_us = MonotonicMicros();
     if (control_fd >= 0 && (channels[0].paused || channels[1].paused)) {

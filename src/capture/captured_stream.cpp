@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,20 +14,15 @@ namespace {
 
 // One wakeup reads at most this much: big chunks mean few spool writes and uploads per line.
 constexpr size_t kMaxChunk = 256 * 1024;
-// A wakeup that found less than this waits a millisecond once for more. A program printing a
-// flood of short lines otherwise wakes us per line, and every wakeup costs a tee write, a spool
+// A wakeup that finds less than this unread waits a millisecond once for more. A program printing
+// a flood of short lines otherwise wakes us per line, and every wakeup costs a tee write, a spool
 // write and a submit: coalescing cuts that to one per millisecond for +1 ms of latency.
-constexpr size_t kCoalesceBelow = 16 * 1024;
+constexpr int kCoalesceBelow = 16 * 1024;
 
 }  // namespace
 
-CapturedStream::CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader, bool coalesce)
-    : fd_(fd),
-      coalesce_(coalesce),
-      tee_fd_(tee_fd),
-      source_(source),
-      uploader_(uploader),
-      tee_ok_(tee_fd >= 0) {
+CapturedStream::CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader)
+    : fd_(fd), tee_fd_(tee_fd), source_(source), uploader_(uploader), tee_ok_(tee_fd >= 0) {
   int flags = ::fcntl(fd_, F_GETFL);
   ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
   // A bigger pipe lets a fast writer run on while we coalesce (ptys refuse: that's fine).
@@ -62,6 +58,15 @@ size_t CapturedStream::ReadAvailable() {
   return got;
 }
 
+void CapturedStream::CoalesceWait(std::initializer_list<const CapturedStream*> streams) {
+  int unread = 0;
+  for (const CapturedStream* s : streams) {
+    int n = 0;
+    if (s && s->fd_ >= 0 && ::ioctl(s->fd_, FIONREAD, &n) == 0) unread += n;
+  }
+  if (unread > 0 && unread < kCoalesceBelow) ::usleep(1000);
+}
+
 size_t CapturedStream::ReadRaw(std::string* out) {
   size_t got = ReadChunk();
   out->append(chunk_.data(), got);
@@ -71,7 +76,7 @@ size_t CapturedStream::ReadRaw(std::string* out) {
 size_t CapturedStream::ReadChunk() {
   if (fd_ < 0) return 0;
   size_t got = 0;
-  bool eof = false, waited = false;
+  bool eof = false;
   while (got < kMaxChunk) {
     ssize_t n = ::read(fd_, chunk_.data() + got, kMaxChunk - got);
     if (n > 0) {
@@ -79,12 +84,7 @@ size_t CapturedStream::ReadChunk() {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      if (!coalesce_ || waited || got == 0 || got >= kCoalesceBelow) break;
-      waited = true;
-      ::usleep(1000);
-      continue;
-    }
+    if (n < 0 && errno == EAGAIN) break;
     eof = true;  // 0 (pipe) or EIO (pty: no writer left)
     break;
   }

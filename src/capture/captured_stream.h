@@ -4,6 +4,7 @@
 // spinners, live displays — possibly several rows) are handed over as live progress.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -16,14 +17,18 @@ namespace wanllmdb {
 // Thread-safety: none; one capture loop owns it.
 class CapturedStream {
  public:
-  // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy. `coalesce`: a wakeup
-  // that found little waits 1 ms once for more (fewer tee/spool writes on a flood of short
-  // lines).
-  CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader, bool coalesce = false);
+  // Takes ownership of `fd` (made non-blocking); `tee_fd` < 0: no copy.
+  CapturedStream(int fd, int tee_fd, Source source, Uploader* uploader);
   ~CapturedStream();
   CapturedStream(const CapturedStream&) = delete;
   CapturedStream& operator=(const CapturedStream&) = delete;
 
+  // A wakeup of a capture loop that finds little unread on `streams` waits 1 ms once for more
+  // (fewer tee/spool writes on a flood of short lines). One wait for all of a loop's streams,
+  // before any is read: a wait between reading stdout and reading stderr would let a line
+  // written to stdout during it be stored after a stderr line written later (a child's output,
+  // then the parent's message to stderr). Null entries are skipped.
+  static void CoalesceWait(std::initializer_list<const CapturedStream*> streams);
   // Reads what is available now (bounded, so another stream gets its turn), tees and assembles it.
   // Returns the number of bytes read; marks the stream closed at EOF (or EIO: a pty whose last
   // writer is gone).
@@ -49,12 +54,11 @@ class CapturedStream {
 
  private:
   void Tee(const char* data, size_t n);
-  // Reads what is available now into chunk_ (bounded, with the coalescing wait); closes at EOF.
+  // Reads what is available now into chunk_ (bounded); closes at EOF.
   size_t ReadChunk();
   void SubmitAssembled();
 
   int fd_;
-  const bool coalesce_;
   const int tee_fd_;
   const Source source_;
   Uploader* const uploader_;

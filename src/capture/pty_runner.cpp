@@ -156,11 +156,11 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
   if (err_s >= 0) ::close(err_s);
 
   const int rows = ChildWindowSize().ws_row;
-  CapturedStream out(out_m, 1, Source::kStdout, uploader, /*coalesce=*/true);
+  CapturedStream out(out_m, 1, Source::kStdout, uploader);
   out.SetScreenRows(rows);
   std::optional<CapturedStream> err_stream;
   if (!merged) {
-    err_stream.emplace(err_m, 2, Source::kStderr, uploader, /*coalesce=*/true);
+    err_stream.emplace(err_m, 2, Source::kStderr, uploader);
     err_stream->SetScreenRows(rows);
   }
   auto err_open = [&] { return err_stream && err_stream->open(); };
@@ -178,8 +178,13 @@ Result<ChildFate> PtyRunner::Run(const std::vector<std::string>& argv, Uploader*
     int n = ::poll(fds, 3, timeout);
     if (n < 0 && errno != EINTR) break;
     size_t got = 0;
-    if (fds[0].revents) got += out.ReadAvailable();
-    if (fds[1].revents) got += err_stream->ReadAvailable();
+    if (fds[0].revents || fds[1].revents) {
+      // Both streams are read, back to back, whichever woke us (see agent.cpp: what reached
+      // stdout before stderr is read must be stored before it).
+      CapturedStream::CoalesceWait({&out, err_stream ? &*err_stream : nullptr});
+      got += out.ReadAvailable();
+      if (err_stream) got += err_stream->ReadAvailable();
+    }
     if (got) last_data_us = MonotonicMicros();
     out.Tick();
     if (err_stream) err_stream->Tick();
