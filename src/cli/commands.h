@@ -17,6 +17,7 @@ void AddAgentCommand(CLI::App& app, int* exit_code);
 void AddSyncCommand(CLI::App& app, int* exit_code);
 void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddAdminCommand(CLI::App& app, int* exit_code);
+void AddGrepCommand(CLI::App& app, int* exit_code);
 
 // The server URL for client commands: --server, else $WANLLMDB_BASE_URL, else the default.
 const char* DefaultServerUrl();

@@ -28,7 +28,7 @@ struct ApiOptions {
   RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
   // Origins besides the server's own that browsers may write from and open WebSockets from.
   std::vector<std::string> allowed_origins;
-  Metrics* metrics = nullptr;  // counts ingest; rendered by GET /metrics (null: 503 there)
+  Metrics* metrics = nullptr;   // counts ingest; rendered by GET /metrics (null: 503 there)
   bool public_metrics = false;  // GET /metrics needs no key (--public-metrics)
   // Below its free-space limit ingest answers 507 and GET /ready 503 (null: no limit).
   const DiskGuard* disk = nullptr;
@@ -109,6 +109,8 @@ class Api {
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
+  // GET /projects/{project}/search (api_search.cpp).
+  ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
 
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready
