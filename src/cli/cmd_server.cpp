@@ -76,6 +76,8 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--io-threads", opts->io_threads, "Network threads (0: one per core)");
   cmd->add_option("--workers", opts->worker_threads,
                   "Worker threads for store work (0: 4 per core)");
+  cmd->add_option("--readers", opts->reader_threads,
+                  "Threads for reads that scan logs: lists, searches, downloads (0: 2 per core)");
   cmd->add_option("--idle-timeout", opts->idle_timeout_s,
                   "Seconds before an idle or half-open connection is closed")
       ->capture_default_str()

@@ -60,6 +60,9 @@ class Api {
 
   // `req.path` starts after "/api/v1" (from the root when req.root_path).
   ApiResponse Handle(ApiRequest& req);
+  // Whether `method path` is a read that scans chunks (ServerContext::readers runs those): a
+  // GET of a run's logs (list, latest, histogram, locate, download) or a project search.
+  static bool ScansLogs(const std::string& method, std::string_view path, bool root);
   // For a WebSocket upgrade at `req.path`: route, Origin, credentials and scope.
   Status AuthorizeStream(ApiRequest& req, int* retry_after_s);
 

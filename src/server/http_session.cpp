@@ -213,7 +213,9 @@ void HttpSession::Dispatch(http::request<http::string_body> req) {
 
   ctx_.in_flight++;
   // Handlers block on the store: run them on the worker pool, answer on this strand.
-  net::post(*ctx_.workers, [self = shared_from_this(), api_req, is_api] {
+  // Scans queue on the reader pool, everything else on the workers (ServerContext).
+  const bool scan = is_api && Api::ScansLogs(api_req->method, api_req->path, api_req->root_path);
+  net::post(scan ? *ctx_.readers : *ctx_.workers, [self = shared_from_this(), api_req, is_api] {
     ApiResponse resp;
     QueryBudget budget(
         self->ctx_.query_timeout,
@@ -297,8 +299,8 @@ void HttpSession::SendStream(ApiResponse r) {
 
 void HttpSession::StreamNext() {
   ctx_.in_flight++;
-  // Producing a piece reads the store: on the worker pool.
-  net::post(*ctx_.workers, [self = shared_from_this()] {
+  // Producing a piece scans the store (a download, a search): on the reader pool.
+  net::post(*ctx_.readers, [self = shared_from_this()] {
     bool done = false;
     Status s;
     // Each piece is bounded by the budget: a download of a huge run is many pieces, each fast.

@@ -125,6 +125,17 @@ int Api::RouteIndex(std::string_view method, std::string_view pattern) {
   return -1;
 }
 
+bool Api::ScansLogs(const std::string& method, std::string_view path, bool root) {
+  if (method != "GET" || root) return false;
+  auto seg = Segments(path);
+  for (const Route& r : Routes()) {
+    if (r.root || r.method != method || !MatchPattern(r.pattern, seg, nullptr)) continue;
+    std::string_view p = r.pattern;
+    return p.find("/logs") != std::string_view::npos || p.find("/search") != std::string_view::npos;
+  }
+  return false;
+}
+
 const Route* Api::FindRoute(const std::string& method, std::string_view path,
                             std::vector<std::string>* params, bool* path_known, bool root) {
   auto seg = Segments(path);

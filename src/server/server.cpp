@@ -39,17 +39,18 @@
 namespace wanllmdb {
 namespace {
 
-// Worker threads (store reads and writes, scans) run at a lower CPU priority than the network
-// threads: under many full scans on few cores, /health, WebSocket pings and the reading of
-// requests still get the CPU at once (the scheduler favours the higher-priority thread on
-// wakeup). Nice +10 on each worker thread only (Linux: setpriority on a thread id); threads a
-// scan starts inherit it. Each task waits until all are running, so each lands on its own thread.
-void LowerWorkerPriority(net::thread_pool& pool, int workers) {
+// Worker threads (store reads and writes) run at a lower CPU priority than the network threads,
+// and reader threads (scans) lower still: under many full scans on few cores, /health,
+// WebSocket pings and the reading of requests get the CPU at once, and ingest before searches
+// (the scheduler favours the higher-priority thread on wakeup and gives it the bigger share).
+// `nice` on each pool thread only (Linux: setpriority on a thread id); threads a scan starts
+// inherit it. Each task waits until all are running, so each lands on its own thread.
+void LowerPriority(net::thread_pool& pool, int workers, int nice) {
   // Shared: a task may still be inside arrive_and_wait when the wait below returns.
   auto all_there = std::make_shared<std::latch>(workers);
   for (int i = 0; i < workers; ++i) {
-    net::post(pool, [all_there] {
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // best effort
+    net::post(pool, [all_there, nice] {
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);  // best effort
       all_there->arrive_and_wait();
     });
   }
@@ -132,6 +133,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int io_threads = o.io_threads > 0 ? o.io_threads : static_cast<int>(cores);
   int workers = o.worker_threads > 0 ? o.worker_threads : static_cast<int>(4 * cores);
+  int readers = o.reader_threads > 0 ? o.reader_threads : static_cast<int>(std::max(2u, 2 * cores));
 
   beast::error_code addr_ec;
   auto address = net::ip::make_address(o.host, addr_ec);
@@ -181,7 +183,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                  o.web_dir.c_str());
   }
   net::thread_pool pool(workers);
-  LowerWorkerPriority(pool, workers);
+  LowerPriority(pool, workers, 10);
+  net::thread_pool reader_pool(readers);
+  LowerPriority(reader_pool, readers, 15);
   AccessLog access_log(o.access_log, o.log_format);
   ServerContext ctx;
   ctx.api = &api;
@@ -190,6 +194,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.engine = &engine;
   ctx.files = &files;
   ctx.workers = &pool;
+  ctx.readers = &reader_pool;
   ctx.access_log = &access_log;
   ctx.idle_timeout = std::chrono::seconds(std::max(1, o.idle_timeout_s));
   ctx.query_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -252,7 +257,10 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
-  pool.stop();  // work queued but not started is dropped; running handlers are waited for
+  // Work queued but not started is dropped; running handlers are waited for.
+  reader_pool.stop();
+  pool.stop();
+  reader_pool.join();
   pool.join();
   activity.Stop();
   (*bus)->Close();

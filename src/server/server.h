@@ -33,6 +33,7 @@ struct ServerOptions {
   std::vector<std::string> trusted_proxies;
   int io_threads = 0;      // 0: number of cores
   int worker_threads = 0;  // 0: 4 × cores (they mostly wait on the store)
+  int reader_threads = 0;  // 0: 2 × cores, at least 2 (scans: mostly CPU)
   bool access_log = true;
   LogFormat log_format = LogFormat::kText;  // of the access log and the server's events
   int idle_timeout_s = 60;  // idle HTTP connections; WebSocket viewers are pinged at half of it

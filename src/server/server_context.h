@@ -34,7 +34,11 @@ struct ServerContext {
   LogStore* store = nullptr;
   QueryEngine* engine = nullptr;
   StaticFiles* files = nullptr;
-  boost::asio::thread_pool* workers = nullptr;  // blocking work: store reads and writes
+  boost::asio::thread_pool* workers = nullptr;  // blocking work: ingest, run updates, cheap reads
+  // Reads that scan chunks (log lists, searches, histograms, downloads, WebSocket backlogs): a
+  // bounded pool of their own at a lower CPU priority, so a crowd of searches queues here and
+  // never takes the workers (or the cores) that ingest needs.
+  boost::asio::thread_pool* readers = nullptr;
   AccessLog* access_log = nullptr;
   std::atomic<int> in_flight{0};  // HTTP requests being handled, for a graceful stop
   // A connection that sends nothing for this long is closed (idle keep-alive, half-open peers).

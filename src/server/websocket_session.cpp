@@ -146,7 +146,7 @@ void WebSocketSession::Accept(http::request<http::string_body> req) {
 void WebSocketSession::LoadBacklog() {
   loading_ = true;
   auto self = shared_from_this();
-  net::post(*ctx_.workers, [self] {
+  net::post(*ctx_.readers, [self] {
     // Subscribed first, then read the store up to its last line L: everything after L arrives
     // through the hub, so nothing falls between the two.
     std::string frame;
@@ -341,7 +341,7 @@ void WebSocketSession::CatchUpFromStore() {
   loading_ = true;
   auto self = shared_from_this();
   int64_t from = cursor_ + 1, to = known_last_;
-  net::post(*ctx_.workers, [self, from, to] {
+  net::post(*ctx_.readers, [self, from, to] {
     std::string joined;
     int64_t cursor = from - 1;
     int n = 0;
