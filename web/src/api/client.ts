@@ -12,6 +12,7 @@ import type {
   WhoAmI,
 } from './types';
 import { authFailure, parseRetryAfter } from '../lib/auth';
+import { LineSplitter, parseSearchRecord, type SearchEndRecord, type SearchRunRecord } from '../lib/project_search';
 
 export const API_PREFIX = '/api/v1';
 
@@ -99,18 +100,79 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   } catch {
     /* not JSON: reported below */
   }
-  if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const failure = authFailure(res.status, path);
-    if (failure && epoch === sessionEpoch) authListener?.(failure);
-    throw new ApiError(
-      res.status,
-      err?.code ?? 'http_' + res.status,
-      err?.message ?? `HTTP ${res.status}`,
-      parseRetryAfter(res.headers.get('Retry-After'), Date.now()),
-    );
-  }
+  if (!res.ok) throw refusal(res, json, path, epoch);
   return json as T;
+}
+
+/** The ApiError for a non-2xx answer (its JSON error body parsed, or undefined). */
+function refusal(res: Response, json: unknown, path: string, epoch: number): ApiError {
+  const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const failure = authFailure(res.status, path);
+  if (failure && epoch === sessionEpoch) authListener?.(failure);
+  return new ApiError(
+    res.status,
+    err?.code ?? 'http_' + res.status,
+    err?.message ?? `HTTP ${res.status}`,
+    parseRetryAfter(res.headers.get('Retry-After'), Date.now()),
+  );
+}
+
+export interface ProjectSearchParams {
+  text: string;
+  regex: boolean;
+  cursor?: string | null;
+  /** Runs with matches in one page. */
+  limit?: number;
+  /** First matching lines kept per run. */
+  preview?: number;
+}
+
+/**
+ * A project-wide search, streamed: `onRun` hears each run with matches as the server finishes
+ * it; resolves with the end record (its cursor starts the next page). A stream that ends without
+ * one was cut short, and rejects.
+ */
+async function searchProject(
+  project: string,
+  p: ProjectSearchParams,
+  onRun: (r: SearchRunRecord) => void,
+  signal?: AbortSignal,
+): Promise<SearchEndRecord> {
+  const epoch = sessionEpoch;
+  const path =
+    `/projects/${encodeURIComponent(project)}/search` +
+    buildQuery({ [p.regex ? 'regex' : 'q']: p.text, cursor: p.cursor, limit: p.limit, preview: p.preview });
+  let res: Response;
+  try {
+    res = await fetch(API_PREFIX + path, { signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'Cannot reach the wanLLMDB server');
+  }
+  if (!res.ok || !res.body) {
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    throw refusal(res, json, path, epoch);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = new LineSplitter();
+  let end: SearchEndRecord | null = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    for (const line of lines.push(value)) {
+      const rec = parseSearchRecord(line);
+      if (rec?.type === 'run') onRun(rec);
+      if (rec?.type === 'end') end = rec;
+    }
+  }
+  if (!end) throw new ApiError(0, 'incomplete', 'The search was cut short (the server gave up or went away); try again');
+  return end;
 }
 
 export interface ListLogsParams {
@@ -166,6 +228,7 @@ export const api = {
       undefined,
       signal,
     ),
+  searchProject,
   histogram: (id: string, filters: ServerFilters | null, buckets: number, signal?: AbortSignal) =>
     request<Histogram>(
       'GET',

@@ -8,6 +8,7 @@ import { formatCount, formatDateTime } from '../../lib/line_format';
 import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
+import { ProjectSearch } from './project_search';
 
 const PAGE = 100;
 const SORT_LABELS: Record<RunSort, string> = { created_at: 'start time', duration: 'duration', lines: 'lines', errors: 'errors' };
@@ -109,6 +110,7 @@ export function RunsPage({ project }: { project: string }) {
           {runs ? `${formatCount(total ?? runs.length)} run${(total ?? runs.length) === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
         </span>
       </h1>
+      <ProjectSearch project={project} />
       <div className="toolbar runs-toolbar">
         <input className="text" placeholder="Search by name, id or tag" value={typed} data-testid="runs-search" onChange={(e) => setTyped(e.target.value)} />
         <select className="text" value={state} data-testid="runs-state" onChange={(e) => setState(e.target.value as RunState | '')}>
