@@ -1,10 +1,11 @@
 #include "store/query_engine.h"
 
 #include <algorithm>
-#include <future>
+#include <latch>
 
 #include "core/chunk_codec.h"
 #include "store/query_budget.h"
+#include "store/scan_helpers.h"
 
 namespace wanllmdb {
 
@@ -70,12 +71,17 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     size_t skipped = 0;
     for (const StoredChunk& c : *chunks) skipped += c.skipped;
     mostly_skipped = skipped * 4 >= chunks->size() * 3;
-    // Decompression and text matching dominate a scan: split a big page over two threads.
+    // Decompression and text matching dominate a scan: a big page is split with an idle scan
+    // helper when there is one (ScanHelpers: bounded, never queued).
     if (chunks->size() >= 4) {
       size_t half = chunks->size() / 2;
-      auto other = std::async(std::launch::async, [&] { prepare(*chunks, half, chunks->size()); });
-      prepare(*chunks, 0, half);
-      other.get();
+      std::latch other_done(1);
+      bool shared = ScanHelpers::Shared().TryStart([&] {
+        prepare(*chunks, half, chunks->size());
+        other_done.count_down();
+      });
+      prepare(*chunks, 0, shared ? half : chunks->size());
+      if (shared) other_done.wait();
     } else {
       prepare(*chunks, 0, chunks->size());
     }
