@@ -20,6 +20,7 @@
 namespace wanllmdb {
 
 class DiskGuard;
+class IngestQuotas;
 class Metrics;
 class RunActivity;
 
@@ -28,10 +29,12 @@ struct ApiOptions {
   RunActivity* activity = nullptr;  // told about every write to a run (run_activity.h)
   // Origins besides the server's own that browsers may write from and open WebSockets from.
   std::vector<std::string> allowed_origins;
-  Metrics* metrics = nullptr;  // counts ingest; rendered by GET /metrics (null: 503 there)
+  Metrics* metrics = nullptr;   // counts ingest; rendered by GET /metrics (null: 503 there)
   bool public_metrics = false;  // GET /metrics needs no key (--public-metrics)
   // Below its free-space limit ingest answers 507 and GET /ready 503 (null: no limit).
   const DiskGuard* disk = nullptr;
+  // Per-run and per-project ingest quotas: over them ingest answers 429 (null: none).
+  IngestQuotas* quotas = nullptr;
 };
 
 class Api;
@@ -114,6 +117,9 @@ class Api {
   ApiResponse Ready();        // GET /ready
   // kInsufficientStorage while free disk is below --min-free-disk.
   Status CheckDiskForIngest() const;
+  // kTooManyRequests (with *retry_after_s) when the batch is over an ingest quota; it is then
+  // charged to none. Before Append, so a refused batch stores nothing.
+  Status CheckQuotas(const std::string& run_id, const IngestBatch& batch, int* retry_after_s);
   ApiResponse PostOtlpLogs(ApiRequest& req);  // POST /v1/logs
   ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 
