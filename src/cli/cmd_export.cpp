@@ -30,9 +30,10 @@ int RunExport(const ExportOptions& o) {
       return 1;
     }
   }
-  std::string target = "/api/v1/runs/" + o.run_id + "/logs/download?format=" + o.format;
-  if (!o.level.empty()) target += "&level=" + o.level;
-  if (!o.search.empty()) target += "&search=" + o.search;
+  std::string target =
+      "/api/v1/runs/" + QueryEscape(o.run_id) + "/logs/download?format=" + o.format;
+  if (!o.level.empty()) target += "&level=" + QueryEscape(o.level);
+  if (!o.search.empty()) target += "&search=" + QueryEscape(o.search);
   if (o.raw) target += "&raw=1";
   size_t bytes = 0;
   HttpClient client(*url, o.api_key);

@@ -59,21 +59,6 @@ int64_t PrintLines(simdjson::dom::element doc, bool colour) {
   return last;
 }
 
-std::string Escape(const std::string& s) {
-  std::string out;
-  static const char* hex = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 int RunTail(const TailOptions& o) {
   auto url = ParseServerUrl(o.server, o.ca_file);
   if (!url.ok()) {
@@ -82,12 +67,12 @@ int RunTail(const TailOptions& o) {
   }
   HttpClient client(*url, o.api_key);
   std::string filters;
-  if (!o.level.empty()) filters += "&level=" + Escape(o.level);
-  if (!o.search.empty()) filters += "&search=" + Escape(o.search);
-  if (!o.regex.empty()) filters += "&regex=" + Escape(o.regex);
+  if (!o.level.empty()) filters += "&level=" + QueryEscape(o.level);
+  if (!o.search.empty()) filters += "&search=" + QueryEscape(o.search);
+  if (!o.regex.empty()) filters += "&regex=" + QueryEscape(o.regex);
   bool colour = isatty(1);
   simdjson::dom::parser parser;
-  std::string base = "/api/v1/runs/" + Escape(o.run_id) + "/logs";
+  std::string base = "/api/v1/runs/" + QueryEscape(o.run_id) + "/logs";
   if (!o.follow) {
     auto reply = client.Request("GET", base + "/latest?limit=" + std::to_string(o.lines) + filters);
     if (!reply.ok()) {

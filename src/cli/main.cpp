@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   wanllmdb::AddServerCommand(app, &exit_code);
   wanllmdb::AddTailCommand(app, &exit_code);
   wanllmdb::AddExportCommand(app, &exit_code);
+  wanllmdb::AddGrepCommand(app, &exit_code);
   wanllmdb::AddRunCommand(app, &exit_code);
   wanllmdb::AddAgentCommand(app, &exit_code);
   wanllmdb::AddSyncCommand(app, &exit_code);

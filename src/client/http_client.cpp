@@ -1,5 +1,7 @@
 #include "client/http_client.h"
 
+#include <cctype>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -347,6 +349,21 @@ Result<HttpReply> HttpConnection::Attempt(const std::string& method, const std::
   reply.body = std::move(parser.get().body());
   if (!parser.get().keep_alive()) Close();
   return reply;
+}
+
+std::string QueryEscape(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace wanllmdb

@@ -29,6 +29,10 @@ struct ServerUrl {
 // $WANLLMDB_CA_FILE, if set; without either, the system CAs (OpenSSL honours $SSL_CERT_FILE).
 Result<ServerUrl> ParseServerUrl(const std::string& url, const std::string& ca_file = "");
 
+// Percent-encodes a query parameter's value (or a path segment): everything but unreserved
+// characters and ',' (our list separator).
+std::string QueryEscape(std::string_view s);
+
 struct HttpReply {
   int status = 0;
   std::string body;

@@ -112,6 +112,8 @@ class Api {
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
+  // GET /projects/{project}/search (api_search.cpp).
+  ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
 
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready

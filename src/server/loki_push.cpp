@@ -136,6 +136,8 @@ Status DecodeJson(std::string& body, std::vector<ForeignRecord>* out) {
           return Bad(where, "must be {\"ts\": \"RFC 3339 time\", \"line\": \"...\"}");
         auto us = ParseIsoMicros(ts.get_string().value_unsafe());
         if (!us) return Bad(where + ".ts", "is not an RFC 3339 time");
+        // Nanoseconds since 1970 in an int64: 1970 to 2262 (the fuzzer sent the year 1012).
+        if (*us < 0 || *us > INT64_MAX / 1000) return Bad(where + ".ts", "is out of range");
         if (Status s = AddEntry(routing, *us * 1000, std::string(line.get_string().value_unsafe()),
                                 {}, where, out);
             !s.ok())

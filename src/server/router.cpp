@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/http_util.h"
 #include "server/openapi.h"
 #include "server/run_activity.h"
 #include "store/run_lookup.h"
@@ -66,6 +67,8 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.RevokeKey(r.params[0]); }},
       {"POST", "/projects", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateProject(r); }},
       {"GET", "/projects", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListProjects(r); }},
+      {"GET", "/projects/{project}/search", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.SearchProject(r.params[0], r); }},
       {"POST", "/runs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateRun(r); }},
       {"GET", "/runs", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListRuns(r); }},
       {"GET", "/runs/{run_id}", kScopeRead,
@@ -157,8 +160,8 @@ Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
   if (route.scope == kScopeNone || waived) return Status::Ok();
   if (!ScopeAllows(req.principal.scopes, route.scope)) {
     return Status(Code::kForbidden, "this key lacks the '" + std::string(ScopeName(route.scope)) +
-                                        "' scope (it has '" +
-                                        FormatScopes(req.principal.scopes) + "')");
+                                        "' scope (it has '" + FormatScopes(req.principal.scopes) +
+                                        "')");
   }
   const bool has_run = std::string_view(route.pattern).find("{run_id}") != std::string_view::npos;
   if (has_run) {
@@ -167,6 +170,13 @@ Status Api::Authorize(const Route& route, ApiRequest& req, int* retry_after_s) {
     auto id = ResolveRunId(store_, req.params[0]);
     if (!id.ok()) return id.status();
     req.params[0] = std::move(*id);
+  }
+  // A route on a project ({project}, the first parameter): names may hold any character but
+  // '/', so the segment is percent-decoded; and it is checked against the key's projects.
+  if (std::string_view(route.pattern).find("{project}") != std::string_view::npos) {
+    req.params[0] = UrlDecode(req.params[0], /*plus_is_space=*/false);
+    if (!req.principal.projects.empty() && !req.principal.AllowsProject(req.params[0]))
+      return Status(Code::kForbidden, "this key is not allowed in project '" + req.params[0] + "'");
   }
   if (!req.principal.projects.empty() && has_run) {
     auto project = ProjectOfRun(req.params[0]);
