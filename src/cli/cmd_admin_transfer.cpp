@@ -129,7 +129,10 @@ int ImportCmd(const TransferOptions& o) {
                            : "sqlite:" + (std::filesystem::path(o.data_dir) / "logs.db").string();
   std::optional<SqliteUseLock> lock;  // never into a store that is being restored
   if (url.rfind("sqlite:", 0) == 0) {
-    auto l = SqliteUseLock::Shared(url.substr(7));
+    std::filesystem::path db(url.substr(7));
+    std::error_code ec;
+    if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+    auto l = SqliteUseLock::Shared(db.string());
     if (!l.ok()) return Fail("import-run", l.status());
     lock.emplace(std::move(*l));
   }

@@ -120,8 +120,8 @@ def test_import_refuses_damaged_files_and_stores_nothing(make_server: Any, tmp_p
     with gzip.open(good, "rt", encoding="utf-8") as fh:
         text = fh.read().splitlines()
     assert len(text) == 2502 and json.loads(text[-1]) == {"end": True, "lines": 2500}
-    (tmp_path / "other").mkdir()
-    args = ["--data", str(tmp_path / "other"), *other_store(store_args, request)]
+    # A data directory that does not exist yet: import-run makes it, like a server would.
+    args = ["--data", str(tmp_path / "other" / "data"), *other_store(store_args, request)]
     cases = {
         "truncated": (text[:-1], "truncated"),
         "bad level": (text[:5] + [text[5].replace('"level":"INFO"', '"level":"LOUD"')]
@@ -141,7 +141,8 @@ def test_import_refuses_damaged_files_and_stores_nothing(make_server: Any, tmp_p
         assert why in out.stderr, (name, out.stderr)
     ok = admin("import-run", str(good), *args)
     assert ok.returncode == 0, ok.stderr  # nothing of the refused files was left behind
-    dst = Server(tmp_path / "other", args[2:]).start()
+    (tmp_path / "other" / "data").mkdir(parents=True, exist_ok=True)  # PostgreSQL: for the log
+    dst = Server(tmp_path / "other" / "data", args[2:]).start()
     try:
         assert [ln["message"] for ln in dst.all_lines(rid)] == [f"line {i}" for i in range(2500)]
         runs = dst.get("/runs").json()
