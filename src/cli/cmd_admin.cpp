@@ -6,7 +6,12 @@
 //             PostgreSQL: pg_dump is the tool; says so and exits 2.
 //   restore   a backup into a stopped server's data directory; refuses while a server uses it,
 //             and over an existing store without --force.
-// Exit status: 0 done, 1 failed, 2 not possible for this store (PostgreSQL backup/restore).
+//   check     every chunk decodes, counters match the chunks, line ranges are disjoint and
+//             dense (store/store_check.h); reports without changing anything. --repair rebuilds
+//             counters from the chunks: SQLite only on a stopped server (its writer caches the
+//             counters), PostgreSQL also live (the run's row is locked while repairing).
+// Exit status: 0 done (check: no problem left), 1 failed (check: problems remain), 2 not
+// possible for this store (PostgreSQL backup/restore).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,6 +19,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
 #include "server/disk_guard.h"
@@ -21,6 +27,7 @@
 #include "store/log_store.h"
 #include "store/postgres_store.h"
 #include "store/sqlite_admin.h"
+#include "store/store_check.h"
 
 namespace wanllmdb {
 namespace {
@@ -29,8 +36,9 @@ struct AdminOptions {
   std::string data_dir = "./data";
   std::string store_url;
   std::string path;  // DEST of backup, SRC of restore
-  bool json = false, force = false;
-  int top = 0;  // du: at most this many runs (0: all)
+  bool json = false, force = false, repair = false;
+  std::string run_id;  // check: only this run
+  int top = 0;         // du: at most this many runs (0: all)
 };
 
 int Fail(const Status& s) {
@@ -154,11 +162,68 @@ int Restore(const AdminOptions& o) {
   return 0;
 }
 
+int Check(const AdminOptions& o) {
+  const std::string url = StoreUrl(o);
+  const std::string sqlite = SqlitePath(url);
+  std::error_code ec;
+  if (!sqlite.empty() && !std::filesystem::exists(sqlite, ec))
+    return Fail(Status(Code::kNotFound, "no store at " + sqlite + " (use --data or --store)"));
+  // A repair of SQLite needs the store to itself: a server's writer keeps the counters it
+  // appends to in memory and would write its own back over the repaired ones.
+  std::optional<SqliteUseLock> lock;
+  if (!sqlite.empty()) {
+    auto l = o.repair ? SqliteUseLock::Exclusive(sqlite) : SqliteUseLock::Shared(sqlite);
+    if (!l.ok()) {
+      return Fail(Status(l.status().code(),
+                         l.status().message() +
+                             (o.repair ? " (check without --repair runs beside a server)" : "")));
+    }
+    lock.emplace(std::move(*l));
+  }
+  StoreOptions options;
+  options.background_work = false;  // merges would change chunks under the check
+  auto store = OpenStore(url, options);
+  if (!store.ok()) return Fail(store.status());
+  CheckOptions co;
+  co.run_id = o.run_id;
+  co.repair = o.repair;
+  CheckSink sink;
+  sink.problem = [](const CheckProblem& p) {
+    std::printf("run %s: %s\n", p.run_id.c_str(), p.what.c_str());
+    std::fflush(stdout);
+  };
+  sink.repaired = [](const std::string& id, int64_t fixed) {
+    std::printf("run %s: repaired %lld problem%s (rebuilt from its chunks)\n", id.c_str(),
+                static_cast<long long>(fixed), fixed == 1 ? "" : "s");
+  };
+  sink.repair_failed = [](const std::string& id, const Status& s) {
+    std::printf("run %s: not repaired: %s\n", id.c_str(), s.message().c_str());
+  };
+  auto report = CheckStore(**store, co, sink);
+  (*store)->Close();
+  if (!report.ok()) return Fail(report.status());
+  const CheckReport& r = *report;
+  const int64_t left = r.problems - r.repaired_problems;
+  std::printf("checked %lld runs, %lld chunks, %lld lines: ", static_cast<long long>(r.runs),
+              static_cast<long long>(r.chunks), static_cast<long long>(r.lines));
+  if (r.problems == 0) {
+    std::printf("no problems\n");
+  } else if (o.repair) {
+    std::printf("%lld problems, %lld repaired, %lld left\n", static_cast<long long>(r.problems),
+                static_cast<long long>(r.repaired_problems), static_cast<long long>(left));
+  } else {
+    std::printf("%lld problems, %lld of them repairable with --repair\n",
+                static_cast<long long>(r.problems), static_cast<long long>(r.repairable));
+  }
+  return left == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 void AddAdminCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<AdminOptions>();
-  auto* cmd = app.add_subcommand("admin", "Operate on a server's store: du, backup, restore");
+  auto* cmd = app.add_subcommand(
+      "admin", "Operate on a server's store: du, backup, restore, check, export-run, import-run");
   cmd->require_subcommand(1);
   auto store_options = [o](CLI::App* sub) {
     sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
@@ -182,6 +247,17 @@ void AddAdminCommand(CLI::App& app, int* exit_code) {
   restore->add_option("src", o->path, "A file written by 'wanllmdb admin backup'")->required();
   restore->add_flag("--force", o->force, "Replace the store that is there");
   restore->callback([o, exit_code] { *exit_code = Restore(*o); });
+  auto* check = cmd->add_subcommand(
+      "check",
+      "Check every chunk decodes and the counters and line ranges match the chunks; "
+      "changes nothing unless --repair");
+  store_options(check);
+  check->add_flag("--repair", o->repair,
+                  "Rebuild counters and chunk metadata from the chunks (SQLite: the server must be "
+                  "stopped)");
+  check->add_option("--run", o->run_id, "Check only this run (its full id)");
+  check->callback([o, exit_code] { *exit_code = Check(*o); });
+  AddRunTransferCommands(cmd, exit_code);
 }
 
 }  // namespace wanllmdb

@@ -117,6 +117,24 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "the SQLite store's file system: a size (512M, 2G), a share (5%), 0 (off) or "
                   "auto (the smaller of 1G and 5%)")
       ->capture_default_str();
+  cmd->add_option("--quota-run-lines-per-s", opts->quotas.run_lines_per_s,
+                  "Ingest quota of one run in lines per second (burst: one second's worth); "
+                  "over it ingest answers 429 with Retry-After (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  cmd->add_option("--quota-run-bytes-per-s", opts->quotas.run_bytes_per_s,
+                  "Ingest quota of one run in message bytes per second (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e15));
+  cmd->add_option("--quota-project-lines-per-s", opts->quotas.project_lines_per_s,
+                  "Ingest quota of all runs of one project together, lines per second (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  cmd->add_option("--quota-project-bytes-per-s", opts->quotas.project_bytes_per_s,
+                  "Ingest quota of all runs of one project together, message bytes per second "
+                  "(0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e15));
   cmd->add_flag("--public-metrics", opts->public_metrics,
                 "Serve GET /metrics without an API key even when keys exist (it shows traffic "
                 "figures, never log data); by default it needs a key with the read scope");

@@ -20,6 +20,7 @@
 namespace wanllmdb {
 
 class DiskGuard;
+class IngestQuotas;
 class Metrics;
 class RunActivity;
 
@@ -32,6 +33,8 @@ struct ApiOptions {
   bool public_metrics = false;  // GET /metrics needs no key (--public-metrics)
   // Below its free-space limit ingest answers 507 and GET /ready 503 (null: no limit).
   const DiskGuard* disk = nullptr;
+  // Per-run and per-project ingest quotas: over them ingest answers 429 (null: none).
+  IngestQuotas* quotas = nullptr;
 };
 
 class Api;
@@ -119,6 +122,9 @@ class Api {
   ApiResponse Ready();        // GET /ready
   // kInsufficientStorage while free disk is below --min-free-disk.
   Status CheckDiskForIngest() const;
+  // kTooManyRequests (with *retry_after_s) when the batch is over an ingest quota; it is then
+  // charged to none. Before Append, so a refused batch stores nothing.
+  Status CheckQuotas(const std::string& run_id, const IngestBatch& batch, int* retry_after_s);
   ApiResponse PostOtlpLogs(ApiRequest& req);  // POST /v1/logs
   ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 

@@ -86,6 +86,9 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
   const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseSingle(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());
+  int retry_after_s = 1;
+  if (Status q = CheckQuotas(id, *batch, &retry_after_s); !q.ok())
+    return RetryLaterResponse(q, retry_after_s);
   LogLine first = batch->lines.front();
   first.writer = batch->writer;
   auto r = store_.Append(std::move(*batch));
@@ -103,6 +106,9 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   const int64_t body_bytes = static_cast<int64_t>(req.body.size());
   auto batch = ingest_.ParseBatch(id, req.body);
   if (!batch.ok()) return ErrorResponse(batch.status());
+  int retry_after_s = 1;
+  if (Status q = CheckQuotas(id, *batch, &retry_after_s); !q.ok())
+    return RetryLaterResponse(q, retry_after_s);
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
   if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);

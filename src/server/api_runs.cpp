@@ -1,4 +1,5 @@
 // Health, projects and runs.
+#include <chrono>
 #include <cstdio>
 #include "core/time_util.h"
 #include "core/uuid.h"
@@ -6,6 +7,7 @@
 
 #include "server/disk_guard.h"
 #include "server/http_util.h"
+#include "server/ingest_quota.h"
 #include "server/json_in.h"
 #include "server/json_out.h"
 #include "server/metrics.h"
@@ -61,6 +63,29 @@ Status Api::CheckDiskForIngest() const {
   return Status(s.code(), s.message() +
                               "; ingest is refused until space is freed and resumes by itself "
                               "(clients keep their spool and retry)");
+}
+
+Status Api::CheckQuotas(const std::string& run_id, const IngestBatch& batch, int* retry_after_s) {
+  if (options_.quotas == nullptr) return Status::Ok();
+  IngestQuotas& q = *options_.quotas;
+  std::string project;
+  if (q.limits().per_project()) {
+    if (auto known = q.ProjectOf(run_id)) {
+      project = *known;
+    } else {
+      auto run = store_.GetRun(run_id);
+      if (!run.ok()) return Status::Ok();  // Append answers for an unknown run
+      project = run->project;
+      q.RememberProject(run_id, project);
+    }
+  }
+  int64_t bytes = 0;
+  for (const LogLine& l : batch.lines) bytes += static_cast<int64_t>(l.message.size());
+  return q.Admit(run_id, project, static_cast<int64_t>(batch.lines.size()), bytes,
+                 std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count(),
+                 retry_after_s);
 }
 
 ApiResponse Api::Ready() {

@@ -171,6 +171,11 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                      : std::filesystem::absolute(sqlite_path).parent_path().string(),
                  o.min_free_disk);
   api_options.disk = &disk;
+  std::optional<IngestQuotas> quotas;
+  if (o.quotas.any()) {
+    quotas.emplace(o.quotas);
+    api_options.quotas = &*quotas;
+  }
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
   api_options.metrics = &metrics;

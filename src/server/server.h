@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "server/access_log.h"
 #include "server/disk_guard.h"
+#include "server/ingest_quota.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -56,6 +57,9 @@ struct ServerOptions {
   // Below this much free space on the SQLite store's file system ingest answers 507 and
   // GET /api/v1/ready 503 (default: the smaller of 1 GiB and 5%).
   DiskLimit min_free_disk;
+  // Ingest quotas per run and per project (lines/s, message bytes/s; 0: none): over them
+  // ingest answers 429 with Retry-After (server/ingest_quota.h).
+  QuotaLimits quotas;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

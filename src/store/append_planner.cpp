@@ -93,16 +93,11 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
   for (int64_t i = 0; i < n; ++i) {
     LogLine& l = batch.lines[i];
     l.line_number = first + i;
-    run.level_counts[static_cast<int>(l.level)]++;
-    run.source_counts[static_cast<int>(l.source)]++;
-    run.bytes += static_cast<int64_t>(l.message.size());
-    if (!run.first_ts || l.timestamp_us < *run.first_ts) run.first_ts = l.timestamp_us;
-    if (!run.last_ts || l.timestamp_us > *run.last_ts) run.last_ts = l.timestamp_us;
+    CountLine(l, &run);
   }
   if (n > 0) {
     if (run.first_line == 0) run.first_line = first;
     run.next_line += n;
-    run.total += n;
     result->first_line = first;
     result->last_line = first + n - 1;
   }

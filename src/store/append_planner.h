@@ -31,6 +31,17 @@ struct RunCounters {
   std::optional<int64_t> first_ts, last_ts;
 };
 
+// Adds one stored line to the counters (not first_line, next_line: they follow the numbering).
+// The one rule for what the counters sum: ingest, `admin check` and import use it.
+inline void CountLine(const LogLine& l, RunCounters* c) {
+  ++c->total;
+  c->level_counts[static_cast<int>(l.level)]++;
+  c->source_counts[static_cast<int>(l.source)]++;
+  c->bytes += static_cast<int64_t>(l.message.size());
+  if (!c->first_ts || l.timestamp_us < *c->first_ts) c->first_ts = l.timestamp_us;
+  if (!c->last_ts || l.timestamp_us > *c->last_ts) c->last_ts = l.timestamp_us;
+}
+
 // The run_writers row of one (run, writer).
 struct WriterState {
   bool exists = false;  // false: a new writer; the backend sets `id` before ApplyBatch

@@ -25,6 +25,12 @@
 namespace wanllmdb {
 
 class TextProbe;
+struct AuditIds;
+struct AuditRun;
+struct AuditChunk;
+struct RunRepair;
+struct RunImport;
+using LinePuller = std::function<Result<std::vector<LogLine>>()>;
 
 enum class RunState { kRunning, kFinished, kFailed, kCrashed };
 std::string_view RunStateName(RunState s);
@@ -215,6 +221,21 @@ class LogStore {
   virtual Result<std::vector<RunUsage>> Usage() = 0;
   // Runs background merges now until nothing is left to merge (tests, benchmarks).
   virtual Status CompactNow() = 0;
+
+  // `wanllmdb admin check` (store/store_audit.h, store/store_check.h): raw rows, no checks.
+  virtual Result<AuditIds> AuditRunIds() = 0;
+  // The run's row and writers into `run`, then every chunk of the run in key order (payload
+  // and text filter included) to `on_chunk`, all from one read snapshot: a check beside a
+  // running server never sees half an append. Stops with the first failing Status of
+  // `on_chunk`. kNotFound when the run has no row.
+  virtual Status AuditRunRows(const std::string& run_id, AuditRun* run,
+                              const std::function<Status(const AuditChunk&)>& on_chunk) = 0;
+  // Writes `repair` in one transaction (RunRepair says when it refuses: kConflict).
+  virtual Status RepairRun(const RunRepair& repair) = 0;
+  // `wanllmdb admin import-run` (store/run_import.h): creates the run as given (its project
+  // too) with the lines `pull` yields, keeping their numbers, in one transaction: all stored or
+  // nothing. kConflict when a run with that id exists; a failing Status of `pull` aborts it.
+  virtual Status ImportRun(const RunImport& run, const LinePuller& pull) = 0;
 };
 
 // How hard a commit is pushed to stable storage before Append returns (doc/deploy.md).

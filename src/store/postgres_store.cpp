@@ -12,7 +12,6 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
-#include "store/text_probe.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 #include "store/append_planner.h"
@@ -23,6 +22,9 @@
 #include "store/pg_conn.h"
 #include "store/pg_schema.h"
 #include "store/run_end.h"
+#include "store/run_import.h"
+#include "store/store_audit.h"
+#include "store/text_probe.h"
 
 namespace wanllmdb {
 namespace {
@@ -82,6 +84,11 @@ class PostgresStore final : public LogStore {
   Result<int64_t> BytesOnDisk() override;
   Result<std::vector<RunUsage>> Usage() override;
   Status CompactNow() override;
+  Result<AuditIds> AuditRunIds() override;
+  Status AuditRunRows(const std::string& run_id, AuditRun* run,
+                      const std::function<Status(const AuditChunk&)>& on_chunk) override;
+  Status RepairRun(const RunRepair& repair) override;
+  Status ImportRun(const RunImport& run, const LinePuller& pull) override;
 
  private:
   struct WriteContext {
@@ -948,6 +955,164 @@ Result<int64_t> PostgresStore::BytesOnDisk() {
   return q->Int(0, 0);
 }
 
+// ---- admin check ----
+
+Result<AuditIds> PostgresStore::AuditRunIds() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  AuditIds ids;
+  auto q = lease.db().Query("SELECT id FROM runs ORDER BY id");
+  if (!q.ok()) return q.status();
+  for (int i = 0; i < q->rows(); ++i) ids.runs.emplace_back(q->Text(i, 0));
+  auto o = lease.db().Query(
+      "SELECT run_id FROM (SELECT DISTINCT run_id FROM log_chunks UNION SELECT run_id FROM "
+      "run_writers) AS named WHERE run_id NOT IN (SELECT id FROM runs) ORDER BY run_id");
+  if (!o.ok()) return o.status();
+  for (int i = 0; i < o->rows(); ++i) ids.orphans.emplace_back(o->Text(i, 0));
+  return ids;
+}
+
+Status PostgresStore::AuditRunRows(const std::string& run_id, AuditRun* run,
+                                   const std::function<Status(const AuditChunk&)>& on_chunk) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  PgConn& db = lease.db();
+  // One snapshot for the row, the writers and every page of chunks.
+  if (Status s = db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+  struct ReadTxn {
+    PgConn& db;
+    ~ReadTxn() { (void)db.Exec("COMMIT"); }
+  } txn{db};
+  auto q = db.Query(
+      "SELECT next_line, first_line, total, bytes, level_counts, source_counts, first_ts, "
+      "last_ts FROM runs WHERE id = $1",
+      PgParams().Text(run_id));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return NotFound(run_id);
+  run->id = run_id;
+  RunCounters& c = run->counters;
+  c.next_line = q->Int(0, 0);
+  c.first_line = q->Int(0, 1);
+  c.total = q->Int(0, 2);
+  c.bytes = q->Int(0, 3);
+  ParseCounts(q->Text(0, 4), &c.level_counts);
+  ParseCounts(q->Text(0, 5), &c.source_counts);
+  if (!q->IsNull(0, 6)) c.first_ts = q->Int(0, 6);
+  if (!q->IsNull(0, 7)) c.last_ts = q->Int(0, 7);
+  auto w = db.Query(
+      "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = $1 "
+      "ORDER BY writer_id",
+      PgParams().Text(run_id));
+  if (!w.ok()) return w.status();
+  for (int i = 0; i < w->rows(); ++i)
+    run->writers.push_back({std::string(w->Text(i, 0)), w->Int(i, 1), w->Int(i, 2), w->Int(i, 3)});
+  // Pages of chunks (libpq holds a whole result in memory).
+  int64_t after = INT64_MIN;
+  AuditChunk a;
+  while (true) {
+    auto k = db.Query(
+        "SELECT first_line, last_line, n_lines, ts_min, ts_max, raw_bytes, level_mask, "
+        "source_mask, writer_mask, level_counts, codec, payload, text_filter FROM log_chunks "
+        "WHERE run_id = $1 AND first_line > $2 ORDER BY first_line LIMIT 64",
+        PgParams().Text(run_id).Int(after));
+    if (!k.ok()) return k.status();
+    if (k->rows() == 0) return Status::Ok();
+    for (int i = 0; i < k->rows(); ++i) {
+      a.first_line = k->Int(i, 0);
+      a.last_line = k->Int(i, 1);
+      a.n_lines = k->Int(i, 2);
+      a.ts_min = k->Int(i, 3);
+      a.ts_max = k->Int(i, 4);
+      a.raw_bytes = k->Int(i, 5);
+      a.level_mask = static_cast<uint32_t>(k->Int(i, 6));
+      a.source_mask = static_cast<uint32_t>(k->Int(i, 7));
+      a.writer_mask = static_cast<uint64_t>(k->Int(i, 8));
+      ParseCounts(k->Text(i, 9), &a.level_counts);
+      a.codec = static_cast<int>(k->Int(i, 10));
+      a.payload = k->Text(i, 11);
+      a.text_filter = k->IsNull(i, 12) ? std::string() : std::string(k->Text(i, 12));
+      after = a.first_line;
+      if (Status s = on_chunk(a); !s.ok()) return s;
+    }
+  }
+}
+
+Status PostgresStore::RepairRun(const RunRepair& r) {
+  return Write(r.run_id, [&](WriteContext& ctx) -> Status {
+    PgConn& db = *ctx.db;
+    // The row lock keeps appends of every node out until the repair commits.
+    auto seen = db.Query("SELECT next_line, total FROM runs WHERE id = $1 FOR UPDATE",
+                         PgParams().Text(r.run_id));
+    if (!seen.ok()) return seen.status();
+    if (seen->rows() == 0) return NotFound(r.run_id);
+    if (seen->Int(0, 0) != r.seen_next_line || seen->Int(0, 1) != r.seen_total)
+      return Status(Code::kConflict, "run " + r.run_id +
+                                         " changed since it was checked (lines were appended or "
+                                         "cleared); check it again");
+    Status st;
+    if (r.counters) {
+      const RunCounters& c = *r.counters;
+      PgParams p;
+      p.Text(r.run_id)
+          .Int(c.next_line)
+          .Int(c.first_line)
+          .Int(c.total)
+          .Int(c.bytes)
+          .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+          .Text(JoinCounts(c.source_counts.data(), kSourceCount));
+      if (c.first_ts) {
+        p.Int(*c.first_ts);
+      } else {
+        p.Null();
+      }
+      if (c.last_ts) {
+        p.Int(*c.last_ts);
+      } else {
+        p.Null();
+      }
+      st = db.Exec(
+          "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
+          "level_counts = $6, source_counts = $7, first_ts = $8::bigint, last_ts = $9::bigint "
+          "WHERE id = $1",
+          p);
+      if (!st.ok()) return st;
+    }
+    for (const AuditWriter& w : r.writers) {
+      st = db.Exec(
+          "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) VALUES "
+          "($1, $2, $3, $4, $5) ON CONFLICT (run_id, writer) DO UPDATE SET lines = "
+          "excluded.lines",
+          PgParams().Text(r.run_id).Text(w.writer).Int(w.id).Int(w.max_seq).Int(w.lines));
+      if (!st.ok()) return st;
+    }
+    for (const AuditChunk& c : r.chunks) {
+      auto q = db.Query(
+          "UPDATE log_chunks SET n_lines = $4, ts_min = $5, ts_max = $6, raw_bytes = $7, "
+          "level_mask = $8, source_mask = $9, writer_mask = $10, level_counts = $11, "
+          "text_filter = $12 WHERE run_id = $1 AND first_line = $2 AND last_line = $3",
+          PgParams()
+              .Text(r.run_id)
+              .Int(c.first_line)
+              .Int(c.last_line)
+              .Int(c.n_lines)
+              .Int(c.ts_min)
+              .Int(c.ts_max)
+              .Int(c.raw_bytes)
+              .Int(c.level_mask)
+              .Int(c.source_mask)
+              .Int(static_cast<int64_t>(c.writer_mask))
+              .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+              .BytesOrNull(c.text_filter));
+      if (!q.ok()) return q.status();
+      if (q->affected() == 0)
+        return Status(Code::kConflict, "chunk " + std::to_string(c.first_line) + "-" +
+                                           std::to_string(c.last_line) + " of run " + r.run_id +
+                                           " changed since it was checked; check it again");
+    }
+    return Status::Ok();
+  });
+}
+
 // ---- background merge ----
 
 void PostgresStore::MergerLoop() {
@@ -1060,6 +1225,95 @@ bool PostgresStore::MergeOnce(PgConn& db) {
     return false;
   }
   return true;
+}
+
+Status PostgresStore::ImportRun(const RunImport& im, const LinePuller& pull) {
+  const RunInfo& r = im.run;
+  return Write(
+      r.id,
+      [&](WriteContext& ctx) -> Status {
+        PgConn& db = *ctx.db;
+        auto find = db.Query("SELECT project FROM runs WHERE id = $1", PgParams().Text(r.id));
+        if (!find.ok()) return find.status();
+        if (find->rows())
+          return Status(Code::kConflict, "run " + r.id + " exists here (project '" +
+                                             std::string(find->Text(0, 0)) +
+                                             "'); delete it first to import it again");
+        // The run row first: a concurrent import of the same id waits on it, then fails unique.
+        PgParams rp;
+        rp.Text(r.id).Text(r.project).Text(r.name).Text(RunStateName(r.state));
+        if (r.exit_code) {
+          rp.Int(*r.exit_code);
+        } else {
+          rp.Null();
+        }
+        rp.Int(r.created_at_us);
+        if (r.finished_at_us) {
+          rp.Int(*r.finished_at_us);
+        } else {
+          rp.Null();
+        }
+        rp.Text(r.config_json).Text(r.tags_json);
+        Status st = db.Exec(
+            "INSERT INTO runs(id, project, name, state, exit_code, created_at, finished_at, "
+            "config, "
+            "tags) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            rp);
+        if (!st.ok()) return st;
+        st = db.Exec(
+            "INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            PgParams().Text(r.project).Int(r.created_at_us));
+        if (!st.ok()) return st;
+        ImportPlanner plan(im.next_line, options_.merge_zstd_level);
+        auto insert = [&](const std::vector<ImportChunk>& chunks) -> Status {
+          for (const ImportChunk& c : chunks) {
+            Status s = InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(),
+                                   c.payload, c.text_filter, c.writer_mask, true);
+            if (!s.ok()) return s;
+          }
+          return Status::Ok();
+        };
+        while (true) {
+          auto lines = pull();
+          if (!lines.ok()) return lines.status();
+          if (lines->empty()) break;
+          auto chunks = plan.Add(std::move(*lines));
+          if (!chunks.ok()) return chunks.status();
+          if (!(st = insert(*chunks)).ok()) return st;
+        }
+        auto rest = plan.Finish();
+        if (!rest.ok()) return rest.status();
+        if (!(st = insert(*rest)).ok()) return st;
+        const RunCounters& c = plan.counters();
+        PgParams cp;
+        cp.Text(r.id)
+            .Int(c.next_line)
+            .Int(c.first_line)
+            .Int(c.total)
+            .Int(c.bytes)
+            .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+            .Text(JoinCounts(c.source_counts.data(), kSourceCount));
+        if (c.first_ts) {
+          cp.Int(*c.first_ts).Int(*c.last_ts);
+        } else {
+          cp.Null().Null();
+        }
+        st = db.Exec(
+            "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
+            "level_counts = $6, source_counts = $7, first_ts = $8::bigint, last_ts = $9::bigint "
+            "WHERE id = $1",
+            cp);
+        if (!st.ok()) return st;
+        for (const AuditWriter& w : plan.writers()) {
+          st = db.Exec(
+              "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) VALUES "
+              "($1, $2, $3, $4, $5)",
+              PgParams().Text(r.id).Text(w.writer).Int(w.id).Int(w.max_seq).Int(w.lines));
+          if (!st.ok()) return st;
+        }
+        return Status::Ok();
+      },
+      true);
 }
 
 Status PostgresStore::CompactNow() {

@@ -14,14 +14,16 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
-#include "store/text_probe.h"
 #include "core/time_util.h"
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
 #include "store/merge_planner.h"
 #include "store/run_end.h"
+#include "store/run_import.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
+#include "store/store_audit.h"
+#include "store/text_probe.h"
 
 namespace wanllmdb {
 namespace {
@@ -53,6 +55,11 @@ class SqliteStore final : public LogStore {
   Result<int64_t> BytesOnDisk() override;
   Result<std::vector<RunUsage>> Usage() override;
   Status CompactNow() override;
+  Result<AuditIds> AuditRunIds() override;
+  Status AuditRunRows(const std::string& run_id, AuditRun* run,
+                      const std::function<Status(const AuditChunk&)>& on_chunk) override;
+  Status RepairRun(const RunRepair& repair) override;
+  Status ImportRun(const RunImport& run, const LinePuller& pull) override;
 
  private:
   // Per-run state the writer keeps between batches (it is the only writer of the file).
@@ -909,6 +916,170 @@ Result<int64_t> SqliteStore::BytesOnDisk() {
   return total;
 }
 
+// ---- admin check ----
+
+Result<AuditIds> SqliteStore::AuditRunIds() {
+  ReadLease lease(this);
+  AuditIds ids;
+  SqliteStmt q(lease.db(), "SELECT id FROM runs ORDER BY id");
+  while (q.Step()) ids.runs.emplace_back(q.Text(0));
+  if (!q.status().ok()) return q.status();
+  SqliteStmt o(lease.db(),
+               "SELECT run_id FROM (SELECT DISTINCT run_id FROM log_chunks UNION SELECT run_id "
+               "FROM run_writers) WHERE run_id NOT IN (SELECT id FROM runs) ORDER BY run_id");
+  while (o.Step()) ids.orphans.emplace_back(o.Text(0));
+  if (!o.status().ok()) return o.status();
+  return ids;
+}
+
+Status SqliteStore::AuditRunRows(const std::string& run_id, AuditRun* run,
+                                 const std::function<Status(const AuditChunk&)>& on_chunk) {
+  ReadLease lease(this);
+  SqliteDb& db = lease.db();
+  // One read transaction: the row, the writers and the chunks are of one commit.
+  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
+  struct ReadTxn {
+    SqliteDb& db;
+    ~ReadTxn() { (void)db.Exec("COMMIT"); }
+  } txn{db};
+  SqliteStmt q(db,
+               "SELECT next_line, first_line, total, bytes, level_counts, source_counts, "
+               "first_ts, last_ts FROM runs WHERE id = ?1");
+  q.Bind(1, run_id);
+  if (!q.Step()) {
+    if (!q.status().ok()) return q.status();
+    return Status(Code::kNotFound, "run " + run_id + " not found");
+  }
+  run->id = run_id;
+  RunCounters& c = run->counters;
+  c.next_line = q.Int(0);
+  c.first_line = q.Int(1);
+  c.total = q.Int(2);
+  c.bytes = q.Int(3);
+  ParseCounts(q.Text(4), &c.level_counts);
+  ParseCounts(q.Text(5), &c.source_counts);
+  if (!q.IsNull(6)) c.first_ts = q.Int(6);
+  if (!q.IsNull(7)) c.last_ts = q.Int(7);
+  SqliteStmt w(db,
+               "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1 "
+               "ORDER BY writer_id");
+  w.Bind(1, run_id);
+  while (w.Step()) run->writers.push_back({std::string(w.Text(0)), w.Int(1), w.Int(2), w.Int(3)});
+  if (!w.status().ok()) return w.status();
+  SqliteStmt k(db,
+               "SELECT c.first_line, c.last_line, c.n_lines, c.ts_min, c.ts_max, c.raw_bytes, "
+               "c.level_mask, c.source_mask, c.writer_mask, c.level_counts, c.codec, c.payload, "
+               "f.filter FROM log_chunks c LEFT JOIN chunk_filters f ON f.run_id = c.run_id AND "
+               "f.first_line = c.first_line WHERE c.run_id = ?1 ORDER BY c.first_line");
+  k.Bind(1, run_id);
+  AuditChunk a;
+  while (k.Step()) {
+    a.first_line = k.Int(0);
+    a.last_line = k.Int(1);
+    a.n_lines = k.Int(2);
+    a.ts_min = k.Int(3);
+    a.ts_max = k.Int(4);
+    a.raw_bytes = k.Int(5);
+    a.level_mask = static_cast<uint32_t>(k.Int(6));
+    a.source_mask = static_cast<uint32_t>(k.Int(7));
+    a.writer_mask = static_cast<uint64_t>(k.Int(8));
+    ParseCounts(k.Text(9), &a.level_counts);
+    a.codec = static_cast<int>(k.Int(10));
+    a.payload = k.Blob(11);
+    a.text_filter = k.IsNull(12) ? std::string() : std::string(k.Blob(12));
+    if (Status s = on_chunk(a); !s.ok()) return s;
+  }
+  return k.status();
+}
+
+Status SqliteStore::RepairRun(const RunRepair& r) {
+  return Write([&](WriteContext& ctx) -> Status {
+    ctx.touched_runs.push_back(r.run_id);
+    runs_.erase(r.run_id);  // reloaded from the repaired row on next use
+    SqliteDb& db = *ctx.db;
+    SqliteStmt seen(db, "SELECT next_line, total FROM runs WHERE id = ?1");
+    seen.Bind(1, r.run_id);
+    if (!seen.Step()) {
+      if (!seen.status().ok()) return seen.status();
+      return Status(Code::kNotFound, "run " + r.run_id + " not found");
+    }
+    if (seen.Int(0) != r.seen_next_line || seen.Int(1) != r.seen_total)
+      return Status(Code::kConflict, "run " + r.run_id +
+                                         " changed since it was checked (lines were appended or "
+                                         "cleared); check it again");
+    Status st;
+    if (r.counters) {
+      const RunCounters& c = *r.counters;
+      SqliteStmt q(db,
+                   "UPDATE runs SET next_line = ?2, first_line = ?3, total = ?4, bytes = ?5, "
+                   "level_counts = ?6, source_counts = ?7, first_ts = ?8, last_ts = ?9 "
+                   "WHERE id = ?1");
+      q.Bind(1, r.run_id)
+          .Bind(2, c.next_line)
+          .Bind(3, c.first_line)
+          .Bind(4, c.total)
+          .Bind(5, c.bytes)
+          .Bind(6, JoinCounts(c.level_counts.data(), kLevelCount))
+          .Bind(7, JoinCounts(c.source_counts.data(), kSourceCount));
+      if (c.first_ts) {
+        q.Bind(8, *c.first_ts);
+      } else {
+        q.BindNull(8);
+      }
+      if (c.last_ts) {
+        q.Bind(9, *c.last_ts);
+      } else {
+        q.BindNull(9);
+      }
+      if (!(st = q.Run()).ok()) return st;
+    }
+    for (const AuditWriter& w : r.writers) {
+      SqliteStmt q(db,
+                   "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(run_id, writer) DO UPDATE SET lines = "
+                   "excluded.lines");
+      st = q.Bind(1, r.run_id)
+               .Bind(2, w.writer)
+               .Bind(3, w.id)
+               .Bind(4, w.max_seq)
+               .Bind(5, w.lines)
+               .Run();
+      if (!st.ok()) return st;
+    }
+    for (const AuditChunk& c : r.chunks) {
+      SqliteStmt q(db,
+                   "UPDATE log_chunks SET n_lines = ?4, ts_min = ?5, ts_max = ?6, raw_bytes = ?7, "
+                   "level_mask = ?8, source_mask = ?9, writer_mask = ?10, level_counts = ?11 "
+                   "WHERE run_id = ?1 AND first_line = ?2 AND last_line = ?3");
+      st = q.Bind(1, r.run_id)
+               .Bind(2, c.first_line)
+               .Bind(3, c.last_line)
+               .Bind(4, c.n_lines)
+               .Bind(5, c.ts_min)
+               .Bind(6, c.ts_max)
+               .Bind(7, c.raw_bytes)
+               .Bind(8, static_cast<int64_t>(c.level_mask))
+               .Bind(9, static_cast<int64_t>(c.source_mask))
+               .Bind(10, static_cast<int64_t>(c.writer_mask))
+               .Bind(11, JoinCounts(c.level_counts.data(), kLevelCount))
+               .Run();
+      if (!st.ok()) return st;
+      if (db.Changes() == 0)
+        return Status(Code::kConflict, "chunk " + std::to_string(c.first_line) + "-" +
+                                           std::to_string(c.last_line) + " of run " + r.run_id +
+                                           " changed since it was checked; check it again");
+      SqliteStmt f(db, c.text_filter.empty()
+                           ? "DELETE FROM chunk_filters WHERE run_id = ?1 AND first_line = ?2"
+                           : "INSERT OR REPLACE INTO chunk_filters(run_id, first_line, filter) "
+                             "VALUES (?1, ?2, ?3)");
+      f.Bind(1, r.run_id).Bind(2, c.first_line);
+      if (!c.text_filter.empty()) f.BindBlob(3, c.text_filter);
+      if (!(st = f.Run()).ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
 // ---- background merge ----
 
 void SqliteStore::MergerLoop() {
@@ -1010,6 +1181,89 @@ bool SqliteStore::MergeOnce() {
                        merged->payload, merged->text_filter, merged->writer_mask, true);
   });
   return s.ok();
+}
+
+Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
+  const RunInfo& r = im.run;
+  return Write([&](WriteContext& ctx) -> Status {
+    ctx.touched_runs.push_back(r.id);
+    runs_.erase(r.id);
+    SqliteDb& db = *ctx.db;
+    SqliteStmt find(db, "SELECT project FROM runs WHERE id = ?1");
+    find.Bind(1, r.id);
+    if (find.Step())
+      return Status(Code::kConflict, "run " + r.id + " exists here (project '" +
+                                         std::string(find.Text(0)) +
+                                         "'); delete it first to import it again");
+    if (!find.status().ok()) return find.status();
+    SqliteStmt p(db, "INSERT OR IGNORE INTO projects(name, created_at) VALUES (?1, ?2)");
+    Status st = p.Bind(1, r.project).Bind(2, r.created_at_us).Run();
+    if (!st.ok()) return st;
+    ImportPlanner plan(im.next_line, options_.merge_zstd_level);
+    auto insert = [&](const std::vector<ImportChunk>& chunks) -> Status {
+      for (const ImportChunk& c : chunks) {
+        Status s = InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(), c.payload,
+                               c.text_filter, c.writer_mask, true);
+        if (!s.ok()) return s;
+      }
+      return Status::Ok();
+    };
+    while (true) {
+      auto lines = pull();
+      if (!lines.ok()) return lines.status();
+      if (lines->empty()) break;
+      auto chunks = plan.Add(std::move(*lines));
+      if (!chunks.ok()) return chunks.status();
+      if (!(st = insert(*chunks)).ok()) return st;
+    }
+    auto rest = plan.Finish();
+    if (!rest.ok()) return rest.status();
+    if (!(st = insert(*rest)).ok()) return st;
+    const RunCounters& c = plan.counters();
+    SqliteStmt q(db,
+                 "INSERT INTO runs(id, project, name, state, exit_code, created_at, finished_at, "
+                 "config, tags, next_line, first_line, total, bytes, level_counts, "
+                 "source_counts, first_ts, last_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                 "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+    auto opt = [&](int i, const std::optional<int64_t>& v) {
+      if (v) {
+        q.Bind(i, *v);
+      } else {
+        q.BindNull(i);
+      }
+    };
+    q.Bind(1, r.id)
+        .Bind(2, r.project)
+        .Bind(3, r.name)
+        .Bind(4, RunStateName(r.state))
+        .Bind(6, r.created_at_us)
+        .Bind(8, r.config_json)
+        .Bind(9, r.tags_json)
+        .Bind(10, c.next_line)
+        .Bind(11, c.first_line)
+        .Bind(12, c.total)
+        .Bind(13, c.bytes)
+        .Bind(14, JoinCounts(c.level_counts.data(), kLevelCount))
+        .Bind(15, JoinCounts(c.source_counts.data(), kSourceCount));
+    opt(5, r.exit_code);
+    opt(7, r.finished_at_us);
+    opt(16, c.first_ts);
+    opt(17, c.last_ts);
+    if (!(st = q.Run()).ok()) return st;
+    for (const AuditWriter& w : plan.writers()) {
+      SqliteStmt wq(db,
+                    "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5)");
+      st = wq.Bind(1, r.id)
+               .Bind(2, w.writer)
+               .Bind(3, w.id)
+               .Bind(4, w.max_seq)
+               .Bind(5, w.lines)
+               .Run();
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
 }
 
 Status SqliteStore::CompactNow() {
