@@ -69,4 +69,25 @@ Status ImportPlanner::Flush(std::vector<ImportChunk>* out) {
   return Status::Ok();
 }
 
+Status ImportPlanner::Run(const LinePuller& pull,
+                          const std::function<Status(const ImportChunk&)>& store) {
+  auto store_all = [&](const std::vector<ImportChunk>& chunks) -> Status {
+    for (const ImportChunk& c : chunks) {
+      if (Status s = store(c); !s.ok()) return s;
+    }
+    return Status::Ok();
+  };
+  while (true) {
+    auto lines = pull();
+    if (!lines.ok()) return lines.status();
+    if (lines->empty()) break;
+    auto chunks = Add(std::move(*lines));
+    if (!chunks.ok()) return chunks.status();
+    if (Status s = store_all(*chunks); !s.ok()) return s;
+  }
+  auto rest = Finish();
+  if (!rest.ok()) return rest.status();
+  return store_all(*rest);
+}
+
 }  // namespace wanllmdb

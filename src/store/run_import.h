@@ -45,6 +45,9 @@ class ImportPlanner {
   Result<std::vector<ImportChunk>> Add(std::vector<LogLine> lines);
   // The rest, after the last Add.
   Result<std::vector<ImportChunk>> Finish();
+  // Pulls every line, Adds it and Finishes, handing each chunk to `store` as it is complete:
+  // the one import loop of every backend (theirs is only `store`).
+  Status Run(const LinePuller& pull, const std::function<Status(const ImportChunk&)>& store);
 
   // After Finish: the run's counters and its writer rows (max_seq -1: the old server's seq
   // watermarks are not exported; see doc/operations.md).

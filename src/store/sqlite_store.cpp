@@ -1200,25 +1200,11 @@ Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
     Status st = p.Bind(1, r.project).Bind(2, r.created_at_us).Run();
     if (!st.ok()) return st;
     ImportPlanner plan(im.next_line, options_.merge_zstd_level);
-    auto insert = [&](const std::vector<ImportChunk>& chunks) -> Status {
-      for (const ImportChunk& c : chunks) {
-        Status s = InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(), c.payload,
-                               c.text_filter, c.writer_mask, true);
-        if (!s.ok()) return s;
-      }
-      return Status::Ok();
-    };
-    while (true) {
-      auto lines = pull();
-      if (!lines.ok()) return lines.status();
-      if (lines->empty()) break;
-      auto chunks = plan.Add(std::move(*lines));
-      if (!chunks.ok()) return chunks.status();
-      if (!(st = insert(*chunks)).ok()) return st;
-    }
-    auto rest = plan.Finish();
-    if (!rest.ok()) return rest.status();
-    if (!(st = insert(*rest)).ok()) return st;
+    st = plan.Run(pull, [&](const ImportChunk& c) {
+      return InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(), c.payload,
+                         c.text_filter, c.writer_mask, true);
+    });
+    if (!st.ok()) return st;
     const RunCounters& c = plan.counters();
     SqliteStmt q(db,
                  "INSERT INTO runs(id, project, name, state, exit_code, created_at, finished_at, "
