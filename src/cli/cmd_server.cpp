@@ -90,6 +90,9 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("!--no-text-filters", opts->text_filters,
                 "Store new chunks without the text filters that let searches skip them (for "
                 "comparisons; searches stay exact either way)");
+  cmd->add_flag("!--no-field-parsing", opts->parse_fields,
+                "Store JSON, Python-dict and logfmt lines as plain text, without parsing their "
+                "fields (for comparisons; fields sent explicitly are stored either way)");
   cmd->add_option("--query-timeout", opts->query_timeout_s,
                   "Seconds one request's reads may run before it gets 503 (0: no limit); a "
                   "request whose client disconnects is cancelled at once")

@@ -1,8 +1,14 @@
 // Layout before compression (all integers LEB128 varints, signed ones zig-zag):
+//   [layout 2 only: 0x00, flags]
 //   n, n_writers, { writer_len, writer_bytes } × n_writers,
 //   first timestamp, { delta } × (n-1),
 //   levels[n] (one byte each), sources[n], writer_index[n] (omitted when n_writers == 1),
+//   [layout 2, flag 1: n_names, { name_len, name } × n_names, name_index[n]]
+//   [layout 2, flag 2: { fields_len, fields_bytes } × n]
 //   text: every message followed by '\n'.
+// Layout 1 starts with n >= 1, so a leading zero byte marks layout 2 without a new codec number:
+// every chunk ever written stays readable, and chunks of plain lines stay byte for byte what
+// they were.
 // Columns compress far better than rows: timestamps become tiny deltas, levels and sources long
 // runs, and the text of similar lines sits together. The text goes last so that a search can
 // find it without parsing anything else.
@@ -76,11 +82,26 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
 
+constexpr uint8_t kFlagLevelNames = 1;
+constexpr uint8_t kFlagFields = 2;
+
 Status Corrupt(const char* what) {
   return {Code::kInternal, std::string("corrupt chunk: ") + what};
 }
 
 }  // namespace
+
+LogLine DecodedChunk::line(size_t i) const {
+  LogLine l;
+  l.timestamp_us = timestamps[i];
+  l.level = static_cast<Level>(levels[i]);
+  l.source = static_cast<Source>(sources[i]);
+  l.writer = writers[writer_index[i]];
+  l.message = message(i);
+  l.level_name = level_name(i);
+  l.fields = line_fields(i);
+  return l;
+}
 
 Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level) {
   if (count == 0) return Status(Code::kInvalidValue, "a chunk holds at least one line");
@@ -104,6 +125,27 @@ Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_lev
     }
     writer_index[i] = static_cast<uint8_t>(k);
   }
+  // Level names and fields: most chunks have neither and stay layout 1.
+  std::vector<std::string_view> names;
+  std::vector<uint8_t> name_index;
+  bool any_fields = false;
+  for (size_t i = 0; i < count; ++i) {
+    any_fields |= !lines[i].fields.empty();
+    if (lines[i].level_name.empty()) continue;
+    if (name_index.empty()) name_index.assign(count, 0);
+    size_t k = 0;
+    while (k < names.size() && names[k] != lines[i].level_name) ++k;
+    if (k == names.size()) {
+      if (names.size() == kMaxChunkLevelNames) continue;
+      names.push_back(lines[i].level_name);
+    }
+    name_index[i] = static_cast<uint8_t>(k + 1);
+  }
+  const uint8_t flags = (names.empty() ? 0 : kFlagLevelNames) | (any_fields ? kFlagFields : 0);
+  if (flags != 0) {
+    raw.push_back('\0');
+    raw.push_back(static_cast<char>(flags));
+  }
   PutVarint(&raw, count);
   PutVarint(&raw, writers.size());
   for (auto w : writers) {
@@ -118,6 +160,20 @@ Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_lev
   for (size_t i = 0; i < count; ++i) raw.push_back(static_cast<char>(lines[i].level));
   for (size_t i = 0; i < count; ++i) raw.push_back(static_cast<char>(lines[i].source));
   if (writers.size() > 1) raw.append(reinterpret_cast<const char*>(writer_index.data()), count);
+  if (flags & kFlagLevelNames) {
+    PutVarint(&raw, names.size());
+    for (auto name : names) {
+      PutVarint(&raw, name.size());
+      raw.append(name);
+    }
+    raw.append(reinterpret_cast<const char*>(name_index.data()), count);
+  }
+  if (flags & kFlagFields) {
+    for (size_t i = 0; i < count; ++i) {
+      PutVarint(&raw, lines[i].fields.size());
+      raw.append(lines[i].fields);
+    }
+  }
   for (size_t i = 0; i < count; ++i) {
     raw.append(lines[i].message);
     raw.push_back('\n');
@@ -143,6 +199,13 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
   if (ZSTD_isError(got) || got != size) return Corrupt("zstd");
 
   Reader r(out->buffer);
+  uint8_t flags = 0;
+  if (!out->buffer.empty() && out->buffer[0] == '\0') {
+    std::string_view head;
+    if (!r.Bytes(2, &head)) return Corrupt("layout");
+    flags = static_cast<uint8_t>(head[1]);
+    if (flags == 0 || (flags & ~(kFlagLevelNames | kFlagFields))) return Corrupt("layout flags");
+  }
   uint64_t n, nw;
   if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > kMaxChunkWriters)
     return Corrupt("header");
@@ -172,6 +235,31 @@ Status DecodeChunk(std::string_view payload, DecodedChunk* out) {
     out->writer_index.assign(col.begin(), col.end());
   } else {
     out->writer_index.assign(n, 0);
+  }
+  out->level_names.clear();
+  out->level_name_index.clear();
+  out->fields.clear();
+  if (flags & kFlagLevelNames) {
+    uint64_t nn;
+    if (!r.Varint(&nn) || nn == 0 || nn > kMaxChunkLevelNames) return Corrupt("level names");
+    for (uint64_t i = 0; i < nn; ++i) {
+      uint64_t len;
+      std::string_view name;
+      if (!r.Varint(&len) || len == 0 || !r.Bytes(len, &name)) return Corrupt("level names");
+      out->level_names.push_back(name);
+    }
+    if (!r.Bytes(n, &col)) return Corrupt("level name index");
+    out->level_name_index.assign(col.begin(), col.end());
+    for (uint8_t k : out->level_name_index) {
+      if (k > nn) return Corrupt("level name index");
+    }
+  }
+  if (flags & kFlagFields) {
+    out->fields.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t len;
+      if (!r.Varint(&len) || !r.Bytes(len, &out->fields[i])) return Corrupt("fields");
+    }
   }
   for (uint64_t i = 0; i < n; ++i) {
     if (out->levels[i] >= kLevelCount || out->sources[i] >= kSourceCount ||

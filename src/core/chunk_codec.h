@@ -13,6 +13,8 @@
 namespace wanllmdb {
 
 inline constexpr int kCodecZstdColumnsV1 = 1;
+// A chunk holds at most this many distinct custom level names (one byte per line indexes them).
+inline constexpr size_t kMaxChunkLevelNames = 255;
 // The format indexes writers with one byte: a chunk holds at most this many distinct writers.
 inline constexpr size_t kMaxChunkWriters = 256;
 
@@ -29,15 +31,31 @@ struct DecodedChunk {
   std::vector<std::string> writers;
   std::string_view text;
   std::vector<uint32_t> offsets;  // n + 1 entries
+  // Layout 2 only (empty otherwise): custom level names, and per line the index of its name
+  // plus one (0: the canonical name); the fields of each line (empty view: none).
+  std::vector<std::string_view> level_names;
+  std::vector<uint8_t> level_name_index;
+  std::vector<std::string_view> fields;
 
   std::string_view message(size_t i) const {
     return text.substr(offsets[i], offsets[i + 1] - offsets[i] - 1);
   }
+  std::string_view level_name(size_t i) const {
+    if (level_name_index.empty() || level_name_index[i] == 0) return {};
+    return level_names[level_name_index[i] - 1];
+  }
+  std::string_view line_fields(size_t i) const { return fields.empty() ? std::string_view() : fields[i]; }
+  bool has_fields() const { return !fields.empty(); }
+  // Line i as a LogLine (line_number 0: the caller knows the chunk's first line).
+  LogLine line(size_t i) const;
 };
 
 // Encodes `lines[0, count)` (line_number ignored: it is the chunk's key). `level` is zstd's.
-// Fails with kInvalidValue when the lines hold more than kMaxChunkWriters writers (callers
-// split before that: store/chunk_writer.h) or count is 0.
+// Lines with a level name or fields make a layout-2 payload; others the layout-1 payload that
+// every earlier version wrote (doc/chunk_format.md). Fails with kInvalidValue when the lines hold
+// more than kMaxChunkWriters writers (callers split before that: store/chunk_writer.h), more
+// or count is 0. Past kMaxChunkLevelNames distinct level names (only a hostile writer gets there)
+// further names are dropped: their lines keep their canonical level.
 // Thread-safety: stateless functions; the zstd contexts are thread_local.
 Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level);
 Status DecodeChunk(std::string_view payload, DecodedChunk* out);

@@ -39,6 +39,43 @@ std::optional<Level> ParseLevel(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<NamedLevel> ParseAnyLevel(std::string_view name) {
+  if (name.empty() || name.size() > kMaxLevelNameBytes ||
+      !std::isalpha(static_cast<unsigned char>(name[0])))
+    return std::nullopt;
+  std::string upper;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '_' && c != '-') return std::nullopt;
+    upper.push_back(static_cast<char>(std::toupper(u)));
+  }
+  for (size_t i = 0; i < kLevelNames.size(); ++i) {
+    if (upper == kLevelNames[i]) return NamedLevel{static_cast<Level>(i), {}};
+  }
+  // Names seen in the wild (syslog, loguru, log4j, zap, Go, Rust tracing), by what they mean.
+  // Mere spellings of a canonical level (WARN, ERR) keep no name of their own.
+  struct Alias {
+    std::string_view name;
+    Level level;
+    bool spelling;
+  };
+  static constexpr Alias kAliases[] = {
+      {"WARN", Level::kWarning, true},     {"ERR", Level::kError, true},
+      {"DBG", Level::kDebug, true},        {"INFORMATION", Level::kInfo, true},
+      {"TRACE", Level::kDebug, false},     {"VERBOSE", Level::kDebug, false},
+      {"FINE", Level::kDebug, false},      {"FINER", Level::kDebug, false},
+      {"FINEST", Level::kDebug, false},    {"NOTICE", Level::kInfo, false},
+      {"SUCCESS", Level::kInfo, false},    {"SEVERE", Level::kError, false},
+      {"FATAL", Level::kCritical, false},  {"PANIC", Level::kCritical, false},
+      {"ALERT", Level::kCritical, false},  {"CRIT", Level::kCritical, false},
+      {"EMERG", Level::kCritical, false},  {"EMERGENCY", Level::kCritical, false},
+  };
+  for (const Alias& a : kAliases) {
+    if (upper == a.name) return NamedLevel{a.level, a.spelling ? std::string() : std::move(upper)};
+  }
+  return NamedLevel{Level::kInfo, std::move(upper)};
+}
+
 std::optional<Source> ParseSource(std::string_view name) {
   for (size_t i = 0; i < kSourceNames.size(); ++i) {
     if (EqualsIgnoreCase(name, kSourceNames[i])) return static_cast<Source>(i);

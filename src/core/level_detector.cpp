@@ -35,6 +35,11 @@ std::string_view SkipDecorations(std::string_view s) {
   return s.substr(i);
 }
 
+// The level word the last LevelWordAt match found, so Detect can tell the program's own name
+// (SUCCESS, TRACE) without an out-parameter through every layout rule below. Set and read on
+// one thread within one Detect call.
+thread_local std::string t_matched_word;
+
 // A level word at the start of `s`, in any case; its length in *len.
 std::optional<Level> LevelWordAt(std::string_view s, size_t* len) {
   static constexpr struct {
@@ -45,7 +50,7 @@ std::optional<Level> LevelWordAt(std::string_view s, size_t* len) {
       {"FATAL", Level::kCritical},    {"DEBUG", Level::kDebug},     {"TRACE", Level::kDebug},
       {"WARN", Level::kWarning},      {"INFO", Level::kInfo},       {"CRIT", Level::kCritical},
       {"ERR", Level::kError},         {"DBG", Level::kDebug},       {"EMERG", Level::kCritical},
-      {"ALERT", Level::kCritical},    {"NOTICE", Level::kInfo},
+      {"ALERT", Level::kCritical},    {"NOTICE", Level::kInfo},     {"SUCCESS", Level::kInfo},
   };
   for (const auto& w : kWords) {
     if (s.size() < w.word.size()) continue;
@@ -57,6 +62,7 @@ std::optional<Level> LevelWordAt(std::string_view s, size_t* len) {
       }
     }
     if (match) {
+      t_matched_word.assign(w.word);
       *len = w.word.size();
       return w.level;
     }
@@ -320,7 +326,8 @@ std::optional<Level> DetectLevelFromLayout(std::string_view line) {
   return std::nullopt;
 }
 
-Level LevelDetector::Detect(std::string_view line) {
+Level LevelDetector::Detect(std::string_view line, std::string* name) {
+  if (name) name->clear();
   std::string buf;
   bool coloured = false;
   std::string_view visible = Visible(line, &buf, &coloured);
@@ -364,7 +371,12 @@ Level LevelDetector::Detect(std::string_view line) {
   if (StartsWith(s, "During handling of the above exception") ||
       StartsWith(s, "The above exception was the direct cause"))
     return Level::kError;
+  t_matched_word.clear();
   if (auto l = DetectLevelFromLayout(line)) {
+    if (name && !t_matched_word.empty()) {
+      if (auto named = ParseAnyLevel(t_matched_word); named && named->level == *l)
+        *name = std::move(named->name);
+    }
     if (*l != Level::kInfo) {
       block_ = Block::kRecord;
       record_level_ = *l;

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/log_line.h"
@@ -41,7 +42,9 @@ class LevelDetector {
   // starts a new batch undetected.
   explicit LevelDetector(bool in_traceback = false)
       : block_(in_traceback ? Block::kTraceback : Block::kNone) {}
-  Level Detect(std::string_view line);
+  // `name`, when given, receives the program's own level name when the layout named a custom
+  // one (loguru's SUCCESS, TRACE, FATAL); empty otherwise.
+  Level Detect(std::string_view line, std::string* name = nullptr);
   bool in_traceback() const { return block_ == Block::kTraceback; }
 
  private:

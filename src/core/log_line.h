@@ -30,7 +30,25 @@ struct LogLine {
   Source source = Source::kStdout;
   std::string writer;   // which process wrote it ("main", "rank-0", …)
   std::string message;  // valid UTF-8, no '\n'
+  // The program's own level name when it is not the canonical one ("SUCCESS", "TRACE", "NOTICE");
+  // `level` is what it maps to for filters and counts. Empty: LevelName(level).
+  std::string level_name;
+  // Parsed fields of a structured line: a compact JSON object ({"loss":1.5,"rank":3}), written by
+  // core/structured_fields.h. Empty: none.
+  std::string fields;
 };
+
+// A custom level name: 1 to kMaxLevelNameBytes of [A-Za-z0-9_-], starting with a letter.
+inline constexpr size_t kMaxLevelNameBytes = 32;
+// The canonical level of any level name a program may use (TRACE → DEBUG, NOTICE/SUCCESS → INFO,
+// WARN → WARNING, ERR → ERROR, FATAL/PANIC/ALERT/EMERGENCY → CRITICAL; unknown names → INFO), and
+// the name to keep beside it: empty when `name` is the canonical name itself (any case), else the
+// name upper-cased. nullopt when `name` is not a valid level name.
+struct NamedLevel {
+  Level level;
+  std::string name;  // empty: canonical
+};
+std::optional<NamedLevel> ParseAnyLevel(std::string_view name);
 
 // Messages longer than this are split into continuation lines (DESIGN §6).
 inline constexpr size_t kMaxLineBytes = 64 * 1024;

@@ -35,6 +35,9 @@ struct ApiOptions {
   const DiskGuard* disk = nullptr;
   // Per-run and per-project ingest quotas: over them ingest answers 429 (null: none).
   IngestQuotas* quotas = nullptr;
+  // Fields of JSON / Python-dict / logfmt lines parsed at ingest (--no-field-parsing: off, for
+  // comparisons; explicit fields are stored either way).
+  bool parse_fields = true;
 };
 
 class Api;

@@ -83,6 +83,7 @@ Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOp
       bus_(bus),
       auth_(auth),
       engine_(store),
+      ingest_(options.parse_fields),
       options_(std::move(options)) {}
 
 Result<std::string> Api::ProjectOfRun(const std::string& run_id) {

@@ -442,7 +442,9 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
             msg = st->visible;
           }
           if (format == "txt") {
-            piece->append(ts).append(" [").append(LevelName(v.level)).append("] [");
+            // The program's own level name (SUCCESS, TRACE) is what it printed.
+            piece->append(ts).append(" [");
+            piece->append(v.level_name.empty() ? LevelName(v.level) : v.level_name).append("] [");
             piece->append(SourceName(v.source)).append("] ").append(msg).push_back('\n');
           } else if (format == "json") {
             if (st->count) piece->push_back(',');

@@ -209,6 +209,32 @@ Result<LogFilter> FilterFromQuery(const std::map<std::string, std::string>& q) {
   }
   if (auto* v = get("search")) f.search = *v;
   if (auto* v = get("regex")) f.regex = *v;
+  // Field filters: field=loss>1.5,rank=3 or, as written in the search box, field.loss>1.5 and
+  // field.rank=3 as parameters of their own (the query splits "field.rank=3" at its '=', so the
+  // expression is the name, '=' and the value again; a name alone tests that the field exists).
+  std::vector<std::string> exprs;
+  if (auto* v = get("field")) {
+    Status s = ForEachListItem(*v, [&](const std::string& item) {
+      exprs.push_back(item);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+  }
+  for (const auto& [key, value] : q) {
+    if (key.rfind("field.", 0) != 0) continue;
+    std::string expr = key.substr(6);
+    if (!value.empty()) expr += "=" + value;
+    exprs.push_back(std::move(expr));
+  }
+  if (exprs.size() > kMaxFieldPredicates) {
+    return Status(Code::kInvalidValue, "at most " + std::to_string(kMaxFieldPredicates) +
+                                           " field filters, not " + std::to_string(exprs.size()));
+  }
+  for (const std::string& e : exprs) {
+    auto p = FieldPredicate::Parse(e);
+    if (!p.ok()) return p.status();
+    f.fields.push_back(std::move(*p));
+  }
   for (const char* key : {"since", "until"}) {
     if (auto* v = get(key); v && !v->empty()) {
       auto t = ParseIsoMicros(*v);

@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "core/time_util.h"
 #include "server/json_in.h"
+#include "server/structured_line.h"
 
 namespace wanllmdb {
 namespace {
@@ -44,16 +45,19 @@ Result<std::optional<int64_t>> ParseTimestamp(element v, const std::string& wher
   }
 }
 
-Result<std::optional<Level>> ParseLevelField(element v, const std::string& where) {
-  if (v.type() == element_type::NULL_VALUE) return std::optional<Level>();
+// Any level name a program uses is kept (custom levels: SUCCESS, TRACE, NOTICE, ...), mapped
+// onto the five canonical ones for filters and counts.
+Result<std::optional<NamedLevel>> ParseLevelField(element v, const std::string& where) {
+  if (v.type() == element_type::NULL_VALUE) return std::optional<NamedLevel>();
   if (v.type() != element_type::STRING)
     return Bad(where, std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
   std::string_view s = v.get_string().value_unsafe();
-  auto l = ParseLevel(s);
+  auto l = ParseAnyLevel(s);
   if (!l)
-    return Invalid(where, "unknown level '" + std::string(s) +
-                              "' (want DEBUG, INFO, WARNING, ERROR or CRITICAL)");
-  return std::optional<Level>(*l);
+    return Invalid(where, "'" + std::string(s.substr(0, 64)) +
+                              "' is not a level name (DEBUG, INFO, WARNING, ERROR, CRITICAL, or "
+                              "a custom name of 1 to 32 letters, digits, '_' and '-')");
+  return std::optional<NamedLevel>(std::move(*l));
 }
 
 Result<Source> ParseSourceField(element v, const std::string& where, Source fallback) {
@@ -98,12 +102,43 @@ Status TooManyLines() {
                                      "at 64 KiB: split it");
 }
 
+Status TooManyBytes() {
+  return Status(Code::kTooLarge, "a request stores at most " +
+                                     std::to_string(kMaxBatchBytes >> 20) +
+                                     " MiB of messages and fields: split it");
+}
+
 // Every piece of a message becomes a stored line; pieces share the message's seq. Fails (and
 // the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes;
 // `lines_elsewhere` are the request's lines in its other batches (foreign ingest).
-Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Source source,
-                    int64_t ts, int64_t seq, bool has_seq, std::vector<uint8_t>* explicit_level,
-                    bool explicit_l, size_t* bytes, size_t lines_elsewhere = 0) {
+// What a line says of itself beyond its message: its level (with a custom name) and fields.
+struct LineExtras {
+  std::optional<NamedLevel> level;
+  std::string fields;  // explicit fields (compact JSON object); empty: parse the message
+  bool parse_structure = true;
+};
+
+// Parses a structured piece (JSON, Python dict, logfmt) into its line: fields always, the level
+// and time only where the request did not give them.
+void ApplyStructure(std::string_view piece, bool level_given, bool time_given, LogLine* l,
+                    uint8_t* explicit_l) {
+  auto st = ParseStructuredLine(piece);
+  if (!st) return;
+  l->fields = std::move(st->fields);
+  if (st->level && !level_given) {
+    l->level = st->level->level;
+    l->level_name = std::move(st->level->name);
+    *explicit_l = 1;
+  }
+  if (st->timestamp_us && !time_given) l->timestamp_us = *st->timestamp_us;
+}
+
+Status AppendPieces(IngestBatch* b, std::string_view message, const LineExtras& extras,
+                    Source source, int64_t ts, bool time_given, int64_t seq, bool has_seq,
+                    std::vector<uint8_t>* explicit_level, size_t* bytes,
+                    size_t lines_elsewhere = 0) {
+  const Level level = extras.level ? extras.level->level : Level::kInfo;
+  const bool explicit_l = extras.level.has_value();
   // Counted before splitting so that a message of millions of newlines is refused without
   // first building millions of pieces.
   const size_t used = lines_elsewhere + b->lines.size();
@@ -111,24 +146,30 @@ Status AppendPieces(IngestBatch* b, std::string_view message, Level level, Sourc
   if (static_cast<size_t>(std::count(message.begin(), message.end(), '\n')) > room)
     return TooManyLines();
   *bytes += message.size();
-  if (*bytes > kMaxBatchBytes) {
-    return Status(Code::kTooLarge, "a request stores at most " +
-                                       std::to_string(kMaxBatchBytes >> 20) +
-                                       " MiB of messages: split it");
-  }
+  if (*bytes > kMaxBatchBytes) return TooManyBytes();
   thread_local std::vector<std::string_view> pieces;
   pieces.clear();
   SplitIntoLines(message, kMaxLineBytes, &pieces);
   if (pieces.size() > room) return TooManyLines();
-  for (std::string_view p : pieces) {
+  *bytes += extras.fields.size() * pieces.size();  // fields are copied onto every piece
+  if (*bytes > kMaxBatchBytes) return TooManyBytes();
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    std::string_view p = pieces[k];
     LogLine l;
     l.timestamp_us = ts;
     l.level = level;
+    if (extras.level) l.level_name = extras.level->name;
     l.source = source;
     l.message.assign(p.data(), p.size());
+    uint8_t is_explicit = explicit_l;
+    if (!extras.fields.empty()) {
+      l.fields = extras.fields;  // a message's fields describe each of its lines
+    } else if (extras.parse_structure) {
+      ApplyStructure(p, explicit_l, time_given, &l, &is_explicit);
+    }
     b->lines.push_back(std::move(l));
     if (has_seq) b->seqs.push_back(seq);
-    explicit_level->push_back(explicit_l);
+    explicit_level->push_back(is_explicit);
   }
   if (pieces.capacity() > 4096) std::vector<std::string_view>().swap(pieces);  // keep it small
   return Status::Ok();
@@ -178,10 +219,12 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       return Bad(at(""),
                  std::string("must be an object, not ") + std::string(JsonTypeName(item.type())));
     std::string_view message;
-    std::optional<Level> level;
+    LineExtras extras;
+    extras.parse_structure = parse_fields_;
     Source source = Source::kStdout;
     int64_t ts = now, seq = -1;
-    bool has_message = false;
+    bool has_message = false, time_given = false;
+    std::optional<NamedLevel> level_name;
     simdjson::dom::object fields = item.get_object().value_unsafe();  // alive for the loop
     for (auto [key, value] : fields) {
       if (key == "message") {
@@ -193,7 +236,19 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       } else if (key == "level") {
         auto l = ParseLevelField(value, at("level"));
         if (!l.ok()) return l.status();
-        level = *l;
+        extras.level = std::move(*l);
+      } else if (key == "level_name") {
+        // The program's own name for the line's level (logging.addLevelName(25, "SUCCESS")):
+        // kept beside the canonical `level`, which still decides filters and counts.
+        if (value.type() == element_type::NULL_VALUE) continue;
+        auto l = ParseLevelField(value, at("level_name"));
+        if (!l.ok()) return l.status();
+        level_name = std::move(*l);
+      } else if (key == "fields") {
+        if (value.type() == element_type::NULL_VALUE) continue;
+        auto f = CompactFields(value, at("fields"));
+        if (!f.ok()) return f.status();
+        extras.fields = std::move(*f);
       } else if (key == "source") {
         auto s = ParseSourceField(value, at("source"), Source::kStdout);
         if (!s.ok()) return s.status();
@@ -201,7 +256,10 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       } else if (key == "timestamp") {
         auto t = ParseTimestamp(value, at("timestamp"));
         if (!t.ok()) return t.status();
-        if (*t) ts = **t;
+        if (*t) {
+          ts = **t;
+          time_given = true;
+        }
       } else if (key == "seq") {
         if (value.type() == element_type::NULL_VALUE) continue;
         if (value.type() != element_type::INT64 && value.type() != element_type::UINT64)
@@ -213,10 +271,19 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       }
     }
     if (!has_message) return Bad(at("message"), "is required");
+    if (level_name) {
+      // Without `level`, the name decides it (SUCCESS → INFO).
+      if (extras.level) {
+        extras.level->name = std::move(level_name->name);
+      } else {
+        extras.level = std::move(level_name);
+      }
+    }
     if (seq >= 0) any_seq = true;
     if (any_seq && b.seqs.size() != b.lines.size()) b.seqs.assign(b.lines.size(), -1);
-    Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, seq,
-                                   any_seq, &explicit_level, level.has_value(), &bytes);
+    // The SDK's own lines (log_message) say what they are; captured output may be structured.
+    Status appended = AppendPieces(&b, message, extras, source, ts, time_given, seq, any_seq,
+                                   &explicit_level, &bytes);
     if (!appended.ok()) return appended;
     ++i;
   }
@@ -243,9 +310,11 @@ Result<IngestBatch> IngestParser::BuildBatch(const std::string& run_id, const st
       AppendSanitizedUtf8(message, &repaired);
       message = repaired;
     }
-    Status appended =
-        AppendPieces(&b, message, l.level.value_or(Level::kInfo), l.source, l.timestamp_us, l.seq,
-                     any_seq, &explicit_level, l.level.has_value(), &budget->bytes, budget->lines);
+    LineExtras extras;
+    extras.parse_structure = parse_fields_;
+    if (l.level) extras.level = NamedLevel{*l.level, {}};
+    Status appended = AppendPieces(&b, message, extras, l.source, l.timestamp_us, true, l.seq,
+                                   any_seq, &explicit_level, &budget->bytes, budget->lines);
     if (!appended.ok()) return appended;
   }
   budget->lines += b.lines.size();
@@ -265,11 +334,17 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     return Bad("message",
                std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
   std::string_view message = v.get_string().value_unsafe();
-  std::optional<Level> level;
+  LineExtras extras;
+  extras.parse_structure = parse_fields_;
   if (!root.at_key("level").get(v)) {
     auto l = ParseLevelField(v, "level");
     if (!l.ok()) return l.status();
-    level = *l;
+    extras.level = std::move(*l);
+  }
+  if (!root.at_key("fields").get(v) && v.type() != element_type::NULL_VALUE) {
+    auto f = CompactFields(v, "fields");
+    if (!f.ok()) return f.status();
+    extras.fields = std::move(*f);
   }
   Source source = default_source;
   if (!root.at_key("source").get(v)) {
@@ -278,15 +353,19 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     source = *s;
   }
   int64_t ts = NowMicros();
+  bool time_given = false;
   if (!root.at_key("timestamp").get(v)) {
     auto t = ParseTimestamp(v, "timestamp");
     if (!t.ok()) return t.status();
-    if (*t) ts = **t;
+    if (*t) {
+      ts = **t;
+      time_given = true;
+    }
   }
   std::vector<uint8_t> explicit_level;
   size_t bytes = 0;
-  Status appended = AppendPieces(&b, message, level.value_or(Level::kInfo), source, ts, -1, false,
-                                 &explicit_level, level.has_value(), &bytes);
+  Status appended = AppendPieces(&b, message, extras, source, ts, time_given, -1, false,
+                                 &explicit_level, &bytes);
   if (!appended.ok()) return appended;
   MarkDetection(&b, explicit_level);
   return started;

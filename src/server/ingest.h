@@ -38,6 +38,9 @@ struct RequestBudget {
 // the store, which keeps the traceback state of every (run, writer).
 class IngestParser {
  public:
+  // `parse_fields`: structured messages (JSON, Python dict, logfmt) get their fields parsed.
+  explicit IngestParser(bool parse_fields = true) : parse_fields_(parse_fields) {}
+
   // POST /runs/{id}/logs/batch
   Result<IngestBatch> ParseBatch(const std::string& run_id, std::string& body);
   // POST /runs/{id}/logs (and .../logs/progress, whose source defaults to stdout)
@@ -50,6 +53,7 @@ class IngestParser {
 
  private:
   struct Pending;
+  bool parse_fields_;
   Status AddLine(const std::string& run_id, IngestBatch* batch, std::string_view message,
                  std::optional<Level> level, Source source, int64_t ts, int64_t seq);
 };

@@ -85,8 +85,7 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LineView& l) {
 }
 
 JsonOut& JsonOut::ContextLine(std::string_view run_id, const LogLine& l) {
-  LineFields(run_id,
-             LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
+  LineFields(run_id, LineView::Of(l));
   return Key("context").Bool(true).EndObject();
 }
 
@@ -99,12 +98,13 @@ JsonOut& JsonOut::LineFields(std::string_view run_id, const LineView& l) {
   Key("source").String(SourceName(l.source));
   Key("writer").String(l.writer);
   Key("message").String(l.message);
+  if (!l.level_name.empty()) Key("level_name").String(l.level_name);
+  if (!l.fields.empty()) Key("fields").Raw(l.fields);
   return *this;
 }
 
 JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
-  return Line(run_id,
-              LineView{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message});
+  return Line(run_id, LineView::Of(l));
 }
 
 JsonOut& JsonOut::Run(const RunInfo& r, bool with_config) {

@@ -180,6 +180,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   api_options.activity = &activity;
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
+  api_options.parse_fields = o.parse_fields;
   Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);

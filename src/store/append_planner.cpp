@@ -13,7 +13,7 @@ uint32_t DetectLevels(IngestBatch& b, uint32_t start) {
   for (size_t i = 0; i < b.lines.size(); ++i) {
     if (!b.detect_level[i]) continue;
     LogLine& l = b.lines[i];
-    l.level = det[static_cast<int>(l.source)].Detect(l.message);
+    l.level = det[static_cast<int>(l.source)].Detect(l.message, &l.level_name);
   }
   uint32_t end = 0;
   for (int s = 0; s < kSourceCount; ++s) end |= static_cast<uint32_t>(det[s].in_traceback()) << s;

@@ -20,8 +20,7 @@ class ContextQuery::Window {
       while (!buf_.empty()) {
         LogLine l = std::move(buf_.front());
         buf_.pop_front();
-        LineView bv{l.line_number, l.timestamp_us, l.level, l.source, l.writer, l.message};
-        if (!emit_(bv, &l, true)) return false;
+        if (!emit_(LineView::Of(l), &l, true)) return false;
       }
       after_ = n_;
       return emit_(v, nullptr, false);
@@ -78,8 +77,7 @@ Result<ListResult> ContextQuery::List(const std::string& run_id, const ListReque
     }
   }
   for (auto it = lead.rbegin(); it != lead.rend(); ++it) {
-    w.Feed(LineView{it->line_number, it->timestamp_us, it->level, it->source, it->writer,
-                    it->message});
+    w.Feed(LineView::Of(*it));
   }
   // Rows are only lines inside the range, so nothing past it needs reading.
   Status s = engine_.Scan(run_id, meta_, from, to, r.descending,

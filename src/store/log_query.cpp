@@ -84,6 +84,13 @@ bool LineMatcher::MatchMeta(const DecodedChunk& c, size_t i) const {
   if (filter_.since_us && c.timestamps[i] < *filter_.since_us) return false;
   if (filter_.until_us && c.timestamps[i] > *filter_.until_us) return false;
   if (!filter_.writers.empty() && !WriterAllowed(c.writers[c.writer_index[i]])) return false;
+  return MatchFields(c.line_fields(i));
+}
+
+bool LineMatcher::MatchFields(std::string_view fields) const {
+  for (const FieldPredicate& p : filter_.fields) {
+    if (!p.Matches(fields)) return false;
+  }
   return true;
 }
 
@@ -196,6 +203,7 @@ bool LineMatcher::MatchLine(const LogLine& l) const {
   if (filter_.since_us && l.timestamp_us < *filter_.since_us) return false;
   if (filter_.until_us && l.timestamp_us > *filter_.until_us) return false;
   if (!WriterAllowed(l.writer)) return false;
+  if (!MatchFields(l.fields)) return false;
   return MatchMessage(l.message);
 }
 

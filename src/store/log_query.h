@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/chunk_codec.h"
+#include "core/field_filter.h"
 #include "core/log_line.h"
 #include "core/status.h"
 #include "store/text_probe.h"
@@ -27,10 +28,17 @@ struct LogFilter {
   std::string search;                         // case-insensitive substring
   std::string regex;                          // RE2
   std::optional<int64_t> since_us, until_us;  // inclusive
+  std::vector<FieldPredicate> fields;         // on structured lines' fields; all must hold
 
   bool matches_everything() const {
     return level_mask == 0 && source_mask == 0 && writers.empty() && search.empty() &&
-           regex.empty() && !since_us && !until_us;
+           regex.empty() && !since_us && !until_us && fields.empty();
+  }
+  // True when chunk metadata alone (level counts) can count the matches: no text, writer,
+  // source, time or field test.
+  bool counts_from_levels() const {
+    return text_free() && writers.empty() && source_mask == 0 && !since_us && !until_us &&
+           fields.empty();
   }
   // True when only per-line metadata (no text) decides a match.
   bool text_free() const { return search.empty() && regex.empty(); }
@@ -46,7 +54,7 @@ class LineMatcher {
   const LogFilter& filter() const { return filter_; }
   // What chunks must hold for the text filter to match (null: nothing lets a chunk be skipped).
   const TextProbe* probe() const { return probe_.get(); }
-  // Per-line metadata test (level, source, writer, time).
+  // Per-line metadata test (level, source, writer, time, fields).
   bool MatchMeta(const DecodedChunk& chunk, size_t i) const;
   // Marks in `hits` (size chunk.n) the lines whose text matches; all true when no text filter.
   // Works on the whole text column at once: one case-folded copy and one memmem/RE2 pass per
@@ -56,6 +64,8 @@ class LineMatcher {
   // Text test for a single message (live tail, small inputs); visible text as above.
   bool MatchMessage(std::string_view message) const;
   bool MatchLine(const LogLine& line) const;
+  // Whether a line's fields (a JSON object or empty) pass every field predicate.
+  bool MatchFields(std::string_view fields) const;
 
  private:
   LineMatcher() = default;

@@ -76,15 +76,7 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
     if (k > 0 && writers.size() + added.size() > kMaxChunkWriters) break;
     writers.insert(writers.end(), added.begin(), added.end());
     m.writer_mask |= writer_masks[k];
-    for (size_t i = 0; i < d.n; ++i) {
-      LogLine l;
-      l.timestamp_us = d.timestamps[i];
-      l.level = static_cast<Level>(d.levels[i]);
-      l.source = static_cast<Source>(d.sources[i]);
-      l.writer = d.writers[d.writer_index[i]];
-      l.message = d.message(i);
-      m.lines.push_back(std::move(l));
-    }
+    for (size_t i = 0; i < d.n; ++i) m.lines.push_back(d.line(i));
     m.chunks_taken = k + 1;
   }
   auto payload = EncodeChunk(m.lines.data(), m.lines.size(), zstd_level);

@@ -17,6 +17,8 @@ LogLine ToLogLine(const LineView& v) {
   l.source = v.source;
   l.writer = v.writer;
   l.message = v.message;
+  l.level_name = v.level_name;
+  l.fields = v.fields;
   return l;
 }
 
@@ -102,7 +104,9 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
                    static_cast<Level>(chunk.levels[i]),
                    static_cast<Source>(chunk.sources[i]),
                    chunk.writers[chunk.writer_index[i]],
-                   chunk.message(i)};
+                   chunk.message(i),
+                   chunk.level_name(i),
+                   chunk.line_fields(i)};
         if (!fn(v)) return Status::Ok();
       }
     }
@@ -170,7 +174,7 @@ Result<Histogram> QueryEngine::MakeHistogram(const std::string& run_id, const Li
   };
   const LogFilter& f = m.filter();
   bool metadata_only =
-      f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us && !f.until_us;
+      f.counts_from_levels();
   if (metadata_only && summary->total > 200000) {
     // Big run, no text filter: chunk level counts spread over the chunk's time span. Exact per
     // chunk, approximate within one; decoding ten million lines for a sparkline is not worth it.
@@ -224,7 +228,7 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
     return Status::Ok();
   }
   bool level_only =
-      f.text_free() && f.writers.empty() && f.source_mask == 0 && !f.since_us && !f.until_us;
+      f.counts_from_levels();
   if (level_only) {
     // Whole chunks are counted from their level counts; only the chunk holding `line` is
     // decoded.

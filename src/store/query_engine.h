@@ -24,6 +24,13 @@ struct LineView {
   Source source;
   std::string_view writer;
   std::string_view message;
+  std::string_view level_name = {};  // empty: LevelName(level)
+  std::string_view fields = {};      // a JSON object, or empty
+
+  static LineView Of(const LogLine& l) {
+    return {l.line_number, l.timestamp_us, l.level,   l.source,
+            l.writer,      l.message,      l.level_name, l.fields};
+  }
 };
 
 struct ListRequest {

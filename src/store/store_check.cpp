@@ -65,14 +65,7 @@ class RunChecker {
       return Status::Ok();
     }
     std::vector<LogLine> lines(d.n);
-    for (size_t i = 0; i < d.n; ++i) {
-      LogLine& l = lines[i];
-      l.timestamp_us = d.timestamps[i];
-      l.level = static_cast<Level>(d.levels[i]);
-      l.source = static_cast<Source>(d.sources[i]);
-      l.writer = d.writers[d.writer_index[i]];
-      l.message = d.message(i);
-    }
+    for (size_t i = 0; i < d.n; ++i) lines[i] = d.line(i);
     report_.lines += static_cast<int64_t>(d.n);
     const bool range_matches = static_cast<int64_t>(d.n) == key_lines;
     if (!range_matches) {

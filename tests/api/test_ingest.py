@@ -109,7 +109,7 @@ def test_bad_batches_store_nothing(server: Server) -> None:
     server.batch(rid, ["before"])
     cases = [
         ({"logs": [{"message": "ok"}, {"message": 5}]}, 400, "logs[1].message"),
-        ({"logs": [{"message": "ok"}, {"level": "LOUD", "message": "x"}]}, 422, "LOUD"),
+        ({"logs": [{"message": "ok"}, {"level": "LOUD NOISE", "message": "x"}]}, 422, "LOUD NOISE"),
         ({"logs": [{"message": "x", "source": "radio"}]}, 422, "radio"),
         ({"logs": [{"message": "x", "timestamp": "yesterday"}]}, 422, "yesterday"),
         ({"logs": [{"message": "x", "seq": -1}]}, 422, "seq"),

@@ -270,7 +270,7 @@ def test_sequential_runs_in_one_process_and_thread_exceptions(server: Server, ru
         import threading, wanllmdb
         run = wanllmdb.init(project="seq", id="{first}")
         print("in the first run")
-        run.log_message("odd level", level="LOUD")  # no exception: stored as INFO, one warning
+        run.log_message("odd level", level="not a level!")  # no exception: stored as INFO, one warning
         second = wanllmdb.init(project="seq", id="{second}")  # finishes the first
         assert run.finished and wanllmdb.run is second
         print("in the second run")
@@ -312,3 +312,37 @@ def test_redirect_on_a_terminal_keeps_isatty_for_the_program_and_its_children(se
     assert b"isatty True True True" in proc.stdout and b"child sees a terminal" in proc.stdout
     assert [(line["source"], line["message"]) for line in server.logs(run_id)] == [
         ("stdout", "isatty True True True"), ("stdout", "child sees a terminal"), ("stdout", "\x1b[1mbold\x1b[0m")]
+
+
+def test_log_message_fields_logging_extra_and_custom_levels(server: Server, run_script) -> None:
+    """Issue 13: fields sent explicitly (log_message(**fields), logging's extra=) and custom level
+    names (log_message(level="SUCCESS"), logging.addLevelName) arrive as fields and level_name,
+    and can be filtered on; the terminal output is unchanged."""
+    run_id = str(uuid.uuid4())
+    res = run_script(f"""
+        import logging, wanllmdb
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(message)s")
+        logging.addLevelName(25, "NOTICE")
+        run = wanllmdb.init(project="fields", id="{run_id}")
+        run.log_message("eval done", loss=1.75, step=100, split="val", nested={{"gpu": 0}})
+        run.log_message("trained", level="SUCCESS", epoch=3)
+        run.log_message("odd value", when=object.__new__(type("T", (), {{"__str__": lambda s: "T!"}})))
+        logging.getLogger("trainer").info("step done", extra={{"loss": 0.5, "rank": 2}})
+        logging.log(25, "a notice")
+        wanllmdb.finish()
+    """, server=server)
+    assert res.returncode == 0, res
+    assert "NOTICE a notice" in res.stderr and "INFO step done" in res.stderr
+    by = _by_message(server.logs(run_id))
+    eval_line = by["eval done"][0]
+    assert eval_line["fields"] == {"loss": 1.75, "step": 100, "split": "val", "nested": {"gpu": 0}}
+    assert (eval_line["level"], eval_line["source"]) == ("INFO", "user")
+    trained = by["trained"][0]
+    assert (trained["level"], trained["level_name"], trained["fields"]) == ("INFO", "SUCCESS", {"epoch": 3})
+    assert by["odd value"][0]["fields"] == {"when": "T!"}
+    record = by["INFO step done"][0]
+    assert record["fields"] == {"loss": 0.5, "rank": 2} and record["level"] == "INFO"
+    notice = by["NOTICE a notice"][0]
+    assert (notice["level"], notice["level_name"]) == ("INFO", "NOTICE") and "fields" not in notice
+    over = server.logs(run_id, field="loss>1")
+    assert [line["message"] for line in over] == ["eval done"]

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from fake_server import FakeServer
-from wanllmdb import uploader as uploader_mod
+from wanllmdb import structured, uploader as uploader_mod
 from wanllmdb.backoff import Backoff
 from wanllmdb.settings import joined_writer_name, resolve_settings
 from wanllmdb.sync import sync
@@ -227,11 +227,15 @@ def test_encoded_batches_are_valid_json_for_any_message() -> None:
     parts = []
     for k in range(20):
         messages = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(0, 5))]
+        fields = {"k": "".join(rng.choice(alphabet) for _ in range(3)), "n": k} if k % 3 == 0 else None
         parts.append((1700000000.0 + k / 7, rng.choice(["stdout", "stderr", "user"]),
-                      rng.choice([None, "INFO", "ERROR"]), messages))
+                      rng.choice([None, "INFO", "ERROR"]), messages,
+                      structured.extra_members("SUCCESS" if k % 4 == 0 else None, fields)))
     decoded = json.loads(uploader_mod.encode_batch("rank-3", 40, parts))
     assert decoded["writer"] == "rank-3"
-    expected = [(ts, src, lvl, m) for ts, src, lvl, msgs in parts for m in msgs]
+    expected = [(ts, src, lvl, m) for ts, src, lvl, msgs, _ in parts for m in msgs]
+    expected_extra = [(k % 4 == 0, k % 3 == 0) for k, (_, _, _, msgs, _) in enumerate(parts) for _ in msgs]
+    assert [(line.get("level_name") == "SUCCESS", "fields" in line) for line in decoded["logs"]] == expected_extra
     assert [line["seq"] for line in decoded["logs"]] == list(range(40, 40 + len(expected)))
     assert [(line["timestamp"], line["source"], line.get("level"), line["message"]) for line in decoded["logs"]] == expected
 

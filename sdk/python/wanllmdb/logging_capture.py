@@ -26,10 +26,12 @@ import logging
 import threading
 from typing import Any, Callable, List, Optional
 
+from . import structured
 from .capture_guard import bypass_for, suppressed
 
-# (message, level, timestamp) -> None
-RecordSink = Callable[[str, str, float], None]
+# (message, level, timestamp, extra) -> None; extra: structured.extra_members() of the record
+# (its custom level name and its `extra=` fields).
+RecordSink = Callable[[str, str, float, str], None]
 
 _PRINTED = "_wanllmdb_printed"  # set on a record once a handler printed it to the console
 _FILE_TEXT = "_wanllmdb_file_text"  # what a file handler wrote, if no console handler printed it
@@ -78,12 +80,27 @@ class _Recorder:
         return getattr(self._target, name)
 
 
+# Attributes every LogRecord has (and those logging and we add while formatting): the rest of
+# record.__dict__ is what the caller passed as extra=.
+_STANDARD_ATTRS = frozenset(logging.LogRecord("n", logging.INFO, "p", 1, "m", None, None).__dict__) | {
+    "message", "asctime", "taskName", "stack_info", _PRINTED, _FILE_TEXT}
+
+
+def record_extra(record: logging.LogRecord) -> str:
+    """The record's level name when it is a custom one and its extra= fields, as JSON members."""
+    fields = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS and not k.startswith("_")}
+    name = record.levelname if isinstance(record.levelname, str) else None
+    if not fields and (name is None or name in structured.CANONICAL):
+        return ""
+    return structured.extra_members(name, fields)
+
+
 def _deliver(record: logging.LogRecord, text: str) -> None:
     sink = _sink
     if sink is None or not text:
         return
     try:
-        sink(text, level_name(record.levelno), record.created)
+        sink(text, level_name(record.levelno), record.created, record_extra(record))
     except Exception:
         pass
 

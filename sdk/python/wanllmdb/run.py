@@ -13,7 +13,7 @@ import traceback
 import urllib.parse
 from typing import Any, Optional
 
-from . import logging_capture, sdk_stderr
+from . import logging_capture, sdk_stderr, structured
 from .agent_capture import AgentCapture, AgentRouted, find_agent_binary
 from .api_client import ApiClient, TransportError
 from .console_capture import ConsoleCapture, resolve_console_mode
@@ -200,15 +200,21 @@ class Run:
 
     # ---- user API ----
 
-    def log_message(self, text: str, level: str = "INFO") -> None:
+    def log_message(self, text: str, level: str = "INFO", **fields: Any) -> None:
         """Stores a message with source "user" (several lines if it contains newlines).
 
-        An unknown level is stored as INFO with one warning: only init() raises into user code.
+        `level` is one of DEBUG, INFO, WARNING, ERROR, CRITICAL or a custom name (SUCCESS, TRACE,
+        NOTICE: kept as the line's level_name and mapped onto the canonical five). Keyword
+        arguments are the line's fields: `run.log_message("eval", loss=1.5, step=100)` can then
+        be filtered with `field.loss>1.5`. A bad level is stored as INFO with one warning: only
+        init() raises into user code.
         """
-        if not isinstance(level, str) or level.upper() not in LEVELS:
-            sdk_stderr.say(f"log_message: level must be one of {', '.join(LEVELS)}, got {level!r}; using INFO",
-                           once_key="bad-level")
+        if not structured.valid_level_name(level):
+            sdk_stderr.say(f"log_message: level must be one of {', '.join(LEVELS)} or a custom name of "
+                           f"letters, digits, '_' and '-', got {level!r}; using INFO", once_key="bad-level")
             level = "INFO"
+        extra = structured.extra_members(level, fields)
+        canonical = structured.canonical_level(level)
         uploader = self._uploader
         if uploader is None or self._finished:
             return
@@ -216,7 +222,8 @@ class Run:
             self._detached_used = True
             self._flush_detached_at_exit()
         self._drain_capture()
-        uploader.submit_lines(str(text).split("\n"), "user", time.time(), level.upper())
+        # Each line of the message carries its level name and fields.
+        uploader.submit_lines(str(text).split("\n"), "user", time.time(), canonical, extra)
 
     def _flush_detached_at_exit(self) -> None:
         """A fork child that uses the run explicitly flushes its own lines when it ends."""
@@ -236,12 +243,13 @@ class Run:
             except Exception:
                 pass
 
-    def _on_log_record(self, message: str, level: str, created: float) -> None:
+    def _on_log_record(self, message: str, level: str, created: float, extra: str = "") -> None:
         uploader = self._uploader
         if uploader is not None and not self._finished:
             self._drain_capture()
-            # One stored line per text line (a traceback is many), each with its own seq.
-            uploader.submit_lines(message.split("\n"), "user", created, level)
+            # One stored line per text line (a traceback is many), each with its own seq and the
+            # record's fields.
+            uploader.submit_lines(message.split("\n"), "user", created, level, extra)
 
     def record_exception(self, text: str) -> None:
         """An uncaught exception: its traceback becomes ERROR lines and the run ends as failed."""
@@ -405,7 +413,7 @@ class DisabledRun:
         self.writer = "main"
         self.finished = False
 
-    def log_message(self, text: str, level: str = "INFO") -> None:
+    def log_message(self, text: str, level: str = "INFO", **fields: Any) -> None:
         pass
 
     def finish(self, exit_code: int = 0) -> None:

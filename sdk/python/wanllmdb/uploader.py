@@ -46,7 +46,9 @@ _LINE_OVERHEAD = 80
 
 # Lines submitted together share timestamp, source and level: (timestamp seconds, source,
 # level or None, messages). Keeping them as one part avoids per-line Python work on the hot path.
-Part = Tuple[float, str, Optional[str], List[str]]
+# (timestamp, source, level, messages, extra): extra is JSON members every message of the part
+# gets (structured.extra_members: level_name, fields), "" for none.
+Part = Tuple[float, str, Optional[str], List[str], str]
 
 
 def fresh_seq_base() -> int:
@@ -88,7 +90,7 @@ def encode_batch(writer: str, first_seq: int, parts: List[Part]) -> bytes:
     """
     chunks: List[str] = []
     seq = first_seq
-    for ts, source, level, messages in parts:
+    for ts, source, level, messages, extra in parts:
         n = len(messages)
         if n == 0:
             continue
@@ -96,7 +98,7 @@ def encode_batch(writer: str, first_seq: int, parts: List[Part]) -> bytes:
         fields = ',"timestamp":' + repr(float(ts)) + ',"source":' + _encode_str(source)
         if level is not None:
             fields += ',"level":' + _encode_str(level)
-        fields += ',"message":'
+        fields += extra + ',"message":'
         lines = "".join(chain.from_iterable(
             zip(map(str, range(seq, seq + n)), repeat(fields), map(_encode_str, messages), repeat(_LINE_SEP))))
         chunks.append('{"seq":' + lines[: -len(_LINE_SEP)] + "}")
@@ -151,16 +153,19 @@ class Uploader:
                timestamp: Optional[float] = None) -> None:
         self.submit_lines([message], source, time.time() if timestamp is None else timestamp, level)
 
-    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None,
+                     extra: str = "") -> None:
+        """`extra`: structured.extra_members() of the messages (each message gets them)."""
         if not messages:
             return
         try:
             with self._lock:
-                self._add_locked(messages, source, timestamp, level)
+                self._add_locked(messages, source, timestamp, level, extra)
         except Exception:
             pass  # the user's print() must never see an SDK error
 
-    def _add_locked(self, messages: List[str], source: str, ts: float, level: Optional[str]) -> None:
+    def _add_locked(self, messages: List[str], source: str, ts: float, level: Optional[str],
+                    extra: str = "") -> None:
         if self._thread is None and not self._stopping:
             self._start_thread_locked()
         wake = False
@@ -174,9 +179,9 @@ class Uploader:
                 wake = True
             room = BATCH_MAX_LINES - batch.count
             take = messages[i:i + room] if (i or n - i > room) else messages
-            nbytes = sum(map(len, take)) + _LINE_OVERHEAD * len(take)
+            nbytes = sum(map(len, take)) + (_LINE_OVERHEAD + len(extra)) * len(take)
             assert batch.lines is not None
-            batch.lines.append((ts, source, level, take))
+            batch.lines.append((ts, source, level, take, extra))
             batch.count += len(take)
             batch.nbytes += nbytes
             self._mem_bytes += nbytes

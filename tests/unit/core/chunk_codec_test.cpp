@@ -111,5 +111,94 @@ TEST(ChunkCodec, RejectsTextAfterTheLastLine) {
   EXPECT_EQ(d.message(0), "x");
 }
 
+// Layout 2: level names and fields ride along; a chunk without them is layout 1, byte for byte.
+TEST(ChunkCodec, LevelNamesAndFieldsRoundTrip) {
+  auto lines = Sample(300);
+  auto plain = *EncodeChunk(lines.data(), lines.size(), 3);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i % 3 == 0) lines[i].level_name = i % 2 ? "SUCCESS" : "TRACE";
+    if (i % 5 == 0) lines[i].fields = "{\"loss\":" + std::to_string(i) + ",\"rank\":\"r\"}";
+  }
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 3), &d).ok());
+  ASSERT_EQ(d.n, lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(d.level_name(i), lines[i].level_name) << i;
+    EXPECT_EQ(d.line_fields(i), lines[i].fields) << i;
+    EXPECT_EQ(d.message(i), lines[i].message) << i;
+    LogLine back = d.line(i);
+    EXPECT_EQ(back.fields, lines[i].fields);
+    EXPECT_EQ(back.level_name, lines[i].level_name);
+    EXPECT_EQ(back.writer, lines[i].writer);
+  }
+  // The text column is still the messages alone: a search never sees field bytes.
+  EXPECT_EQ(d.text.find("rank"), std::string_view::npos);
+
+  DecodedChunk p;
+  ASSERT_TRUE(DecodeChunk(plain, &p).ok());
+  EXPECT_FALSE(p.has_fields());
+  EXPECT_TRUE(p.level_names.empty());
+  EXPECT_EQ(p.level_name(0), "");
+  // Layout 1 starts with n (a varint >= 1), layout 2 with a zero byte.
+  std::string raw(ZSTD_getFrameContentSize(plain.data(), plain.size()), '\0');
+  ZSTD_decompress(raw.data(), raw.size(), plain.data(), plain.size());
+  EXPECT_NE(raw[0], '\0');
+}
+
+TEST(ChunkCodec, OnlyFieldsOrOnlyNames) {
+  std::vector<LogLine> lines(3);
+  for (auto& l : lines) l.writer = "main";
+  lines[1].fields = "{\"a\":1}";
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), 3, 1), &d).ok());
+  EXPECT_TRUE(d.has_fields());
+  EXPECT_TRUE(d.level_names.empty());
+  EXPECT_EQ(d.line_fields(0), "");
+  EXPECT_EQ(d.line_fields(1), "{\"a\":1}");
+  lines[1].fields.clear();
+  lines[2].level_name = "NOTICE";
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), 3, 1), &d).ok());
+  EXPECT_FALSE(d.has_fields());
+  EXPECT_EQ(d.level_name(2), "NOTICE");
+  EXPECT_EQ(d.level_name(1), "");
+}
+
+// More than 255 distinct names (a hostile writer): the chunk is still written; the extra names
+// fall back to their canonical level.
+TEST(ChunkCodec, TooManyLevelNamesAreDropped) {
+  std::vector<LogLine> lines(300);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    lines[i].writer = "main";
+    lines[i].level_name = "L" + std::to_string(i);
+  }
+  DecodedChunk d;
+  auto encoded = EncodeChunk(lines.data(), lines.size(), 1);
+  ASSERT_TRUE(encoded.ok());
+  ASSERT_TRUE(DecodeChunk(*encoded, &d).ok());
+  EXPECT_EQ(d.level_name(254), "L254");
+  EXPECT_EQ(d.level_name(255), "");
+  EXPECT_EQ(d.level_names.size(), kMaxChunkLevelNames);
+}
+
+TEST(ChunkCodec, RejectsBadLayout2) {
+  auto make = [](const std::string& raw) {
+    std::string payload(ZSTD_compressBound(raw.size()), '\0');
+    payload.resize(ZSTD_compress(payload.data(), payload.size(), raw.data(), raw.size(), 1));
+    return payload;
+  };
+  DecodedChunk d;
+  const std::string body = std::string("\x01\x01\x01m\x00\x01\x00", 7);
+  EXPECT_FALSE(DecodeChunk(make(std::string("\0\0", 2) + body + "x\n"), &d).ok());  // no flags
+  EXPECT_FALSE(DecodeChunk(make(std::string("\0\x08", 2) + body + "x\n"), &d).ok());  // unknown
+  // Fields flag with a length past the end.
+  EXPECT_FALSE(DecodeChunk(make(std::string("\0\x02", 2) + body + "\x7f" + "x\n"), &d).ok());
+  // Level name index past the names.
+  EXPECT_FALSE(DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x02" + "x\n"), &d).ok());
+  ASSERT_TRUE(DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x01" + "x\n"), &d).ok());
+  EXPECT_EQ(d.level_name(0), "N");
+  ASSERT_TRUE(DecodeChunk(make(std::string("\0\x02", 2) + body + "\x02{}" + "x\n"), &d).ok());
+  EXPECT_EQ(d.line_fields(0), "{}");
+}
+
 }  // namespace
 }  // namespace wanllmdb

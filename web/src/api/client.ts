@@ -43,6 +43,7 @@ export function filterParams(f: ServerFilters | null): Record<string, string> {
   }
   if (f.since) p.since = f.since;
   if (f.until) p.until = f.until;
+  if (f.fields?.length) p.field = f.fields.join(',');
   return p;
 }
 

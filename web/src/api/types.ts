@@ -1,3 +1,4 @@
+import type { Fields } from '../lib/fields';
 // Wire types of doc/api.md. Fields may be added by the server, never renamed.
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
@@ -15,6 +16,10 @@ export interface LogLine {
   source: Source;
   writer: string;
   message: string;
+  /** The program's own name of a custom level (SUCCESS, TRACE); `level` is what it maps to. */
+  level_name?: string;
+  /** Fields of a structured line (parsed JSON / logfmt, or sent with log_message). */
+  fields?: Fields;
   /** A line shown as context around a match (`context=N`), not a match itself. */
   context?: boolean;
 }
@@ -105,6 +110,8 @@ export interface ServerFilters {
   until?: string;
   /** Lines of context around each text match (only with a search). */
   context?: number;
+  /** Field filters (`loss>1.5`), all must hold. */
+  fields?: string[];
 }
 
 /** A line still being written (a progress bar's current state): shown live, never stored. */

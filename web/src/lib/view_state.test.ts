@@ -25,6 +25,7 @@ describe('view state <-> URL', () => {
       levels: ['WARNING', 'ERROR'],
       sources: ['stderr'],
       writers: ['rank-1', 'rank-0'],
+      fields: ['loss>1.5', 'data.gpu=0'],
       search: 'loss = 0.5 & more',
       regex: true,
       onlyMatches: true,

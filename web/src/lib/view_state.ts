@@ -8,6 +8,8 @@ export interface ViewState {
   levels: Level[];
   sources: Source[];
   writers: string[];
+  /** Field filters of structured lines (`loss>1.5`), as the server takes them. */
+  fields: string[];
   search: string;
   regex: boolean;
   /** Show only the lines that match the search (otherwise matches are highlighted in place). */
@@ -35,6 +37,7 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({
   levels: [],
   sources: [],
   writers: [],
+  fields: [],
   search: '',
   regex: false,
   onlyMatches: false,
@@ -98,6 +101,7 @@ export function parseViewState(search: string, hash: string): ViewState {
     levels: canonical(LEVELS, list(q.get('level')).map((s) => s.toUpperCase())),
     sources: canonical(SOURCES, list(q.get('source')).map((s) => s.toLowerCase())),
     writers: [...new Set(list(q.get('writer')))].sort(),
+    fields: [...new Set(list(q.get('field')))],
     search: q.get('q') ?? '',
     regex: flag('regex'),
     onlyMatches: flag('only'),
@@ -120,6 +124,7 @@ export function viewStateQuery(s: ViewState): string {
   if (s.levels.length) q.set('level', canonical(LEVELS, s.levels).join(','));
   if (s.sources.length) q.set('source', canonical(SOURCES, s.sources).join(','));
   if (s.writers.length) q.set('writer', [...new Set(s.writers)].sort().join(','));
+  if (s.fields.length) q.set('field', [...new Set(s.fields)].join(','));
   if (s.search) q.set('q', s.search);
   if (s.regex) q.set('regex', '1');
   if (s.onlyMatches) q.set('only', '1');
@@ -169,6 +174,7 @@ export function viewFilters(s: ViewState): ServerFilters {
     levels: s.levels,
     sources: s.sources,
     writers: s.writers,
+    ...(s.fields.length ? { fields: s.fields } : {}),
     search: withSearch ? eff.search : '',
     regex: withSearch && eff.regex,
     ...timeWindow(s),
@@ -179,16 +185,24 @@ export function viewFilters(s: ViewState): ServerFilters {
 /** The filters that select the search matches (for counting and next/previous). */
 export function matchFilters(s: ViewState): ServerFilters {
   const eff = effectiveSearch(s);
-  return { levels: s.levels, sources: s.sources, writers: s.writers, search: eff.search, regex: eff.regex, ...timeWindow(s) };
+  return {
+    levels: s.levels,
+    sources: s.sources,
+    writers: s.writers,
+    ...(s.fields.length ? { fields: s.fields } : {}),
+    search: eff.search,
+    regex: eff.regex,
+    ...timeWindow(s),
+  };
 }
 
 export function isUnfiltered(f: ServerFilters): boolean {
-  return !f.levels.length && !f.sources.length && !f.writers.length && !f.search && !f.since && !f.until;
+  return !f.levels.length && !f.sources.length && !f.writers.length && !f.fields?.length && !f.search && !f.since && !f.until;
 }
 
 /** A stable key: two states with the same key show the same lines. */
 export function filtersKey(f: ServerFilters): string {
-  return JSON.stringify([f.levels, f.sources, f.writers, f.search, f.regex, f.since ?? null, f.until ?? null, f.context ?? 0]);
+  return JSON.stringify([f.levels, f.sources, f.writers, f.search, f.regex, f.since ?? null, f.until ?? null, f.context ?? 0, f.fields ?? []]);
 }
 
 export function toggle<T>(values: readonly T[], v: T): T[] {

@@ -1,6 +1,7 @@
 import { memo, type CSSProperties, type MouseEvent } from 'react';
 import type { LogLine } from '../../api/types';
 import type { AnsiStyle } from '../../lib/ansi';
+import { fieldChips } from '../../lib/fields';
 import { messageSegments, type Matcher } from '../../lib/line_format';
 
 function css(s: AnsiStyle): CSSProperties | undefined {
@@ -27,9 +28,25 @@ export interface LogRowProps {
   highlighted: boolean;
   cursor: boolean;
   onLineClick: (line: number, extend: boolean) => void;
+  /** A field chip was clicked: keep only lines with that value. */
+  onFieldFilter: (expr: string) => void;
+  /** "{…}" was clicked: show the line's fields as JSON. */
+  onShowFields: (line: LogLine) => void;
 }
 
-export const LogRow = memo(function LogRow({ line, formatTime, matcher, writerColor, highlighted, cursor, onLineClick }: LogRowProps) {
+const MAX_CHIPS = 6;
+
+export const LogRow = memo(function LogRow({
+  line,
+  formatTime,
+  matcher,
+  writerColor,
+  highlighted,
+  cursor,
+  onLineClick,
+  onFieldFilter,
+  onShowFields,
+}: LogRowProps) {
   const segs = messageSegments(line.message, matcher);
   const click = (e: MouseEvent<HTMLAnchorElement>) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey) return;
@@ -51,7 +68,9 @@ export const LogRow = memo(function LogRow({ line, formatTime, matcher, writerCo
       <span className="ts" title={line.timestamp}>
         [{formatTime(line.timestamp)}]
       </span>
-      <span className={`lvl ${line.level}`}>{line.level}</span>
+      <span className={`lvl ${line.level}`} title={line.level_name ? `${line.level_name} (counted as ${line.level})` : undefined}>
+        {line.level_name ?? line.level}
+      </span>
       <span className={`src ${line.source}`}>{line.source}</span>
       {writerColor && <span className="wr">{line.writer}</span>}
       <span className="msg">
@@ -67,9 +86,35 @@ export const LogRow = memo(function LogRow({ line, formatTime, matcher, writerCo
           ),
         )}
       </span>
+      {line.fields && <FieldChips line={line} onFieldFilter={onFieldFilter} onShowFields={onShowFields} />}
     </div>
   );
 });
+
+function FieldChips({ line, onFieldFilter, onShowFields }: Pick<LogRowProps, 'line' | 'onFieldFilter' | 'onShowFields'>) {
+  const chips = fieldChips(line.fields, MAX_CHIPS);
+  const more = Object.keys(line.fields ?? {}).length - chips.length;
+  return (
+    <span className="fields" data-testid="fields">
+      {chips.map((c) => (
+        <button
+          key={c.key}
+          className="fchip"
+          data-key={c.key}
+          disabled={c.filter === null}
+          title={c.filter ? `Show only lines with ${c.filter}` : undefined}
+          onClick={() => c.filter && onFieldFilter(c.filter)}
+        >
+          <span className="fk">{c.key}</span>
+          <span className="fv">{c.text}</span>
+        </button>
+      ))}
+      <button className="fchip more" data-testid="show-fields" title="All fields as JSON" onClick={() => onShowFields(line)}>
+        {more > 0 ? `+${more} {…}` : '{…}'}
+      </button>
+    </span>
+  );
+}
 
 export function PlaceholderRow({ index }: { index: number }) {
   return (

@@ -18,6 +18,9 @@ import { CopyButton } from './toolbar/copy_button';
 import { DownloadMenu } from './toolbar/download_menu';
 import { ErrorNav } from './toolbar/error_nav';
 import { FilterBar } from './toolbar/filter_bar';
+import { FieldFilterBox } from './toolbar/field_filter_box';
+import { FieldsPanel } from './fields_panel';
+import { withFieldFilter } from '../../lib/fields';
 import { GotoBox } from './toolbar/goto_box';
 import { SearchBox } from './toolbar/search_box';
 import { ShortcutsHelp } from './toolbar/shortcuts_help';
@@ -115,6 +118,8 @@ export function LogViewer(props: {
   const onHistJump = useCallback((l: number) => void jumpToLine(l, { setHash: true }), [jumpToLine]);
   const filtered = filtersKey(filters) !== filtersKey(viewFilters(DEFAULT_VIEW));
   const [confirmClear, setConfirmClear] = useState(false);
+  const [fieldsLine, setFieldsLine] = useState<LogLine | null>(null);
+  const onFieldFilter = useCallback((expr: string) => setView({ fields: withFieldFilter(vsRef.current.fields, expr) }), [setView, vsRef]);
   const canClear = mayClearLogs(useMe(), props.project);
 
   return (
@@ -143,6 +148,7 @@ export function LogViewer(props: {
       </div>
       <div className="toolbar">
         <FilterBar vs={vs} setView={setView} summary={summary} writers={writers} />
+        <FieldFilterBox vs={vs} setView={setView} />
         {(vs.since || vs.until) && (
           <div className="group" data-testid="time-window">
             <span className="label">Time</span>
@@ -199,17 +205,20 @@ export function LogViewer(props: {
         follow={sel.follow}
         setFollow={sel.setFollow}
         onLineClick={sel.onLineClick}
+        onFieldFilter={onFieldFilter}
+        onShowFields={setFieldsLine}
         overlay={
           <ViewOverlay
             snap={snap}
             filtered={filtered}
             reload={lv.reload}
-            clearFilters={() => setView({ levels: [], sources: [], writers: [], onlyMatches: false, since: null, until: null })}
+            clearFilters={() => setView({ levels: [], sources: [], writers: [], fields: [], onlyMatches: false, since: null, until: null })}
           />
         }
       />
       <ProgressStrip progress={snap.progress} showWriter={!!writerColors} />
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
+      {fieldsLine && <FieldsPanel line={fieldsLine} onClose={() => setFieldsLine(null)} />}
       {confirmClear && (
         <ConfirmDialog
           title="Clear all logs?"

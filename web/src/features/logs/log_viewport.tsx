@@ -16,6 +16,7 @@ import {
 } from 'react';
 import { gutterWidth, type Matcher } from '../../lib/line_format';
 import type { LineRange } from '../../lib/view_state';
+import type { LogLine } from '../../api/types';
 import { useCopyMessages } from './use_copy_messages';
 import {
   atBottom,
@@ -57,6 +58,8 @@ interface Props {
   follow: boolean;
   setFollow: (f: boolean) => void;
   onLineClick: (line: number, extend: boolean) => void;
+  onFieldFilter: (expr: string) => void;
+  onShowFields: (line: LogLine) => void;
   overlay?: ReactNode;
 }
 
@@ -241,6 +244,8 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
           highlighted={!!hl && line.line_number >= hl.first && line.line_number <= hl.last}
           cursor={props.cursorLine === line.line_number}
           onLineClick={props.onLineClick}
+          onFieldFilter={props.onFieldFilter}
+          onShowFields={props.onShowFields}
         />
       ) : (
         <PlaceholderRow key={`p${i}`} index={i} />
