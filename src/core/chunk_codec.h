@@ -44,7 +44,9 @@ struct DecodedChunk {
     if (level_name_index.empty() || level_name_index[i] == 0) return {};
     return level_names[level_name_index[i] - 1];
   }
-  std::string_view line_fields(size_t i) const { return fields.empty() ? std::string_view() : fields[i]; }
+  std::string_view line_fields(size_t i) const {
+    return fields.empty() ? std::string_view() : fields[i];
+  }
   bool has_fields() const { return !fields.empty(); }
   // Line i as a LogLine (line_number 0: the caller knows the chunk's first line).
   LogLine line(size_t i) const;

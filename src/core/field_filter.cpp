@@ -61,7 +61,8 @@ Result<FieldPredicate> FieldPredicate::Parse(std::string_view expr) {
     }
     if (!found) return Bad(expr, "unknown operator");
     p.number_ = AsNumber(p.value_);
-    const bool ordered = p.op_ == Op::kLt || p.op_ == Op::kLe || p.op_ == Op::kGt || p.op_ == Op::kGe;
+    const bool ordered =
+        p.op_ == Op::kLt || p.op_ == Op::kLe || p.op_ == Op::kGt || p.op_ == Op::kGe;
     if (ordered && !p.number_) return Bad(expr, "< <= > >= need a number");
   } else {
     p.op_ = negated ? Op::kMissing : Op::kExists;
@@ -105,13 +106,20 @@ bool FieldPredicate::Matches(std::string_view fields) const {
   if (number_ && number) {
     const double a = *number, b = *number_;
     switch (op_) {
-      case Op::kEq: return a == b;
-      case Op::kNe: return a != b;
-      case Op::kLt: return a < b;
-      case Op::kLe: return a <= b;
-      case Op::kGt: return a > b;
-      case Op::kGe: return a >= b;
-      default: return false;
+      case Op::kEq:
+        return a == b;
+      case Op::kNe:
+        return a != b;
+      case Op::kLt:
+        return a < b;
+      case Op::kLe:
+        return a <= b;
+      case Op::kGt:
+        return a > b;
+      case Op::kGe:
+        return a >= b;
+      default:
+        return false;
     }
   }
   if (op_ != Op::kEq && op_ != Op::kNe) return false;  // an ordering needs a number

@@ -5,8 +5,12 @@
 namespace wanllmdb {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 size_t SkipSpace(std::string_view s, size_t i) {
   while (i < s.size() && IsSpace(s[i])) ++i;
@@ -101,9 +105,15 @@ void AppendJsonString(std::string* out, std::string_view s) {
       out->push_back(c);
     } else if (u < 0x20) {
       switch (c) {
-        case '\n': out->append("\\n"); break;
-        case '\t': out->append("\\t"); break;
-        case '\r': out->append("\\r"); break;
+        case '\n':
+          out->append("\\n");
+          break;
+        case '\t':
+          out->append("\\t");
+          break;
+        case '\r':
+          out->append("\\r");
+          break;
         default:
           out->append("\\u00");
           out->push_back(kHex[u >> 4]);
@@ -184,21 +194,36 @@ std::optional<std::string> JsonStringValue(std::string_view raw) {
     }
     if (++i >= end) return std::nullopt;
     switch (raw[i]) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         auto hi = Hex4(raw.substr(0, end), i + 1);
         if (!hi) return std::nullopt;
         i += 4;
         uint32_t cp = *hi;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < end && raw[i + 1] == '\\' &&
-            raw[i + 2] == 'u') {
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < end && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
           auto lo = Hex4(raw.substr(0, end), i + 3);
           if (lo && *lo >= 0xDC00 && *lo < 0xE000) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (*lo - 0xDC00);

@@ -60,15 +60,15 @@ std::optional<NamedLevel> ParseAnyLevel(std::string_view name) {
     bool spelling;
   };
   static constexpr Alias kAliases[] = {
-      {"WARN", Level::kWarning, true},     {"ERR", Level::kError, true},
-      {"DBG", Level::kDebug, true},        {"INFORMATION", Level::kInfo, true},
-      {"TRACE", Level::kDebug, false},     {"VERBOSE", Level::kDebug, false},
-      {"FINE", Level::kDebug, false},      {"FINER", Level::kDebug, false},
-      {"FINEST", Level::kDebug, false},    {"NOTICE", Level::kInfo, false},
-      {"SUCCESS", Level::kInfo, false},    {"SEVERE", Level::kError, false},
-      {"FATAL", Level::kCritical, false},  {"PANIC", Level::kCritical, false},
-      {"ALERT", Level::kCritical, false},  {"CRIT", Level::kCritical, false},
-      {"EMERG", Level::kCritical, false},  {"EMERGENCY", Level::kCritical, false},
+      {"WARN", Level::kWarning, true},    {"ERR", Level::kError, true},
+      {"DBG", Level::kDebug, true},       {"INFORMATION", Level::kInfo, true},
+      {"TRACE", Level::kDebug, false},    {"VERBOSE", Level::kDebug, false},
+      {"FINE", Level::kDebug, false},     {"FINER", Level::kDebug, false},
+      {"FINEST", Level::kDebug, false},   {"NOTICE", Level::kInfo, false},
+      {"SUCCESS", Level::kInfo, false},   {"SEVERE", Level::kError, false},
+      {"FATAL", Level::kCritical, false}, {"PANIC", Level::kCritical, false},
+      {"ALERT", Level::kCritical, false}, {"CRIT", Level::kCritical, false},
+      {"EMERG", Level::kCritical, false}, {"EMERGENCY", Level::kCritical, false},
   };
   for (const Alias& a : kAliases) {
     if (upper == a.name) return NamedLevel{a.level, a.spelling ? std::string() : std::move(upper)};

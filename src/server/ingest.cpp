@@ -364,8 +364,8 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
   }
   std::vector<uint8_t> explicit_level;
   size_t bytes = 0;
-  Status appended = AppendPieces(&b, message, extras, source, ts, time_given, -1, false,
-                                 &explicit_level, &bytes);
+  Status appended =
+      AppendPieces(&b, message, extras, source, ts, time_given, -1, false, &explicit_level, &bytes);
   if (!appended.ok()) return appended;
   MarkDetection(&b, explicit_level);
   return started;

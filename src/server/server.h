@@ -45,7 +45,7 @@ struct ServerOptions {
   double query_timeout_s = 30;
   // New chunks get a text filter that lets searches skip them (core/text_filter.h).
   bool text_filters = true;
-  bool parse_fields = true;  // structured lines' fields parsed at ingest
+  bool parse_fields = true;               // structured lines' fields parsed at ingest
   int max_connections = 10000;            // open HTTP + WebSocket connections in all
   int max_connections_per_client = 1000;  // from one client address
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).

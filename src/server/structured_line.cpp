@@ -1,8 +1,9 @@
 // Three shapes are recognised, each only when the whole line has it (a line that merely contains
 // "a=b" stays text):
-//   JSON object       {"msg": "saved", "step": 100, "loss": 1.5}      (structlog, zap, pino, bunyan)
-//   Python dict repr  {'loss': 2.1, 'grad_norm': 1.3, 'epoch': 0.01}  (Hugging Face Trainer)
-//   logfmt            step=100 loss=1.5 msg="eval done"               (logfmt, Go slog, ML scripts)
+//   JSON object       {"msg": "saved", "step": 100, "loss": 1.5}      (structlog, zap, pino,
+//   bunyan) Python dict repr  {'loss': 2.1, 'grad_norm': 1.3, 'epoch': 0.01}  (Hugging Face
+//   Trainer) logfmt            step=100 loss=1.5 msg="eval done"               (logfmt, Go slog, ML
+//   scripts)
 // The first byte decides which parser is tried, so plain lines cost one comparison or a scan of
 // their first word.
 #include "server/structured_line.h"
@@ -29,7 +30,9 @@ Role RoleOf(std::string_view key) {
   return Role::kField;
 }
 
-bool ValidKey(std::string_view key) { return !key.empty() && key.size() <= kMaxFieldKeyBytes; }
+bool ValidKey(std::string_view key) {
+  return !key.empty() && key.size() <= kMaxFieldKeyBytes;
+}
 
 // Epoch numbers come in seconds (zap, loguru), milliseconds (pino, bunyan), microseconds or
 // nanoseconds: told apart by magnitude, as years 1973..2286 in seconds.
@@ -101,8 +104,7 @@ std::optional<double> NumberOf(std::string_view s) {
 std::optional<StructuredLine> FromJson(std::string_view message) {
   thread_local simdjson::dom::parser parser;
   element root;
-  if (parser.parse(message.data(), message.size()).get(root) ||
-      root.type() != element_type::OBJECT)
+  if (parser.parse(message.data(), message.size()).get(root) || root.type() != element_type::OBJECT)
     return std::nullopt;
   simdjson::dom::object object;
   if (root.get_object().get(object)) return std::nullopt;
@@ -142,11 +144,22 @@ std::optional<std::string> PyString(std::string_view s, size_t* i) {
     }
     if (++k >= s.size()) return std::nullopt;
     switch (s[k]) {
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case 'r': out.push_back('\r'); break;
-      case '\\': case '\'': case '"': out.push_back(s[k]); break;
-      default: return std::nullopt;  // \x.., \u....: rare in metrics, left as text
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case '\\':
+      case '\'':
+      case '"':
+        out.push_back(s[k]);
+        break;
+      default:
+        return std::nullopt;  // \x.., \u....: rare in metrics, left as text
     }
   }
   return std::nullopt;
@@ -293,7 +306,7 @@ std::optional<StructuredLine> ParseStructuredLine(std::string_view message) {
     if (message[1] == '"' || message[1] == ' ' || message[1] == '}') {
       if (auto json = FromJson(message)) return json;
     }
-    if (message[1] == '\'' ) return FromPyDict(message);
+    if (message[1] == '\'') return FromPyDict(message);
     return std::nullopt;
   }
   if (!LogfmtKeyByte(first)) return std::nullopt;

@@ -173,8 +173,7 @@ Result<Histogram> QueryEngine::MakeHistogram(const std::string& run_id, const Li
     return static_cast<size_t>(std::clamp<int64_t>((ts - lo) * n_buckets / span, 0, n_buckets - 1));
   };
   const LogFilter& f = m.filter();
-  bool metadata_only =
-      f.counts_from_levels();
+  bool metadata_only = f.counts_from_levels();
   if (metadata_only && summary->total > 200000) {
     // Big run, no text filter: chunk level counts spread over the chunk's time span. Exact per
     // chunk, approximate within one; decoding ten million lines for a sparkline is not worth it.
@@ -227,8 +226,7 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
     *index = std::clamp<int64_t>(line - summary->first_line, 0, summary->total);
     return Status::Ok();
   }
-  bool level_only =
-      f.counts_from_levels();
+  bool level_only = f.counts_from_levels();
   if (level_only) {
     // Whole chunks are counted from their level counts; only the chunk holding `line` is
     // decoded.

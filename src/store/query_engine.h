@@ -28,7 +28,7 @@ struct LineView {
   std::string_view fields = {};      // a JSON object, or empty
 
   static LineView Of(const LogLine& l) {
-    return {l.line_number, l.timestamp_us, l.level,   l.source,
+    return {l.line_number, l.timestamp_us, l.level,      l.source,
             l.writer,      l.message,      l.level_name, l.fields};
   }
 };

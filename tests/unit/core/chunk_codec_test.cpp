@@ -188,13 +188,15 @@ TEST(ChunkCodec, RejectsBadLayout2) {
   };
   DecodedChunk d;
   const std::string body = std::string("\x01\x01\x01m\x00\x01\x00", 7);
-  EXPECT_FALSE(DecodeChunk(make(std::string("\0\0", 2) + body + "x\n"), &d).ok());  // no flags
+  EXPECT_FALSE(DecodeChunk(make(std::string("\0\0", 2) + body + "x\n"), &d).ok());    // no flags
   EXPECT_FALSE(DecodeChunk(make(std::string("\0\x08", 2) + body + "x\n"), &d).ok());  // unknown
   // Fields flag with a length past the end.
   EXPECT_FALSE(DecodeChunk(make(std::string("\0\x02", 2) + body + "\x7f" + "x\n"), &d).ok());
   // Level name index past the names.
-  EXPECT_FALSE(DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x02" + "x\n"), &d).ok());
-  ASSERT_TRUE(DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x01" + "x\n"), &d).ok());
+  EXPECT_FALSE(
+      DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x02" + "x\n"), &d).ok());
+  ASSERT_TRUE(
+      DecodeChunk(make(std::string("\0\x01", 2) + body + "\x01\x01N\x01" + "x\n"), &d).ok());
   EXPECT_EQ(d.level_name(0), "N");
   ASSERT_TRUE(DecodeChunk(make(std::string("\0\x02", 2) + body + "\x02{}" + "x\n"), &d).ok());
   EXPECT_EQ(d.line_fields(0), "{}");

@@ -41,7 +41,8 @@ TEST(FieldFilter, ComparesNumbersAsNumbers) {
 }
 
 TEST(FieldFilter, NestedKeysAndEscapedKeys) {
-  const std::string f = R"({"data":{"gpu":0,"mem":{"used":12.5}},"a\"b":1,"x":[1,{"y":2}],"z":"}"})";
+  const std::string f =
+      R"({"data":{"gpu":0,"mem":{"used":12.5}},"a\"b":1,"x":[1,{"y":2}],"z":"}"})";
   EXPECT_TRUE(Match("data.gpu=0", f));
   EXPECT_TRUE(Match("data.mem.used>12", f));
   EXPECT_FALSE(Match("data.cpu", f));
@@ -89,7 +90,8 @@ TEST(JsonText, StringsRoundTrip) {
 }
 
 TEST(JsonText, Numbers) {
-  for (const char* ok : {"0", "-0", "1.5", "1e-4", "1E+10", "-12.25e3"}) EXPECT_TRUE(IsJsonNumber(ok)) << ok;
+  for (const char* ok : {"0", "-0", "1.5", "1e-4", "1E+10", "-12.25e3"})
+    EXPECT_TRUE(IsJsonNumber(ok)) << ok;
   for (const char* bad : {"", "-", "01", ".5", "1.", "1e", "nan", "inf", "0x10", "1 ", "+1"})
     EXPECT_FALSE(IsJsonNumber(bad)) << bad;
 }

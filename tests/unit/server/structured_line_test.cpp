@@ -43,8 +43,9 @@ TEST(StructuredLine, PythonDictsAsHuggingFacePrintsThem) {
       "{'loss': 2.1234, 'grad_norm': 1.5, 'learning_rate': 5e-05, 'epoch': 0.01, 'ok': True, "
       "'best': None, 'name': 'it\\'s'}");
   ASSERT_TRUE(s);
-  EXPECT_EQ(s->fields,
-            R"({"loss":2.1234,"grad_norm":1.5,"learning_rate":5e-05,"epoch":0.01,"ok":true,"best":null,"name":"it's"})");
+  EXPECT_EQ(
+      s->fields,
+      R"({"loss":2.1234,"grad_norm":1.5,"learning_rate":5e-05,"epoch":0.01,"ok":true,"best":null,"name":"it's"})");
   auto nan = ParseStructuredLine("{'loss': nan, 'x': 1}");
   ASSERT_TRUE(nan);
   EXPECT_EQ(nan->fields, R"({"loss":"nan","x":1})");
@@ -54,7 +55,8 @@ TEST(StructuredLine, PythonDictsAsHuggingFacePrintsThem) {
 }
 
 TEST(StructuredLine, Logfmt) {
-  auto s = ParseStructuredLine(R"(level=info step=100 loss=1.5 msg="eval done" path=/tmp/x ok=true)");
+  auto s =
+      ParseStructuredLine(R"(level=info step=100 loss=1.5 msg="eval done" path=/tmp/x ok=true)");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->fields, R"({"step":100,"loss":1.5,"path":"/tmp/x","ok":true})");
   ASSERT_TRUE(s->level);
