@@ -41,6 +41,10 @@ struct FinishRequest {
   std::optional<int64_t> exit_code;
 };
 
+// The server's limit on a line's fields (kMaxFieldsBytes): bigger ones are dropped here rather
+// than have the server refuse the whole batch.
+constexpr size_t kMaxAgentFieldsBytes = 16 * 1024;
+
 // An SDK line message waiting for its sync markers (sync_marker.h).
 struct HeldLines {
   int64_t sync = 0;
@@ -50,6 +54,7 @@ struct HeldLines {
   Source source = Source::kUser;
   int64_t ts_us = 0;
   std::string level;
+  LineExtrasJson extras;
 };
 
 // One output channel with what was read but not yet passed on (it waits behind a marker whose
@@ -109,9 +114,23 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
       std::string_view text;
       if (!m.get(text)) lines.emplace_back(text);
     }
+    // {"extra": {"level_name": "SUCCESS", "fields": {...}}}: the SDK's structured lines. Re-encoded
+    // from the parsed value, so what reaches the batch is valid JSON whatever the SDK sent.
+    LineExtrasJson extras;
+    simdjson::dom::object extra;
+    if (!doc["extra"].get(extra)) {
+      std::string_view name;
+      if (!extra["level_name"].get(name) && ParseAnyLevel(name))
+        extras.level_name = std::string(name);
+      simdjson::dom::object fields;
+      if (!extra["fields"].get(fields)) {
+        std::string compact = simdjson::minify(fields);
+        if (compact.size() <= kMaxAgentFieldsBytes) extras.fields = std::move(compact);
+      }
+    }
     int64_t sync = 0;
     if (doc["sync"].get(sync) || sync <= 0) {
-      uploader->Submit(lines, source, ts_us, level);
+      uploader->Submit(lines, source, ts_us, level, &extras);
       return std::nullopt;
     }
     HeldLines h;
@@ -128,6 +147,7 @@ std::optional<FinishRequest> HandleControl(std::string_view line, Uploader* uplo
     h.source = source;
     h.ts_us = ts_us;
     h.level = std::string(level);
+    h.extras = std::move(extras);
     held->push_back(std::move(h));
     return std::nullopt;
   }
@@ -171,7 +191,7 @@ void Release(std::deque<HeldLines>* held, Channel* channels, int64_t* released, 
       }
       if (!ready && all && !progress) ready = true;
       if (ready) {
-        up->Submit(h.lines, h.source, h.ts_us, h.level);
+        up->Submit(h.lines, h.source, h.ts_us, h.level, &h.extras);
         *released = std::max(*released, h.sync);
         held->pop_front();
         progress = true;

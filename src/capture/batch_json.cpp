@@ -47,7 +47,7 @@ struct LineEncoder {
 }  // namespace
 
 void AppendLineJson(int64_t seq, int64_t timestamp_us, Source source, std::string_view level,
-                    std::string_view message, std::string* out) {
+                    std::string_view message, std::string* out, const LineExtrasJson* extras) {
   thread_local LineEncoder e;
   if (e.timestamp_us != timestamp_us) {
     // Seconds as an exact decimal (a double would round the microseconds of today's epoch).
@@ -75,6 +75,14 @@ void AppendLineJson(int64_t seq, int64_t timestamp_us, Source source, std::strin
   if (!level.empty()) {
     key("level");
     str(level);
+  }
+  if (extras && !extras->level_name.empty()) {
+    key("level_name");
+    str(extras->level_name);
+  }
+  if (extras && !extras->fields.empty()) {
+    key("fields");
+    w.RawValue(extras->fields.data(), extras->fields.size(), rapidjson::kObjectType);
   }
   key("message");
   str(message);

@@ -1,6 +1,7 @@
 // The JSON of a log batch, as sent to POST /runs/{id}/logs/batch and stored in spool segments
 // (doc/spool_format.md): {"writer": W, "logs": [line, ...]} with
-// line = {"seq", "timestamp" (seconds, microsecond precision), "source", "level"?, "message"}.
+// line = {"seq", "timestamp" (seconds, microsecond precision), "source", "level"?, "level_name"?,
+// "fields"?, "message"}.
 // Lines are encoded once, as fragments, and joined into batches without re-encoding.
 #pragma once
 
@@ -14,9 +15,16 @@
 namespace wanllmdb {
 
 // Appends one line object to `out`. `level` empty: none (the server detects it).
-// `message` must be valid UTF-8 (the line assembler guarantees it).
+// `message` must be valid UTF-8 (the line assembler guarantees it). `extras`: the SDK's custom
+// level name and fields (a compact JSON object, already valid), for lines log_message() and
+// logging records send through the agent.
+struct LineExtrasJson {
+  std::string level_name;
+  std::string fields;
+};
 void AppendLineJson(int64_t seq, int64_t timestamp_us, Source source, std::string_view level,
-                    std::string_view message, std::string* out);
+                    std::string_view message, std::string* out,
+                    const LineExtrasJson* extras = nullptr);
 
 // `{"writer":"W","logs":[`; a batch is this, fragments joined by ',', then kBatchSuffix.
 std::string BatchPrefix(std::string_view writer);

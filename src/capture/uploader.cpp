@@ -63,7 +63,7 @@ void Uploader::Warn(const std::string& message) {
 }
 
 void Uploader::Submit(const std::vector<std::string>& lines, Source source, int64_t timestamp_us,
-                      std::string_view level) {
+                      std::string_view level, const LineExtrasJson* extras) {
   if (lines.empty()) return;
   std::unique_lock<std::mutex> lock(mu_);
   Record r;
@@ -73,7 +73,7 @@ void Uploader::Submit(const std::vector<std::string>& lines, Source source, int6
     } else {
       r.logs.push_back(',');
     }
-    AppendLineJson(next_seq_++, timestamp_us, source, level, line, &r.logs);
+    AppendLineJson(next_seq_++, timestamp_us, source, level, line, &r.logs, extras);
     ++r.count;
     if (r.count >= kBatchMaxLines || r.logs.size() >= kBatchMaxBytes) {
       SealLocked(&r);

@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "capture/batch_json.h"
 #include "capture/spool.h"
 #include "client/http_client.h"
 #include "core/log_line.h"
@@ -78,7 +79,7 @@ class Uploader {
 
   // `level` empty: none (the server detects it).
   void Submit(const std::vector<std::string>& lines, Source source, int64_t timestamp_us,
-              std::string_view level = {});
+              std::string_view level = {}, const LineExtrasJson* extras = nullptr);
   // The newest state of the line being rewritten on `source` (stdout/stderr); empty: none (the
   // line ended). Call it before Submit()ting the lines of the same read.
   void SetProgress(Source source, std::string text);

@@ -118,6 +118,9 @@ class Api {
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
+  ApiResponse ListBookmarks(const std::string& id);
+  ApiResponse AddBookmark(const std::string& id, ApiRequest& req);
+  ApiResponse DeleteBookmark(const std::string& id, const std::string& bookmark_id);
   // GET /projects/{project}/search (api_search.cpp).
   ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
 

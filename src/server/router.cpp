@@ -97,6 +97,13 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.Locate(r.params[0], r); }},
       {"GET", "/runs/{run_id}/logs/download", kScopeRead,
        [](Api& a, ApiRequest& r) { return a.Download(r.params[0], r); }},
+      // Bookmarks are a reader's notes (they never change the logs): a read key may add them.
+      {"GET", "/runs/{run_id}/bookmarks", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.ListBookmarks(r.params[0]); }},
+      {"POST", "/runs/{run_id}/bookmarks", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.AddBookmark(r.params[0], r); }},
+      {"DELETE", "/runs/{run_id}/bookmarks/{bookmark_id}", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.DeleteBookmark(r.params[0], r.params[1]); }},
       // The WebSocket upgrade: authorized here like any route, served by WebSocketSession.
       {"WS", "/runs/{run_id}/logs/stream", kScopeRead, nullptr},
       // Prometheus scrapes /metrics at the server root. It reveals traffic, not data: a read

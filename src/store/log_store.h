@@ -159,6 +159,16 @@ struct RunUsage {
   int64_t stored_bytes = 0;  // their compressed payloads
 };
 
+// A line or a range of lines a user marked, with a note (GET/POST/DELETE /runs/{id}/bookmarks).
+struct Bookmark {
+  int64_t id = 0;  // unique per store, assigned by AddBookmark
+  std::string run_id;
+  int64_t first_line = 0, last_line = 0;  // inclusive; equal for a single line
+  std::string note;
+  std::string created_by;  // the API key's name ("" without auth)
+  int64_t created_at = 0;  // microseconds since the epoch
+};
+
 // Told after every commit that stored lines (on the committing thread: keep it short).
 struct CommitEvent {
   std::string run_id;
@@ -199,7 +209,14 @@ class LogStore {
     out.push_back(*r);
     return out;
   }
+  // Clearing a run's logs drops its bookmarks too (their lines are gone); so does DeleteRun.
   virtual Status ClearLogs(const std::string& run_id) = 0;
+  // Oldest first. kNotFound when the run does not exist.
+  virtual Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) = 0;
+  // Stores `b` (id and created_at are assigned) and returns it as stored.
+  virtual Result<Bookmark> AddBookmark(const Bookmark& b) = 0;
+  // kNotFound when the run has no bookmark `id`.
+  virtual Status DeleteBookmark(const std::string& run_id, int64_t id) = 0;
   virtual Result<LogSummary> Summary(const std::string& run_id) = 0;
   // Chunks in line order (or reverse); an empty vector when no more match.
   virtual Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,

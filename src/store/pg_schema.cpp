@@ -96,6 +96,20 @@ CREATE TABLE run_writer_fates (
   PRIMARY KEY (run_id, writer)
 );
 )sql",
+    // Bookmarks (the SQLite twin's comment); ids from a sequence, so nodes never collide.
+    R"sql(
+CREATE SEQUENCE bookmark_ids;
+CREATE TABLE bookmarks (
+  run_id TEXT NOT NULL,
+  id BIGINT NOT NULL DEFAULT nextval('bookmark_ids'),
+  first_line BIGINT NOT NULL,
+  last_line BIGINT NOT NULL,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, id)
+);
+)sql",
 };
 
 }  // namespace

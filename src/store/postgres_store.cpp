@@ -73,6 +73,9 @@ class PostgresStore final : public LogStore {
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
   Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
+  Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) override;
+  Result<Bookmark> AddBookmark(const Bookmark& b) override;
+  Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
@@ -560,7 +563,74 @@ Status PostgresStore::DeleteRun(const std::string& id) {
     if (!st.ok()) return st;
     st = ctx.db->Exec("DELETE FROM run_writers WHERE run_id = $1", PgParams().Text(id));
     if (!st.ok()) return st;
-    return ctx.db->Exec("DELETE FROM run_writer_fates WHERE run_id = $1", PgParams().Text(id));
+    st = ctx.db->Exec("DELETE FROM run_writer_fates WHERE run_id = $1", PgParams().Text(id));
+    if (!st.ok()) return st;
+    return ctx.db->Exec("DELETE FROM bookmarks WHERE run_id = $1", PgParams().Text(id));
+  });
+}
+
+// ---- bookmarks ----
+
+Result<std::vector<Bookmark>> PostgresStore::ListBookmarks(const std::string& run_id) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto r = lease.db().Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(run_id));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return NotFound(run_id);
+  auto q = lease.db().Query(
+      "SELECT id, first_line, last_line, note, created_by, created_at FROM bookmarks "
+      "WHERE run_id = $1 ORDER BY id",
+      PgParams().Text(run_id));
+  if (!q.ok()) return q.status();
+  std::vector<Bookmark> out;
+  for (int i = 0; i < q->rows(); ++i) {
+    Bookmark b;
+    b.run_id = run_id;
+    b.id = q->Int(i, 0);
+    b.first_line = q->Int(i, 1);
+    b.last_line = q->Int(i, 2);
+    b.note = q->Text(i, 3);
+    b.created_by = q->Text(i, 4);
+    b.created_at = q->Int(i, 5);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<Bookmark> PostgresStore::AddBookmark(const Bookmark& in) {
+  Bookmark b = in;
+  b.created_at = NowMicros();
+  Status s = Write(b.run_id, [&](WriteContext& ctx) -> Status {
+    auto r = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(b.run_id));
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound(b.run_id);
+    auto q = ctx.db->Query(
+        "INSERT INTO bookmarks(run_id, first_line, last_line, note, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        PgParams()
+            .Text(b.run_id)
+            .Int(b.first_line)
+            .Int(b.last_line)
+            .Text(b.note)
+            .Text(b.created_by)
+            .Int(b.created_at));
+    if (!q.ok()) return q.status();
+    b.id = q->Int(0, 0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return b;
+}
+
+Status PostgresStore::DeleteBookmark(const std::string& run_id, int64_t id) {
+  return Write(run_id, [&](WriteContext& ctx) -> Status {
+    auto q = ctx.db->Query("DELETE FROM bookmarks WHERE run_id = $1 AND id = $2",
+                           PgParams().Text(run_id).Int(id));
+    if (!q.ok()) return q.status();
+    if (q->affected() == 0) {
+      return Status(Code::kNotFound, "run " + run_id + " has no bookmark " + std::to_string(id));
+    }
+    return Status::Ok();
   });
 }
 
@@ -800,8 +870,10 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
     if (!st.ok()) return st;
     // Watermarks and traceback state stay: a retry of a batch sent before the clear must not
     // come back.
-    return ctx.db->Exec("UPDATE run_writers SET lines = 0 WHERE run_id = $1",
-                        PgParams().Text(run_id));
+    st =
+        ctx.db->Exec("UPDATE run_writers SET lines = 0 WHERE run_id = $1", PgParams().Text(run_id));
+    if (!st.ok()) return st;
+    return ctx.db->Exec("DELETE FROM bookmarks WHERE run_id = $1", PgParams().Text(run_id));
   });
 }
 

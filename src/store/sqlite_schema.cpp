@@ -97,6 +97,20 @@ CREATE TABLE run_writer_fates (
   PRIMARY KEY (run_id, writer)
 );
 )sql",
+    // Bookmarks: lines or ranges a user marked with a note, per run. The id is unique in the
+    // store so a permalink names one bookmark; the key keeps run_id first.
+    R"sql(
+CREATE TABLE bookmarks (
+  run_id TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  first_line INTEGER NOT NULL,
+  last_line INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, id)
+);
+)sql",
 };
 
 }  // namespace

@@ -45,6 +45,9 @@ class SqliteStore final : public LogStore {
   Status DeleteRun(const std::string& id) override;
   Result<IngestResult> Append(IngestBatch batch) override;
   Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
+  Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) override;
+  Result<Bookmark> AddBookmark(const Bookmark& b) override;
+  Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
@@ -574,7 +577,83 @@ Status SqliteStore::DeleteRun(const std::string& id) {
     SqliteStmt w(*ctx.db, "DELETE FROM run_writers WHERE run_id = ?1");
     if (!(st = w.Bind(1, id).Run()).ok()) return st;
     SqliteStmt f(*ctx.db, "DELETE FROM run_writer_fates WHERE run_id = ?1");
-    return f.Bind(1, id).Run();
+    if (!(st = f.Bind(1, id).Run()).ok()) return st;
+    SqliteStmt b(*ctx.db, "DELETE FROM bookmarks WHERE run_id = ?1");
+    return b.Bind(1, id).Run();
+  });
+}
+
+// ---- bookmarks ----
+
+Result<std::vector<Bookmark>> SqliteStore::ListBookmarks(const std::string& run_id) {
+  ReadLease lease(this);
+  {
+    SqliteStmt r(lease.db(), "SELECT 1 FROM runs WHERE id = ?1");
+    r.Bind(1, run_id);
+    if (!r.Step()) {
+      if (!r.status().ok()) return r.status();
+      return Status(Code::kNotFound, "run " + run_id + " not found");
+    }
+  }
+  SqliteStmt q(lease.db(),
+               "SELECT id, first_line, last_line, note, created_by, created_at FROM bookmarks "
+               "WHERE run_id = ?1 ORDER BY id");
+  q.Bind(1, run_id);
+  std::vector<Bookmark> out;
+  while (q.Step()) {
+    Bookmark b;
+    b.run_id = run_id;
+    b.id = q.Int(0);
+    b.first_line = q.Int(1);
+    b.last_line = q.Int(2);
+    b.note = q.Text(3);
+    b.created_by = q.Text(4);
+    b.created_at = q.Int(5);
+    out.push_back(std::move(b));
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Result<Bookmark> SqliteStore::AddBookmark(const Bookmark& in) {
+  Bookmark b = in;
+  b.created_at = NowMicros();
+  Status s = Write([&](WriteContext& ctx) {
+    SqliteStmt r(*ctx.db, "SELECT 1 FROM runs WHERE id = ?1");
+    r.Bind(1, b.run_id);
+    if (!r.Step()) {
+      if (!r.status().ok()) return r.status();
+      return Status(Code::kNotFound, "run " + b.run_id + " not found");
+    }
+    // One writer thread: max + 1 cannot race.
+    SqliteStmt next(*ctx.db, "SELECT coalesce(max(id), 0) + 1 FROM bookmarks");
+    if (!next.Step()) return next.status();
+    b.id = next.Int(0);
+    SqliteStmt q(*ctx.db,
+                 "INSERT INTO bookmarks(run_id, id, first_line, last_line, note, created_by, "
+                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    return q.Bind(1, b.run_id)
+        .Bind(2, b.id)
+        .Bind(3, b.first_line)
+        .Bind(4, b.last_line)
+        .Bind(5, b.note)
+        .Bind(6, b.created_by)
+        .Bind(7, b.created_at)
+        .Run();
+  });
+  if (!s.ok()) return s;
+  return b;
+}
+
+Status SqliteStore::DeleteBookmark(const std::string& run_id, int64_t id) {
+  return Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db, "DELETE FROM bookmarks WHERE run_id = ?1 AND id = ?2");
+    Status st = q.Bind(1, run_id).Bind(2, id).Run();
+    if (!st.ok()) return st;
+    if (ctx.db->Changes() == 0) {
+      return Status(Code::kNotFound, "run " + run_id + " has no bookmark " + std::to_string(id));
+    }
+    return Status::Ok();
   });
 }
 
@@ -764,7 +843,9 @@ Status SqliteStore::ClearLogs(const std::string& run_id) {
     if (!(st = c.Bind(1, run_id).Run()).ok()) return st;
     // Watermarks stay: a retry of a batch sent before the clear must not come back.
     SqliteStmt w(*ctx.db, "UPDATE run_writers SET lines = 0 WHERE run_id = ?1");
-    return w.Bind(1, run_id).Run();
+    if (!(st = w.Bind(1, run_id).Run()).ok()) return st;
+    SqliteStmt b(*ctx.db, "DELETE FROM bookmarks WHERE run_id = ?1");
+    return b.Bind(1, run_id).Run();
   });
 }
 

@@ -175,3 +175,36 @@ def test_jupyter_cells_captured_exactly_kernel_internals_never(server: Server, t
     assert error and all(l["level"] == "ERROR" for l in error), error
     assert any("ZeroDivisionError" in l["message"] for l in error), error
     assert server.get(f"/runs/{run_id}").json()["state"] == "finished"  # the kernel went on
+
+
+@pytest.mark.parametrize("console", ALL_MODES)
+def test_structured_records_keep_fields_and_level_names(server: Server, tmp_path: Path, console: str) -> None:
+    """Issue 13, in every console mode (the sidecar passes them on too): log_message(**fields),
+    logging's extra= and custom level names arrive as fields and level_name, in their place."""
+    run_id = str(uuid.uuid4())
+    env = sdk_env(tmp_path, server.base, console, TEST_RUN_ID=run_id)
+    proc = run_py(tmp_path, """
+        import logging, os
+        import wanllmdb
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+        logging.addLevelName(25, "NOTICE")
+        run = wanllmdb.init(project="fields", id=os.environ["TEST_RUN_ID"])
+        print("before")
+        run.log_message("eval done", loss=1.75, step=100, nested={"gpu": 0})
+        run.log_message("trained", level="SUCCESS", epoch=3)
+        logging.getLogger("trainer").info("step done", extra={"loss": 0.5, "rank": 2})
+        logging.log(25, "a notice")
+        print("after")
+        wanllmdb.finish()
+    """, env)
+    assert proc.returncode == 0, proc
+    lines = stored(server, run_id)
+    by = {l["message"]: l for l in lines}
+    assert [l["message"] for l in lines] == ["before", "eval done", "trained", "INFO step done",
+                                             "NOTICE a notice", "after"], lines
+    assert by["eval done"]["fields"] == {"loss": 1.75, "step": 100, "nested": {"gpu": 0}}
+    assert (by["trained"]["level"], by["trained"]["level_name"], by["trained"]["fields"]) == \
+        ("INFO", "SUCCESS", {"epoch": 3})
+    assert by["INFO step done"]["fields"] == {"loss": 0.5, "rank": 2}
+    assert (by["NOTICE a notice"]["level"], by["NOTICE a notice"]["level_name"]) == ("INFO", "NOTICE")
+    assert "fields" not in by["before"]

@@ -27,7 +27,9 @@ void CheckColumns(const DecodedChunk& c) {
     FUZZ_CHECK(c.message(i).find('\n') == std::string_view::npos);
     FUZZ_CHECK(c.levels[i] < kLevelCount && c.sources[i] < kSourceCount);
     FUZZ_CHECK(c.writer_index[i] < c.writers.size());
+    FUZZ_CHECK(c.level_name_index.empty() || c.level_name_index[i] <= c.level_names.size());
   }
+  FUZZ_CHECK(c.fields.empty() || c.fields.size() == c.n);
 }
 
 }  // namespace
@@ -55,13 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Round trip: the decoded lines encode and decode to themselves.
   std::vector<LogLine> lines(c.n);
-  for (size_t i = 0; i < c.n; ++i) {
-    lines[i].timestamp_us = c.timestamps[i];
-    lines[i].level = static_cast<Level>(c.levels[i]);
-    lines[i].source = static_cast<Source>(c.sources[i]);
-    lines[i].writer = c.writers[c.writer_index[i]];
-    lines[i].message = std::string(c.message(i));
-  }
+  for (size_t i = 0; i < c.n; ++i) lines[i] = c.line(i);
   auto again = EncodeChunk(lines.data(), lines.size(), 1);
   if (!again.ok()) {
     FUZZ_CHECK(c.n == 0);  // the only chunk the encoder refuses that a decoder accepts
@@ -76,6 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(d.levels[i] == c.levels[i] && d.sources[i] == c.sources[i]);
     FUZZ_CHECK(d.writers[d.writer_index[i]] == lines[i].writer);
     FUZZ_CHECK(d.message(i) == lines[i].message);
+    FUZZ_CHECK(d.level_name(i) == lines[i].level_name);
+    FUZZ_CHECK(d.line_fields(i) == lines[i].fields);
   }
   return 0;
 }

@@ -209,7 +209,9 @@ class AgentCapture:
 
     # ---- lines the SDK produces itself ----
 
-    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None,
+                     extra: str = "") -> None:
+        """`extra`: structured.extra_members() of the lines (level_name, fields)."""
         if not messages or not self.owner or self._finished:
             return
         try:
@@ -217,6 +219,8 @@ class AgentCapture:
             msg: Dict[str, Any] = {"type": "lines", "source": source, "timestamp": timestamp, "messages": messages}
             if level is not None:
                 msg["level"] = level
+            if extra:
+                msg["extra"] = json.loads("{" + extra[1:] + "}")
             with self._lock:
                 self._sync += 1
                 # Only fds still leading to the agent get a marker: one the script pointed
@@ -369,12 +373,13 @@ class AgentRouted:
         self._wanllmdb_uploader = uploader
         self._wanllmdb_agent = agent
 
-    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None) -> None:
+    def submit_lines(self, messages: List[str], source: str, timestamp: float, level: Optional[str] = None,
+                     extra: str = "") -> None:
         agent = self._wanllmdb_agent
         if agent.owner and not agent.finished:
-            agent.submit_lines(messages, source, timestamp, level)
+            agent.submit_lines(messages, source, timestamp, level, extra)
         else:
-            self._wanllmdb_uploader.submit_lines(messages, source, timestamp, level)
+            self._wanllmdb_uploader.submit_lines(messages, source, timestamp, level, extra)
 
     def submit(self, message: str, source: str, level: Optional[str] = None,
                timestamp: Optional[float] = None) -> None:

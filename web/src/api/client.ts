@@ -1,5 +1,6 @@
 // The one typed client of the wanLLMDB HTTP API (doc/api.md). Components never call fetch.
 import type {
+  Bookmark,
   Histogram,
   LocateResult,
   LogLine,
@@ -206,6 +207,12 @@ export const api = {
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
   deleteRun: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}`),
   clearLogs: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}/logs`),
+  listBookmarks: (id: string, signal?: AbortSignal) =>
+    request<{ bookmarks: Bookmark[] }>('GET', `/runs/${encodeURIComponent(id)}/bookmarks`, undefined, signal),
+  addBookmark: (id: string, b: { line: number; last_line: number; note: string }) =>
+    request<Bookmark>('POST', `/runs/${encodeURIComponent(id)}/bookmarks`, b),
+  deleteBookmark: (id: string, bookmarkId: number) =>
+    request<void>('DELETE', `/runs/${encodeURIComponent(id)}/bookmarks/${bookmarkId}`),
   summary: (id: string, signal?: AbortSignal) =>
     request<LogSummary>('GET', `/runs/${encodeURIComponent(id)}/logs/summary`, undefined, signal),
   listLogs: (id: string, filters: ServerFilters | null, p: ListLogsParams, signal?: AbortSignal) =>

@@ -114,6 +114,17 @@ export interface ServerFilters {
   fields?: string[];
 }
 
+/** A line or range a reader marked with a note (GET/POST /runs/{id}/bookmarks). */
+export interface Bookmark {
+  id: number;
+  run_id: string;
+  line: number;
+  last_line: number;
+  note: string;
+  created_by: string;
+  created_at: string;
+}
+
 /** A line still being written (a progress bar's current state): shown live, never stored. */
 export interface ProgressLine {
   type: 'progress';

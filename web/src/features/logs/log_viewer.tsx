@@ -20,6 +20,8 @@ import { ErrorNav } from './toolbar/error_nav';
 import { FilterBar } from './toolbar/filter_bar';
 import { FieldFilterBox } from './toolbar/field_filter_box';
 import { FieldsPanel } from './fields_panel';
+import { BookmarksPanel } from './bookmarks_panel';
+import { useBookmarks } from './use_bookmarks';
 import { withFieldFilter } from '../../lib/fields';
 import { GotoBox } from './toolbar/goto_box';
 import { SearchBox } from './toolbar/search_box';
@@ -119,6 +121,15 @@ export function LogViewer(props: {
   const filtered = filtersKey(filters) !== filtersKey(viewFilters(DEFAULT_VIEW));
   const [confirmClear, setConfirmClear] = useState(false);
   const [fieldsLine, setFieldsLine] = useState<LogLine | null>(null);
+  const bookmarks = useBookmarks(runId);
+  const [showBookmarks, setShowBookmarks] = useState(false);
+  const onBookmarkJump = useCallback(
+    (first: number, last: number) => {
+      setView({ line: first, lineEnd: last === first ? null : last });
+      void jumpToLine(first);
+    },
+    [setView, jumpToLine],
+  );
   const onFieldFilter = useCallback((expr: string) => setView({ fields: withFieldFilter(vsRef.current.fields, expr) }), [setView, vsRef]);
   const canClear = mayClearLogs(useMe(), props.project);
 
@@ -132,6 +143,15 @@ export function LogViewer(props: {
         <CopyButton range={sel.range} fetchLines={fetchLines} formatTime={formatTime} />
         <div className="spacer" />
         <div className="group">
+          <button
+            className={`btn${showBookmarks ? ' on' : ''}`}
+            data-testid="bookmarks-toggle"
+            title="Bookmarks of this run"
+            aria-pressed={showBookmarks}
+            onClick={() => setShowBookmarks((v) => !v)}
+          >
+            Bookmarks{bookmarks.list.length > 0 && <span className="n"> {bookmarks.list.length}</span>}
+          </button>
           <button className="btn icon" data-testid="shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelp(true)}>
             ?
           </button>
@@ -216,6 +236,9 @@ export function LogViewer(props: {
           />
         }
       />
+      {showBookmarks && (
+        <BookmarksPanel bookmarks={bookmarks} selection={sel.range} onJump={onBookmarkJump} onClose={() => setShowBookmarks(false)} />
+      )}
       <ProgressStrip progress={snap.progress} showWriter={!!writerColors} />
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
       {fieldsLine && <FieldsPanel line={fieldsLine} onClose={() => setFieldsLine(null)} />}
