@@ -20,6 +20,10 @@
 namespace wanllmdb {
 
 class DiskGuard;
+class ProblemRuleSet;
+class ProblemSettingsCache;
+class StallWatch;
+struct ProblemSettings;
 class IngestQuotas;
 class Metrics;
 class RunActivity;
@@ -35,6 +39,9 @@ struct ApiOptions {
   const DiskGuard* disk = nullptr;
   // Per-run and per-project ingest quotas: over them ingest answers 429 (null: none).
   IngestQuotas* quotas = nullptr;
+  // Problem detection at ingest with each project's rules (null: off, --no-problem-detection).
+  ProblemSettingsCache* problems = nullptr;
+  StallWatch* stalls = nullptr;  // told when a run stores lines (null: no stall detection)
 };
 
 class Api;
@@ -118,6 +125,19 @@ class Api {
   // GET /projects/{project}/search (api_search.cpp).
   ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
 
+  // Problems (api_problems.cpp, doc/problems.md).
+  ApiResponse RunProblems(const std::string& id);
+  ApiResponse ProjectProblems(const std::string& project, const ApiRequest& req);
+  ApiResponse GetProblemSettings(const std::string& project);
+  ApiResponse PutProblemSettings(const std::string& project, ApiRequest& req);
+  ApiResponse AddProblemRule(const std::string& project, ApiRequest& req);
+  ApiResponse DeleteProblemRule(const std::string& project, const std::string& name);
+  Result<ProblemSettings> LoadProblemSettings(const std::string& project);
+  Status SaveProblemSettings(const std::string& project, const ProblemSettings& s);
+  // The rules a batch of the run is scanned with (null: detection is off).
+  std::shared_ptr<const ProblemRuleSet> ProblemRulesFor(const std::string& run_id);
+  void StoredOutput(const std::string& run_id, int64_t accepted);
+
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready
   // kInsufficientStorage while free disk is below --min-free-disk.
@@ -142,6 +162,7 @@ class Api {
 
   // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
   std::mutex state_mu_;
+  std::mutex problem_settings_mu_;  // settings changes: read, change, write, one at a time
 
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;

@@ -28,7 +28,9 @@
 #include "server/live_hub.h"
 #include "server/metrics.h"
 #include "server/net.h"
+#include "server/problem_settings.h"
 #include "server/run_activity.h"
+#include "server/stall_watch.h"
 #include "server/static_files.h"
 #include "server/tls_setup.h"
 #include "store/live_bus.h"
@@ -178,6 +180,11 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   }
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
+  ProblemSettingsCache problem_settings(**store);
+  StallWatch stalls(**store, problem_settings,
+                    std::chrono::milliseconds(static_cast<int64_t>(o.stall_sweep_s * 1000)));
+  if (o.problem_detection) api_options.problems = &problem_settings;
+  api_options.stalls = &stalls;
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
   Api api(**store, hub, **bus, auth, api_options);
@@ -231,6 +238,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   if (!s.ok()) return s;
   listener->Run();
   activity.Start();
+  stalls.Start();
   uint16_t port = listener->local_endpoint().port();
   access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +
                                "://" + o.host + ":" + std::to_string(port) + " (store " +
@@ -268,6 +276,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   reader_pool.join();
   pool.join();
   activity.Stop();
+  stalls.Stop();
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
