@@ -4,6 +4,7 @@ import type {
   LocateResult,
   LogLine,
   LogSummary,
+  Problem,
   Project,
   Run,
   RunsPage,
@@ -205,6 +206,13 @@ export const api = {
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
   deleteRun: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}`),
   clearLogs: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}/logs`),
+  runProblems: (id: string, signal?: AbortSignal) =>
+    request<{ run_id: string; count: number; problems: Problem[] }>(
+      'GET',
+      `/runs/${encodeURIComponent(id)}/problems`,
+      undefined,
+      signal,
+    ).then((r) => r.problems),
   summary: (id: string, signal?: AbortSignal) =>
     request<LogSummary>('GET', `/runs/${encodeURIComponent(id)}/logs/summary`, undefined, signal),
   listLogs: (id: string, filters: ServerFilters | null, p: ListLogsParams, signal?: AbortSignal) =>

@@ -7,6 +7,7 @@ import { Link } from '../../components/router';
 import { formatCount, formatDateTime } from '../../lib/line_format';
 import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
+import { topProblemText } from '../../lib/problems';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
 import { ProjectSearch } from './project_search';
 
@@ -165,6 +166,7 @@ export function RunsPage({ project }: { project: string }) {
               <th className="num">Duration</th>
               <th className="num">Lines</th>
               <th className="num">Errors</th>
+              <th className="hide-narrow">Problem</th>
               <th />
             </tr>
           </thead>
@@ -186,6 +188,9 @@ export function RunsPage({ project }: { project: string }) {
                 </td>
                 <td className="num" style={r.error_count ? { color: 'var(--err)' } : undefined}>
                   {formatCount(r.error_count)}
+                </td>
+                <td className="hide-narrow" data-testid="run-problem">
+                  <TopProblem run={r} />
                 </td>
                 <td className="num">
                   {canDelete && (
@@ -224,5 +229,18 @@ export function RunsPage({ project }: { project: string }) {
         />
       )}
     </div>
+  );
+}
+
+/** The run's worst problem; a click opens the run at its line. */
+function TopProblem({ run }: { run: Run }) {
+  const t = topProblemText(run.top_problem);
+  if (!t || !run.top_problem) return null;
+  return (
+    <Link href={`${paths.run(run.id)}#L${run.top_problem.first_line}`}>
+      <span className="problem-chip" title={t.title}>
+        {t.text}
+      </span>
+    </Link>
   );
 }
