@@ -115,6 +115,14 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "time; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--webhook-retry", opts->webhook_retry_s,
+                  "Seconds before a failed webhook delivery is retried (doubling up to 60 s)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  cmd->add_option("--webhook-attempts", opts->webhook_attempts,
+                  "Attempts a webhook delivery gets before it is given up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--tls-cert", opts->tls_cert,
                   "PEM certificate chain: serve HTTPS and WSS (with --tls-key)");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert (unencrypted)");

@@ -19,6 +19,7 @@
 
 namespace wanllmdb {
 
+class Alerts;
 class DiskGuard;
 class ProblemRuleSet;
 class ProblemSettingsCache;
@@ -42,6 +43,7 @@ struct ApiOptions {
   // Problem detection at ingest with each project's rules (null: off, --no-problem-detection).
   ProblemSettingsCache* problems = nullptr;
   StallWatch* stalls = nullptr;  // told when a run stores lines (null: no stall detection)
+  Alerts* alerts = nullptr;      // webhooks (null: none)
 };
 
 class Api;
@@ -137,6 +139,11 @@ class Api {
   // The rules a batch of the run is scanned with (null: detection is off).
   std::shared_ptr<const ProblemRuleSet> ProblemRulesFor(const std::string& run_id);
   void StoredOutput(const std::string& run_id, int64_t accepted);
+  void AfterAppend(const std::string& run_id, const IngestResult& r);
+  // Webhooks (api_alerts.cpp, doc/alerts.md).
+  ApiResponse ListWebhooks(const std::string& project);
+  ApiResponse AddWebhook(const std::string& project, ApiRequest& req);
+  ApiResponse DeleteWebhook(const std::string& project, const std::string& id);
 
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready

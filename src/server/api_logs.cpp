@@ -96,7 +96,7 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
   if (!r.ok()) return ErrorResponse(r.status());
   if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);
-  StoredOutput(id, r->accepted);
+  AfterAppend(id, *r);
   first.line_number = r->first_line;
   JsonOut j;
   j.Line(id, first);
@@ -116,7 +116,7 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   if (!r.ok()) return ErrorResponse(r.status());
   if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);  // also an empty batch: a writer's heartbeat
-  StoredOutput(id, r->accepted);
+  AfterAppend(id, *r);
   JsonOut j;
   j.BeginObject();
   j.Key("accepted").Int(r->accepted);

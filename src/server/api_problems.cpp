@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/time_util.h"
+#include "server/alerts.h"
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_out.h"
@@ -23,7 +24,11 @@ Result<int64_t> ParseSince(std::string_view s, int64_t now_us) {
     std::string_view num = s.substr(0, s.size() - 1);
     if (std::all_of(num.begin(), num.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       int64_t n = std::stoll(std::string(num));
-      int64_t mult = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
+      int64_t mult = unit == 'd'   ? 86400
+                     : unit == 'h' ? 3600
+                     : unit == 'm' ? 60
+                     : unit == 's' ? 1
+                                   : 0;
       if (mult && n <= 3650LL * 86400 / mult) return now_us - n * mult * 1000000;
     }
   }
@@ -73,6 +78,12 @@ std::shared_ptr<const ProblemRuleSet> Api::ProblemRulesFor(const std::string& ru
   auto project = ProjectOfRun(run_id);
   if (!project.ok()) return ProblemRuleSet::Builtin();  // the append answers for the run
   return options_.problems->Get(*project)->rules;
+}
+
+void Api::AfterAppend(const std::string& run_id, const IngestResult& r) {
+  StoredOutput(run_id, r.accepted);
+  if (options_.alerts && !r.problem_kinds.empty())
+    options_.alerts->ProblemsFound(run_id, r.problem_kinds);
 }
 
 void Api::StoredOutput(const std::string& run_id, int64_t accepted) {
@@ -190,9 +201,12 @@ ApiResponse Api::AddProblemRule(const std::string& project, ApiRequest& req) {
   if (!one.ok()) {
     Status st = one.status();
     std::string msg = st.message();
-    if (msg.rfind("rules[0].", 0) == 0) msg = msg.substr(9);
-    else if (msg.rfind("rules[0]: ", 0) == 0) msg = msg.substr(10);
-    return ErrorResponse(Status(st.code() == Code::kMalformedJson ? Code::kMalformedJson : st.code(), msg));
+    if (msg.rfind("rules[0].", 0) == 0)
+      msg = msg.substr(9);
+    else if (msg.rfind("rules[0]: ", 0) == 0)
+      msg = msg.substr(10);
+    return ErrorResponse(
+        Status(st.code() == Code::kMalformedJson ? Code::kMalformedJson : st.code(), msg));
   }
   if (one->rules.size() != 1)
     return ErrorResponse(Status(Code::kBadRequest, "the body must be one rule object"));
@@ -204,9 +218,9 @@ ApiResponse Api::AddProblemRule(const std::string& project, ApiRequest& req) {
     *it = rule;  // the same name replaces
   } else {
     if (s.rules.size() >= kMaxProjectRules)
-      return ErrorResponse(Status(Code::kInvalidValue, "a project has at most " +
-                                                           std::to_string(kMaxProjectRules) +
-                                                           " rules"));
+      return ErrorResponse(
+          Status(Code::kInvalidValue,
+                 "a project has at most " + std::to_string(kMaxProjectRules) + " rules"));
     s.rules.push_back(rule);
   }
   auto built = ProblemRuleSet::Build(s.rules);
@@ -224,7 +238,8 @@ ApiResponse Api::DeleteProblemRule(const std::string& project, const std::string
   auto it = std::find_if(s.rules.begin(), s.rules.end(),
                          [&](const ProjectRule& r) { return r.name == name; });
   if (it == s.rules.end())
-    return ErrorResponse(Status(Code::kNotFound, "project '" + project + "' has no rule '" + name + "'"));
+    return ErrorResponse(
+        Status(Code::kNotFound, "project '" + project + "' has no rule '" + name + "'"));
   s.rules.erase(it);
   if (Status st = SaveProblemSettings(project, s); !st.ok()) return ErrorResponse(st);
   return NoContent();

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include "core/time_util.h"
 #include "core/uuid.h"
+#include "server/alerts.h"
 #include "server/api.h"
 
 #include "server/disk_guard.h"
@@ -394,6 +395,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {
     PublishRunState(id, r->state, r->exit_code);
+    if (options_.alerts) options_.alerts->RunEnded(id, r->state);
   }
   return RunResponse(200, *r);
 }

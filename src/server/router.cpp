@@ -80,6 +80,13 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.AddProblemRule(r.params[0], r); }},
       {"DELETE", "/projects/{project}/problem-rules/{rule}", kScopeAdmin,
        [](Api& a, ApiRequest& r) { return a.DeleteProblemRule(r.params[0], r.params[1]); }},
+      // Webhook URLs may carry secrets (Slack's do): only admins see and change them.
+      {"GET", "/projects/{project}/webhooks", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.ListWebhooks(r.params[0]); }},
+      {"POST", "/projects/{project}/webhooks", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.AddWebhook(r.params[0], r); }},
+      {"DELETE", "/projects/{project}/webhooks/{webhook}", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.DeleteWebhook(r.params[0], r.params[1]); }},
       {"POST", "/runs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateRun(r); }},
       {"GET", "/runs", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListRuns(r); }},
       {"GET", "/runs/{run_id}", kScopeRead,

@@ -107,9 +107,9 @@ void StallWatch::SweepOnce() {
     row.rule = "stalled";
     row.level = Level::kWarning;
     row.title = "No output for " + Duration(stall_s);
-    row.detail = summary->last_line > 0
-                     ? "the last line before the silence is line " + std::to_string(summary->last_line)
-                     : "the run has printed nothing";
+    row.detail = summary->last_line > 0 ? "the last line before the silence is line " +
+                                              std::to_string(summary->last_line)
+                                        : "the run has printed nothing";
     row.first_line = row.last_line = summary->last_line;
     // The silence's identity is the run's last line: the upsert counts a new silence (after more
     // output) as another occurrence and ignores a repeated sweep of the same one.
@@ -118,8 +118,11 @@ void StallWatch::SweepOnce() {
     row.first_ts_us = now;
     row.detected_at_us = now;
     if (!store_.RecordProblems({row}).ok()) continue;
-    std::lock_guard lock(mu_);
-    raised_at_line_[run->id] = run->last_line;
+    {
+      std::lock_guard lock(mu_);
+      raised_at_line_[run->id] = run->last_line;
+    }
+    if (on_stalled_) on_stalled_(run->id);
   }
 }
 

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -37,6 +38,10 @@ class StallWatch {
   void Output(const std::string& run_id);
   void Start();
   void Stop();
+  // Told (on the sweep thread) of every stall raised. Set before Start.
+  void SetOnStalled(std::function<void(const std::string& run_id)> f) {
+    on_stalled_ = std::move(f);
+  }
   // One sweep now (tests, and the thread's loop).
   void SweepOnce();
 
@@ -47,6 +52,7 @@ class StallWatch {
   ProblemSettingsCache& settings_;
   const std::chrono::milliseconds interval_;
   std::thread thread_;
+  std::function<void(const std::string&)> on_stalled_;
 
   std::mutex mu_;
   std::condition_variable cv_;

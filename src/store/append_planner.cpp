@@ -1,5 +1,7 @@
 #include "store/append_planner.h"
 
+#include <algorithm>
+
 #include "core/level_detector.h"
 #include "core/time_util.h"
 
@@ -129,6 +131,9 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     row.occurrences = h.occurrences;
     row.first_ts_us = h.timestamp_us;
     row.detected_at_us = now;
+    if (std::find(result->problem_kinds.begin(), result->problem_kinds.end(), row.kind) ==
+        result->problem_kinds.end())
+      result->problem_kinds.push_back(row.kind);
     p.problem_rows.push_back(std::move(row));
   }
   w.max_seq = max_seq;

@@ -148,6 +148,7 @@ struct ProblemQuery {
 struct IngestResult {
   int64_t accepted = 0, duplicates = 0;
   int64_t first_line = 0, last_line = 0;  // 0 when nothing was accepted
+  std::vector<std::string> problem_kinds;  // kinds of the problems the batch found (alerts)
 };
 
 // Metadata and compressed payload of one stored chunk.
