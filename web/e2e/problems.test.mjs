@@ -2,6 +2,7 @@
 // panel above the log (count, first line, a folded traceback); a click lands on its line; the
 // runs list shows the run's top problem.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { newPage, startServerAndBrowser, stopServerAndBrowser, waitFor } from './harness.mjs';
 
@@ -57,5 +58,43 @@ describe('problems panel', () => {
     );
     assert.deepEqual(clean, ['']);
     await page.close();
+  });
+
+  it('adds a webhook on the project page and shows its delivery log', async () => {
+    const got = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        got.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+    try {
+      const run = await server.createRun('alerting', 'will-oom');
+      const page = await newPage(browser, server);
+      await page.goto('/projects/alerting');
+      await page.click('[data-testid="webhooks-toggle"]');
+      await page.fill('[data-testid="webhook-url"]', 'ftp://nope');
+      await page.click('[data-testid="webhook-add"]');
+      assert.match(await page.textContent('[data-testid="webhook-error"]'), /http/);
+      await page.fill('[data-testid="webhook-url"]', `http://127.0.0.1:${receiver.address().port}/hook`);
+      await page.fill('[data-testid="webhook-kinds"]', 'cuda_oom');
+      await page.click('[data-testid="webhook-add"]');
+      await page.waitForSelector('[data-testid="webhook"]');
+      assert.match(await page.textContent('[data-testid="webhook-status"]'), /nothing sent yet/);
+      await server.batch(run.id, TRACEBACK.map((m, i) => ({ seq: i, message: m })));
+      await waitFor(async () => got.length === 1, { what: 'the webhook received the OOM' });
+      assert.match(got[0].text, /will-oom/);
+      await waitFor(async () => /1 delivered, last HTTP 200/.test(await page.textContent('[data-testid="webhook-status"]')), {
+        what: 'the delivery in the log',
+      });
+      await page.click('[data-testid="webhook"] summary');
+      assert.match(await page.textContent('[data-testid="webhook-log"]'), /problem/);
+      await page.close();
+    } finally {
+      receiver.close();
+    }
   });
 });

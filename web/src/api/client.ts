@@ -4,12 +4,14 @@ import type {
   LocateResult,
   LogLine,
   LogSummary,
+  NewWebhook,
   Problem,
   Project,
   Run,
   RunsPage,
   RunsQuery,
   ServerFilters,
+  Webhook,
   WhoAmI,
 } from './types';
 import { authFailure, parseRetryAfter } from '../lib/auth';
@@ -206,6 +208,11 @@ export const api = {
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
   deleteRun: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}`),
   clearLogs: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}/logs`),
+  listWebhooks: (project: string, signal?: AbortSignal) =>
+    request<{ webhooks: Webhook[] }>('GET', `/projects/${encodeURIComponent(project)}/webhooks`, undefined, signal).then((r) => r.webhooks),
+  addWebhook: (project: string, hook: NewWebhook) => request<Webhook>('POST', `/projects/${encodeURIComponent(project)}/webhooks`, hook),
+  deleteWebhook: (project: string, id: string) =>
+    request<void>('DELETE', `/projects/${encodeURIComponent(project)}/webhooks/${encodeURIComponent(id)}`),
   runProblems: (id: string, signal?: AbortSignal) =>
     request<{ run_id: string; count: number; problems: Problem[] }>(
       'GET',

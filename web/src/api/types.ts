@@ -183,3 +183,42 @@ export interface WhoAmI {
   /** Empty: every project. */
   projects: string[];
 }
+
+export interface DeliveryRecord {
+  at: string;
+  event: string;
+  run_id: string;
+  attempt: number;
+  status: number;
+  error: string;
+}
+
+/** A project's webhook (doc/alerts.md) with this server's delivery log. */
+export interface Webhook {
+  id: string;
+  url: string;
+  format: 'json' | 'slack';
+  problem_kinds: string[];
+  on_run_end: boolean;
+  on_stall: boolean;
+  created_at: string;
+  deliveries: {
+    delivered: number;
+    failed_attempts: number;
+    gave_up: number;
+    pending: number;
+    last_status: number;
+    last_error: string;
+    last_attempt_at: string | null;
+    last_success_at: string | null;
+    recent: DeliveryRecord[];
+  };
+}
+
+export interface NewWebhook {
+  url: string;
+  format?: 'json' | 'slack';
+  problem_kinds?: string[];
+  on_run_end?: boolean;
+  on_stall?: boolean;
+}

@@ -9,6 +9,7 @@ import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
 import { topProblemText } from '../../lib/problems';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
+import { WebhooksPanel } from '../alerts/webhooks_panel';
 import { ProjectSearch } from './project_search';
 
 const PAGE = 100;
@@ -29,6 +30,7 @@ export function RunsPage({ project }: { project: string }) {
   const [state, setState] = useState<RunState | ''>('');
   const [sort, setSort] = useState<RunSort>('created_at');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
+  // Deleting runs and managing webhooks both need admin in the project.
   const canDelete = mayDeleteRun(useMe(), project);
   useEffect(() => {
     const id = window.setTimeout(() => setQ(typed.trim()), 250);
@@ -112,6 +114,7 @@ export function RunsPage({ project }: { project: string }) {
         </span>
       </h1>
       <ProjectSearch project={project} />
+      {canDelete && <WebhooksPanel project={project} />}
       <div className="toolbar runs-toolbar">
         <input className="text" placeholder="Search by name, id or tag" value={typed} data-testid="runs-search" onChange={(e) => setTyped(e.target.value)} />
         <select className="text" value={state} data-testid="runs-state" onChange={(e) => setState(e.target.value as RunState | '')}>
