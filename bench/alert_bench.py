@@ -1,11 +1,13 @@
-"""Issue 13 figure for `make bench`: a run's first problem → its webhook delivered. A local
+"""Issue 13 figures for `make bench`: a run's first problem → its webhook delivered. A local
 receiver (http.server) notes when each run's POST arrives; the clock starts when the batch that
 holds the run's first CUDA OOM is sent. SQLite, 200 runs one after another, each with some
-ordinary lines before the problem."""
+ordinary lines before the problem. Then: a stall detected, with the server's default sweep
+interval (15 s) and a project stall time of 10 s — how long after N the `stalled` problem shows."""
 from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -13,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from problem_bench import call, start
+from server_bench import BIN
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 arrived: dict[str, float] = {}
@@ -68,5 +71,34 @@ def main() -> None:
           f"(goal p99 <= 2000 ms)")
 
 
+def stall_figure(stall_s: int = 10) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        proc = subprocess.Popen([str(BIN), "server", "--listen", "127.0.0.1:0", "--data", d,
+                                 "--no-access-log"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().decode().split()[-1])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            call(conn, "POST", "/projects", json.dumps({"name": "stall"}).encode())
+            call(conn, "PUT", "/projects/stall/problem-settings",
+                 json.dumps({"stall_after_seconds": stall_s}).encode())
+            rid = call(conn, "POST", "/runs", json.dumps({"project": "stall"}).encode())["id"]
+            call(conn, "POST", f"/runs/{rid}/logs/batch", json.dumps({"logs": [{"message": "step 1"}]}).encode())
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < stall_s + 120:
+                got = call(conn, "GET", f"/runs/{rid}/problems")["problems"]
+                if any(p["kind"] == "stalled" for p in got):
+                    late = time.perf_counter() - t0 - stall_s
+                    print(f"stall detected {late:.1f} s after the project's stall time of {stall_s} s "
+                          f"(default sweep every 15 s; goal within 60 s)")
+                    return
+                time.sleep(0.2)
+            print("stall not detected within 120 s of N")
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
 if __name__ == "__main__":
     main()
+    stall_figure()
