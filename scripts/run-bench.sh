@@ -24,6 +24,12 @@ echo
 echo "### structured lines (issue 13): field parsing cost, field filters"
 (cd bench && ../$PY structured_bench.py "${STRUCTURED_BENCH_LINES:-1000000}")
 echo
+echo "### problems found for you (issue 13): ingest with and without detection"
+(cd bench && ../$PY problem_bench.py "${PROBLEM_BENCH_LINES:-2000000}")
+echo
+echo "### alerts (issue 13): first problem -> webhook delivered"
+(cd bench && ../$PY alert_bench.py)
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

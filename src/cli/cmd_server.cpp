@@ -111,6 +111,21 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
                   "crashed (live writers send a heartbeat every 30 s; 0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
+  cmd->add_flag("!--no-problem-detection", opts->problem_detection,
+                "Do not detect problems at ingest (tracebacks, CUDA OOM, ...: doc/problems.md)");
+  cmd->add_option("--stall-sweep-interval", opts->stall_sweep_s,
+                  "Seconds between checks for stalled runs (no new line for the project's stall "
+                  "time; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--webhook-retry", opts->webhook_retry_s,
+                  "Seconds before a failed webhook delivery is retried (doubling up to 60 s)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  cmd->add_option("--webhook-attempts", opts->webhook_attempts,
+                  "Attempts a webhook delivery gets before it is given up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--tls-cert", opts->tls_cert,
                   "PEM certificate chain: serve HTTPS and WSS (with --tls-key)");
   cmd->add_option("--tls-key", opts->tls_key, "PEM private key of --tls-cert (unencrypted)");

@@ -19,7 +19,12 @@
 
 namespace wanllmdb {
 
+class Alerts;
 class DiskGuard;
+class ProblemRuleSet;
+class ProblemSettingsCache;
+class StallWatch;
+struct ProblemSettings;
 class IngestQuotas;
 class Metrics;
 class RunActivity;
@@ -38,6 +43,10 @@ struct ApiOptions {
   // Fields of JSON / Python-dict / logfmt lines parsed at ingest (--no-field-parsing: off, for
   // comparisons; explicit fields are stored either way).
   bool parse_fields = true;
+  // Problem detection at ingest with each project's rules (null: off, --no-problem-detection).
+  ProblemSettingsCache* problems = nullptr;
+  StallWatch* stalls = nullptr;  // told when a run stores lines (null: no stall detection)
+  Alerts* alerts = nullptr;      // webhooks (null: none)
 };
 
 class Api;
@@ -124,6 +133,24 @@ class Api {
   // GET /projects/{project}/search (api_search.cpp).
   ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
 
+  // Problems (api_problems.cpp, doc/problems.md).
+  ApiResponse RunProblems(const std::string& id);
+  ApiResponse ProjectProblems(const std::string& project, const ApiRequest& req);
+  ApiResponse GetProblemSettings(const std::string& project);
+  ApiResponse PutProblemSettings(const std::string& project, ApiRequest& req);
+  ApiResponse AddProblemRule(const std::string& project, ApiRequest& req);
+  ApiResponse DeleteProblemRule(const std::string& project, const std::string& name);
+  Result<ProblemSettings> LoadProblemSettings(const std::string& project);
+  Status SaveProblemSettings(const std::string& project, const ProblemSettings& s);
+  // The rules a batch of the run is scanned with (null: detection is off).
+  std::shared_ptr<const ProblemRuleSet> ProblemRulesFor(const std::string& run_id);
+  void StoredOutput(const std::string& run_id, int64_t accepted);
+  void AfterAppend(const std::string& run_id, const IngestResult& r);
+  // Webhooks (api_alerts.cpp, doc/alerts.md).
+  ApiResponse ListWebhooks(const std::string& project);
+  ApiResponse AddWebhook(const std::string& project, ApiRequest& req);
+  ApiResponse DeleteWebhook(const std::string& project, const std::string& id);
+
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready
   // kInsufficientStorage while free disk is below --min-free-disk.
@@ -148,6 +175,7 @@ class Api {
 
   // PATCHes with "merge" (state and exit code) are applied one at a time: read, combine, write.
   std::mutex state_mu_;
+  std::mutex problem_settings_mu_;  // settings changes: read, change, write, one at a time
 
   // When each (run, writer, source) last had a progress update passed on: at most 4 a second.
   std::mutex progress_mu_;

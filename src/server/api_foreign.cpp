@@ -35,9 +35,13 @@ ApiResponse Api::PostOtlpLogs(ApiRequest& req) {
     return OtlpError(req, s);
   auto records = DecodeOtlpLogs(req.body, *enc, NowMicros());
   if (!records.ok()) return OtlpError(req, records.status());
-  auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req));
+  auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req),
+                                    [this](const std::string& run) { return ProblemRulesFor(run); });
   if (!stored.ok()) return OtlpError(req, stored.status());
-  for (const auto& id : stored->run_ids) Heard(id);
+  for (const auto& id : stored->run_ids) {
+    Heard(id);
+    StoredOutput(id, stored->accepted);
+  }
   ApiResponse r;
   r.content_type = std::string(OtlpContentType(*enc));
   r.body = OtlpSuccessBody(*enc);
@@ -51,9 +55,13 @@ ApiResponse Api::PostLokiPush(ApiRequest& req) {
     return ErrorResponse(s);
   auto records = DecodeLokiPush(req.body, *enc);
   if (!records.ok()) return ErrorResponse(records.status());
-  auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req));
+  auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req),
+                                    [this](const std::string& run) { return ProblemRulesFor(run); });
   if (!stored.ok()) return ErrorResponse(stored.status());
-  for (const auto& id : stored->run_ids) Heard(id);
+  for (const auto& id : stored->run_ids) {
+    Heard(id);
+    StoredOutput(id, stored->accepted);
+  }
   return NoContent();  // what Loki answers
 }
 

@@ -91,10 +91,12 @@ ApiResponse Api::PostLog(const std::string& id, ApiRequest& req) {
     return RetryLaterResponse(q, retry_after_s);
   LogLine first = batch->lines.front();
   first.writer = batch->writer;
+  batch->problem_rules = ProblemRulesFor(id);
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
   if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);
+  AfterAppend(id, *r);
   first.line_number = r->first_line;
   JsonOut j;
   j.Line(id, first);
@@ -109,10 +111,12 @@ ApiResponse Api::PostBatch(const std::string& id, ApiRequest& req) {
   int retry_after_s = 1;
   if (Status q = CheckQuotas(id, *batch, &retry_after_s); !q.ok())
     return RetryLaterResponse(q, retry_after_s);
+  batch->problem_rules = ProblemRulesFor(id);
   auto r = store_.Append(std::move(*batch));
   if (!r.ok()) return ErrorResponse(r.status());
   if (options_.metrics) options_.metrics->RecordIngest(r->accepted, r->duplicates, body_bytes);
   Heard(id);  // also an empty batch: a writer's heartbeat
+  AfterAppend(id, *r);
   JsonOut j;
   j.BeginObject();
   j.Key("accepted").Int(r->accepted);

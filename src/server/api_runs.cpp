@@ -3,6 +3,7 @@
 #include <cstdio>
 #include "core/time_util.h"
 #include "core/uuid.h"
+#include "server/alerts.h"
 #include "server/api.h"
 
 #include "server/disk_guard.h"
@@ -292,7 +293,17 @@ ApiResponse Api::ListRuns(const ApiRequest& req) {
   if (!page.ok()) return ErrorResponse(page.status());
   JsonOut j;
   j.BeginObject().Key("runs").BeginArray();
-  for (const auto& r : page->runs) j.Run(r, /*with_config=*/false);
+  // Each run's top problem: one read of the page's problem rows.
+  std::vector<std::string> ids;
+  for (const auto& r : page->runs) ids.push_back(r.id);
+  std::map<std::string, std::vector<ProblemEvent>> events_by_run;
+  if (auto rows = store_.ProblemsOfRuns(ids); rows.ok()) {
+    for (auto& e : FoldProblems(*rows)) events_by_run[e.run_id].push_back(std::move(e));
+  }
+  for (const auto& r : page->runs) {
+    auto it = events_by_run.find(r.id);
+    j.RunWithTopProblem(r, it == events_by_run.end() ? nullptr : TopProblem(it->second));
+  }
   j.EndArray();
   j.Key("next_cursor");
   if (page->has_more && !page->runs.empty()) {
@@ -384,6 +395,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
   if (!r.ok()) return ErrorResponse(r.status());
   if (r->state != before->state || r->exit_code != before->exit_code) {
     PublishRunState(id, r->state, r->exit_code);
+    if (options_.alerts) options_.alerts->RunEnded(id, r->state);
   }
   return RunResponse(200, *r);
 }

@@ -92,7 +92,9 @@ std::string RecordRouting::Writer() const {
 
 Result<ForeignIngestResult> StoreForeignRecords(
     LogStore& store, IngestParser& parser, std::vector<ForeignRecord> records,
-    const std::function<bool(const std::string& project)>& allows_project) {
+    const std::function<bool(const std::string& project)>& allows_project,
+    const std::function<std::shared_ptr<const ProblemRuleSet>(const std::string& run_id)>&
+        rules_for) {
   if (records.size() > kMaxForeignRecords)
     return Status(Code::kTooLarge, "a request holds at most " + std::to_string(kMaxForeignRecords) +
                                        " records; this one has " + std::to_string(records.size()));
@@ -166,6 +168,9 @@ Result<ForeignIngestResult> StoreForeignRecords(
     auto made = store.CreateRun(run, &created);
     if (!made.ok()) return made.status();
     result.runs_created += created;
+  }
+  if (rules_for) {
+    for (auto& b : batches) b.problem_rules = rules_for(b.run_id);
   }
   auto stored = store.AppendAll(std::move(batches));
   if (!stored.ok()) return stored.status();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,8 @@
 #include "store/log_store.h"
 
 namespace wanllmdb {
+
+class ProblemRuleSet;
 
 // Every record is at least one line, and a request stores at most kMaxBatchLines lines.
 inline constexpr size_t kMaxForeignRecords = kMaxBatchLines;
@@ -68,6 +71,9 @@ std::optional<Level> ParseLevelAlias(std::string_view name);
 // paths name no run); a record for a run in another project is kForbidden.
 Result<ForeignIngestResult> StoreForeignRecords(
     LogStore& store, IngestParser& parser, std::vector<ForeignRecord> records,
-    const std::function<bool(const std::string& project)>& allows_project);
+    const std::function<bool(const std::string& project)>& allows_project,
+    // The problem rules each run's batches are scanned with (null function or result: none).
+    const std::function<std::shared_ptr<const ProblemRuleSet>(const std::string& run_id)>&
+        rules_for = nullptr);
 
 }  // namespace wanllmdb

@@ -107,7 +107,53 @@ JsonOut& JsonOut::Line(std::string_view run_id, const LogLine& l) {
   return Line(run_id, LineView::Of(l));
 }
 
+JsonOut& JsonOut::Problem(const ProblemEvent& e, bool short_form) {
+  BeginObject();
+  Key("kind").String(e.kind);
+  Key("rule").String(e.rule);
+  Key("level").String(LevelName(e.level));
+  Key("title").String(e.title);
+  Key("signature").String(e.signature);
+  Key("first_line").Int(e.first_line);
+  Key("last_line").Int(e.last_line);
+  Key("first_timestamp").Timestamp(e.first_ts_us);
+  Key("detected_at").Timestamp(e.detected_at_us);
+  Key("occurrences").Int(e.occurrences);
+  Key("writer_count").Int(static_cast<int64_t>(e.writers.size()));
+  if (!short_form) {
+    Key("detail").String(e.detail);
+    Key("writers").BeginArray();
+    for (const auto& w : e.writers) {
+      BeginObject();
+      Key("writer").String(w.writer);
+      Key("first_line").Int(w.first_line);
+      Key("last_line").Int(w.last_line);
+      Key("last_seen_line").Int(w.last_seen_line);
+      Key("occurrences").Int(w.occurrences);
+      EndObject();
+    }
+    EndArray();
+  }
+  return EndObject();
+}
+
+JsonOut& JsonOut::RunWithTopProblem(const RunInfo& r, const ProblemEvent* top) {
+  RunFields(r, /*with_config=*/false);
+  Key("top_problem");
+  if (top) {
+    Problem(*top, /*short_form=*/true);
+  } else {
+    Null();
+  }
+  return EndObject();
+}
+
 JsonOut& JsonOut::Run(const RunInfo& r, bool with_config) {
+  RunFields(r, with_config);
+  return EndObject();
+}
+
+JsonOut& JsonOut::RunFields(const RunInfo& r, bool with_config) {
   BeginObject();
   Key("id").String(r.id);
   Key("project").String(r.project);
@@ -121,7 +167,7 @@ JsonOut& JsonOut::Run(const RunInfo& r, bool with_config) {
   Key("line_count").Int(r.line_count);
   Key("error_count").Int(r.error_count);
   Key("last_line").Int(r.last_line);
-  return EndObject();
+  return *this;
 }
 
 JsonOut& JsonOut::Project(const ProjectInfo& p) {

@@ -7,6 +7,7 @@
 
 #include "core/log_line.h"
 #include "store/log_store.h"
+#include "store/problem_events.h"
 #include "store/query_engine.h"
 
 namespace wanllmdb {
@@ -42,6 +43,10 @@ class JsonOut {
   // Lists leave the config out (`with_config` false): it is the one unbounded-looking field, and
   // a list of runs should stay small; GET /runs/{id} has it.
   JsonOut& Run(const RunInfo& run, bool with_config = true);
+  // A listed run (no config) with "top_problem": its worst problem (short form) or null.
+  JsonOut& RunWithTopProblem(const RunInfo& run, const ProblemEvent* top);
+  // A problem event (doc/problems.md); `short_form` leaves out detail and writers.
+  JsonOut& Problem(const ProblemEvent& e, bool short_form = false);
   JsonOut& Project(const ProjectInfo& project);
 
   std::string Take();
@@ -51,6 +56,7 @@ class JsonOut {
 
  private:
   JsonOut& LineFields(std::string_view run_id, const LineView& line);  // an open line object
+  JsonOut& RunFields(const RunInfo& run, bool with_config);            // an open run object
   struct Impl;
   Impl* impl_;
 };

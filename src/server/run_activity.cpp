@@ -135,6 +135,7 @@ void RunActivity::SweepOnce() {
     std::fprintf(stderr, "wanllmdb: run %s: no writer heard from for %.0f s, marked crashed\n",
                  id.c_str(), static_cast<double>(crash_after_us_) / 1e6);
     PublishState(bus_, id, *r);
+    if (on_crashed_) on_crashed_(id);
   }
 }
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -41,6 +42,8 @@ class RunActivity {
   // Starts the sweep thread (no-op without a crash_after).
   void Start();
   void Stop();
+  // Told (on the sweep thread) of every run the sweep marks crashed. Set before Start.
+  void SetOnCrashed(std::function<void(const std::string& run_id)> f) { on_crashed_ = std::move(f); }
 
  private:
   void Loop();
@@ -51,6 +54,7 @@ class RunActivity {
   const int64_t crash_after_us_;
   void Revive(const std::string& run_id);  // sweep thread: crashed → running again
   std::thread thread_;
+  std::function<void(const std::string&)> on_crashed_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -28,7 +28,10 @@
 #include "server/live_hub.h"
 #include "server/metrics.h"
 #include "server/net.h"
+#include "server/alerts.h"
+#include "server/problem_settings.h"
 #include "server/run_activity.h"
+#include "server/stall_watch.h"
 #include "server/static_files.h"
 #include "server/tls_setup.h"
 #include "store/live_bus.h"
@@ -178,6 +181,18 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   }
   api_options.allowed_origins = o.allowed_origins;
   api_options.activity = &activity;
+  ProblemSettingsCache problem_settings(**store);
+  StallWatch stalls(**store, problem_settings,
+                    std::chrono::milliseconds(static_cast<int64_t>(o.stall_sweep_s * 1000)));
+  if (o.problem_detection) api_options.problems = &problem_settings;
+  api_options.stalls = &stalls;
+  AlertOptions alert_options;
+  alert_options.retry_initial_s = o.webhook_retry_s;
+  alert_options.max_attempts = o.webhook_attempts;
+  Alerts alerts(**store, alert_options);
+  api_options.alerts = &alerts;
+  stalls.SetOnStalled([&alerts](const std::string& id) { alerts.Stalled(id); });
+  activity.SetOnCrashed([&alerts](const std::string& id) { alerts.RunEnded(id, RunState::kCrashed); });
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
   api_options.parse_fields = o.parse_fields;
@@ -232,6 +247,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   if (!s.ok()) return s;
   listener->Run();
   activity.Start();
+  stalls.Start();
+  alerts.Start();
   uint16_t port = listener->local_endpoint().port();
   access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +
                                "://" + o.host + ":" + std::to_string(port) + " (store " +
@@ -269,6 +286,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   reader_pool.join();
   pool.join();
   activity.Stop();
+  stalls.Stop();
+  alerts.Stop();
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();

@@ -51,6 +51,15 @@ struct ServerOptions {
   // A running run no writer was heard from for this long is marked crashed (run_activity.h).
   // 0: never.
   double crash_after_s = 600;
+  // Problems found at ingest (doc/problems.md); off only to measure what detection costs.
+  bool problem_detection = true;
+  // How often running runs are checked for a stall (no new line for their project's stall
+  // time); 0: never. Small values are for tests.
+  double stall_sweep_s = 15;
+  // Webhook deliveries (doc/alerts.md): the first retry's delay (doubling up to 60 s, with
+  // jitter) and how many attempts a delivery gets.
+  double webhook_retry_s = 1;
+  int webhook_attempts = 10;
   // Both set: serve HTTPS and WSS only (PEM certificate chain and private key).
   std::string tls_cert, tls_key;
   // GET /metrics needs no key even when keys exist (scrapers that cannot send one).

@@ -1,6 +1,9 @@
 #include "store/append_planner.h"
 
+#include <algorithm>
+
 #include "core/level_detector.h"
+#include "core/time_util.h"
 
 namespace wanllmdb {
 namespace {
@@ -20,6 +23,12 @@ uint32_t DetectLevels(IngestBatch& b, uint32_t start) {
   return end;
 }
 
+void DetectProblems(PreparedBatch& p) {
+  p.problems.clear();
+  if (p.batch.problem_rules && !p.batch.lines.empty())
+    p.problems = ScanProblems(*p.batch.problem_rules, p.batch.lines, p.assumed_traceback);
+}
+
 }  // namespace
 
 Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback, int zstd_level) {
@@ -31,6 +40,7 @@ Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback
   if (!pieces.ok()) return pieces.status();
   p.pieces = std::move(*pieces);
   p.batch = std::move(batch);
+  DetectProblems(p);
   return p;
 }
 
@@ -83,6 +93,7 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     auto pieces = BuildChunks(batch.lines, zstd_level);
     if (!pieces.ok()) return pieces.status();
     p.pieces = std::move(*pieces);
+    DetectProblems(p);
   } else if (!any_detect) {
     p.end_traceback = w.traceback_mask;  // nothing detected: the streams' state is untouched
   }
@@ -100,6 +111,30 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     run.next_line += n;
     result->first_line = first;
     result->last_line = first + n - 1;
+  }
+  p.problem_rows.clear();
+  const int64_t now = NowMicros();
+  for (const ProblemHit& h : p.problems) {
+    if (h.last >= batch.lines.size()) continue;
+    ProblemRow row;
+    row.run_id = batch.run_id;
+    row.signature = h.signature;
+    row.writer = batch.writer;
+    row.kind = h.kind;
+    row.rule = h.rule;
+    row.title = h.title;
+    row.detail = h.detail;
+    row.level = h.level;
+    row.first_line = first + static_cast<int64_t>(h.first);
+    row.last_line = first + static_cast<int64_t>(h.last);
+    row.last_seen_line = first + static_cast<int64_t>(std::max(h.last_seen, h.last));
+    row.occurrences = h.occurrences;
+    row.first_ts_us = h.timestamp_us;
+    row.detected_at_us = now;
+    if (std::find(result->problem_kinds.begin(), result->problem_kinds.end(), row.kind) ==
+        result->problem_kinds.end())
+      result->problem_kinds.push_back(row.kind);
+    p.problem_rows.push_back(std::move(row));
   }
   w.max_seq = max_seq;
   w.lines += n;

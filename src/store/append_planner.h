@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/problem_rules.h"
 #include "store/chunk_writer.h"
 #include "store/log_store.h"
 
@@ -54,6 +55,10 @@ struct PreparedBatch {
   uint32_t assumed_traceback = 0;  // the writer state levels were detected from
   uint32_t end_traceback = 0;      // the state after the batch
   std::vector<ChunkPiece> pieces;  // encoded batch.lines
+  std::vector<ProblemHit> problems;  // found in batch.lines (indexes), from assumed_traceback
+  // Filled by ApplyBatch: the problems as rows to upsert (LogStore::RecordProblems' rule), with
+  // the numbers the lines got.
+  std::vector<ProblemRow> problem_rows;
 };
 
 // Detects levels of lines without an explicit one (from `assumed_traceback`) and encodes.

@@ -25,6 +25,7 @@
 namespace wanllmdb {
 
 class TextProbe;
+class ProblemRuleSet;
 struct AuditIds;
 struct AuditRun;
 struct AuditChunk;
@@ -117,11 +118,37 @@ struct IngestBatch {
   std::vector<LogLine> lines;  // sanitized, split, with timestamps (and explicit levels)
   std::vector<int64_t> seqs;
   std::vector<uint8_t> detect_level;
+  // The rules problems are detected with (core/problem_rules.h; the project's own included);
+  // null: no problem detection (server --no-problem-detection).
+  std::shared_ptr<const ProblemRuleSet> problem_rules;
+};
+
+// One stored problem (doc/problems.md): the first occurrence of a signature on one writer of a
+// run, with how often it recurred. Readers fold the rows of one signature on many writers into
+// one event ("× 8 ranks"), store/problem_events.h.
+struct ProblemRow {
+  std::string run_id, signature, writer;  // the key; writer "" = the run (a stall)
+  std::string kind, rule, title, detail;
+  Level level = Level::kError;
+  int64_t first_line = 0, last_line = 0;  // the first occurrence's line range
+  int64_t last_seen_line = 0;             // the last line of the latest occurrence
+  int64_t occurrences = 1;
+  int64_t first_ts_us = 0;     // the first line's timestamp
+  int64_t detected_at_us = 0;  // server time of the first detection
+};
+
+// GET /projects/{name}/problems: rows of the project's runs, newest detection first.
+struct ProblemQuery {
+  std::string project;
+  std::string kind;  // "" = any
+  std::optional<int64_t> since_us;  // detected_at >= since
+  int limit = 500;                  // rows
 };
 
 struct IngestResult {
   int64_t accepted = 0, duplicates = 0;
   int64_t first_line = 0, last_line = 0;  // 0 when nothing was accepted
+  std::vector<std::string> problem_kinds;  // kinds of the problems the batch found (alerts)
 };
 
 // Metadata and compressed payload of one stored chunk.
@@ -218,6 +245,23 @@ class LogStore {
   // kNotFound when the run has no bookmark `id`.
   virtual Status DeleteBookmark(const std::string& run_id, int64_t id) = 0;
   virtual Result<LogSummary> Summary(const std::string& run_id) = 0;
+
+  // Problems (doc/problems.md). Rows are written with the batch that found them (Append), or
+  // by RecordProblems; deleting a run or clearing its logs drops them.
+  // Every row of the given runs, by run then first_line (unknown runs have none).
+  virtual Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) = 0;
+  // Rows of the project's runs matching the query, newest detected first, at most query.limit.
+  virtual Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) = 0;
+  // Upserts rows by (run_id, signature, writer): a new key is inserted; an existing one only
+  // changes when the row's last_seen_line is higher than the stored one — occurrences are
+  // added and last_seen_line moves up (so a repeated stall sweep of an unchanged run is a
+  // no-op). The same rule Append applies. kNotFound for an unknown run.
+  virtual Status RecordProblems(const std::vector<ProblemRow>& rows) = 0;
+  // A project's setting (JSON text) by key; nullopt when unset. kNotFound for an unknown project.
+  virtual Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
+                                                               const std::string& key) = 0;
+  virtual Status PutProjectSetting(const std::string& project, const std::string& key,
+                                   const std::string& value_json) = 0;
   // Chunks in line order (or reverse); an empty vector when no more match.
   virtual Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
                                                       const ChunkQuery& query) = 0;

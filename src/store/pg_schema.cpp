@@ -96,7 +96,7 @@ CREATE TABLE run_writer_fates (
   PRIMARY KEY (run_id, writer)
 );
 )sql",
-    // Bookmarks (the SQLite twin's comment); ids from a sequence, so nodes never collide.
+    // 5: bookmarks (the SQLite twin's comment); ids from a sequence, so nodes never collide.
     R"sql(
 CREATE SEQUENCE bookmark_ids;
 CREATE TABLE bookmarks (
@@ -108,6 +108,32 @@ CREATE TABLE bookmarks (
   created_by TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   PRIMARY KEY (run_id, id)
+    // 6: problems found at ingest (doc/problems.md), one row
+    // per (run, signature, writer), keyed by run_id first; and per-project settings (a
+    // project's problem rules and stall time, as JSON).
+    R"sql(
+CREATE TABLE run_problems (
+  run_id TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  level BIGINT NOT NULL,
+  title TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  first_line BIGINT NOT NULL,
+  last_line BIGINT NOT NULL,
+  last_seen_line BIGINT NOT NULL,
+  occurrences BIGINT NOT NULL,
+  first_ts BIGINT NOT NULL,
+  detected_at BIGINT NOT NULL,
+  PRIMARY KEY (run_id, signature, writer)
+);
+CREATE TABLE project_settings (
+  project TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (project, key)
 );
 )sql",
 };

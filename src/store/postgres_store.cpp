@@ -78,6 +78,13 @@ class PostgresStore final : public LogStore {
   Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
+  Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) override;
+  Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) override;
+  Status RecordProblems(const std::vector<ProblemRow>& rows) override;
+  Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
+                                                       const std::string& key) override;
+  Status PutProjectSetting(const std::string& project, const std::string& key,
+                           const std::string& value_json) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
                                               const ChunkQuery& query) override;
   void SetCommitListener(CommitListener listener) override;
@@ -120,6 +127,7 @@ class PostgresStore final : public LogStore {
   // run when all have ended.
   Status EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end, RunState state,
                            std::optional<int64_t> exit_code, int64_t now);
+  static Status UpsertProblem(PgConn& db, const ProblemRow& row);
   Status InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      const std::string& text_filter, uint64_t writer_mask, bool packed);
@@ -563,6 +571,8 @@ Status PostgresStore::DeleteRun(const std::string& id) {
     if (!st.ok()) return st;
     st = ctx.db->Exec("DELETE FROM run_writers WHERE run_id = $1", PgParams().Text(id));
     if (!st.ok()) return st;
+    st = ctx.db->Exec("DELETE FROM run_problems WHERE run_id = $1", PgParams().Text(id));
+    if (!st.ok()) return st;
     st = ctx.db->Exec("DELETE FROM run_writer_fates WHERE run_id = $1", PgParams().Text(id));
     if (!st.ok()) return st;
     return ctx.db->Exec("DELETE FROM bookmarks WHERE run_id = $1", PgParams().Text(id));
@@ -797,6 +807,9 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
             .Int(w.traceback_mask));
     if (!st.ok()) return st;
   }
+  for (const ProblemRow& row : prepared.problem_rows) {
+    if (!(st = UpsertProblem(db, row)).ok()) return st;
+  }
   hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
   if (n > 0) {
     CommitEvent ev;
@@ -807,6 +820,140 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
     ctx.events.push_back(std::move(ev));
   }
   return Status::Ok();
+}
+
+// LogStore::RecordProblems' rule: a new key is inserted, a known one moves only forward.
+Status PostgresStore::UpsertProblem(PgConn& db, const ProblemRow& r) {
+  return db.Exec(
+      "INSERT INTO run_problems(run_id, signature, writer, kind, rule, level, title, detail, "
+      "first_line, last_line, last_seen_line, occurrences, first_ts, detected_at) VALUES ($1, "
+      "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+      "ON CONFLICT (run_id, signature, writer) DO UPDATE SET "
+      "occurrences = run_problems.occurrences + excluded.occurrences, "
+      "last_seen_line = excluded.last_seen_line "
+      "WHERE excluded.last_seen_line > run_problems.last_seen_line",
+      PgParams()
+          .Text(r.run_id)
+          .Text(r.signature)
+          .Text(r.writer)
+          .Text(r.kind)
+          .Text(r.rule)
+          .Int(static_cast<int64_t>(r.level))
+          .Text(r.title)
+          .Text(r.detail)
+          .Int(r.first_line)
+          .Int(r.last_line)
+          .Int(r.last_seen_line)
+          .Int(r.occurrences)
+          .Int(r.first_ts_us)
+          .Int(r.detected_at_us));
+}
+
+namespace {
+constexpr const char* kProblemColumns =
+    "p.run_id, p.signature, p.writer, p.kind, p.rule, p.level, p.title, p.detail, p.first_line, "
+    "p.last_line, p.last_seen_line, p.occurrences, p.first_ts, p.detected_at";
+
+ProblemRow ProblemFromRow(const PgResult& q, int i) {
+  ProblemRow r;
+  r.run_id = std::string(q.Text(i, 0));
+  r.signature = std::string(q.Text(i, 1));
+  r.writer = std::string(q.Text(i, 2));
+  r.kind = std::string(q.Text(i, 3));
+  r.rule = std::string(q.Text(i, 4));
+  r.level = static_cast<Level>(std::clamp<int64_t>(q.Int(i, 5), 0, kLevelCount - 1));
+  r.title = std::string(q.Text(i, 6));
+  r.detail = std::string(q.Text(i, 7));
+  r.first_line = q.Int(i, 8);
+  r.last_line = q.Int(i, 9);
+  r.last_seen_line = q.Int(i, 10);
+  r.occurrences = q.Int(i, 11);
+  r.first_ts_us = q.Int(i, 12);
+  r.detected_at_us = q.Int(i, 13);
+  return r;
+}
+}  // namespace
+
+Result<std::vector<ProblemRow>> PostgresStore::ProblemsOfRuns(const std::vector<std::string>& ids) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  std::vector<ProblemRow> out;
+  if (ids.empty()) return out;
+  // One round trip for a page of runs: the ids as one text array (run ids never hold a comma).
+  std::string joined;
+  for (const std::string& id : ids) {
+    if (id.find(',') != std::string::npos) continue;
+    if (!joined.empty()) joined += ',';
+    joined += id;
+  }
+  auto q = lease.db().Query(std::string("SELECT ") + kProblemColumns +
+                                " FROM run_problems p WHERE p.run_id = ANY(string_to_array($1, ','))"
+                                " ORDER BY array_position(string_to_array($1, ','), p.run_id), "
+                                "p.first_line, p.writer",
+                            PgParams().Text(joined));
+  if (!q.ok()) return q.status();
+  for (int i = 0; i < q->rows(); ++i) out.push_back(ProblemFromRow(*q, i));
+  return out;
+}
+
+Result<std::vector<ProblemRow>> PostgresStore::ProjectProblems(const ProblemQuery& pq) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(std::string("SELECT ") + kProblemColumns +
+                                " FROM runs r JOIN run_problems p ON p.run_id = r.id "
+                                "WHERE r.project = $1 AND ($2 = '' OR p.kind = $2) "
+                                "AND p.detected_at >= $3 ORDER BY p.detected_at DESC, p.run_id, "
+                                "p.first_line LIMIT $4",
+                            PgParams()
+                                .Text(pq.project)
+                                .Text(pq.kind)
+                                .Int(pq.since_us.value_or(INT64_MIN))
+                                .Int(pq.limit));
+  if (!q.ok()) return q.status();
+  std::vector<ProblemRow> out;
+  for (int i = 0; i < q->rows(); ++i) out.push_back(ProblemFromRow(*q, i));
+  return out;
+}
+
+Status PostgresStore::RecordProblems(const std::vector<ProblemRow>& rows) {
+  if (rows.empty()) return Status::Ok();
+  return Write(rows.front().run_id, [&](WriteContext& ctx) -> Status {
+    for (const ProblemRow& r : rows) {
+      auto e = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(r.run_id));
+      if (!e.ok()) return e.status();
+      if (e->rows() == 0) return NotFound(r.run_id);
+      Status st = UpsertProblem(*ctx.db, r);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<std::string>> PostgresStore::GetProjectSetting(const std::string& project,
+                                                                    const std::string& key) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto e = lease.db().Query("SELECT 1 FROM projects WHERE name = $1", PgParams().Text(project));
+  if (!e.ok()) return e.status();
+  if (e->rows() == 0) return Status(Code::kNotFound, "project '" + project + "' not found");
+  auto q = lease.db().Query("SELECT value FROM project_settings WHERE project = $1 AND key = $2",
+                            PgParams().Text(project).Text(key));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(q->Text(0, 0)));
+}
+
+Status PostgresStore::PutProjectSetting(const std::string& project, const std::string& key,
+                                        const std::string& value_json) {
+  return Write("", [&](WriteContext& ctx) -> Status {
+    auto e = ctx.db->Query("SELECT 1 FROM projects WHERE name = $1", PgParams().Text(project));
+    if (!e.ok()) return e.status();
+    if (e->rows() == 0) return Status(Code::kNotFound, "project '" + project + "' not found");
+    return ctx.db->Exec(
+        "INSERT INTO project_settings(project, key, value) VALUES ($1, $2, $3) "
+        "ON CONFLICT (project, key) DO UPDATE SET value = excluded.value",
+        PgParams().Text(project).Text(key).Text(value_json));
+  });
 }
 
 Result<IngestResult> PostgresStore::Append(IngestBatch batch) {
@@ -867,6 +1014,8 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
     if (!q.ok()) return q.status();
     if (q->affected() == 0) return NotFound(run_id);
     Status st = ctx.db->Exec("DELETE FROM log_chunks WHERE run_id = $1", PgParams().Text(run_id));
+    if (!st.ok()) return st;
+    st = ctx.db->Exec("DELETE FROM run_problems WHERE run_id = $1", PgParams().Text(run_id));
     if (!st.ok()) return st;
     // Watermarks and traceback state stay: a retry of a batch sent before the clear must not
     // come back.

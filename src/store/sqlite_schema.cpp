@@ -97,7 +97,7 @@ CREATE TABLE run_writer_fates (
   PRIMARY KEY (run_id, writer)
 );
 )sql",
-    // Bookmarks: lines or ranges a user marked with a note, per run. The id is unique in the
+    // 5: bookmarks: lines or ranges a user marked with a note, per run. The id is unique in the
     // store so a permalink names one bookmark; the key keeps run_id first.
     R"sql(
 CREATE TABLE bookmarks (
@@ -109,6 +109,32 @@ CREATE TABLE bookmarks (
   created_by TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, id)
+    // 6: problems found at ingest (doc/problems.md), one row
+    // per (run, signature, writer), keyed by run_id first; and per-project settings (a
+    // project's problem rules and stall time, as JSON).
+    R"sql(
+CREATE TABLE run_problems (
+  run_id TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  writer TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  first_line INTEGER NOT NULL,
+  last_line INTEGER NOT NULL,
+  last_seen_line INTEGER NOT NULL,
+  occurrences INTEGER NOT NULL,
+  first_ts INTEGER NOT NULL,
+  detected_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, signature, writer)
+);
+CREATE TABLE project_settings (
+  project TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (project, key)
 );
 )sql",
 };

@@ -50,6 +50,13 @@ class SqliteStore final : public LogStore {
   Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
+  Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) override;
+  Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) override;
+  Status RecordProblems(const std::vector<ProblemRow>& rows) override;
+  Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
+                                                       const std::string& key) override;
+  Status PutProjectSetting(const std::string& project, const std::string& key,
+                           const std::string& value_json) override;
   Result<std::vector<StoredChunk>> ReadChunks(const std::string& run_id,
                                               const ChunkQuery& query) override;
   void SetCommitListener(CommitListener listener) override;
@@ -95,6 +102,7 @@ class SqliteStore final : public LogStore {
   // UpdateRun with a WriterEnd: records the writer's fate, ends the run when all have ended.
   Status EndWriterInWriter(SqliteDb& db, const std::string& id, const WriterEnd& end,
                            RunState state, std::optional<int64_t> exit_code, int64_t now);
+  static Status UpsertProblem(SqliteDb& db, const ProblemRow& row);
   Status InsertChunk(SqliteDb& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      const std::string& text_filter, uint64_t writer_mask, bool packed);
@@ -576,6 +584,8 @@ Status SqliteStore::DeleteRun(const std::string& id) {
     if (!(st = c.Bind(1, id).Run()).ok()) return st;
     SqliteStmt w(*ctx.db, "DELETE FROM run_writers WHERE run_id = ?1");
     if (!(st = w.Bind(1, id).Run()).ok()) return st;
+    SqliteStmt p(*ctx.db, "DELETE FROM run_problems WHERE run_id = ?1");
+    if (!(st = p.Bind(1, id).Run()).ok()) return st;
     SqliteStmt f(*ctx.db, "DELETE FROM run_writer_fates WHERE run_id = ?1");
     if (!(st = f.Bind(1, id).Run()).ok()) return st;
     SqliteStmt b(*ctx.db, "DELETE FROM bookmarks WHERE run_id = ?1");
@@ -783,6 +793,9 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
     if (!st.ok()) return st;
     w.exists = true;
   }
+  for (const ProblemRow& row : prepared.problem_rows) {
+    if (!(st = UpsertProblem(*ctx.db, row)).ok()) return st;
+  }
   hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
   if (n > 0) {
     CommitEvent ev;
@@ -793,6 +806,135 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
     ctx.events.push_back(std::move(ev));
   }
   return Status::Ok();
+}
+
+// LogStore::RecordProblems' rule: a new key is inserted, a known one moves only forward.
+Status SqliteStore::UpsertProblem(SqliteDb& db, const ProblemRow& r) {
+  SqliteStmt q(db,
+               "INSERT INTO run_problems(run_id, signature, writer, kind, rule, level, title, "
+               "detail, first_line, last_line, last_seen_line, occurrences, first_ts, "
+               "detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+               "ON CONFLICT(run_id, signature, writer) DO UPDATE SET "
+               "occurrences = occurrences + excluded.occurrences, "
+               "last_seen_line = excluded.last_seen_line "
+               "WHERE excluded.last_seen_line > run_problems.last_seen_line");
+  return q.Bind(1, r.run_id)
+      .Bind(2, r.signature)
+      .Bind(3, r.writer)
+      .Bind(4, r.kind)
+      .Bind(5, r.rule)
+      .Bind(6, static_cast<int64_t>(r.level))
+      .Bind(7, r.title)
+      .Bind(8, r.detail)
+      .Bind(9, r.first_line)
+      .Bind(10, r.last_line)
+      .Bind(11, r.last_seen_line)
+      .Bind(12, r.occurrences)
+      .Bind(13, r.first_ts_us)
+      .Bind(14, r.detected_at_us)
+      .Run();
+}
+
+namespace {
+constexpr const char* kProblemColumns =
+    "p.run_id, p.signature, p.writer, p.kind, p.rule, p.level, p.title, p.detail, p.first_line, "
+    "p.last_line, p.last_seen_line, p.occurrences, p.first_ts, p.detected_at";
+
+ProblemRow ProblemFromRow(SqliteStmt& q) {
+  ProblemRow r;
+  r.run_id = std::string(q.Text(0));
+  r.signature = std::string(q.Text(1));
+  r.writer = std::string(q.Text(2));
+  r.kind = std::string(q.Text(3));
+  r.rule = std::string(q.Text(4));
+  r.level = static_cast<Level>(std::clamp<int64_t>(q.Int(5), 0, kLevelCount - 1));
+  r.title = std::string(q.Text(6));
+  r.detail = std::string(q.Text(7));
+  r.first_line = q.Int(8);
+  r.last_line = q.Int(9);
+  r.last_seen_line = q.Int(10);
+  r.occurrences = q.Int(11);
+  r.first_ts_us = q.Int(12);
+  r.detected_at_us = q.Int(13);
+  return r;
+}
+}  // namespace
+
+Result<std::vector<ProblemRow>> SqliteStore::ProblemsOfRuns(const std::vector<std::string>& ids) {
+  ReadLease lease(this);
+  std::vector<ProblemRow> out;
+  SqliteStmt q(lease.db(), std::string("SELECT ") + kProblemColumns +
+                               " FROM run_problems p WHERE p.run_id = ?1 ORDER BY p.first_line, "
+                               "p.writer");
+  for (const std::string& id : ids) {
+    q.Reset();
+    q.Bind(1, id);
+    while (q.Step()) out.push_back(ProblemFromRow(q));
+    if (!q.status().ok()) return q.status();
+  }
+  return out;
+}
+
+Result<std::vector<ProblemRow>> SqliteStore::ProjectProblems(const ProblemQuery& pq) {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), std::string("SELECT ") + kProblemColumns +
+                               " FROM runs r JOIN run_problems p ON p.run_id = r.id "
+                               "WHERE r.project = ?1 AND (?2 = '' OR p.kind = ?2) "
+                               "AND p.detected_at >= ?3 ORDER BY p.detected_at DESC, p.run_id, "
+                               "p.first_line LIMIT ?4");
+  q.Bind(1, pq.project).Bind(2, pq.kind).Bind(3, pq.since_us.value_or(INT64_MIN)).Bind(4, pq.limit);
+  std::vector<ProblemRow> out;
+  while (q.Step()) out.push_back(ProblemFromRow(q));
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Status SqliteStore::RecordProblems(const std::vector<ProblemRow>& rows) {
+  return Write([&](WriteContext& ctx) {
+    for (const ProblemRow& r : rows) {
+      SqliteStmt e(*ctx.db, "SELECT 1 FROM runs WHERE id = ?1");
+      e.Bind(1, r.run_id);
+      if (!e.Step()) {
+        if (!e.status().ok()) return e.status();
+        return Status(Code::kNotFound, "run " + r.run_id + " not found");
+      }
+      Status st = UpsertProblem(*ctx.db, r);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::optional<std::string>> SqliteStore::GetProjectSetting(const std::string& project,
+                                                                  const std::string& key) {
+  ReadLease lease(this);
+  SqliteStmt e(lease.db(), "SELECT 1 FROM projects WHERE name = ?1");
+  e.Bind(1, project);
+  if (!e.Step()) {
+    if (!e.status().ok()) return e.status();
+    return Status(Code::kNotFound, "project '" + project + "' not found");
+  }
+  SqliteStmt q(lease.db(), "SELECT value FROM project_settings WHERE project = ?1 AND key = ?2");
+  q.Bind(1, project).Bind(2, key);
+  if (q.Step()) return std::optional<std::string>(std::string(q.Text(0)));
+  if (!q.status().ok()) return q.status();
+  return std::optional<std::string>();
+}
+
+Status SqliteStore::PutProjectSetting(const std::string& project, const std::string& key,
+                                      const std::string& value_json) {
+  return Write([&](WriteContext& ctx) {
+    SqliteStmt e(*ctx.db, "SELECT 1 FROM projects WHERE name = ?1");
+    e.Bind(1, project);
+    if (!e.Step()) {
+      if (!e.status().ok()) return e.status();
+      return Status(Code::kNotFound, "project '" + project + "' not found");
+    }
+    SqliteStmt q(*ctx.db,
+                 "INSERT INTO project_settings(project, key, value) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT(project, key) DO UPDATE SET value = excluded.value");
+    return q.Bind(1, project).Bind(2, key).Bind(3, value_json).Run();
+  });
 }
 
 Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
@@ -841,6 +983,8 @@ Status SqliteStore::ClearLogs(const std::string& run_id) {
     if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + run_id + " not found");
     SqliteStmt c(*ctx.db, "DELETE FROM log_chunks WHERE run_id = ?1");
     if (!(st = c.Bind(1, run_id).Run()).ok()) return st;
+    SqliteStmt p(*ctx.db, "DELETE FROM run_problems WHERE run_id = ?1");
+    if (!(st = p.Bind(1, run_id).Run()).ok()) return st;
     // Watermarks stay: a retry of a batch sent before the clear must not come back.
     SqliteStmt w(*ctx.db, "UPDATE run_writers SET lines = 0 WHERE run_id = ?1");
     if (!(st = w.Bind(1, run_id).Run()).ok()) return st;

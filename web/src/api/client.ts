@@ -5,11 +5,14 @@ import type {
   LocateResult,
   LogLine,
   LogSummary,
+  NewWebhook,
+  Problem,
   Project,
   Run,
   RunsPage,
   RunsQuery,
   ServerFilters,
+  Webhook,
   WhoAmI,
 } from './types';
 import { authFailure, parseRetryAfter } from '../lib/auth';
@@ -213,6 +216,18 @@ export const api = {
     request<Bookmark>('POST', `/runs/${encodeURIComponent(id)}/bookmarks`, b),
   deleteBookmark: (id: string, bookmarkId: number) =>
     request<void>('DELETE', `/runs/${encodeURIComponent(id)}/bookmarks/${bookmarkId}`),
+  listWebhooks: (project: string, signal?: AbortSignal) =>
+    request<{ webhooks: Webhook[] }>('GET', `/projects/${encodeURIComponent(project)}/webhooks`, undefined, signal).then((r) => r.webhooks),
+  addWebhook: (project: string, hook: NewWebhook) => request<Webhook>('POST', `/projects/${encodeURIComponent(project)}/webhooks`, hook),
+  deleteWebhook: (project: string, id: string) =>
+    request<void>('DELETE', `/projects/${encodeURIComponent(project)}/webhooks/${encodeURIComponent(id)}`),
+  runProblems: (id: string, signal?: AbortSignal) =>
+    request<{ run_id: string; count: number; problems: Problem[] }>(
+      'GET',
+      `/runs/${encodeURIComponent(id)}/problems`,
+      undefined,
+      signal,
+    ).then((r) => r.problems),
   summary: (id: string, signal?: AbortSignal) =>
     request<LogSummary>('GET', `/runs/${encodeURIComponent(id)}/logs/summary`, undefined, signal),
   listLogs: (id: string, filters: ServerFilters | null, p: ListLogsParams, signal?: AbortSignal) =>

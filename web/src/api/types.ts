@@ -44,6 +44,50 @@ export interface Run {
   line_count: number;
   error_count: number;
   last_line: number;
+  /** In run listings: the run's worst problem (short form), or null. */
+  top_problem?: Problem | null;
+}
+
+export const PROBLEM_KINDS = [
+  'killed',
+  'segfault',
+  'cuda_oom',
+  'nccl_timeout',
+  'nccl_error',
+  'disk_full',
+  'signal',
+  'assertion',
+  'traceback',
+  'nan_loss',
+  'stalled',
+  'custom',
+] as const;
+export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+export interface ProblemWriter {
+  writer: string;
+  first_line: number;
+  last_line: number;
+  last_seen_line: number;
+  occurrences: number;
+}
+
+/** A problem event (doc/problems.md): one per signature of a run, with every writer it hit. */
+export interface Problem {
+  kind: ProblemKind | string;
+  rule: string;
+  level: Level;
+  title: string;
+  signature: string;
+  first_line: number;
+  last_line: number;
+  first_timestamp: string;
+  detected_at: string;
+  occurrences: number;
+  writer_count: number;
+  /** Not in the short form (run listings). */
+  detail?: string;
+  writers?: ProblemWriter[];
 }
 
 export const RUN_SORTS = ['created_at', 'duration', 'lines', 'errors'] as const;
@@ -156,4 +200,43 @@ export interface WhoAmI {
   scopes: Scope[];
   /** Empty: every project. */
   projects: string[];
+}
+
+export interface DeliveryRecord {
+  at: string;
+  event: string;
+  run_id: string;
+  attempt: number;
+  status: number;
+  error: string;
+}
+
+/** A project's webhook (doc/alerts.md) with this server's delivery log. */
+export interface Webhook {
+  id: string;
+  url: string;
+  format: 'json' | 'slack';
+  problem_kinds: string[];
+  on_run_end: boolean;
+  on_stall: boolean;
+  created_at: string;
+  deliveries: {
+    delivered: number;
+    failed_attempts: number;
+    gave_up: number;
+    pending: number;
+    last_status: number;
+    last_error: string;
+    last_attempt_at: string | null;
+    last_success_at: string | null;
+    recent: DeliveryRecord[];
+  };
+}
+
+export interface NewWebhook {
+  url: string;
+  format?: 'json' | 'slack';
+  problem_kinds?: string[];
+  on_run_end?: boolean;
+  on_stall?: boolean;
 }

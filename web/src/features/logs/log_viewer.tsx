@@ -10,6 +10,7 @@ import { formatCount, formatElapsed, formatTimestamp } from '../../lib/line_form
 import { mayClearLogs } from '../../lib/permissions';
 import { DEFAULT_VIEW, filtersKey, viewFilters, type LineRange } from '../../lib/view_state';
 import { writerColor } from '../../lib/writers';
+import { ProblemsPanel } from '../problems/problems_panel';
 import { Histogram } from './histogram';
 import { LogViewport, type ViewportHandle } from './log_viewport';
 import { ProgressStrip } from './progress_strip';
@@ -135,6 +136,7 @@ export function LogViewer(props: {
 
   return (
     <div className="logs" data-testid="log-viewer" data-phase={snap.phase}>
+      <ProblemsPanel runId={runId} total={summary?.total ?? 0} onJump={(l) => void jumpToLine(l, { setHash: true })} />
       <div className="toolbar">
         <SearchBox vs={vs} setView={setView} search={search} inputRef={searchRef} gotoMatch={(d) => void nav.gotoMatch(d)} />
         <GotoBox onGo={(n) => void sel.jumpToLine(n, { setHash: true })} note={sel.note} />

@@ -7,7 +7,9 @@ import { Link } from '../../components/router';
 import { formatCount, formatDateTime } from '../../lib/line_format';
 import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
+import { topProblemText } from '../../lib/problems';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
+import { WebhooksPanel } from '../alerts/webhooks_panel';
 import { ProjectSearch } from './project_search';
 
 const PAGE = 100;
@@ -28,6 +30,7 @@ export function RunsPage({ project }: { project: string }) {
   const [state, setState] = useState<RunState | ''>('');
   const [sort, setSort] = useState<RunSort>('created_at');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
+  // Deleting runs and managing webhooks both need admin in the project.
   const canDelete = mayDeleteRun(useMe(), project);
   useEffect(() => {
     const id = window.setTimeout(() => setQ(typed.trim()), 250);
@@ -111,6 +114,7 @@ export function RunsPage({ project }: { project: string }) {
         </span>
       </h1>
       <ProjectSearch project={project} />
+      {canDelete && <WebhooksPanel project={project} />}
       <div className="toolbar runs-toolbar">
         <input className="text" placeholder="Search by name, id or tag" value={typed} data-testid="runs-search" onChange={(e) => setTyped(e.target.value)} />
         <select className="text" value={state} data-testid="runs-state" onChange={(e) => setState(e.target.value as RunState | '')}>
@@ -165,6 +169,7 @@ export function RunsPage({ project }: { project: string }) {
               <th className="num">Duration</th>
               <th className="num">Lines</th>
               <th className="num">Errors</th>
+              <th className="hide-narrow">Problem</th>
               <th />
             </tr>
           </thead>
@@ -186,6 +191,9 @@ export function RunsPage({ project }: { project: string }) {
                 </td>
                 <td className="num" style={r.error_count ? { color: 'var(--err)' } : undefined}>
                   {formatCount(r.error_count)}
+                </td>
+                <td className="hide-narrow" data-testid="run-problem">
+                  <TopProblem run={r} />
                 </td>
                 <td className="num">
                   {canDelete && (
@@ -224,5 +232,18 @@ export function RunsPage({ project }: { project: string }) {
         />
       )}
     </div>
+  );
+}
+
+/** The run's worst problem; a click opens the run at its line. */
+function TopProblem({ run }: { run: Run }) {
+  const t = topProblemText(run.top_problem);
+  if (!t || !run.top_problem) return null;
+  return (
+    <Link href={`${paths.run(run.id)}#L${run.top_problem.first_line}`}>
+      <span className="problem-chip" title={t.title}>
+        {t.text}
+      </span>
+    </Link>
   );
 }

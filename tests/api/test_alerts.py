@@ -1,0 +1,203 @@
+"""Alerts (doc/alerts.md): per-project webhooks, delivered to a real local HTTP receiver started
+by the test (http.server in a thread) — a run's first problem of a chosen kind (Slack and the
+generic JSON format), a run ending failed or crashed, a stalled run, retries with backoff
+until the receiver answers 2xx, the delivery log, and hostile URLs."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import Server, wait_until
+
+OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB."
+TRACEBACK = ["Traceback (most recent call last):", '  File "train.py", line 3, in <module>',
+             "    main()", OOM]
+
+
+class Receiver:
+    """A webhook receiver: records every POST; answers `fail_first` of them with 500."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.bodies: list[Any] = []
+        self.paths: list[str] = []
+        self.fail_first = fail_first
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer.lock:
+                    failing = outer.fail_first > 0
+                    if failing:
+                        outer.fail_first -= 1
+                    else:
+                        outer.bodies.append(json.loads(body))
+                        outer.paths.append(self.path)
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http.server_address[1]}/hooks/abc?x=1"
+
+    def received(self) -> list[Any]:
+        with self.lock:
+            return list(self.bodies)
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def alert_server(make_server: Any) -> Iterator[Server]:
+    s = make_server(["--webhook-retry", "0.05", "--stall-sweep-interval", "0.1"]).start()
+    yield s
+    assert s.stop() == 0
+
+
+def add_hook(s: Server, project: str, **body: Any) -> dict[str, Any]:
+    r = s.post(f"/projects/{project}/webhooks", body)
+    assert r.status == 201, r.body
+    return r.json()
+
+
+def test_first_problem_of_a_kind_reaches_slack_once(alert_server: Server, receiver: Receiver) -> None:
+    s = alert_server
+    run = s.new_run("vision", name="resnet")
+    hook = add_hook(s, "vision", url=receiver.url, format="slack", problem_kinds=["cuda_oom"])
+    assert hook["format"] == "slack" and hook["problem_kinds"] == ["cuda_oom"]
+    s.batch(run, ["step 1", *TRACEBACK], writer="rank-0")
+    [msg] = wait_until(receiver.received, timeout=30)
+    assert set(msg) == {"text"}
+    assert "resnet" in msg["text"] and "vision" in msg["text"]
+    assert "CUDA out of memory" in msg["text"] and "line 2" in msg["text"]
+    assert receiver.paths == ["/hooks/abc?x=1"]
+    # The same kind again (another rank) is not a first problem; a failed end is, for this hook.
+    s.batch(run, TRACEBACK, writer="rank-1")
+    s.batch(run, ["loss = nan"])  # a kind the hook did not ask for
+    assert s.request("PATCH", f"/runs/{run}", {"state": "failed", "exit_code": 1}).status == 200
+    wait_until(lambda: len(receiver.received()) == 2, timeout=30)
+    ended = receiver.received()[1]["text"]
+    assert "ended failed with exit code 1" in ended
+    log = s.get("/projects/vision/webhooks").json()["webhooks"][0]["deliveries"]
+    assert log["delivered"] == 2 and log["last_status"] == 200 and log["last_error"] == ""
+    assert [r["event"] for r in log["recent"]] == ["run_ended", "problem"]
+
+
+def test_generic_json_payload_and_run_end(alert_server: Server, receiver: Receiver) -> None:
+    s = alert_server
+    run = s.new_run("nlp", name="bert")
+    ok_run = s.new_run("nlp", name="fine")
+    add_hook(s, "nlp", url=receiver.url, problem_kinds=["*"], on_stall=False)
+    s.batch(run, ["x", "OSError: [Errno 28] No space left on device"])
+    [msg] = wait_until(receiver.received, timeout=30)
+    assert msg["event"] == "problem" and msg["project"] == "nlp"
+    assert msg["run"]["id"] == run and msg["run"]["name"] == "bert"
+    assert msg["problem"]["kind"] == "disk_full" and msg["problem"]["first_line"] == 2
+    assert s.request("PATCH", f"/runs/{ok_run}", {"state": "finished", "exit_code": 0}).status == 200
+    assert s.request("PATCH", f"/runs/{run}", {"state": "crashed"}).status == 200
+    wait_until(lambda: len(receiver.received()) == 2, timeout=30)
+    ended = receiver.received()[1]
+    assert ended["event"] == "run_ended" and ended["run"]["id"] == run
+    assert ended["run"]["state"] == "crashed"
+
+
+def test_retries_until_the_receiver_answers(alert_server: Server) -> None:
+    s = alert_server
+    flaky = Receiver(fail_first=3)
+    try:
+        run = s.new_run("flaky")
+        add_hook(s, "flaky", url=flaky.url, problem_kinds=["segfault"])
+        s.batch(run, ["Segmentation fault (core dumped)"])
+        [msg] = wait_until(flaky.received, timeout=30)
+        assert msg["problem"]["kind"] == "segfault"
+        log = s.get("/projects/flaky/webhooks").json()["webhooks"][0]["deliveries"]
+        assert log["failed_attempts"] == 3 and log["delivered"] == 1 and log["pending"] == 0
+        assert [r["attempt"] for r in log["recent"]] == [4, 3, 2, 1]
+        assert log["recent"][1]["status"] == 500 and "HTTP 500" in log["recent"][1]["error"]
+    finally:
+        flaky.close()
+
+
+def test_unreachable_receiver_is_logged_and_ingest_never_waits(alert_server: Server) -> None:
+    s = alert_server
+    run = s.new_run("gone")
+    add_hook(s, "gone", url="http://127.0.0.1:9/nothing", problem_kinds=["*"])
+    for i in range(20):
+        r = s.batch(run, [f"step {i}", "Killed"])
+        assert r.status == 200
+    def logged() -> Any:
+        d = s.get("/projects/gone/webhooks").json()["webhooks"][0]["deliveries"]
+        return d if d["failed_attempts"] >= 2 else None
+    d = wait_until(logged, timeout=30)
+    assert d["delivered"] == 0 and d["last_error"] and d["last_status"] == 0
+
+
+def test_stalled_run_fires(alert_server: Server, receiver: Receiver) -> None:
+    s = alert_server
+    run = s.new_run("slow", name="hung")
+    assert s.request("PUT", "/projects/slow/problem-settings", {"stall_after_seconds": 1}).status == 200
+    add_hook(s, "slow", url=receiver.url, format="json", problem_kinds=[], on_run_end=False)
+    s.batch(run, ["step 1"])
+    [msg] = wait_until(receiver.received, timeout=30)
+    assert msg["event"] == "stalled" and msg["problem"]["kind"] == "stalled"
+    assert msg["run"]["name"] == "hung"
+
+
+@pytest.mark.parametrize("body,status", [
+    ({"url": "ftp://example.com/x"}, 422),
+    ({"url": "file:///etc/passwd"}, 422),
+    ({"url": "javascript:alert(1)"}, 422),
+    ({"url": "http://"}, 422),
+    ({"url": "http://user:pw@example.com/"}, 422),
+    ({"url": "http://exa mple.com/"}, 422),
+    ({"url": "http://example.com:99999/"}, 422),
+    ({"url": "http://example.com/" + "a" * 3000}, 422),
+    ({"url": "https://example.com/x", "format": "xml"}, 422),
+    ({"url": "https://example.com/x", "problem_kinds": ["nope"]}, 422),
+    ({"url": "https://example.com/x", "problem_kinds": "cuda_oom"}, 400),
+    ({"url": "https://example.com/x", "on_run_end": "yes"}, 400),
+    ({}, 400),
+    ({"url": 5}, 400),
+])
+def test_hostile_webhooks_are_refused(server: Server, body: dict[str, Any], status: int) -> None:
+    server.new_run("p")
+    r = server.post("/projects/p/webhooks", body)
+    assert r.status == status, r.body
+    assert server.get("/projects/p/webhooks").json()["webhooks"] == []
+
+
+def test_webhook_lifecycle(server: Server) -> None:
+    server.new_run("p")
+    h = server.post("/projects/p/webhooks", {"url": "https://hooks.slack.com/services/T/B/X",
+                                              "format": "slack", "problem_kinds": ["cuda_oom"]}).json()
+    assert server.get("/projects/p/webhooks").json()["webhooks"][0]["id"] == h["id"]
+    assert server.request("DELETE", f"/projects/p/webhooks/{h['id']}").status == 204
+    assert server.request("DELETE", f"/projects/p/webhooks/{h['id']}").status == 404
+    assert server.get("/projects/p/webhooks").json()["webhooks"] == []
+    assert server.post("/projects/missing/webhooks", {"url": "https://x.org/"}).status == 404
+    for _ in range(20):
+        assert server.post("/projects/p/webhooks", {"url": "https://x.org/"}).status == 201
+    assert server.post("/projects/p/webhooks", {"url": "https://x.org/"}).status == 422
