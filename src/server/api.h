@@ -16,6 +16,7 @@
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
+#include "store/retention.h"
 
 namespace wanllmdb {
 
@@ -35,6 +36,9 @@ struct ApiOptions {
   const DiskGuard* disk = nullptr;
   // Per-run and per-project ingest quotas: over them ingest answers 429 (null: none).
   IngestQuotas* quotas = nullptr;
+  // The server-wide retention default (--retention-* flags): what GET .../retention reports and
+  // the sweep applies where a project sets nothing.
+  RetentionPolicy retention_defaults;
 };
 
 class Api;
@@ -117,6 +121,9 @@ class Api {
   ApiResponse ClearLogs(const std::string& id);
   // GET /projects/{project}/search (api_search.cpp).
   ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
+  // GET/PUT /projects/{project}/retention (api_retention.cpp).
+  ApiResponse GetRetention(const std::string& project);
+  ApiResponse PutRetention(const std::string& project, ApiRequest& req);
 
   ApiResponse MetricsText();  // GET /metrics
   ApiResponse Ready();        // GET /ready

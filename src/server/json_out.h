@@ -43,6 +43,8 @@ class JsonOut {
   // a list of runs should stay small; GET /runs/{id} has it.
   JsonOut& Run(const RunInfo& run, bool with_config = true);
   JsonOut& Project(const ProjectInfo& project);
+  // null when nothing was removed, else {"from_line", "to_line", "by": "retention", "at"}.
+  JsonOut& Removed(const RetentionGap& gap);
 
   std::string Take();
   const char* data() const;

@@ -69,6 +69,11 @@ const std::vector<Route>& Api::Routes() {
       {"GET", "/projects", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListProjects(r); }},
       {"GET", "/projects/{project}/search", kScopeRead,
        [](Api& a, ApiRequest& r) { return a.SearchProject(r.params[0], r); }},
+      // Anyone who may read a project sees its retention policy; changing it destroys data.
+      {"GET", "/projects/{project}/retention", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.GetRetention(r.params[0]); }},
+      {"PUT", "/projects/{project}/retention", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.PutRetention(r.params[0], r); }},
       {"POST", "/runs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateRun(r); }},
       {"GET", "/runs", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListRuns(r); }},
       {"GET", "/runs/{run_id}", kScopeRead,

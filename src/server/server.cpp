@@ -29,6 +29,7 @@
 #include "server/metrics.h"
 #include "server/net.h"
 #include "server/run_activity.h"
+#include "store/retention_sweep.h"
 #include "server/static_files.h"
 #include "server/tls_setup.h"
 #include "store/live_bus.h"
@@ -180,6 +181,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   api_options.activity = &activity;
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
+  api_options.retention_defaults = o.retention_defaults;
   Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -231,6 +233,12 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   if (!s.ok()) return s;
   listener->Run();
   activity.Start();
+  RetentionSweepOptions retention_options;
+  retention_options.defaults = o.retention_defaults;
+  retention_options.interval_s = o.retention_interval_s;
+  retention_options.log = [&access_log](const std::string& m) { access_log.Event("info", m); };
+  RetentionSweeper retention(**store, retention_options);
+  retention.Start();
   uint16_t port = listener->local_endpoint().port();
   access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +
                                "://" + o.host + ":" + std::to_string(port) + " (store " +
@@ -268,6 +276,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   reader_pool.join();
   pool.join();
   activity.Stop();
+  retention.Stop();
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();
