@@ -5,6 +5,7 @@ import type {
   LogLine,
   LogSummary,
   Project,
+  Retention,
   Run,
   RunsPage,
   RunsQuery,
@@ -201,6 +202,8 @@ export const api = {
       undefined,
       signal,
     ),
+  getRetention: (project: string, signal?: AbortSignal) =>
+    request<Retention>('GET', `/projects/${encodeURIComponent(project)}/retention`, undefined, signal),
   getRun: (id: string, signal?: AbortSignal) =>
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
   deleteRun: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}`),

@@ -9,6 +9,7 @@ import { mayDeleteRun } from '../../lib/permissions';
 import { paths } from '../../lib/router';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
 import { ProjectSearch } from './project_search';
+import { RetentionPanel } from './retention_panel';
 
 const PAGE = 100;
 const SORT_LABELS: Record<RunSort, string> = { created_at: 'start time', duration: 'duration', lines: 'lines', errors: 'errors' };
@@ -110,6 +111,7 @@ export function RunsPage({ project }: { project: string }) {
           {runs ? `${formatCount(total ?? runs.length)} run${(total ?? runs.length) === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
         </span>
       </h1>
+      <RetentionPanel project={project} />
       <ProjectSearch project={project} />
       <div className="toolbar runs-toolbar">
         <input className="text" placeholder="Search by name, id or tag" value={typed} data-testid="runs-search" onChange={(e) => setTyped(e.target.value)} />
