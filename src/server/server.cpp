@@ -212,12 +212,21 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.connections = &connections;
   ctx.tls = tls.get();
   ctx.metrics = &metrics;
+  RetentionSweepOptions retention_options;
+  retention_options.defaults = o.retention_defaults;
+  retention_options.interval_s = o.retention_interval_s;
+  retention_options.log = [&access_log](const std::string& m) { access_log.Event("info", m); };
+  RetentionSweeper retention(**store, retention_options);
   LogStore* store_ptr = store->get();
-  metrics.SetSampler([&connections, &hub, &disk, store_ptr] {
+  metrics.SetSampler([&connections, &hub, &disk, &retention, store_ptr] {
     MetricsSample m;
     m.open_connections = connections.open();
     m.live_viewers = static_cast<int64_t>(hub.subscriber_count());
     m.live_lag_max_lines = hub.MaxLagLines();
+    const RetentionSweepStats removed = retention.totals();
+    m.retention_lines = removed.lines;
+    m.retention_bytes = removed.bytes;
+    m.retention_runs = removed.runs_deleted;
     if (auto bytes = store_ptr->BytesOnDisk(); bytes.ok()) m.store_bytes = *bytes;
     if (auto space = disk.Space()) {
       m.disk_free_bytes = space->free_bytes;
@@ -233,11 +242,6 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   if (!s.ok()) return s;
   listener->Run();
   activity.Start();
-  RetentionSweepOptions retention_options;
-  retention_options.defaults = o.retention_defaults;
-  retention_options.interval_s = o.retention_interval_s;
-  retention_options.log = [&access_log](const std::string& m) { access_log.Event("info", m); };
-  RetentionSweeper retention(**store, retention_options);
   retention.Start();
   uint16_t port = listener->local_endpoint().port();
   access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +

@@ -246,6 +246,9 @@ def test_rotation_by_lines_keeps_numbers_and_exact_summaries(make_server: Any,
     log = server.log_path.read_text()
     assert f"retention: run {rid} (project 'rot'): removed lines 1-" in log
     assert "by max_lines_per_run 2,500" in log
+    metrics = server.request("GET", "/metrics", api=False).body.decode()
+    removed = s["removed"]["to_line"]
+    assert f"wanllmdb_retention_removed_lines_total {removed}" in metrics
 
 
 def test_rotation_by_bytes(make_server: Any) -> None:
