@@ -21,6 +21,9 @@ echo
 echo "### search at scale (issue 14): a whole project, and ingest while searches run"
 (cd bench && ../$PY project_search_bench.py "${PROJECT_BENCH_RUNS:-1000}" "${PROJECT_BENCH_LINES:-100000}")
 echo
+echo "### retention sweep (issue 12): lines/s removed, ingest during the sweep, space back"
+$PY bench/retention_bench.py
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

@@ -80,7 +80,17 @@ RetentionSweepStats RetentionSweeper::totals() const {
   return t;
 }
 
+bool RetentionSweeper::Pause(std::chrono::steady_clock::duration took) {
+  auto wait = std::max<std::chrono::steady_clock::duration>(
+      options_.step_pause, std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               took * options_.pause_factor));
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, wait, [&] { return stopping_; });
+}
+
 Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
+  const auto sweep_start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration busy{}, longest{};  // in writes, for the log
   RetentionSweepStats stats;
   auto policies = store_.ListRetention();
   if (!policies.ok()) return policies.status();
@@ -141,6 +151,7 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
         break;
       }
       cut.now_us = NowMicros();
+      const auto step_start = std::chrono::steady_clock::now();
       Status s = store_.RemoveChunks(cut);
       if (!s.ok()) {
         failed = s;
@@ -156,10 +167,10 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
       done_bytes += cut.removed.bytes;
       if (from == 0) from = cut.first_line;
       to = cut.last_line;
-      if (options_.step_pause.count() > 0) {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, options_.step_pause, [&] { return stopping_; });
-      }
+      const auto took = std::chrono::steady_clock::now() - step_start;
+      busy += took;
+      longest = std::max(longest, took);
+      if (!Pause(took)) break;
     }
     if (failed.code() == Code::kConflict) ++stats.conflicts;
     if (!options_.log) continue;
@@ -175,15 +186,31 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
   }
   // Give the freed pages back, a little at a time (each step is one short write).
   while (!stopping()) {
+    const auto step_start = std::chrono::steady_clock::now();
     auto freed = store_.ReclaimSpace(options_.vacuum_pages_per_step);
     if (!freed.ok()) break;
     stats.pages_reclaimed += *freed;
     pages_.fetch_add(*freed);
+    const auto took = std::chrono::steady_clock::now() - step_start;
+    busy += took;
+    longest = std::max(longest, took);
     if (*freed < options_.vacuum_pages_per_step) break;
-    if (options_.step_pause.count() > 0) {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, options_.step_pause, [&] { return stopping_; });
-    }
+    if (!Pause(took)) break;
+  }
+  auto ms = [](std::chrono::steady_clock::duration d) {
+    return static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  if (options_.log && (stats.lines > 0 || stats.runs_deleted > 0 || stats.pages_reclaimed > 0)) {
+    options_.log("retention: sweep done in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - sweep_start)
+                                    .count()) +
+                 " ms: " + Grouped(stats.lines) + " lines (" + Grouped(stats.bytes) +
+                 " bytes) removed, " + Grouped(stats.runs_deleted) + " runs deleted, " +
+                 Grouped(stats.pages_reclaimed) + " free pages given back; " +
+                 std::to_string(stats.steps) + " steps, " + std::to_string(ms(busy)) +
+                 " ms in writes, the longest " + std::to_string(ms(longest)) + " ms");
   }
   return stats;
 }

@@ -2,7 +2,8 @@
 // small steps, the same for every backend. Every `interval` it reads the policies and the runs
 // rows, plans (store/retention_planner.h), and removes what is due a step at a time: one step
 // is at most kRetentionChunksPerStep chunks of one run in one short transaction
-// (LogStore::RemoveChunks), with a pause between steps, so ingest and reads go on throughout.
+// (LogStore::RemoveChunks), with a pause between steps (four times as long as the step took),
+// so ingest and reads go on throughout.
 // Then it gives free pages back to the file system in small steps (LogStore::ReclaimSpace).
 // What it removed is logged, one line per run and task.
 //
@@ -32,7 +33,11 @@ struct RetentionSweepOptions {
   RetentionPolicy defaults;  // the server-wide default (server flags); all kInherit: keep all
   double interval_s = 600;   // between sweeps; <= 0: no background sweep
   int chunks_per_step = 64;
-  std::chrono::milliseconds step_pause{5};  // between steps: the writer serves ingest meanwhile
+  // Between steps, at least this, and at least `pause_factor` times what the step took: the
+  // sweep keeps the store's writer busy at most 1 / (1 + pause_factor) of the time, so ingest
+  // keeps the rest whatever the step costs on this machine.
+  std::chrono::milliseconds step_pause{5};
+  double pause_factor = 4;
   int64_t vacuum_pages_per_step = 256;       // 1 MiB of 4 KiB pages per incremental vacuum
   std::function<void(const std::string&)> log;  // the server log (null: silent)
 };
@@ -60,6 +65,8 @@ class RetentionSweeper {
  private:
   void Loop();
   bool stopping();
+  // Waits between steps: step_pause, or pause_factor × `took` if longer; false when stopping.
+  bool Pause(std::chrono::steady_clock::duration took);
 
   LogStore& store_;
   const RetentionSweepOptions options_;
