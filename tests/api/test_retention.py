@@ -374,3 +374,64 @@ def test_a_rotated_run_moves_with_its_gap(make_server: Any, tmp_path: Path,
         assert_exact_after_gap(dst, rid, stored)
     finally:
         dst.stop()
+
+
+def test_check_repair_rebuilds_a_rotated_runs_counters_and_keeps_its_gap(
+        make_server: Any, store_args: list[str], request: Any) -> None:
+    server: Server = make_server(FAST).start()
+    rid = server.new_run("repair")
+    stored = fill(server, rid, batches=4)
+    put_policy(server, "repair", {"max_lines_per_run": 2000})
+    assert wait_until(lambda: summary(server, rid)["total"] <= 2000, DEADLINE)
+    before = summary(server, rid)
+    server.stop()  # SQLite repairs need the store to themselves
+    # Counters knocked off; the chunks (and the removed range) are the truth.
+    bad = f"UPDATE runs SET total = 5, first_line = 1, level_counts = '1,1,1,1,1' WHERE id = '{rid}'"
+    if store_args:
+        request.getfixturevalue("postgres").sql(bad, store_args[1])
+    else:
+        import sqlite3
+        db = sqlite3.connect(server.data_dir / "logs.db")
+        db.execute(bad)
+        db.commit()
+        db.close()
+    flags = store_flags(server, store_args)
+    check = admin("check", *flags)
+    assert check.returncode == 1 and "counter total is 5" in check.stdout, check.stdout
+    assert "counter first_line is 1" in check.stdout, check.stdout
+    repaired = admin("check", "--repair", *flags)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert admin("check", *flags).returncode == 0
+    server = make_server(FAST).start()
+    after = assert_exact_after_gap(server, rid, stored)
+    assert after["removed"] == before["removed"] and after["first_line"] == before["first_line"]
+
+
+@pytest.mark.sqlite_only("incremental vacuum is SQLite's; PostgreSQL leaves it to autovacuum")
+def test_space_comes_back_to_the_file_system(make_server: Any) -> None:
+    import sqlite3
+
+    server: Server = make_server(FAST).start()
+    rid = server.new_run("space")
+    # Incompressible text, so the chunks take real pages.
+    import random
+    rng = random.Random(7)
+    for b in range(8):
+        items = [{"message": "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+                                     for _ in range(300))} for _ in range(1000)]
+        assert server.batch(rid, items).status == 200
+    db = sqlite3.connect(f"file:{server.data_dir / 'logs.db'}?mode=ro", uri=True)
+    assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL: a new store
+    pages_before = db.execute("PRAGMA page_count").fetchone()[0]
+    put_policy(server, "space", {"max_lines_per_run": 1000})
+
+    def given_back() -> bool:
+        return "free pages given back" in server.log_path.read_text() and \
+            summary(server, rid)["total"] <= 1000
+
+    assert wait_until(given_back, DEADLINE)
+    assert wait_until(lambda: db.execute("PRAGMA freelist_count").fetchone()[0] < 256, DEADLINE)
+    line = [x for x in server.log_path.read_text().splitlines() if "retention: sweep done" in x][0]
+    assert int(line.split(" free pages given back")[0].split(", ")[-1].replace(",", "")) > 0
+    assert db.execute("PRAGMA page_count").fetchone()[0] < pages_before
+    db.close()
