@@ -30,6 +30,9 @@ echo
 echo "### alerts (issue 13): first problem -> webhook delivered"
 (cd bench && ../$PY alert_bench.py)
 echo
+echo "### retention sweep (issue 12): lines/s removed, ingest during the sweep, space back"
+$PY bench/retention_bench.py
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

@@ -223,7 +223,8 @@ int Check(const AdminOptions& o) {
 void AddAdminCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<AdminOptions>();
   auto* cmd = app.add_subcommand(
-      "admin", "Operate on a server's store: du, backup, restore, check, export-run, import-run");
+      "admin",
+      "Operate on a server's store: du, backup, restore, check, export-run, import-run, retention");
   cmd->require_subcommand(1);
   auto store_options = [o](CLI::App* sub) {
     sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
@@ -258,6 +259,7 @@ void AddAdminCommand(CLI::App& app, int* exit_code) {
   check->add_option("--run", o->run_id, "Check only this run (its full id)");
   check->callback([o, exit_code] { *exit_code = Check(*o); });
   AddRunTransferCommands(cmd, exit_code);
+  AddRetentionCommands(cmd, exit_code);
 }
 
 }  // namespace wanllmdb

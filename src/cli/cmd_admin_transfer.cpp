@@ -121,6 +121,11 @@ int ImportCmd(const TransferOptions& o) {
         return Fail("import-run", Status(Code::kInvalidValue,
                                          o.path + ": line " + std::to_string((*l)->line_number) +
                                              " is past the run's last line"));
+      if ((*l)->line_number <= im.run.removed.to_line)
+        return Fail("import-run",
+                    Status(Code::kInvalidValue,
+                           o.path + ": line " + std::to_string((*l)->line_number) +
+                               " is in the range the header says retention removed"));
       ++lines;
     }
   }

@@ -199,6 +199,23 @@ Result<RunImport> RunFileReader::Header() {
   if (run["last_line"].get(last_line) || last_line < 0)
     return Bad(m.Where(), "run \"last_line\" must be a line number");
   im.next_line = last_line + 1;
+  // Lines retention removed on the old server (absent in files of older versions: none).
+  if (!run["removed"].get(e) && !e.is_null()) {
+    simdjson::dom::object g;
+    int64_t from = 0, to = 0;
+    if (e.get(g) || g["from_line"].get(from) || g["to_line"].get(to) || from < 1 || to < from ||
+        to > last_line)
+      return Bad(m.Where(),
+                 "run \"removed\" must be null or {\"from_line\", \"to_line\", \"at\"} with "
+                 "1 <= from_line <= to_line <= last_line");
+    r.removed.from_line = from;
+    r.removed.to_line = to;
+    if (!g["at"].get(e) && !e.is_null()) {
+      auto at = e.get(s) ? std::nullopt : ParseIsoMicros(s);
+      if (!at) return Bad(m.Where(), "run \"removed\".\"at\" must be a timestamp or null");
+      r.removed.at_us = *at;
+    }
+  }
   return im;
 }
 

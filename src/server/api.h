@@ -16,6 +16,7 @@
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
+#include "store/retention.h"
 
 namespace wanllmdb {
 
@@ -47,6 +48,9 @@ struct ApiOptions {
   ProblemSettingsCache* problems = nullptr;
   StallWatch* stalls = nullptr;  // told when a run stores lines (null: no stall detection)
   Alerts* alerts = nullptr;      // webhooks (null: none)
+  // The server-wide retention default (--retention-* flags): what GET .../retention reports and
+  // the sweep applies where a project sets nothing.
+  RetentionPolicy retention_defaults;
 };
 
 class Api;
@@ -132,6 +136,9 @@ class Api {
   ApiResponse DeleteBookmark(const std::string& id, const std::string& bookmark_id);
   // GET /projects/{project}/search (api_search.cpp).
   ApiResponse SearchProject(const std::string& project, const ApiRequest& req);
+  // GET/PUT /projects/{project}/retention (api_retention.cpp).
+  ApiResponse GetRetention(const std::string& project);
+  ApiResponse PutRetention(const std::string& project, ApiRequest& req);
 
   // Problems (api_problems.cpp, doc/problems.md).
   ApiResponse RunProblems(const std::string& id);

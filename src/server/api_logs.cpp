@@ -233,6 +233,8 @@ ApiResponse Api::Summary(const std::string& id) {
   j.Key("last_timestamp").OptTimestamp(s->last_timestamp_us);
   j.Key("first_line").Int(s->first_line);
   j.Key("last_line").Int(s->last_line);
+  j.Key("removed");
+  j.Removed(s->removed);
   j.EndObject();
   return JsonResponse(200, j.Take());
 }

@@ -167,7 +167,19 @@ JsonOut& JsonOut::RunFields(const RunInfo& r, bool with_config) {
   Key("line_count").Int(r.line_count);
   Key("error_count").Int(r.error_count);
   Key("last_line").Int(r.last_line);
+  Key("removed");
+  Removed(r.removed);
   return *this;
+}
+
+JsonOut& JsonOut::Removed(const RetentionGap& g) {
+  if (g.to_line == 0) return Null();
+  BeginObject();
+  Key("from_line").Int(g.from_line);
+  Key("to_line").Int(g.to_line);
+  Key("by").String("retention");
+  Key("at").OptTimestamp(g.at_us);
+  return EndObject();
 }
 
 JsonOut& JsonOut::Project(const ProjectInfo& p) {

@@ -48,6 +48,8 @@ class JsonOut {
   // A problem event (doc/problems.md); `short_form` leaves out detail and writers.
   JsonOut& Problem(const ProblemEvent& e, bool short_form = false);
   JsonOut& Project(const ProjectInfo& project);
+  // null when nothing was removed, else {"from_line", "to_line", "by": "retention", "at"}.
+  JsonOut& Removed(const RetentionGap& gap);
 
   std::string Take();
   const char* data() const;

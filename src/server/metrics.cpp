@@ -176,6 +176,16 @@ std::string Metrics::Render() const {
          "Lines stored but not yet sent to the furthest-behind live viewer on this node.");
   Sample(&out, "wanllmdb_live_lag_lines", "", Int(g.live_lag_max_lines));
 
+  Family(&out, "wanllmdb_retention_removed_lines_total", "counter",
+         "Lines this node's retention sweep removed (rotation, max_age, project caps).");
+  Sample(&out, "wanllmdb_retention_removed_lines_total", "", Int(g.retention_lines));
+  Family(&out, "wanllmdb_retention_removed_bytes_total", "counter",
+         "Message bytes of the lines this node's retention sweep removed.");
+  Sample(&out, "wanllmdb_retention_removed_bytes_total", "", Int(g.retention_bytes));
+  Family(&out, "wanllmdb_retention_deleted_runs_total", "counter",
+         "Runs this node's retention sweep deleted (max_age with delete_run).");
+  Sample(&out, "wanllmdb_retention_deleted_runs_total", "", Int(g.retention_runs));
+
   if (g.store_bytes) {
     Family(&out, "wanllmdb_store_bytes", "gauge",
            "Size of the store (SQLite: the database and its WAL; PostgreSQL: the tables).");

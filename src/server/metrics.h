@@ -27,6 +27,8 @@ struct MetricsSample {
   int64_t live_lag_max_lines = 0;  // the furthest behind viewer: lines known but not yet sent
   std::optional<int64_t> store_bytes;
   std::optional<int64_t> disk_free_bytes, disk_total_bytes, disk_min_free_bytes;
+  // What this node's retention sweep removed since it started (counters).
+  int64_t retention_lines = 0, retention_bytes = 0, retention_runs = 0;
 };
 
 // Thread-safety: thread-safe. Record* and the gauge updates may be called from any thread at

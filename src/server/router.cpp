@@ -87,6 +87,11 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.AddWebhook(r.params[0], r); }},
       {"DELETE", "/projects/{project}/webhooks/{webhook}", kScopeAdmin,
        [](Api& a, ApiRequest& r) { return a.DeleteWebhook(r.params[0], r.params[1]); }},
+      // Anyone who may read a project sees its retention policy; changing it destroys data.
+      {"GET", "/projects/{project}/retention", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.GetRetention(r.params[0]); }},
+      {"PUT", "/projects/{project}/retention", kScopeAdmin,
+       [](Api& a, ApiRequest& r) { return a.PutRetention(r.params[0], r); }},
       {"POST", "/runs", kScopeIngest, [](Api& a, ApiRequest& r) { return a.CreateRun(r); }},
       {"GET", "/runs", kScopeRead, [](Api& a, ApiRequest& r) { return a.ListRuns(r); }},
       {"GET", "/runs/{run_id}", kScopeRead,

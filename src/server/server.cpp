@@ -32,6 +32,7 @@
 #include "server/problem_settings.h"
 #include "server/run_activity.h"
 #include "server/stall_watch.h"
+#include "store/retention_sweep.h"
 #include "server/static_files.h"
 #include "server/tls_setup.h"
 #include "store/live_bus.h"
@@ -196,6 +197,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
   api_options.parse_fields = o.parse_fields;
+  api_options.retention_defaults = o.retention_defaults;
   Api api(**store, hub, **bus, auth, api_options);
   QueryEngine engine(**store);
   StaticFiles files(o.web_dir);
@@ -226,12 +228,21 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   ctx.connections = &connections;
   ctx.tls = tls.get();
   ctx.metrics = &metrics;
+  RetentionSweepOptions retention_options;
+  retention_options.defaults = o.retention_defaults;
+  retention_options.interval_s = o.retention_interval_s;
+  retention_options.log = [&access_log](const std::string& m) { access_log.Event("info", m); };
+  RetentionSweeper retention(**store, retention_options);
   LogStore* store_ptr = store->get();
-  metrics.SetSampler([&connections, &hub, &disk, store_ptr] {
+  metrics.SetSampler([&connections, &hub, &disk, &retention, store_ptr] {
     MetricsSample m;
     m.open_connections = connections.open();
     m.live_viewers = static_cast<int64_t>(hub.subscriber_count());
     m.live_lag_max_lines = hub.MaxLagLines();
+    const RetentionSweepStats removed = retention.totals();
+    m.retention_lines = removed.lines;
+    m.retention_bytes = removed.bytes;
+    m.retention_runs = removed.runs_deleted;
     if (auto bytes = store_ptr->BytesOnDisk(); bytes.ok()) m.store_bytes = *bytes;
     if (auto space = disk.Space()) {
       m.disk_free_bytes = space->free_bytes;
@@ -249,6 +260,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   activity.Start();
   stalls.Start();
   alerts.Start();
+  retention.Start();
   uint16_t port = listener->local_endpoint().port();
   access_log.Event("info", std::string("wanllmdb listening on ") + (tls ? "https" : "http") +
                                "://" + o.host + ":" + std::to_string(port) + " (store " +
@@ -288,6 +300,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   activity.Stop();
   stalls.Stop();
   alerts.Stop();
+  retention.Stop();
   (*bus)->Close();
   (*store)->Close();
   watchdog.Disarm();

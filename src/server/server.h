@@ -14,6 +14,7 @@
 #include "server/disk_guard.h"
 #include "server/ingest_quota.h"
 #include "store/log_store.h"
+#include "store/retention.h"
 
 namespace wanllmdb {
 
@@ -70,6 +71,10 @@ struct ServerOptions {
   // Ingest quotas per run and per project (lines/s, message bytes/s; 0: none): over them
   // ingest answers 429 with Retry-After (server/ingest_quota.h).
   QuotaLimits quotas;
+  // The retention default of every project that does not set its own (--retention-*; all
+  // kInherit: keep everything), and how often the sweep enforces the policies.
+  RetentionPolicy retention_defaults;
+  double retention_interval_s = 600;
 };
 
 // Blocks until stopped. `on_ready` gets the bound port (useful with --listen HOST:0).

@@ -16,6 +16,7 @@ ChunkMeta MetaOf(const LogLine* lines, size_t n) {
     m.level_mask |= 1u << static_cast<int>(l.level);
     m.source_mask |= 1u << static_cast<int>(l.source);
     m.level_counts[static_cast<int>(l.level)]++;
+    m.source_counts[static_cast<int>(l.source)]++;
     m.raw_bytes += static_cast<int64_t>(l.message.size()) + 1;
   }
   return m;

@@ -25,6 +25,7 @@ struct ChunkMeta {
   int64_t ts_min = INT64_MAX, ts_max = INT64_MIN;
   uint32_t level_mask = 0, source_mask = 0;
   std::array<int64_t, kLevelCount> level_counts{};
+  std::array<int64_t, kSourceCount> source_counts{};  // schema 7: retention recomputes summaries
   int64_t raw_bytes = 0;
 };
 ChunkMeta MetaOf(const LogLine* lines, size_t n);

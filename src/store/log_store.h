@@ -31,11 +31,22 @@ struct AuditRun;
 struct AuditChunk;
 struct RunRepair;
 struct RunImport;
+struct RetentionPolicy;
+struct RetentionRun;
+struct RetentionView;
+struct RetentionCut;
 using LinePuller = std::function<Result<std::vector<LogLine>>()>;
 
 enum class RunState { kRunning, kFinished, kFailed, kCrashed };
 std::string_view RunStateName(RunState s);
 std::optional<RunState> ParseRunState(std::string_view s);
+
+// The lines retention removed from a run (the oldest ones, a range): the summary and the viewer
+// say "lines FROM–TO were removed by retention on AT" rather than silently starting later.
+struct RetentionGap {
+  int64_t from_line = 0, to_line = 0;  // both 0: nothing was removed
+  std::optional<int64_t> at_us;        // when the last of them went
+};
 
 struct ProjectInfo {
   std::string name;
@@ -53,6 +64,7 @@ struct RunInfo {
   std::string config_json = "{}";  // opaque JSON object, stored as sent
   std::string tags_json = "[]";    // JSON array of strings
   int64_t line_count = 0, error_count = 0, last_line = 0;
+  RetentionGap removed;
 };
 
 // What a runs listing asks for. Pages are keyset cursors: (sort key, id) of the last run of the
@@ -106,6 +118,7 @@ struct LogSummary {
   std::optional<int64_t> first_timestamp_us, last_timestamp_us;
   int64_t first_line = 0;  // 0 when there are no lines
   int64_t last_line = 0;   // highest number ever assigned
+  RetentionGap removed;    // lines before first_line that retention removed
 };
 
 // One batch from one writer. `seqs` is empty or parallel to `lines` (-1 = no seq).
@@ -297,6 +310,28 @@ class LogStore {
   // too) with the lines `pull` yields, keeping their numbers, in one transaction: all stored or
   // nothing. kConflict when a run with that id exists; a failing Status of `pull` aborts it.
   virtual Status ImportRun(const RunImport& run, const LinePuller& pull) = 0;
+
+  // Retention (store/retention.h; the sweep is store/retention_sweep.h). A project's own policy
+  // (all kInherit when it has none); kNotFound for a project that does not exist.
+  virtual Result<RetentionPolicy> GetRetention(const std::string& project) = 0;
+  // Replaces the project's policy (all kInherit: removes it). kNotFound: no such project.
+  virtual Status SetRetention(const std::string& project, const RetentionPolicy& policy) = 0;
+  // Every project that has a policy of its own.
+  virtual Result<std::map<std::string, RetentionPolicy>> ListRetention() = 0;
+  // Every run's counters as the planner needs them (runs rows only: no chunk is read).
+  virtual Result<std::vector<RetentionRun>> RetentionRuns() = 0;
+  // The run's writers and its oldest `max_chunks` chunk rows (metadata, no payload), in line
+  // order, from one snapshot. kNotFound when the run has no row.
+  virtual Result<RetentionView> RetentionChunks(const std::string& run_id, int max_chunks) = 0;
+  // Removes the chunks `cut` names and takes what they held off the run's counters, in one
+  // short transaction (the run's row locked: appends to it wait for it, nothing else does);
+  // records the removed range and time on the run. kConflict (nothing written) when the
+  // chunks are not exactly those any more; kNotFound when the run is gone.
+  virtual Status RemoveChunks(const RetentionCut& cut) = 0;
+  // Gives up to `max_pages` free pages back to the file system (SQLite incremental vacuum, one
+  // short write). Returns how many it gave back (fewer than max_pages: nothing more to do).
+  // PostgreSQL: autovacuum does this; returns 0.
+  virtual Result<int64_t> ReclaimSpace(int64_t max_pages) = 0;
 };
 
 // How hard a commit is pushed to stable storage before Append returns (doc/deploy.md).

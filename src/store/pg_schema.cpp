@@ -134,6 +134,21 @@ CREATE TABLE project_settings (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (project, key)
+    // 7: retention (store/retention.h): per-source counts of each chunk (NULL for chunks
+    // written before: decoded when retention removes them), the range retention removed from
+    // a run and when, and policies per project (-1: inherit the server default, 0: no limit).
+    R"sql(
+ALTER TABLE log_chunks ADD COLUMN source_counts TEXT;
+ALTER TABLE runs ADD COLUMN removed_from BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN removed_to BIGINT NOT NULL DEFAULT 0, ADD COLUMN removed_at BIGINT;
+CREATE TABLE retention_policies (
+  project TEXT PRIMARY KEY,
+  max_age_us BIGINT NOT NULL DEFAULT -1,
+  age_action TEXT NOT NULL DEFAULT '',
+  max_lines_per_run BIGINT NOT NULL DEFAULT -1,
+  max_bytes_per_run BIGINT NOT NULL DEFAULT -1,
+  max_bytes_per_project BIGINT NOT NULL DEFAULT -1,
+  updated_at BIGINT NOT NULL
 );
 )sql",
 };

@@ -22,6 +22,7 @@
 #include "store/pg_conn.h"
 #include "store/pg_schema.h"
 #include "store/run_end.h"
+#include "store/retention.h"
 #include "store/run_import.h"
 #include "store/store_audit.h"
 #include "store/text_probe.h"
@@ -31,7 +32,8 @@ namespace {
 
 constexpr const char* kRunColumns =
     "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
-    "level_counts, next_line";
+    "level_counts, next_line, removed_from, removed_to, removed_at";
+constexpr int kRunColumnCount = 15;
 
 RunInfo RunFromRow(const PgResult& q, int row) {
   RunInfo r;
@@ -49,6 +51,9 @@ RunInfo RunFromRow(const PgResult& q, int row) {
   ParseCounts(q.Text(row, 10), &lc);
   r.error_count = lc[3] + lc[4];
   r.last_line = q.Int(row, 11) - 1;
+  r.removed.from_line = q.Int(row, 12);
+  r.removed.to_line = q.Int(row, 13);
+  if (!q.IsNull(row, 14)) r.removed.at_us = q.Int(row, 14);
   return r;
 }
 
@@ -99,6 +104,13 @@ class PostgresStore final : public LogStore {
                       const std::function<Status(const AuditChunk&)>& on_chunk) override;
   Status RepairRun(const RunRepair& repair) override;
   Status ImportRun(const RunImport& run, const LinePuller& pull) override;
+  Result<RetentionPolicy> GetRetention(const std::string& project) override;
+  Status SetRetention(const std::string& project, const RetentionPolicy& policy) override;
+  Result<std::map<std::string, RetentionPolicy>> ListRetention() override;
+  Result<std::vector<RetentionRun>> RetentionRuns() override;
+  Result<RetentionView> RetentionChunks(const std::string& run_id, int max_chunks) override;
+  Status RemoveChunks(const RetentionCut& cut) override;
+  Result<int64_t> ReclaimSpace(int64_t) override { return int64_t{0}; }  // autovacuum's job
 
  private:
   struct WriteContext {
@@ -522,7 +534,7 @@ Result<RunPage> PostgresStore::ListRuns(const RunQuery& rq) {
       break;
     }
     page.runs.push_back(RunFromRow(*q, i));
-    page.keys.push_back(q->Int(i, 12));
+    page.keys.push_back(q->Int(i, kRunColumnCount));
   }
   return page;
 }
@@ -706,8 +718,8 @@ Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t
   return db.Exec(
       "INSERT INTO log_chunks(run_id, first_line, last_line, ts_min, ts_max, n_lines, "
       "level_mask, level_counts, source_mask, writer_mask, raw_bytes, codec, packed, payload, "
-      "text_filter) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+      "text_filter, source_counts) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
       PgParams()
           .Text(run_id)
           .Int(first_line)
@@ -723,7 +735,8 @@ Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t
           .Int(kCodecZstdColumnsV1)
           .Int(packed ? 1 : 0)
           .Bytes(payload)
-          .BytesOrNull(text_filter));
+          .BytesOrNull(text_filter)
+          .Text(JoinCounts(m.source_counts.data(), kSourceCount)));
 }
 
 Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
@@ -1009,7 +1022,8 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
   return Write(run_id, [&](WriteContext& ctx) -> Status {
     auto q = ctx.db->Query(
         "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = '0,0,0,0,0', "
-        "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL WHERE id = $1",
+        "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, removed_from = 0, "
+        "removed_to = 0, removed_at = NULL WHERE id = $1",
         PgParams().Text(run_id));
     if (!q.ok()) return q.status();
     if (q->affected() == 0) return NotFound(run_id);
@@ -1031,11 +1045,14 @@ Result<LogSummary> PostgresStore::Summary(const std::string& run_id) {
   if (!lease.status().ok()) return lease.status();
   auto q = lease.db().Query(
       "SELECT total, bytes, level_counts, source_counts, first_ts, last_ts, first_line, "
-      "next_line FROM runs WHERE id = $1",
+      "next_line, removed_from, removed_to, removed_at FROM runs WHERE id = $1",
       PgParams().Text(run_id));
   if (!q.ok()) return q.status();
   if (q->rows() == 0) return NotFound(run_id);
   LogSummary s;
+  s.removed.from_line = q->Int(0, 8);
+  s.removed.to_line = q->Int(0, 9);
+  if (!q->IsNull(0, 10)) s.removed.at_us = q->Int(0, 10);
   s.total = q->Int(0, 0);
   s.bytes = q->Int(0, 1);
   ParseCounts(q->Text(0, 2), &s.by_level);
@@ -1206,11 +1223,14 @@ Status PostgresStore::AuditRunRows(const std::string& run_id, AuditRun* run,
   } txn{db};
   auto q = db.Query(
       "SELECT next_line, first_line, total, bytes, level_counts, source_counts, first_ts, "
-      "last_ts FROM runs WHERE id = $1",
+      "last_ts, removed_from, removed_to, removed_at FROM runs WHERE id = $1",
       PgParams().Text(run_id));
   if (!q.ok()) return q.status();
   if (q->rows() == 0) return NotFound(run_id);
   run->id = run_id;
+  run->removed.from_line = q->Int(0, 8);
+  run->removed.to_line = q->Int(0, 9);
+  if (!q->IsNull(0, 10)) run->removed.at_us = q->Int(0, 10);
   RunCounters& c = run->counters;
   c.next_line = q->Int(0, 0);
   c.first_line = q->Int(0, 1);
@@ -1233,8 +1253,8 @@ Status PostgresStore::AuditRunRows(const std::string& run_id, AuditRun* run,
   while (true) {
     auto k = db.Query(
         "SELECT first_line, last_line, n_lines, ts_min, ts_max, raw_bytes, level_mask, "
-        "source_mask, writer_mask, level_counts, codec, payload, text_filter FROM log_chunks "
-        "WHERE run_id = $1 AND first_line > $2 ORDER BY first_line LIMIT 64",
+        "source_mask, writer_mask, level_counts, codec, payload, text_filter, source_counts "
+        "FROM log_chunks WHERE run_id = $1 AND first_line > $2 ORDER BY first_line LIMIT 64",
         PgParams().Text(run_id).Int(after));
     if (!k.ok()) return k.status();
     if (k->rows() == 0) return Status::Ok();
@@ -1252,6 +1272,11 @@ Status PostgresStore::AuditRunRows(const std::string& run_id, AuditRun* run,
       a.codec = static_cast<int>(k->Int(i, 10));
       a.payload = k->Text(i, 11);
       a.text_filter = k->IsNull(i, 12) ? std::string() : std::string(k->Text(i, 12));
+      a.source_counts.reset();
+      if (!k->IsNull(i, 13)) {
+        a.source_counts.emplace();
+        ParseCounts(k->Text(i, 13), &*a.source_counts);
+      }
       after = a.first_line;
       if (Status s = on_chunk(a); !s.ok()) return s;
     }
@@ -1329,6 +1354,15 @@ Status PostgresStore::RepairRun(const RunRepair& r) {
         return Status(Code::kConflict, "chunk " + std::to_string(c.first_line) + "-" +
                                            std::to_string(c.last_line) + " of run " + r.run_id +
                                            " changed since it was checked; check it again");
+      if (c.source_counts) {
+        st = db.Exec(
+            "UPDATE log_chunks SET source_counts = $3 WHERE run_id = $1 AND first_line = $2",
+            PgParams()
+                .Text(r.run_id)
+                .Int(c.first_line)
+                .Text(JoinCounts(c.source_counts->data(), kSourceCount)));
+        if (!st.ok()) return st;
+      }
     }
     return Status::Ok();
   });
@@ -1485,7 +1519,7 @@ Status PostgresStore::ImportRun(const RunImport& im, const LinePuller& pull) {
             "INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
             PgParams().Text(r.project).Int(r.created_at_us));
         if (!st.ok()) return st;
-        ImportPlanner plan(im.next_line, options_.merge_zstd_level);
+        ImportPlanner plan(im.next_line, options_.merge_zstd_level, r.removed.to_line);
         st = plan.Run(pull, [&](const ImportChunk& c) {
           return InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(), c.payload,
                              c.text_filter, c.writer_mask, true);
@@ -1505,10 +1539,16 @@ Status PostgresStore::ImportRun(const RunImport& im, const LinePuller& pull) {
         } else {
           cp.Null().Null();
         }
+        cp.Int(r.removed.from_line).Int(r.removed.to_line);
+        if (r.removed.at_us) {
+          cp.Int(*r.removed.at_us);
+        } else {
+          cp.Null();
+        }
         st = db.Exec(
             "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
-            "level_counts = $6, source_counts = $7, first_ts = $8::bigint, last_ts = $9::bigint "
-            "WHERE id = $1",
+            "level_counts = $6, source_counts = $7, first_ts = $8::bigint, last_ts = $9::bigint, "
+            "removed_from = $10, removed_to = $11, removed_at = $12::bigint WHERE id = $1",
             cp);
         if (!st.ok()) return st;
         for (const AuditWriter& w : plan.writers()) {
@@ -1521,6 +1561,189 @@ Status PostgresStore::ImportRun(const RunImport& im, const LinePuller& pull) {
         return Status::Ok();
       },
       true);
+}
+
+// ---- retention ----
+
+RetentionPolicy PgPolicyFromRow(const PgResult& q, int row, int first) {
+  RetentionPolicy p;
+  p.max_age_us = q.Int(row, first);
+  p.age_action = ParseAgeAction(q.Text(row, first + 1)).value_or(AgeAction::kInherit);
+  p.max_lines_per_run = q.Int(row, first + 2);
+  p.max_bytes_per_run = q.Int(row, first + 3);
+  p.max_bytes_per_project = q.Int(row, first + 4);
+  p.updated_at_us = q.Int(row, first + 5);
+  return p;
+}
+
+Result<RetentionPolicy> PostgresStore::GetRetention(const std::string& project) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto e = lease.db().Query("SELECT 1 FROM projects WHERE name = $1", PgParams().Text(project));
+  if (!e.ok()) return e.status();
+  if (e->rows() == 0) return Status(Code::kNotFound, "project '" + project + "' not found");
+  auto q = lease.db().Query(
+      "SELECT max_age_us, age_action, max_lines_per_run, max_bytes_per_run, "
+      "max_bytes_per_project, updated_at FROM retention_policies WHERE project = $1",
+      PgParams().Text(project));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return RetentionPolicy{};
+  return PgPolicyFromRow(*q, 0, 0);
+}
+
+Status PostgresStore::SetRetention(const std::string& project, const RetentionPolicy& p) {
+  return Write("", [&](WriteContext& ctx) -> Status {
+    auto e = ctx.db->Query("SELECT 1 FROM projects WHERE name = $1", PgParams().Text(project));
+    if (!e.ok()) return e.status();
+    if (e->rows() == 0) return Status(Code::kNotFound, "project '" + project + "' not found");
+    if (p == RetentionPolicy{})
+      return ctx.db->Exec("DELETE FROM retention_policies WHERE project = $1",
+                          PgParams().Text(project));
+    return ctx.db->Exec(
+        "INSERT INTO retention_policies(project, max_age_us, age_action, max_lines_per_run, "
+        "max_bytes_per_run, max_bytes_per_project, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
+        "$7) ON CONFLICT (project) DO UPDATE SET max_age_us = excluded.max_age_us, age_action = "
+        "excluded.age_action, max_lines_per_run = excluded.max_lines_per_run, max_bytes_per_run "
+        "= excluded.max_bytes_per_run, max_bytes_per_project = excluded.max_bytes_per_project, "
+        "updated_at = excluded.updated_at",
+        PgParams()
+            .Text(project)
+            .Int(p.max_age_us)
+            .Text(AgeActionName(p.age_action))
+            .Int(p.max_lines_per_run)
+            .Int(p.max_bytes_per_run)
+            .Int(p.max_bytes_per_project)
+            .Int(p.updated_at_us ? p.updated_at_us : NowMicros()));
+  });
+}
+
+Result<std::map<std::string, RetentionPolicy>> PostgresStore::ListRetention() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT project, max_age_us, age_action, max_lines_per_run, max_bytes_per_run, "
+      "max_bytes_per_project, updated_at FROM retention_policies");
+  if (!q.ok()) return q.status();
+  std::map<std::string, RetentionPolicy> out;
+  for (int i = 0; i < q->rows(); ++i) out[std::string(q->Text(i, 0))] = PgPolicyFromRow(*q, i, 1);
+  return out;
+}
+
+Result<std::vector<RetentionRun>> PostgresStore::RetentionRuns() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT id, project, state, created_at, finished_at, total, bytes FROM runs");
+  if (!q.ok()) return q.status();
+  std::vector<RetentionRun> out;
+  out.reserve(q->rows());
+  for (int i = 0; i < q->rows(); ++i) {
+    RetentionRun r;
+    r.id = q->Text(i, 0);
+    r.project = q->Text(i, 1);
+    r.state = ParseRunState(q->Text(i, 2)).value_or(RunState::kRunning);
+    r.created_at_us = q->Int(i, 3);
+    if (!q->IsNull(i, 4)) r.finished_at_us = q->Int(i, 4);
+    r.total = q->Int(i, 5);
+    r.bytes = q->Int(i, 6);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<RetentionView> PostgresStore::RetentionChunks(const std::string& run_id, int max_chunks) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  PgConn& db = lease.db();
+  if (Status s = db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+  struct ReadTxn {
+    PgConn& db;
+    ~ReadTxn() { (void)db.Exec("COMMIT"); }
+  } txn{db};
+  auto e = db.Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(run_id));
+  if (!e.ok()) return e.status();
+  if (e->rows() == 0) return NotFound(run_id);
+  RetentionView v;
+  auto w = db.Query("SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = $1",
+                    PgParams().Text(run_id));
+  if (!w.ok()) return w.status();
+  for (int i = 0; i < w->rows(); ++i)
+    v.writers.push_back({std::string(w->Text(i, 0)), w->Int(i, 1), w->Int(i, 2), w->Int(i, 3)});
+  auto q = db.Query(
+      "SELECT first_line, last_line, n_lines, raw_bytes, level_counts, writer_mask, "
+      "source_counts FROM log_chunks WHERE run_id = $1 ORDER BY first_line LIMIT $2",
+      PgParams().Text(run_id).Int(max_chunks));
+  if (!q.ok()) return q.status();
+  for (int i = 0; i < q->rows(); ++i) {
+    RetentionChunk c;
+    c.first_line = q->Int(i, 0);
+    c.last_line = q->Int(i, 1);
+    c.n_lines = q->Int(i, 2);
+    c.raw_bytes = q->Int(i, 3);
+    ParseCounts(q->Text(i, 4), &c.level_counts);
+    c.writer_mask = static_cast<uint64_t>(q->Int(i, 5));
+    if (!q->IsNull(i, 6)) {
+      c.source_counts.emplace();
+      ParseCounts(q->Text(i, 6), &*c.source_counts);
+    }
+    v.chunks.push_back(std::move(c));
+  }
+  return v;
+}
+
+Status PostgresStore::RemoveChunks(const RetentionCut& cut) {
+  return Write(cut.run_id, [&](WriteContext& ctx) -> Status {
+    PgConn& db = *ctx.db;
+    // The run's row lock: appends to this run (on any node) wait for this short transaction.
+    auto r = db.Query(
+        "SELECT total, bytes, level_counts, source_counts, removed_to FROM runs WHERE id = $1 "
+        "FOR UPDATE",
+        PgParams().Text(cut.run_id));
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound(cut.run_id);
+    RunCounters c;
+    c.total = r->Int(0, 0);
+    c.bytes = r->Int(0, 1);
+    ParseCounts(r->Text(0, 2), &c.level_counts);
+    ParseCounts(r->Text(0, 3), &c.source_counts);
+    const int64_t removed_to = r->Int(0, 4);
+    auto v = db.Query(
+        "SELECT count(*)::bigint, coalesce(sum(n_lines), 0)::bigint, "
+        "coalesce(min(first_line), 0)::bigint, coalesce(max(last_line), 0)::bigint FROM "
+        "log_chunks WHERE run_id = $1 AND first_line <= $2",
+        PgParams().Text(cut.run_id).Int(cut.last_first_line));
+    if (!v.ok()) return v.status();
+    if (v->Int(0, 0) != cut.chunks || v->Int(0, 1) != cut.removed.total ||
+        v->Int(0, 2) != cut.first_line || v->Int(0, 3) != cut.last_line)
+      return Status(Code::kConflict, "the chunks of run " + cut.run_id + " changed; planned again");
+    Status st = db.Exec("DELETE FROM log_chunks WHERE run_id = $1 AND first_line <= $2",
+                        PgParams().Text(cut.run_id).Int(cut.last_first_line));
+    if (!st.ok()) return st;
+    SubtractRemoved(cut.removed, &c);
+    st = db.Exec(
+        "UPDATE runs SET (first_line, first_ts, last_ts) = (SELECT coalesce(min(first_line), 0), "
+        "min(ts_min), max(ts_max) FROM log_chunks WHERE run_id = $1), total = $2, bytes = $3, "
+        "level_counts = $4, source_counts = $5, removed_from = CASE WHEN removed_to = 0 THEN $6 "
+        "ELSE removed_from END, removed_to = $7, removed_at = $8 WHERE id = $1",
+        PgParams()
+            .Text(cut.run_id)
+            .Int(c.total)
+            .Int(c.bytes)
+            .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+            .Text(JoinCounts(c.source_counts.data(), kSourceCount))
+            .Int(cut.first_line)
+            .Int(std::max(removed_to, cut.last_line))
+            .Int(cut.now_us));
+    if (!st.ok()) return st;
+    for (const auto& [writer_id, n] : cut.by_writer) {
+      st = db.Exec(
+          "UPDATE run_writers SET lines = greatest(lines - $3, 0) WHERE run_id = $1 AND "
+          "writer_id = $2",
+          PgParams().Text(cut.run_id).Int(writer_id).Int(n));
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
 }
 
 Status PostgresStore::CompactNow() {

@@ -9,6 +9,10 @@ namespace wanllmdb {
 Result<std::vector<ImportChunk>> ImportPlanner::Add(std::vector<LogLine> lines) {
   std::vector<ImportChunk> out;
   for (LogLine& l : lines) {
+    if (removed_to_ > 0 && l.line_number <= removed_to_)
+      return Status(Code::kInvalidValue, "line " + std::to_string(l.line_number) +
+                                             " is in the range retention removed (lines up to " +
+                                             std::to_string(removed_to_) + ")");
     if (l.line_number <= last_line_ || l.line_number >= next_line_) {
       return Status(Code::kInvalidValue,
                     "line " + std::to_string(l.line_number) +

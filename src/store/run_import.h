@@ -38,10 +38,13 @@ struct ImportChunk {
 // Thread-safety: not thread-safe; one per import.
 class ImportPlanner {
  public:
-  ImportPlanner(int64_t next_line, int zstd_level) : next_line_(next_line), level_(zstd_level) {}
+  // `removed_to`: the run's lines up to it were removed by retention on the old server (its
+  // RetentionGap): no line may be numbered at or below it.
+  ImportPlanner(int64_t next_line, int zstd_level, int64_t removed_to = 0)
+      : next_line_(next_line), level_(zstd_level), removed_to_(removed_to), last_line_(removed_to) {}
 
   // Takes the next lines; returns the chunks that are complete. kInvalidValue for a line number
-  // that does not go up, or is not below next_line.
+  // that does not go up, is not below next_line, or is in the range retention removed.
   Result<std::vector<ImportChunk>> Add(std::vector<LogLine> lines);
   // The rest, after the last Add.
   Result<std::vector<ImportChunk>> Finish();
@@ -59,9 +62,10 @@ class ImportPlanner {
 
   const int64_t next_line_;
   const int level_;
+  const int64_t removed_to_;
   RunCounters counters_;
   std::map<std::string, AuditWriter> writers_;
-  int64_t last_line_ = 0;
+  int64_t last_line_;
   std::vector<LogLine> pending_;  // consecutive numbers, not yet in a chunk
   size_t pending_bytes_ = 0;
 };

@@ -135,6 +135,32 @@ CREATE TABLE project_settings (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (project, key)
+    // 7: retention (store/retention.h). Per-source counts of each chunk beside it (as the text
+    // filters: a column after the payload would be read through its overflow pages), so a
+    // removal takes exact counts off the run's totals; chunks written before have no row and
+    // are decoded when retention removes them. The runs row records the range retention
+    // removed and when. Policies per project (-1: inherit the server default, 0: no limit).
+    R"sql(
+CREATE TABLE chunk_counts (
+  run_id TEXT NOT NULL,
+  first_line INTEGER NOT NULL,
+  source_counts TEXT NOT NULL,
+  PRIMARY KEY (run_id, first_line)
+);
+CREATE TRIGGER log_chunks_drop_counts AFTER DELETE ON log_chunks BEGIN
+  DELETE FROM chunk_counts WHERE run_id = old.run_id AND first_line = old.first_line;
+END;
+ALTER TABLE runs ADD COLUMN removed_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN removed_to INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN removed_at INTEGER;
+CREATE TABLE retention_policies (
+  project TEXT PRIMARY KEY,
+  max_age_us INTEGER NOT NULL DEFAULT -1,
+  age_action TEXT NOT NULL DEFAULT '',
+  max_lines_per_run INTEGER NOT NULL DEFAULT -1,
+  max_bytes_per_run INTEGER NOT NULL DEFAULT -1,
+  max_bytes_per_project INTEGER NOT NULL DEFAULT -1,
+  updated_at INTEGER NOT NULL
 );
 )sql",
 };

@@ -19,6 +19,7 @@
 #include "store/chunk_writer.h"
 #include "store/merge_planner.h"
 #include "store/run_end.h"
+#include "store/retention.h"
 #include "store/run_import.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
@@ -70,6 +71,13 @@ class SqliteStore final : public LogStore {
                       const std::function<Status(const AuditChunk&)>& on_chunk) override;
   Status RepairRun(const RunRepair& repair) override;
   Status ImportRun(const RunImport& run, const LinePuller& pull) override;
+  Result<RetentionPolicy> GetRetention(const std::string& project) override;
+  Status SetRetention(const std::string& project, const RetentionPolicy& policy) override;
+  Result<std::map<std::string, RetentionPolicy>> ListRetention() override;
+  Result<std::vector<RetentionRun>> RetentionRuns() override;
+  Result<RetentionView> RetentionChunks(const std::string& run_id, int max_chunks) override;
+  Status RemoveChunks(const RetentionCut& cut) override;
+  Result<int64_t> ReclaimSpace(int64_t max_pages) override;
 
  private:
   // Per-run state the writer keeps between batches (it is the only writer of the file).
@@ -157,6 +165,15 @@ Status SqliteStore::Init() {
   write_db_ = std::make_unique<SqliteDb>();
   Status s = write_db_->Open(path_, false);
   if (!s.ok()) return s;
+  {
+    // A new database gives the pages retention frees back to the file system in small steps
+    // (PRAGMA incremental_vacuum). It can only be chosen before the first table exists; an
+    // older store keeps auto_vacuum=NONE and reuses its free pages (doc/operations.md).
+    SqliteStmt q(*write_db_, "SELECT count(*) FROM sqlite_master");
+    if (q.Step() && q.Int(0) == 0) {
+      if (!(s = write_db_->Exec("PRAGMA auto_vacuum=INCREMENTAL")).ok()) return s;
+    }
+  }
   // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing when the
   // process dies (kill -9); only a power cut can lose the last transactions. FULL fsyncs the
   // WAL at every commit (group commit shares that fsync between concurrent batches).
@@ -349,7 +366,8 @@ Result<std::vector<ProjectInfo>> SqliteStore::ListProjects() {
 
 constexpr const char* kRunColumns =
     "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
-    "level_counts, next_line";
+    "level_counts, next_line, removed_from, removed_to, removed_at";
+constexpr int kRunColumnCount = 15;
 
 Result<RunInfo> SqliteStore::RunFromRow(SqliteStmt& q) {
   RunInfo r;
@@ -367,6 +385,9 @@ Result<RunInfo> SqliteStore::RunFromRow(SqliteStmt& q) {
   ParseCounts(q.Text(10), &lc);
   r.error_count = lc[3] + lc[4];
   r.last_line = q.Int(11) - 1;
+  r.removed.from_line = q.Int(12);
+  r.removed.to_line = q.Int(13);
+  if (!q.IsNull(14)) r.removed.at_us = q.Int(14);
   return r;
 }
 
@@ -481,7 +502,7 @@ Result<RunPage> SqliteStore::ListRuns(const RunQuery& rq) {
       break;
     }
     page.runs.push_back(*RunFromRow(q));
-    page.keys.push_back(q.Int(12));
+    page.keys.push_back(q.Int(kRunColumnCount));
   }
   if (!q.status().ok()) return q.status();
   return page;
@@ -710,6 +731,16 @@ Status SqliteStore::InsertChunk(SqliteDb& db, const std::string& run_id, int64_t
                                 const LogLine* lines, size_t n, const std::string& payload,
                                 const std::string& text_filter, uint64_t writer_mask, bool packed) {
   ChunkMeta m = MetaOf(lines, n);
+  {
+    SqliteStmt c(db,
+                 "INSERT OR REPLACE INTO chunk_counts(run_id, first_line, source_counts) "
+                 "VALUES (?1, ?2, ?3)");
+    Status st = c.Bind(1, run_id)
+                    .Bind(2, first_line)
+                    .Bind(3, JoinCounts(m.source_counts.data(), kSourceCount))
+                    .Run();
+    if (!st.ok()) return st;
+  }
   if (!text_filter.empty()) {
     SqliteStmt f(db,
                  "INSERT OR REPLACE INTO chunk_filters(run_id, first_line, filter) "
@@ -976,8 +1007,8 @@ Status SqliteStore::ClearLogs(const std::string& run_id) {
     runs_.erase(run_id);  // reloaded from the row below on next use
     SqliteStmt q(*ctx.db,
                  "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = "
-                 "'0,0,0,0,0', source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL "
-                 "WHERE id = ?1");
+                 "'0,0,0,0,0', source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, "
+                 "removed_from = 0, removed_to = 0, removed_at = NULL WHERE id = ?1");
     Status st = q.Bind(1, run_id).Run();
     if (!st.ok()) return st;
     if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + run_id + " not found");
@@ -997,7 +1028,7 @@ Result<LogSummary> SqliteStore::Summary(const std::string& run_id) {
   ReadLease lease(this);
   SqliteStmt q(lease.db(),
                "SELECT total, bytes, level_counts, source_counts, first_ts, last_ts, first_line, "
-               "next_line FROM runs WHERE id = ?1");
+               "next_line, removed_from, removed_to, removed_at FROM runs WHERE id = ?1");
   q.Bind(1, run_id);
   if (!q.Step()) {
     if (!q.status().ok()) return q.status();
@@ -1012,6 +1043,9 @@ Result<LogSummary> SqliteStore::Summary(const std::string& run_id) {
   if (!q.IsNull(5)) s.last_timestamp_us = q.Int(5);
   s.first_line = s.total ? q.Int(6) : 0;
   s.last_line = q.Int(7) - 1;
+  s.removed.from_line = q.Int(8);
+  s.removed.to_line = q.Int(9);
+  if (!q.IsNull(10)) s.removed.at_us = q.Int(10);
   SqliteStmt w(lease.db(), "SELECT writer, lines FROM run_writers WHERE run_id = ?1 AND lines > 0");
   w.Bind(1, run_id);
   while (w.Step()) s.by_writer[std::string(w.Text(0))] = w.Int(1);
@@ -1169,13 +1203,16 @@ Status SqliteStore::AuditRunRows(const std::string& run_id, AuditRun* run,
   } txn{db};
   SqliteStmt q(db,
                "SELECT next_line, first_line, total, bytes, level_counts, source_counts, "
-               "first_ts, last_ts FROM runs WHERE id = ?1");
+               "first_ts, last_ts, removed_from, removed_to, removed_at FROM runs WHERE id = ?1");
   q.Bind(1, run_id);
   if (!q.Step()) {
     if (!q.status().ok()) return q.status();
     return Status(Code::kNotFound, "run " + run_id + " not found");
   }
   run->id = run_id;
+  run->removed.from_line = q.Int(8);
+  run->removed.to_line = q.Int(9);
+  if (!q.IsNull(10)) run->removed.at_us = q.Int(10);
   RunCounters& c = run->counters;
   c.next_line = q.Int(0);
   c.first_line = q.Int(1);
@@ -1194,8 +1231,10 @@ Status SqliteStore::AuditRunRows(const std::string& run_id, AuditRun* run,
   SqliteStmt k(db,
                "SELECT c.first_line, c.last_line, c.n_lines, c.ts_min, c.ts_max, c.raw_bytes, "
                "c.level_mask, c.source_mask, c.writer_mask, c.level_counts, c.codec, c.payload, "
-               "f.filter FROM log_chunks c LEFT JOIN chunk_filters f ON f.run_id = c.run_id AND "
-               "f.first_line = c.first_line WHERE c.run_id = ?1 ORDER BY c.first_line");
+               "f.filter, n.source_counts FROM log_chunks c LEFT JOIN chunk_filters f ON "
+               "f.run_id = c.run_id AND f.first_line = c.first_line LEFT JOIN chunk_counts n ON "
+               "n.run_id = c.run_id AND n.first_line = c.first_line WHERE c.run_id = ?1 "
+               "ORDER BY c.first_line");
   k.Bind(1, run_id);
   AuditChunk a;
   while (k.Step()) {
@@ -1212,6 +1251,11 @@ Status SqliteStore::AuditRunRows(const std::string& run_id, AuditRun* run,
     a.codec = static_cast<int>(k.Int(10));
     a.payload = k.Blob(11);
     a.text_filter = k.IsNull(12) ? std::string() : std::string(k.Blob(12));
+    a.source_counts.reset();
+    if (!k.IsNull(13)) {
+      a.source_counts.emplace();
+      ParseCounts(k.Text(13), &*a.source_counts);
+    }
     if (Status s = on_chunk(a); !s.ok()) return s;
   }
   return k.status();
@@ -1300,6 +1344,16 @@ Status SqliteStore::RepairRun(const RunRepair& r) {
       f.Bind(1, r.run_id).Bind(2, c.first_line);
       if (!c.text_filter.empty()) f.BindBlob(3, c.text_filter);
       if (!(st = f.Run()).ok()) return st;
+      if (c.source_counts) {
+        SqliteStmt n(db,
+                     "INSERT OR REPLACE INTO chunk_counts(run_id, first_line, source_counts) "
+                     "VALUES (?1, ?2, ?3)");
+        st = n.Bind(1, r.run_id)
+                 .Bind(2, c.first_line)
+                 .Bind(3, JoinCounts(c.source_counts->data(), kSourceCount))
+                 .Run();
+        if (!st.ok()) return st;
+      }
     }
     return Status::Ok();
   });
@@ -1424,7 +1478,7 @@ Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
     SqliteStmt p(db, "INSERT OR IGNORE INTO projects(name, created_at) VALUES (?1, ?2)");
     Status st = p.Bind(1, r.project).Bind(2, r.created_at_us).Run();
     if (!st.ok()) return st;
-    ImportPlanner plan(im.next_line, options_.merge_zstd_level);
+    ImportPlanner plan(im.next_line, options_.merge_zstd_level, r.removed.to_line);
     st = plan.Run(pull, [&](const ImportChunk& c) {
       return InsertChunk(db, r.id, c.first_line, c.lines.data(), c.lines.size(), c.payload,
                          c.text_filter, c.writer_mask, true);
@@ -1434,8 +1488,9 @@ Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
     SqliteStmt q(db,
                  "INSERT INTO runs(id, project, name, state, exit_code, created_at, finished_at, "
                  "config, tags, next_line, first_line, total, bytes, level_counts, "
-                 "source_counts, first_ts, last_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                 "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+                 "source_counts, first_ts, last_ts, removed_from, removed_to, removed_at) VALUES "
+                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                 "?18, ?19, ?20)");
     auto opt = [&](int i, const std::optional<int64_t>& v) {
       if (v) {
         q.Bind(i, *v);
@@ -1460,6 +1515,8 @@ Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
     opt(7, r.finished_at_us);
     opt(16, c.first_ts);
     opt(17, c.last_ts);
+    q.Bind(18, r.removed.from_line).Bind(19, r.removed.to_line);
+    opt(20, r.removed.at_us);
     if (!(st = q.Run()).ok()) return st;
     for (const AuditWriter& w : plan.writers()) {
       SqliteStmt wq(db,
@@ -1475,6 +1532,229 @@ Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
     }
     return Status::Ok();
   });
+}
+
+// ---- retention ----
+
+namespace {
+
+RetentionPolicy PolicyFromRow(SqliteStmt& q, int first) {
+  RetentionPolicy p;
+  p.max_age_us = q.Int(first);
+  p.age_action = ParseAgeAction(q.Text(first + 1)).value_or(AgeAction::kInherit);
+  p.max_lines_per_run = q.Int(first + 2);
+  p.max_bytes_per_run = q.Int(first + 3);
+  p.max_bytes_per_project = q.Int(first + 4);
+  p.updated_at_us = q.Int(first + 5);
+  return p;
+}
+
+}  // namespace
+
+Result<RetentionPolicy> SqliteStore::GetRetention(const std::string& project) {
+  ReadLease lease(this);
+  SqliteStmt e(lease.db(), "SELECT 1 FROM projects WHERE name = ?1");
+  e.Bind(1, project);
+  if (!e.Step()) {
+    if (!e.status().ok()) return e.status();
+    return Status(Code::kNotFound, "project '" + project + "' not found");
+  }
+  SqliteStmt q(lease.db(),
+               "SELECT max_age_us, age_action, max_lines_per_run, max_bytes_per_run, "
+               "max_bytes_per_project, updated_at FROM retention_policies WHERE project = ?1");
+  q.Bind(1, project);
+  if (q.Step()) return PolicyFromRow(q, 0);
+  if (!q.status().ok()) return q.status();
+  return RetentionPolicy{};
+}
+
+Status SqliteStore::SetRetention(const std::string& project, const RetentionPolicy& p) {
+  return Write([&](WriteContext& ctx) -> Status {
+    SqliteStmt e(*ctx.db, "SELECT 1 FROM projects WHERE name = ?1");
+    e.Bind(1, project);
+    if (!e.Step()) {
+      if (!e.status().ok()) return e.status();
+      return Status(Code::kNotFound, "project '" + project + "' not found");
+    }
+    if (p == RetentionPolicy{}) {
+      SqliteStmt d(*ctx.db, "DELETE FROM retention_policies WHERE project = ?1");
+      return d.Bind(1, project).Run();
+    }
+    SqliteStmt q(*ctx.db,
+                 "INSERT OR REPLACE INTO retention_policies(project, max_age_us, age_action, "
+                 "max_lines_per_run, max_bytes_per_run, max_bytes_per_project, updated_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    return q.Bind(1, project)
+        .Bind(2, p.max_age_us)
+        .Bind(3, AgeActionName(p.age_action))
+        .Bind(4, p.max_lines_per_run)
+        .Bind(5, p.max_bytes_per_run)
+        .Bind(6, p.max_bytes_per_project)
+        .Bind(7, p.updated_at_us ? p.updated_at_us : NowMicros())
+        .Run();
+  });
+}
+
+Result<std::map<std::string, RetentionPolicy>> SqliteStore::ListRetention() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(),
+               "SELECT project, max_age_us, age_action, max_lines_per_run, max_bytes_per_run, "
+               "max_bytes_per_project, updated_at FROM retention_policies");
+  std::map<std::string, RetentionPolicy> out;
+  while (q.Step()) out[std::string(q.Text(0))] = PolicyFromRow(q, 1);
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Result<std::vector<RetentionRun>> SqliteStore::RetentionRuns() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(),
+               "SELECT id, project, state, created_at, finished_at, total, bytes FROM runs");
+  std::vector<RetentionRun> out;
+  while (q.Step()) {
+    RetentionRun r;
+    r.id = q.Text(0);
+    r.project = q.Text(1);
+    r.state = ParseRunState(q.Text(2)).value_or(RunState::kRunning);
+    r.created_at_us = q.Int(3);
+    if (!q.IsNull(4)) r.finished_at_us = q.Int(4);
+    r.total = q.Int(5);
+    r.bytes = q.Int(6);
+    out.push_back(std::move(r));
+  }
+  if (!q.status().ok()) return q.status();
+  return out;
+}
+
+Result<RetentionView> SqliteStore::RetentionChunks(const std::string& run_id, int max_chunks) {
+  ReadLease lease(this);
+  SqliteDb& db = lease.db();
+  if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
+  struct ReadTxn {
+    SqliteDb& db;
+    ~ReadTxn() { (void)db.Exec("COMMIT"); }
+  } txn{db};
+  SqliteStmt e(db, "SELECT 1 FROM runs WHERE id = ?1");
+  e.Bind(1, run_id);
+  if (!e.Step()) {
+    if (!e.status().ok()) return e.status();
+    return Status(Code::kNotFound, "run " + run_id + " not found");
+  }
+  RetentionView v;
+  SqliteStmt w(db, "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
+  w.Bind(1, run_id);
+  while (w.Step()) v.writers.push_back({std::string(w.Text(0)), w.Int(1), w.Int(2), w.Int(3)});
+  if (!w.status().ok()) return w.status();
+  SqliteStmt q(db,
+               "SELECT c.first_line, c.last_line, c.n_lines, c.raw_bytes, c.level_counts, "
+               "c.writer_mask, k.source_counts FROM log_chunks c LEFT JOIN chunk_counts k ON "
+               "k.run_id = c.run_id AND k.first_line = c.first_line WHERE c.run_id = ?1 "
+               "ORDER BY c.first_line LIMIT ?2");
+  q.Bind(1, run_id).Bind(2, static_cast<int64_t>(max_chunks));
+  while (q.Step()) {
+    RetentionChunk c;
+    c.first_line = q.Int(0);
+    c.last_line = q.Int(1);
+    c.n_lines = q.Int(2);
+    c.raw_bytes = q.Int(3);
+    ParseCounts(q.Text(4), &c.level_counts);
+    c.writer_mask = static_cast<uint64_t>(q.Int(5));
+    if (!q.IsNull(6)) {
+      c.source_counts.emplace();
+      ParseCounts(q.Text(6), &*c.source_counts);
+    }
+    v.chunks.push_back(std::move(c));
+  }
+  if (!q.status().ok()) return q.status();
+  return v;
+}
+
+Status SqliteStore::RemoveChunks(const RetentionCut& cut) {
+  return Write([&](WriteContext& ctx) -> Status {
+    SqliteDb& db = *ctx.db;
+    ctx.touched_runs.push_back(cut.run_id);
+    runs_.erase(cut.run_id);  // reloaded from the row below on next use
+    SqliteStmt r(db,
+                 "SELECT total, bytes, level_counts, source_counts, removed_to FROM runs "
+                 "WHERE id = ?1");
+    r.Bind(1, cut.run_id);
+    if (!r.Step()) {
+      if (!r.status().ok()) return r.status();
+      return Status(Code::kNotFound, "run " + cut.run_id + " not found");
+    }
+    RunCounters c;
+    c.total = r.Int(0);
+    c.bytes = r.Int(1);
+    ParseCounts(r.Text(2), &c.level_counts);
+    ParseCounts(r.Text(3), &c.source_counts);
+    const int64_t removed_to = r.Int(4);
+    SqliteStmt v(db,
+                 "SELECT count(*), coalesce(sum(n_lines), 0), coalesce(min(first_line), 0), "
+                 "coalesce(max(last_line), 0) FROM log_chunks WHERE run_id = ?1 AND "
+                 "first_line <= ?2");
+    v.Bind(1, cut.run_id).Bind(2, cut.last_first_line);
+    if (!v.Step()) return v.status().ok() ? Status(Code::kInternal, "no row") : v.status();
+    if (v.Int(0) != cut.chunks || v.Int(1) != cut.removed.total || v.Int(2) != cut.first_line ||
+        v.Int(3) != cut.last_line)
+      return Status(Code::kConflict, "the chunks of run " + cut.run_id + " changed; planned again");
+    SqliteStmt d(db, "DELETE FROM log_chunks WHERE run_id = ?1 AND first_line <= ?2");
+    Status st = d.Bind(1, cut.run_id).Bind(2, cut.last_first_line).Run();
+    if (!st.ok()) return st;
+    SqliteStmt left(db,
+                    "SELECT min(first_line), min(ts_min), max(ts_max) FROM log_chunks "
+                    "WHERE run_id = ?1");
+    left.Bind(1, cut.run_id);
+    if (!left.Step()) return left.status();
+    SubtractRemoved(cut.removed, &c);
+    SqliteStmt u(db,
+                 "UPDATE runs SET first_line = ?2, total = ?3, bytes = ?4, level_counts = ?5, "
+                 "source_counts = ?6, first_ts = ?7, last_ts = ?8, removed_from = CASE WHEN "
+                 "removed_to = 0 THEN ?9 ELSE removed_from END, removed_to = ?10, "
+                 "removed_at = ?11 WHERE id = ?1");
+    u.Bind(1, cut.run_id)
+        .Bind(2, left.IsNull(0) ? int64_t{0} : left.Int(0))
+        .Bind(3, c.total)
+        .Bind(4, c.bytes)
+        .Bind(5, JoinCounts(c.level_counts.data(), kLevelCount))
+        .Bind(6, JoinCounts(c.source_counts.data(), kSourceCount))
+        .Bind(9, cut.first_line)
+        .Bind(10, std::max(removed_to, cut.last_line))
+        .Bind(11, cut.now_us);
+    if (left.IsNull(1)) {
+      u.BindNull(7).BindNull(8);
+    } else {
+      u.Bind(7, left.Int(1)).Bind(8, left.Int(2));
+    }
+    if (!(st = u.Run()).ok()) return st;
+    for (const auto& [writer_id, n] : cut.by_writer) {
+      SqliteStmt w(db,
+                   "UPDATE run_writers SET lines = max(lines - ?3, 0) WHERE run_id = ?1 AND "
+                   "writer_id = ?2");
+      if (!(st = w.Bind(1, cut.run_id).Bind(2, writer_id).Bind(3, n).Run()).ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Result<int64_t> SqliteStore::ReclaimSpace(int64_t max_pages) {
+  int64_t freed = 0;
+  Status s = Write([&](WriteContext& ctx) -> Status {
+    SqliteDb& db = *ctx.db;
+    SqliteStmt mode(db, "PRAGMA auto_vacuum");
+    if (!mode.Step() || mode.Int(0) != 2) return mode.status();  // not INCREMENTAL: nothing
+    auto free_pages = [&]() -> int64_t {
+      SqliteStmt f(db, "PRAGMA freelist_count");
+      return f.Step() ? f.Int(0) : 0;
+    };
+    const int64_t before = free_pages();
+    if (before == 0) return Status::Ok();
+    Status st = db.Exec("PRAGMA incremental_vacuum(" + std::to_string(max_pages) + ")");
+    if (!st.ok()) return st;
+    freed = std::max<int64_t>(before - free_pages(), 0);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return freed;
 }
 
 Status SqliteStore::CompactNow() {

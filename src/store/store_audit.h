@@ -23,6 +23,7 @@ struct AuditWriter {
 struct AuditRun {
   std::string id;
   RunCounters counters;
+  RetentionGap removed;  // lines retention removed (none may be in a chunk)
   std::vector<AuditWriter> writers;
 };
 
@@ -33,6 +34,8 @@ struct AuditChunk {
   uint32_t level_mask = 0, source_mask = 0;
   uint64_t writer_mask = 0;
   std::array<int64_t, kLevelCount> level_counts{};
+  // Per-source counts (schema 7); none for chunks written before (decoded when removed).
+  std::optional<std::array<int64_t, kSourceCount>> source_counts;
   int codec = 0;
   std::string payload;
   std::string text_filter;  // core/text_filter.h; "" = none (the chunk is always scanned)

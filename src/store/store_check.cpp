@@ -49,7 +49,15 @@ class RunChecker {
                   prev_ + " and " + Range(c.first_line, c.last_line) + ")",
               false);
     }
-    if (first_chunk_line_ == 0) first_chunk_line_ = c.first_line;
+    if (first_chunk_line_ == 0) {
+      first_chunk_line_ = c.first_line;
+      // Retention removed lines up to removed.to_line: the first chunk starts after them (the
+      // run's first_line, not line 1). A chunk holding such a line contradicts the summary.
+      if (run_.removed.to_line > 0 && c.first_line <= run_.removed.to_line)
+        Problem(name + " holds lines that retention removed (up to " +
+                    std::to_string(run_.removed.to_line) + ")",
+                false);
+    }
     max_last_ = std::max(max_last_, c.last_line);
     prev_ = Range(c.first_line, c.last_line);
 
@@ -213,6 +221,13 @@ class RunChecker {
     diff("level_counts", Counts(c.level_counts.data(), kLevelCount),
          Counts(want.level_counts.data(), kLevelCount));
     diff("writer_mask", std::to_string(c.writer_mask), std::to_string(want.writer_mask));
+    // Per-source counts (schema 7) are what retention takes off the run's totals; a chunk
+    // written before has none, which is fine (it is decoded when removed).
+    if (c.source_counts) {
+      want.source_counts = m.source_counts;
+      diff("source_counts", Counts(c.source_counts->data(), kSourceCount),
+           Counts(m.source_counts.data(), kSourceCount));
+    }
     int wrong = 0;
     if (!diffs.empty()) {
       Problem(name + " metadata: " + diffs, repairable);

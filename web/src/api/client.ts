@@ -8,6 +8,7 @@ import type {
   NewWebhook,
   Problem,
   Project,
+  Retention,
   Run,
   RunsPage,
   RunsQuery,
@@ -206,6 +207,8 @@ export const api = {
       undefined,
       signal,
     ),
+  getRetention: (project: string, signal?: AbortSignal) =>
+    request<Retention>('GET', `/projects/${encodeURIComponent(project)}/retention`, undefined, signal),
   getRun: (id: string, signal?: AbortSignal) =>
     request<Run>('GET', `/runs/${encodeURIComponent(id)}`, undefined, signal),
   deleteRun: (id: string) => request<void>('DELETE', `/runs/${encodeURIComponent(id)}`),

@@ -46,6 +46,8 @@ export interface Run {
   last_line: number;
   /** In run listings: the run's worst problem (short form), or null. */
   top_problem?: Problem | null;
+  /** The oldest lines retention removed; null when none were. */
+  removed?: RemovedLines | null;
 }
 
 export const PROBLEM_KINDS = [
@@ -90,6 +92,32 @@ export interface Problem {
   writers?: ProblemWriter[];
 }
 
+/** Lines retention removed from a run (doc/api.md, the summary's `removed`). */
+export interface RemovedLines {
+  from_line: number;
+  to_line: number;
+  by: 'retention';
+  at: string | null;
+}
+
+/** A retention policy's limits (doc/api.md "Projects"): null = no limit. */
+export interface RetentionLimits {
+  max_age_days?: number | null;
+  max_age_action?: 'delete_logs' | 'delete_run' | null;
+  max_lines_per_run?: number | null;
+  max_bytes_per_run?: number | null;
+  max_bytes_per_project?: number | null;
+}
+
+export interface Retention {
+  project: string;
+  /** What the project sets: an absent field follows the server default. */
+  policy: RetentionLimits;
+  defaults: RetentionLimits;
+  effective: RetentionLimits;
+  updated_at: string | null;
+}
+
 export const RUN_SORTS = ['created_at', 'duration', 'lines', 'errors'] as const;
 export type RunSort = (typeof RUN_SORTS)[number];
 
@@ -122,6 +150,7 @@ export interface LogSummary {
   last_timestamp: string | null;
   first_line: number | null;
   last_line: number | null;
+  removed?: RemovedLines | null;
 }
 
 export interface HistogramBucket {

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import type { LogLine, LogSummary, RunState, ServerFilters } from '../../api/types';
+import { removedNotice } from '../../lib/retention';
 import { useMe } from '../../components/auth';
 import { ConfirmDialog } from '../../components/common';
 import type { Location } from '../../components/router';
@@ -205,6 +206,11 @@ export function LogViewer(props: {
           <button className="btn small" onClick={lv.reload}>
             Retry
           </button>
+        </div>
+      )}
+      {removedNotice(summary?.removed) && (
+        <div className="banner info" data-testid="retention-notice">
+          {removedNotice(summary?.removed)}
         </div>
       )}
       <Histogram

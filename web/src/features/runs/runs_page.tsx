@@ -11,6 +11,7 @@ import { topProblemText } from '../../lib/problems';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
 import { WebhooksPanel } from '../alerts/webhooks_panel';
 import { ProjectSearch } from './project_search';
+import { RetentionPanel } from './retention_panel';
 
 const PAGE = 100;
 const SORT_LABELS: Record<RunSort, string> = { created_at: 'start time', duration: 'duration', lines: 'lines', errors: 'errors' };
@@ -113,6 +114,7 @@ export function RunsPage({ project }: { project: string }) {
           {runs ? `${formatCount(total ?? runs.length)} run${(total ?? runs.length) === 1 ? '' : 's'}${filtered ? ' match' : ''}` : ''}
         </span>
       </h1>
+      <RetentionPanel project={project} />
       <ProjectSearch project={project} />
       {canDelete && <WebhooksPanel project={project} />}
       <div className="toolbar runs-toolbar">
