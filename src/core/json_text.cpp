@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/text.h"
+
 namespace wanllmdb {
 namespace {
 
@@ -54,24 +56,6 @@ size_t SkipValue(std::string_view s, size_t i) {
   size_t start = i;
   while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !IsSpace(s[i])) ++i;
   return i == start ? std::string_view::npos : i;
-}
-
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 std::optional<uint32_t> Hex4(std::string_view s, size_t i) {
@@ -231,7 +215,7 @@ std::optional<std::string> JsonStringValue(std::string_view raw) {
           }
         }
         if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;  // a lone surrogate
-        AppendUtf8(&out, cp);
+        AppendUtf8(cp, &out);
         break;
       }
       default:

@@ -14,6 +14,8 @@ bool IsValidUtf8(std::string_view s);
 // ill-formed subpart, as the Unicode standard recommends and browsers do).
 void AppendSanitizedUtf8(std::string_view s, std::string* out);
 std::string SanitizeUtf8(std::string_view s);
+// Appends code point `cp` (at most U+10FFFF, not a surrogate) as UTF-8.
+void AppendUtf8(char32_t cp, std::string* out);
 
 // Splits valid UTF-8 text into stored lines: on '\n' (a '\r' before it is dropped), then any piece
 // longer than `max_bytes` into continuation pieces cut at code point boundaries. A trailing '\n'

@@ -108,6 +108,8 @@ CREATE TABLE bookmarks (
   created_by TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   PRIMARY KEY (run_id, id)
+);
+)sql",
     // 6: problems found at ingest (doc/problems.md), one row
     // per (run, signature, writer), keyed by run_id first; and per-project settings (a
     // project's problem rules and stall time, as JSON).
@@ -134,6 +136,8 @@ CREATE TABLE project_settings (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (project, key)
+);
+)sql",
     // 7: retention (store/retention.h): per-source counts of each chunk (NULL for chunks
     // written before: decoded when retention removes them), the range retention removed from
     // a run and when, and policies per project (-1: inherit the server default, 0: no limit).

@@ -109,6 +109,8 @@ CREATE TABLE bookmarks (
   created_by TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   PRIMARY KEY (run_id, id)
+);
+)sql",
     // 6: problems found at ingest (doc/problems.md), one row
     // per (run, signature, writer), keyed by run_id first; and per-project settings (a
     // project's problem rules and stall time, as JSON).
@@ -135,6 +137,8 @@ CREATE TABLE project_settings (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (project, key)
+);
+)sql",
     // 7: retention (store/retention.h). Per-source counts of each chunk beside it (as the text
     // filters: a column after the payload would be read through its overflow pages), so a
     // removal takes exact counts off the run's totals; chunks written before have no row and
