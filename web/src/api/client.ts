@@ -17,6 +17,7 @@ import type {
   WhoAmI,
 } from './types';
 import { authFailure, parseRetryAfter } from '../lib/auth';
+import type { ProjectProblemRow } from '../lib/project_problems';
 import { LineSplitter, parseSearchRecord, type SearchEndRecord, type SearchRunRecord } from '../lib/project_search';
 
 export const API_PREFIX = '/api/v1';
@@ -224,6 +225,13 @@ export const api = {
   addWebhook: (project: string, hook: NewWebhook) => request<Webhook>('POST', `/projects/${encodeURIComponent(project)}/webhooks`, hook),
   deleteWebhook: (project: string, id: string) =>
     request<void>('DELETE', `/projects/${encodeURIComponent(project)}/webhooks/${encodeURIComponent(id)}`),
+  projectProblems: (project: string, kind: string, since: string, signal?: AbortSignal) =>
+    request<{ project: string; run_count: number; problems: ProjectProblemRow[] }>(
+      'GET',
+      `/projects/${encodeURIComponent(project)}/problems` + buildQuery({ kind, since }),
+      undefined,
+      signal,
+    ),
   runProblems: (id: string, signal?: AbortSignal) =>
     request<{ run_id: string; count: number; problems: Problem[] }>(
       'GET',

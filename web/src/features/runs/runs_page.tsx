@@ -10,6 +10,7 @@ import { paths } from '../../lib/router';
 import { topProblemText } from '../../lib/problems';
 import { anyRunning, mergeRefreshed, runDuration, runLabel } from '../../lib/runs';
 import { WebhooksPanel } from '../alerts/webhooks_panel';
+import { ProjectProblems } from './project_problems';
 import { ProjectSearch } from './project_search';
 import { RetentionPanel } from './retention_panel';
 
@@ -116,6 +117,7 @@ export function RunsPage({ project }: { project: string }) {
       </h1>
       <RetentionPanel project={project} />
       <ProjectSearch project={project} />
+      <ProjectProblems project={project} />
       {canDelete && <WebhooksPanel project={project} />}
       <div className="toolbar runs-toolbar">
         <input className="text" placeholder="Search by name, id or tag" value={typed} data-testid="runs-search" onChange={(e) => setTyped(e.target.value)} />
