@@ -1,7 +1,7 @@
 #include "core/field_filter.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 
 #include "core/json_text.h"
 
@@ -16,12 +16,12 @@ Status Bad(std::string_view expr, std::string_view why) {
                     " (want name, !name, or name followed by = != > >= < <= and a value)");
 }
 
-// strtod needs a terminated string; the value is short (a JSON number or a field value).
+// from_chars, not strtod: no terminated copy, no locale, no allocation (this runs per line).
 std::optional<double> AsNumber(std::string_view s) {
   if (!IsJsonNumber(s)) return std::nullopt;
-  std::string copy(s);
-  double v = std::strtod(copy.c_str(), nullptr);
-  if (!std::isfinite(v)) return std::nullopt;
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 
