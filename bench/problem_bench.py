@@ -2,20 +2,20 @@
 (`server --no-problem-detection`), same lines, on a mix with 20% JSON lines and a traceback, an
 NCCL timeout and a NaN loss every few thousand lines. SQLite, one run, 10,000-line batches over
 a few connections; each setting is run several times alternately and its best taken, so a noisy
-neighbour does not decide the figure. Structured-field parsing is not part of this branch: the
-figure is detection's cost on its own."""
+neighbour does not decide the figure. Field parsing is on in both settings: the figure is
+detection's cost on its own (structured_bench.py measures both together, the issue's figure)."""
 from __future__ import annotations
 
 import http.client
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from server_bench import BIN, training_lines
+from search_bench import call, start
+from server_bench import training_lines
 
 LINES = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -45,26 +45,9 @@ def mixed_lines(n: int, seed: int) -> list[str]:
     return out
 
 
-def start(data: str, extra: list[str]) -> tuple[subprocess.Popen[bytes], int]:
-    p = subprocess.Popen([str(BIN), "server", "--listen", "127.0.0.1:0", "--data", data,
-                          "--no-access-log", "--stall-sweep-interval", "0", *extra],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert p.stdout is not None
-    return p, int(p.stdout.readline().decode().split()[-1])
-
-
-def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None) -> dict:
-    conn.request(method, "/api/v1" + path, body=body, headers={"Content-Type": "application/json"})
-    r = conn.getresponse()
-    raw = r.read()
-    if r.status >= 300:
-        raise RuntimeError(f"{method} {path}: {r.status} {raw[:200]!r}")
-    return json.loads(raw) if raw else {}
-
-
 def one(extra: list[str], bodies: list[bytes]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as d:
-        proc, port = start(d, extra)
+        proc, port = start(d, ["--stall-sweep-interval", "0", *extra])
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
             rid = call(conn, "POST", "/runs", json.dumps({"project": "bench"}).encode())["id"]

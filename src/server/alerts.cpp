@@ -163,19 +163,23 @@ std::vector<Webhook> ParseWebhookList(std::string_view json) {
   return out;
 }
 
+void AppendWebhookMembers(JsonOut& j, const Webhook& h) {
+  j.Key("id").String(h.id);
+  j.Key("url").String(h.url);
+  j.Key("format").String(h.format);
+  j.Key("problem_kinds").BeginArray();
+  for (const auto& k : h.problem_kinds) j.String(k);
+  j.EndArray();
+  j.Key("on_run_end").Bool(h.on_run_end);
+  j.Key("on_stall").Bool(h.on_stall);
+}
+
 std::string WebhookListJson(const std::vector<Webhook>& hooks) {
   JsonOut j;
   j.BeginArray();
   for (const auto& h : hooks) {
     j.BeginObject();
-    j.Key("id").String(h.id);
-    j.Key("url").String(h.url);
-    j.Key("format").String(h.format);
-    j.Key("problem_kinds").BeginArray();
-    for (const auto& k : h.problem_kinds) j.String(k);
-    j.EndArray();
-    j.Key("on_run_end").Bool(h.on_run_end);
-    j.Key("on_stall").Bool(h.on_stall);
+    AppendWebhookMembers(j, h);
     j.Key("created_at_us").Int(h.created_at_us);
     j.EndObject();
   }

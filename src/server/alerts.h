@@ -27,6 +27,8 @@
 
 namespace wanllmdb {
 
+class JsonOut;  // server/json_out.h
+
 struct Webhook {
   std::string id;
   std::string url;
@@ -47,6 +49,9 @@ Result<Webhook> ParseWebhook(std::string_view json);
 // The stored list (unreadable: empty).
 std::vector<Webhook> ParseWebhookList(std::string_view json);
 std::string WebhookListJson(const std::vector<Webhook>& hooks);
+// Writes a webhook's settings (id, url, format, problem_kinds, on_run_end, on_stall) into an open
+// object: the stored list and the API's answer share them (each adds its own time and state).
+void AppendWebhookMembers(JsonOut& j, const Webhook& h);
 
 struct DeliveryRecord {
   int64_t at_us = 0;

@@ -18,14 +18,7 @@ Result<std::vector<Webhook>> LoadHooks(LogStore& store, const std::string& proje
 
 void HookJson(JsonOut& j, const Webhook& h, Alerts* alerts) {
   j.BeginObject();
-  j.Key("id").String(h.id);
-  j.Key("url").String(h.url);
-  j.Key("format").String(h.format);
-  j.Key("problem_kinds").BeginArray();
-  for (const auto& k : h.problem_kinds) j.String(k);
-  j.EndArray();
-  j.Key("on_run_end").Bool(h.on_run_end);
-  j.Key("on_stall").Bool(h.on_stall);
+  AppendWebhookMembers(j, h);
   j.Key("created_at").Timestamp(h.created_at_us);
   DeliveryLog log = alerts ? alerts->LogOf(h.id) : DeliveryLog();
   j.Key("deliveries").BeginObject();

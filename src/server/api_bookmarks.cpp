@@ -88,14 +88,7 @@ ApiResponse Api::AddBookmark(const std::string& id, ApiRequest& req) {
                                                        " to " + std::to_string(summary->last_line) +
                                                        " exist; a bookmark must be among them"));
   }
-  auto existing = store_.ListBookmarks(id);
-  if (!existing.ok()) return ErrorResponse(existing.status());
-  if (existing->size() >= kMaxBookmarksPerRun) {
-    return ErrorResponse(Status(Code::kInvalidValue, "a run keeps at most " +
-                                                         std::to_string(kMaxBookmarksPerRun) +
-                                                         " bookmarks: delete some first"));
-  }
-  auto stored = store_.AddBookmark(b);
+  auto stored = store_.AddBookmark(b, kMaxBookmarksPerRun);
   if (!stored.ok()) return ErrorResponse(stored.status());
   JsonOut j;
   BookmarkJson(j, *stored);

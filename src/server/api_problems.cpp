@@ -46,16 +46,7 @@ std::string_view QueryParam(const ApiRequest& req, const char* name) {
 std::string SettingsBody(const ProblemSettings& s) {
   JsonOut j;
   j.BeginObject();
-  j.Key("stall_after_seconds").Int(s.stall_after_s);
-  j.Key("rules").BeginArray();
-  for (const auto& r : s.rules) {
-    j.BeginObject();
-    j.Key("name").String(r.name);
-    j.Key("regex").String(r.regex);
-    j.Key("level").String(LevelName(r.level));
-    j.EndObject();
-  }
-  j.EndArray();
+  AppendProblemSettingsMembers(j, s);
   j.Key("builtin_rules").BeginArray();
   for (const auto& r : BuiltinProblemRules()) {
     j.BeginObject();

@@ -28,7 +28,8 @@ Result<ProblemSettings> ParseProblemSettings(std::string_view json, const Proble
   element v;
   if (!root.at_key("stall_after_seconds").get(v) && v.type() != element_type::NULL_VALUE) {
     int64_t n = 0;
-    if ((v.type() != element_type::INT64 && v.type() != element_type::UINT64) || v.get_int64().get(n))
+    if ((v.type() != element_type::INT64 && v.type() != element_type::UINT64) ||
+        v.get_int64().get(n))
       return Bad("stall_after_seconds: must be a whole number");
     if (n < 0 || n > kMaxStallAfterS)
       return Status(Code::kInvalidValue, "stall_after_seconds: 0 (off) to " +
@@ -79,6 +80,12 @@ Result<ProblemSettings> ParseProblemSettings(std::string_view json, const Proble
 std::string ProblemSettingsJson(const ProblemSettings& s) {
   JsonOut j;
   j.BeginObject();
+  AppendProblemSettingsMembers(j, s);
+  j.EndObject();
+  return j.Take();
+}
+
+void AppendProblemSettingsMembers(JsonOut& j, const ProblemSettings& s) {
   j.Key("stall_after_seconds").Int(s.stall_after_s);
   j.Key("rules").BeginArray();
   for (const auto& r : s.rules) {
@@ -89,8 +96,6 @@ std::string ProblemSettingsJson(const ProblemSettings& s) {
     j.EndObject();
   }
   j.EndArray();
-  j.EndObject();
-  return j.Take();
 }
 
 ProblemSettingsCache::ProblemSettingsCache(LogStore& store, std::chrono::milliseconds ttl)

@@ -18,6 +18,8 @@
 
 namespace wanllmdb {
 
+class JsonOut;  // server/json_out.h
+
 struct ProblemSettings {
   int64_t stall_after_s = 900;  // 0: no stall detection for the project
   std::vector<ProjectRule> rules;
@@ -31,6 +33,9 @@ inline constexpr const char* kProblemSettingsKey = "problems";
 Result<ProblemSettings> ParseProblemSettings(std::string_view json, const ProblemSettings& base);
 // The stored form (and the API's "stall_after_seconds" and "rules").
 std::string ProblemSettingsJson(const ProblemSettings& s);
+// Writes the "stall_after_seconds" and "rules" members into an open object: the stored form and
+// the API's answer share them.
+void AppendProblemSettingsMembers(JsonOut& j, const ProblemSettings& s);
 
 // Thread-safety: thread-safe.
 class ProblemSettingsCache {

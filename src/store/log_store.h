@@ -153,14 +153,14 @@ struct ProblemRow {
 // GET /projects/{name}/problems: rows of the project's runs, newest detection first.
 struct ProblemQuery {
   std::string project;
-  std::string kind;  // "" = any
+  std::string kind;                 // "" = any
   std::optional<int64_t> since_us;  // detected_at >= since
   int limit = 500;                  // rows
 };
 
 struct IngestResult {
   int64_t accepted = 0, duplicates = 0;
-  int64_t first_line = 0, last_line = 0;  // 0 when nothing was accepted
+  int64_t first_line = 0, last_line = 0;   // 0 when nothing was accepted
   std::vector<std::string> problem_kinds;  // kinds of the problems the batch found (alerts)
 };
 
@@ -209,6 +209,11 @@ struct Bookmark {
   int64_t created_at = 0;  // microseconds since the epoch
 };
 
+inline Status TooManyBookmarks(size_t max_per_run) {
+  return Status(Code::kInvalidValue, "a run keeps at most " + std::to_string(max_per_run) +
+                                         " bookmarks: delete some first");
+}
+
 // Told after every commit that stored lines (on the committing thread: keep it short).
 struct CommitEvent {
   std::string run_id;
@@ -253,8 +258,9 @@ class LogStore {
   virtual Status ClearLogs(const std::string& run_id) = 0;
   // Oldest first. kNotFound when the run does not exist.
   virtual Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) = 0;
-  // Stores `b` (id and created_at are assigned) and returns it as stored.
-  virtual Result<Bookmark> AddBookmark(const Bookmark& b) = 0;
+  // Stores `b` (id and created_at are assigned) and returns it as stored; kInvalidValue when the
+  // run already has `max_per_run` bookmarks (counted in the same transaction).
+  virtual Result<Bookmark> AddBookmark(const Bookmark& b, size_t max_per_run) = 0;
   // kNotFound when the run has no bookmark `id`.
   virtual Status DeleteBookmark(const std::string& run_id, int64_t id) = 0;
   virtual Result<LogSummary> Summary(const std::string& run_id) = 0;
@@ -262,7 +268,8 @@ class LogStore {
   // Problems (doc/problems.md). Rows are written with the batch that found them (Append), or
   // by RecordProblems; deleting a run or clearing its logs drops them.
   // Every row of the given runs, by run then first_line (unknown runs have none).
-  virtual Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) = 0;
+  virtual Result<std::vector<ProblemRow>> ProblemsOfRuns(
+      const std::vector<std::string>& run_ids) = 0;
   // Rows of the project's runs matching the query, newest detected first, at most query.limit.
   virtual Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) = 0;
   // Upserts rows by (run_id, signature, writer): a new key is inserted; an existing one only

@@ -21,8 +21,8 @@
 #include "store/pg_bus.h"
 #include "store/pg_conn.h"
 #include "store/pg_schema.h"
-#include "store/run_end.h"
 #include "store/retention.h"
+#include "store/run_end.h"
 #include "store/run_import.h"
 #include "store/store_audit.h"
 #include "store/text_probe.h"
@@ -79,7 +79,7 @@ class PostgresStore final : public LogStore {
   Result<IngestResult> Append(IngestBatch batch) override;
   Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
   Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) override;
-  Result<Bookmark> AddBookmark(const Bookmark& b) override;
+  Result<Bookmark> AddBookmark(const Bookmark& b, size_t max_per_run) override;
   Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
@@ -591,14 +591,24 @@ Status PostgresStore::DeleteRun(const std::string& id) {
   });
 }
 
+namespace {
+
+// Ok when run `id` exists; kNotFound otherwise (or the database's error).
+Status RunExists(PgConn& db, const std::string& id) {
+  auto q = db.Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(id));
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0) return NotFound(id);
+  return Status::Ok();
+}
+
+}  // namespace
+
 // ---- bookmarks ----
 
 Result<std::vector<Bookmark>> PostgresStore::ListBookmarks(const std::string& run_id) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
-  auto r = lease.db().Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(run_id));
-  if (!r.ok()) return r.status();
-  if (r->rows() == 0) return NotFound(run_id);
+  if (Status s = RunExists(lease.db(), run_id); !s.ok()) return s;
   auto q = lease.db().Query(
       "SELECT id, first_line, last_line, note, created_by, created_at FROM bookmarks "
       "WHERE run_id = $1 ORDER BY id",
@@ -619,13 +629,15 @@ Result<std::vector<Bookmark>> PostgresStore::ListBookmarks(const std::string& ru
   return out;
 }
 
-Result<Bookmark> PostgresStore::AddBookmark(const Bookmark& in) {
+Result<Bookmark> PostgresStore::AddBookmark(const Bookmark& in, size_t max_per_run) {
   Bookmark b = in;
   b.created_at = NowMicros();
   Status s = Write(b.run_id, [&](WriteContext& ctx) -> Status {
-    auto r = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(b.run_id));
-    if (!r.ok()) return r.status();
-    if (r->rows() == 0) return NotFound(b.run_id);
+    if (Status st = RunExists(*ctx.db, b.run_id); !st.ok()) return st;
+    auto n = ctx.db->Query("SELECT count(*) FROM bookmarks WHERE run_id = $1",
+                           PgParams().Text(b.run_id));
+    if (!n.ok()) return n.status();
+    if (static_cast<size_t>(n->Int(0, 0)) >= max_per_run) return TooManyBookmarks(max_per_run);
     auto q = ctx.db->Query(
         "INSERT INTO bookmarks(run_id, first_line, last_line, note, created_by, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -899,11 +911,12 @@ Result<std::vector<ProblemRow>> PostgresStore::ProblemsOfRuns(const std::vector<
     if (!joined.empty()) joined += ',';
     joined += id;
   }
-  auto q = lease.db().Query(std::string("SELECT ") + kProblemColumns +
-                                " FROM run_problems p WHERE p.run_id = ANY(string_to_array($1, ','))"
-                                " ORDER BY array_position(string_to_array($1, ','), p.run_id), "
-                                "p.first_line, p.writer",
-                            PgParams().Text(joined));
+  auto q =
+      lease.db().Query(std::string("SELECT ") + kProblemColumns +
+                           " FROM run_problems p WHERE p.run_id = ANY(string_to_array($1, ','))"
+                           " ORDER BY array_position(string_to_array($1, ','), p.run_id), "
+                           "p.first_line, p.writer",
+                       PgParams().Text(joined));
   if (!q.ok()) return q.status();
   for (int i = 0; i < q->rows(); ++i) out.push_back(ProblemFromRow(*q, i));
   return out;
@@ -912,16 +925,13 @@ Result<std::vector<ProblemRow>> PostgresStore::ProblemsOfRuns(const std::vector<
 Result<std::vector<ProblemRow>> PostgresStore::ProjectProblems(const ProblemQuery& pq) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
-  auto q = lease.db().Query(std::string("SELECT ") + kProblemColumns +
-                                " FROM runs r JOIN run_problems p ON p.run_id = r.id "
-                                "WHERE r.project = $1 AND ($2 = '' OR p.kind = $2) "
-                                "AND p.detected_at >= $3 ORDER BY p.detected_at DESC, p.run_id, "
-                                "p.first_line LIMIT $4",
-                            PgParams()
-                                .Text(pq.project)
-                                .Text(pq.kind)
-                                .Int(pq.since_us.value_or(INT64_MIN))
-                                .Int(pq.limit));
+  auto q = lease.db().Query(
+      std::string("SELECT ") + kProblemColumns +
+          " FROM runs r JOIN run_problems p ON p.run_id = r.id "
+          "WHERE r.project = $1 AND ($2 = '' OR p.kind = $2) "
+          "AND p.detected_at >= $3 ORDER BY p.detected_at DESC, p.run_id, "
+          "p.first_line LIMIT $4",
+      PgParams().Text(pq.project).Text(pq.kind).Int(pq.since_us.value_or(INT64_MIN)).Int(pq.limit));
   if (!q.ok()) return q.status();
   std::vector<ProblemRow> out;
   for (int i = 0; i < q->rows(); ++i) out.push_back(ProblemFromRow(*q, i));
@@ -932,9 +942,7 @@ Status PostgresStore::RecordProblems(const std::vector<ProblemRow>& rows) {
   if (rows.empty()) return Status::Ok();
   return Write(rows.front().run_id, [&](WriteContext& ctx) -> Status {
     for (const ProblemRow& r : rows) {
-      auto e = ctx.db->Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(r.run_id));
-      if (!e.ok()) return e.status();
-      if (e->rows() == 0) return NotFound(r.run_id);
+      if (Status st = RunExists(*ctx.db, r.run_id); !st.ok()) return st;
       Status st = UpsertProblem(*ctx.db, r);
       if (!st.ok()) return st;
     }
@@ -1660,9 +1668,7 @@ Result<RetentionView> PostgresStore::RetentionChunks(const std::string& run_id, 
     PgConn& db;
     ~ReadTxn() { (void)db.Exec("COMMIT"); }
   } txn{db};
-  auto e = db.Query("SELECT 1 FROM runs WHERE id = $1", PgParams().Text(run_id));
-  if (!e.ok()) return e.status();
-  if (e->rows() == 0) return NotFound(run_id);
+  if (Status s = RunExists(db, run_id); !s.ok()) return s;
   RetentionView v;
   auto w = db.Query("SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = $1",
                     PgParams().Text(run_id));

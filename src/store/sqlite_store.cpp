@@ -18,8 +18,8 @@
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
 #include "store/merge_planner.h"
-#include "store/run_end.h"
 #include "store/retention.h"
+#include "store/run_end.h"
 #include "store/run_import.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
@@ -47,7 +47,7 @@ class SqliteStore final : public LogStore {
   Result<IngestResult> Append(IngestBatch batch) override;
   Result<std::vector<IngestResult>> AppendAll(std::vector<IngestBatch> batches) override;
   Result<std::vector<Bookmark>> ListBookmarks(const std::string& run_id) override;
-  Result<Bookmark> AddBookmark(const Bookmark& b) override;
+  Result<Bookmark> AddBookmark(const Bookmark& b, size_t max_per_run) override;
   Status DeleteBookmark(const std::string& run_id, int64_t id) override;
   Status ClearLogs(const std::string& run_id) override;
   Result<LogSummary> Summary(const std::string& run_id) override;
@@ -614,18 +614,24 @@ Status SqliteStore::DeleteRun(const std::string& id) {
   });
 }
 
+namespace {
+
+// Ok when run `id` exists; kNotFound otherwise (or the database's error).
+Status RunExists(SqliteDb& db, const std::string& id) {
+  SqliteStmt q(db, "SELECT 1 FROM runs WHERE id = ?1");
+  q.Bind(1, id);
+  if (q.Step()) return Status::Ok();
+  if (!q.status().ok()) return q.status();
+  return Status(Code::kNotFound, "run " + id + " not found");
+}
+
+}  // namespace
+
 // ---- bookmarks ----
 
 Result<std::vector<Bookmark>> SqliteStore::ListBookmarks(const std::string& run_id) {
   ReadLease lease(this);
-  {
-    SqliteStmt r(lease.db(), "SELECT 1 FROM runs WHERE id = ?1");
-    r.Bind(1, run_id);
-    if (!r.Step()) {
-      if (!r.status().ok()) return r.status();
-      return Status(Code::kNotFound, "run " + run_id + " not found");
-    }
-  }
+  if (Status s = RunExists(lease.db(), run_id); !s.ok()) return s;
   SqliteStmt q(lease.db(),
                "SELECT id, first_line, last_line, note, created_by, created_at FROM bookmarks "
                "WHERE run_id = ?1 ORDER BY id");
@@ -646,16 +652,15 @@ Result<std::vector<Bookmark>> SqliteStore::ListBookmarks(const std::string& run_
   return out;
 }
 
-Result<Bookmark> SqliteStore::AddBookmark(const Bookmark& in) {
+Result<Bookmark> SqliteStore::AddBookmark(const Bookmark& in, size_t max_per_run) {
   Bookmark b = in;
   b.created_at = NowMicros();
   Status s = Write([&](WriteContext& ctx) {
-    SqliteStmt r(*ctx.db, "SELECT 1 FROM runs WHERE id = ?1");
-    r.Bind(1, b.run_id);
-    if (!r.Step()) {
-      if (!r.status().ok()) return r.status();
-      return Status(Code::kNotFound, "run " + b.run_id + " not found");
-    }
+    if (Status st = RunExists(*ctx.db, b.run_id); !st.ok()) return st;
+    SqliteStmt n(*ctx.db, "SELECT count(*) FROM bookmarks WHERE run_id = ?1");
+    n.Bind(1, b.run_id);
+    if (!n.Step()) return n.status();
+    if (static_cast<size_t>(n.Int(0)) >= max_per_run) return TooManyBookmarks(max_per_run);
     // One writer thread: max + 1 cannot race.
     SqliteStmt next(*ctx.db, "SELECT coalesce(max(id), 0) + 1 FROM bookmarks");
     if (!next.Step()) return next.status();
@@ -923,12 +928,7 @@ Result<std::vector<ProblemRow>> SqliteStore::ProjectProblems(const ProblemQuery&
 Status SqliteStore::RecordProblems(const std::vector<ProblemRow>& rows) {
   return Write([&](WriteContext& ctx) {
     for (const ProblemRow& r : rows) {
-      SqliteStmt e(*ctx.db, "SELECT 1 FROM runs WHERE id = ?1");
-      e.Bind(1, r.run_id);
-      if (!e.Step()) {
-        if (!e.status().ok()) return e.status();
-        return Status(Code::kNotFound, "run " + r.run_id + " not found");
-      }
+      if (Status st = RunExists(*ctx.db, r.run_id); !st.ok()) return st;
       Status st = UpsertProblem(*ctx.db, r);
       if (!st.ok()) return st;
     }
@@ -1634,12 +1634,7 @@ Result<RetentionView> SqliteStore::RetentionChunks(const std::string& run_id, in
     SqliteDb& db;
     ~ReadTxn() { (void)db.Exec("COMMIT"); }
   } txn{db};
-  SqliteStmt e(db, "SELECT 1 FROM runs WHERE id = ?1");
-  e.Bind(1, run_id);
-  if (!e.Step()) {
-    if (!e.status().ok()) return e.status();
-    return Status(Code::kNotFound, "run " + run_id + " not found");
-  }
+  if (Status s = RunExists(db, run_id); !s.ok()) return s;
   RetentionView v;
   SqliteStmt w(db, "SELECT writer, writer_id, max_seq, lines FROM run_writers WHERE run_id = ?1");
   w.Bind(1, run_id);
