@@ -348,9 +348,32 @@ int ProblemRuleSet::MatchProject(std::string_view visible) const {
   return *std::min_element(which.begin(), which.end());
 }
 
-ProblemScanner::ProblemScanner(const ProblemRuleSet& rules, uint32_t open_traceback_mask)
+ProblemScanner::ProblemScanner(const ProblemRuleSet& rules, uint32_t open_traceback_mask,
+                               const OpenTracebacks* carry)
     : rules_(rules) {
-  for (int s = 0; s < kSourceCount; ++s) tb_[s].open = (open_traceback_mask >> s) & 1;
+  for (int s = 0; s < kSourceCount; ++s) {
+    tb_[s].open = (open_traceback_mask >> s) & 1;
+    // The carry is only a hint of where the report began: the store's mask says whether one is
+    // open at all.
+    if (tb_[s].open && carry && (*carry)[s].open) {
+      tb_[s].carried_start_line = (*carry)[s].start_line;
+      tb_[s].frame = (*carry)[s].frame;
+    }
+  }
+}
+
+OpenTracebacks ProblemScanner::OpenAtEnd() const {
+  OpenTracebacks out;
+  for (int s = 0; s < kSourceCount; ++s) {
+    const Traceback& tb = tb_[s];
+    if (!tb.open) continue;
+    out[s].open = true;
+    out[s].carried = tb.carried_start_line > 0;
+    out[s].start = tb.start;
+    out[s].start_line = tb.carried_start_line;
+    out[s].frame = Bounded(tb.frame, kMaxDetail);
+  }
+  return out;
 }
 
 void ProblemScanner::AddHit(ProblemHit hit) {
@@ -386,6 +409,8 @@ void ProblemScanner::CloseTraceback(Traceback& tb, std::string_view exc, size_t 
   h.first = tb.start;
   h.last = index;
   h.timestamp_us = ts;
+  h.carried_first_line = tb.carried_start_line;
+  tb.carried_start_line = 0;
   if (!tb.frame.empty()) h.detail = Bounded(tb.frame, kMaxDetail);
   // A chained report ("During handling of the above exception, another exception occurred")
   // is one event: the exception that ended it, caused by the earlier ones.
@@ -473,6 +498,7 @@ void ProblemScanner::Scan(const LogLine& line, size_t index) {
     }
     if (StartsWith(visible, kTracebackStart)) {
       tb.start = index;
+      tb.carried_start_line = 0;
       return;
     }
     if (ExceptionTypeLength(visible) > 0) {
@@ -481,6 +507,8 @@ void ProblemScanner::Scan(const LogLine& line, size_t index) {
     }
     tb.open = false;  // something else (another stream's output): the report was cut off
     tb.chain_pending = false;
+    tb.carried_start_line = 0;
+    tb.frame.clear();
   }
   std::string_view s = visible;
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -489,6 +517,7 @@ void ProblemScanner::Scan(const LogLine& line, size_t index) {
     if (StartsWith(s, kTracebackStart)) {
       tb.open = true;
       tb.start = index;
+      tb.carried_start_line = 0;
       tb.frame.clear();
       return;
     }
@@ -510,9 +539,11 @@ std::vector<ProblemHit> ProblemScanner::Finish() {
 }
 
 std::vector<ProblemHit> ScanProblems(const ProblemRuleSet& rules, const std::vector<LogLine>& lines,
-                                     uint32_t traceback_mask) {
-  ProblemScanner scanner(rules, traceback_mask);
+                                     uint32_t traceback_mask, const OpenTracebacks* carry,
+                                     OpenTracebacks* open_at_end) {
+  ProblemScanner scanner(rules, traceback_mask, carry);
   for (size_t i = 0; i < lines.size(); ++i) scanner.Scan(lines[i], i);
+  if (open_at_end) *open_at_end = scanner.OpenAtEnd();
   return scanner.Finish();
 }
 

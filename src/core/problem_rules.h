@@ -18,6 +18,7 @@
 // rule's documented example and the corpus in tests/vectors/problems/.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -52,7 +53,21 @@ struct ProblemHit {
   size_t last_seen = 0;        // the last line of its last occurrence in the batch
   int64_t occurrences = 1;     // how often the signature occurred in the batch
   int64_t timestamp_us = 0;    // of the first line
+  // > 0: the event is a traceback that began in an earlier batch of the writer, at this line
+  // number (`first` is then 0, the first line of this batch).
+  int64_t carried_first_line = 0;
 };
+
+// A stream's traceback still open when a writer's batch ended. Carried into its next batch so
+// the one event spans both batches: where the report began and its innermost frame so far.
+struct OpenTraceback {
+  bool open = false;
+  bool carried = false;       // began before this batch: its start is `start_line`
+  size_t start = 0;           // else: index in this batch of its "Traceback" line
+  int64_t start_line = 0;     // line number, when known (0: not known)
+  std::string frame;          // the innermost "File ..." line so far
+};
+using OpenTracebacks = std::array<OpenTraceback, kSourceCount>;
 
 // A built-in rule (documented in doc/problems.md; the unit test checks each `example`).
 struct BuiltinRule {
@@ -103,21 +118,26 @@ class ProblemRuleSet {
 
 // Follows one writer's lines through one batch. Traceback state is per source; a traceback open
 // when the previous batch ended (the store's run_writers.traceback mask, as level detection
-// keeps it) continues from the first line of this one. At most kMaxHitsPerBatch distinct
-// problems come out of a batch (the first ones). Thread-safety: not thread-safe; one per batch.
+// keeps it) continues from the first line of this one, with where it began and its frame when
+// the previous batch's end state (`carry`) is known. At most kMaxHitsPerBatch distinct problems
+// come out of a batch (the first ones). Thread-safety: not thread-safe; one per batch.
 class ProblemScanner {
  public:
   static constexpr size_t kMaxHitsPerBatch = 64;
-  ProblemScanner(const ProblemRuleSet& rules, uint32_t open_traceback_mask);
+  ProblemScanner(const ProblemRuleSet& rules, uint32_t open_traceback_mask,
+                 const OpenTracebacks* carry = nullptr);
   void Scan(const LogLine& line, size_t index);
   // The problems found, occurrences of one signature folded into its first hit, in line order.
   std::vector<ProblemHit> Finish();
+  // Each stream's traceback left open by the lines scanned (call before Finish).
+  OpenTracebacks OpenAtEnd() const;
 
  private:
   struct Traceback {
     bool open = false;
     bool chain_pending = false;  // "During handling of the above exception" since the last one
     size_t start = 0;
+    int64_t carried_start_line = 0;  // > 0: began in an earlier batch, at this line number
     std::string frame;      // the innermost "File ..., line N, in f" seen so far
     int last_hit = -1;      // this source's last traceback event (for chaining), index in hits_
   };
@@ -131,8 +151,11 @@ class ProblemScanner {
   std::vector<ProblemHit> hits_;
 };
 
-// Scans a batch of one writer's lines (ProblemScanner over all of them).
+// Scans a batch of one writer's lines (ProblemScanner over all of them); `open_at_end`, when
+// given, receives the tracebacks the batch leaves open.
 std::vector<ProblemHit> ScanProblems(const ProblemRuleSet& rules,
-                                     const std::vector<LogLine>& lines, uint32_t traceback_mask);
+                                     const std::vector<LogLine>& lines, uint32_t traceback_mask,
+                                     const OpenTracebacks* carry = nullptr,
+                                     OpenTracebacks* open_at_end = nullptr);
 
 }  // namespace wanllmdb

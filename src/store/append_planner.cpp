@@ -25,17 +25,21 @@ uint32_t DetectLevels(IngestBatch& b, uint32_t start) {
 
 void DetectProblems(PreparedBatch& p) {
   p.problems.clear();
+  p.open_at_end = {};
   if (p.batch.problem_rules && !p.batch.lines.empty())
-    p.problems = ScanProblems(*p.batch.problem_rules, p.batch.lines, p.assumed_traceback);
+    p.problems = ScanProblems(*p.batch.problem_rules, p.batch.lines, p.assumed_traceback,
+                              &p.carry, &p.open_at_end);
 }
 
 }  // namespace
 
-Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback, int zstd_level) {
+Result<PreparedBatch> PrepareBatch(IngestBatch batch, const TracebackHint& hint, int zstd_level) {
   for (auto& l : batch.lines) l.writer = batch.writer;
   PreparedBatch p;
-  p.assumed_traceback = assumed_traceback;
-  p.end_traceback = DetectLevels(batch, assumed_traceback);
+  p.assumed_traceback = hint.mask;
+  p.carry = hint.open;
+  p.carry_writer_lines = hint.writer_lines;
+  p.end_traceback = DetectLevels(batch, hint.mask);
   auto pieces = BuildChunks(batch.lines, zstd_level);
   if (!pieces.ok()) return pieces.status();
   p.pieces = std::move(*pieces);
@@ -85,6 +89,12 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
   }
   bool any_detect = false;
   for (uint8_t d : batch.detect_level) any_detect |= d != 0;
+  // The carried starts hold only if no batch of this writer was stored since they were taken.
+  bool carried = false;
+  for (const OpenTraceback& o : p.carry) carried |= o.open;
+  const bool carry_stale =
+      carried && (p.carry_writer_lines != w.lines || p.assumed_traceback != w.traceback_mask);
+  if (carry_stale) p.carry = {};
   if (dups || (any_detect && p.assumed_traceback != w.traceback_mask)) {
     // The first detection started from the wrong state, or saw lines stored before: redo
     // both from the state the store holds.
@@ -96,6 +106,9 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     DetectProblems(p);
   } else if (!any_detect) {
     p.end_traceback = w.traceback_mask;  // nothing detected: the streams' state is untouched
+    if (carry_stale) DetectProblems(p);
+  } else if (carry_stale) {
+    DetectProblems(p);  // levels were right; the problems' ranges and frames were not
   }
   result->duplicates = static_cast<int64_t>(dups);
   result->accepted = static_cast<int64_t>(batch.lines.size());
@@ -125,7 +138,8 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     row.title = h.title;
     row.detail = h.detail;
     row.level = h.level;
-    row.first_line = first + static_cast<int64_t>(h.first);
+    row.first_line =
+        h.carried_first_line > 0 ? h.carried_first_line : first + static_cast<int64_t>(h.first);
     row.last_line = first + static_cast<int64_t>(h.last);
     row.last_seen_line = first + static_cast<int64_t>(std::max(h.last_seen, h.last));
     row.occurrences = h.occurrences;
@@ -136,27 +150,40 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
       result->problem_kinds.push_back(row.kind);
     p.problem_rows.push_back(std::move(row));
   }
+  // What stays open, with line numbers now that the lines have them.
+  for (OpenTraceback& o : p.open_at_end) {
+    if (o.open && !o.carried) o.start_line = first + static_cast<int64_t>(o.start);
+  }
   w.max_seq = max_seq;
   w.lines += n;
   w.traceback_mask = p.end_traceback;
   return Status::Ok();
 }
 
-uint32_t TracebackHints::Get(const std::string& run_id, const std::string& writer) {
+TracebackHint TracebackHints::Get(const std::string& run_id, const std::string& writer) {
   std::lock_guard lock(mu_);
   auto it = hints_.find(run_id + '\0' + writer);
-  return it == hints_.end() ? 0 : it->second;
+  if (it == hints_.end()) {
+    TracebackHint none;
+    none.writer_lines = -1;  // unknown: a carry from it is never used
+    return none;
+  }
+  return it->second;
 }
 
-void TracebackHints::Set(const std::string& run_id, const std::string& writer, uint32_t mask) {
+void TracebackHints::Set(const std::string& run_id, const std::string& writer,
+                         const PreparedBatch& applied, const WriterState& w) {
   std::lock_guard lock(mu_);
   std::string key = run_id + '\0' + writer;
-  if (mask == 0) {
+  if (w.traceback_mask == 0) {
     hints_.erase(key);  // the common state needs no entry: the map holds only open tracebacks
     return;
   }
   if (hints_.size() > 100000) hints_.clear();  // bound; a lost hint costs one re-detection
-  hints_[key] = mask;
+  TracebackHint& h = hints_[key];
+  h.mask = w.traceback_mask;
+  h.writer_lines = w.lines;
+  h.open = applied.open_at_end;
 }
 
 }  // namespace wanllmdb

@@ -56,14 +56,28 @@ struct PreparedBatch {
   uint32_t end_traceback = 0;      // the state after the batch
   std::vector<ChunkPiece> pieces;  // encoded batch.lines
   std::vector<ProblemHit> problems;  // found in batch.lines (indexes), from assumed_traceback
+  // Where the writer's open tracebacks began (TracebackHints), valid while the writer has
+  // carry_writer_lines lines stored; and what this batch leaves open.
+  OpenTracebacks carry;
+  int64_t carry_writer_lines = -1;
+  OpenTracebacks open_at_end;
   // Filled by ApplyBatch: the problems as rows to upsert (LogStore::RecordProblems' rule), with
   // the numbers the lines got.
   std::vector<ProblemRow> problem_rows;
 };
 
-// Detects levels of lines without an explicit one (from `assumed_traceback`) and encodes.
-// Thread-safety: a pure function.
-Result<PreparedBatch> PrepareBatch(IngestBatch batch, uint32_t assumed_traceback, int zstd_level);
+// The writer's state a batch is expected to start from: its traceback mask and, for the
+// tracebacks open, where they began (so a report split across two batches is one event with
+// its whole range and innermost frame).
+struct TracebackHint {
+  uint32_t mask = 0;
+  int64_t writer_lines = -1;  // the writer's stored line count the hint was taken at
+  OpenTracebacks open;
+};
+
+// Detects levels of lines without an explicit one (from the hint's mask), scans problems and
+// encodes. Thread-safety: a pure function.
+Result<PreparedBatch> PrepareBatch(IngestBatch batch, const TracebackHint& hint, int zstd_level);
 
 // In the transaction, on the state just read: skips lines at or below the writer's seq
 // watermark, re-detects and re-encodes when needed, numbers the kept lines from
@@ -74,16 +88,21 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
                   IngestResult* result);
 
 // The traceback state each (run, writer) was last seen to end in, so PrepareBatch usually
-// guesses right. Only a hint: ApplyBatch checks it against the store.
+// guesses right. Only a hint: ApplyBatch checks the mask against the store and the open
+// tracebacks' starts against the writer's line count (another node, or a restart, may have
+// stored the writer's lines since: then a report split across batches starts at the second
+// batch, as without hints).
 // Thread-safety: thread-safe.
 class TracebackHints {
  public:
-  uint32_t Get(const std::string& run_id, const std::string& writer);
-  void Set(const std::string& run_id, const std::string& writer, uint32_t mask);
+  TracebackHint Get(const std::string& run_id, const std::string& writer);
+  // The state after an applied batch: the writer's mask and line count, and the batch's end.
+  void Set(const std::string& run_id, const std::string& writer, const PreparedBatch& applied,
+           const WriterState& w);
 
  private:
   std::mutex mu_;
-  std::unordered_map<std::string, uint32_t> hints_;  // Guarded by mu_
+  std::unordered_map<std::string, TracebackHint> hints_;  // Guarded by mu_
 };
 
 }  // namespace wanllmdb

@@ -835,7 +835,7 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   for (const ProblemRow& row : prepared.problem_rows) {
     if (!(st = UpsertProblem(db, row)).ok()) return st;
   }
-  hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
+  hints_.Set(batch.run_id, batch.writer, prepared, w);
   if (n > 0) {
     CommitEvent ev;
     ev.run_id = batch.run_id;
@@ -978,7 +978,7 @@ Status PostgresStore::PutProjectSetting(const std::string& project, const std::s
 }
 
 Result<IngestResult> PostgresStore::Append(IngestBatch batch) {
-  uint32_t hint = hints_.Get(batch.run_id, batch.writer);
+  TracebackHint hint = hints_.Get(batch.run_id, batch.writer);
   auto prepared = PrepareBatch(std::move(batch), hint, options_.ingest_zstd_level);
   if (!prepared.ok()) return prepared.status();
   const std::string run_id = prepared->batch.run_id;
@@ -998,7 +998,7 @@ Result<std::vector<IngestResult>> PostgresStore::AppendAll(std::vector<IngestBat
   std::set<std::string> runs;  // in id order: the order their rows are locked
   for (auto& b : batches) {
     runs.insert(b.run_id);
-    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    TracebackHint hint = hints_.Get(b.run_id, b.writer);
     auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
     if (!p.ok()) return p.status();
     prepared.push_back(std::move(*p));

@@ -832,7 +832,7 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   for (const ProblemRow& row : prepared.problem_rows) {
     if (!(st = UpsertProblem(*ctx.db, row)).ok()) return st;
   }
-  hints_.Set(batch.run_id, batch.writer, w.traceback_mask);
+  hints_.Set(batch.run_id, batch.writer, prepared, w);
   if (n > 0) {
     CommitEvent ev;
     ev.run_id = batch.run_id;
@@ -970,7 +970,7 @@ Status SqliteStore::PutProjectSetting(const std::string& project, const std::str
 
 Result<IngestResult> SqliteStore::Append(IngestBatch batch) {
   // Detect and compress here, on the caller's thread, so the single writer thread only runs SQL.
-  uint32_t hint = hints_.Get(batch.run_id, batch.writer);
+  TracebackHint hint = hints_.Get(batch.run_id, batch.writer);
   auto prepared = PrepareBatch(std::move(batch), hint, options_.ingest_zstd_level);
   if (!prepared.ok()) return prepared.status();
   IngestResult result;
@@ -983,7 +983,7 @@ Result<std::vector<IngestResult>> SqliteStore::AppendAll(std::vector<IngestBatch
   std::vector<PreparedBatch> prepared;
   prepared.reserve(batches.size());
   for (auto& b : batches) {
-    uint32_t hint = hints_.Get(b.run_id, b.writer);
+    TracebackHint hint = hints_.Get(b.run_id, b.writer);
     auto p = PrepareBatch(std::move(b), hint, options_.ingest_zstd_level);
     if (!p.ok()) return p.status();
     prepared.push_back(std::move(*p));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/chunk_codec.h"
+#include "core/problem_rules.h"
 #include "core/uuid.h"
 #include "store/postgres_store.h"
 #include "store/query_engine.h"
@@ -353,6 +354,59 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesAndNodesIsErrorThroughout) 
   ASSERT_EQ(all.size(), 5u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(all[i].level, Level::kError) << all[i].message;
   EXPECT_EQ(all[4].level, Level::kInfo);
+}
+
+TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRange) {
+  auto batch = [&](std::vector<std::string> messages) {
+    IngestBatch b;
+    b.run_id = run_id_;
+    b.problem_rules = ProblemRuleSet::Builtin();
+    for (auto& m : messages) {
+      LogLine l;
+      l.source = Source::kStderr;
+      l.message = m;
+      b.lines.push_back(l);
+      b.detect_level.push_back(1);
+    }
+    return b;
+  };
+  ASSERT_TRUE(store_->Append(batch({"epoch 1", "Traceback (most recent call last):",
+                                    "  File \"train.py\", line 3, in <module>"}))
+                  .ok());
+  ASSERT_TRUE(store_->Append(batch({"    main()", "ValueError: bad shape", "epoch 2"})).ok());
+  auto rows = store_->ProblemsOfRuns({run_id_});
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 1u);
+  const ProblemRow& p = rows->front();
+  EXPECT_EQ(p.kind, "traceback");
+  EXPECT_EQ(p.title, "ValueError: bad shape");
+  EXPECT_EQ(p.first_line, 2);  // the "Traceback" line of the first batch
+  EXPECT_EQ(p.last_line, 5);
+  EXPECT_NE(p.detail.find("train.py"), std::string::npos) << p.detail;
+
+  // A handle that has not seen the first half (another node, or the server restarted): the
+  // event starts with the batch it closed in, and still has its type.
+  ASSERT_TRUE(store_->Append(batch({"Traceback (most recent call last):",
+                                    "  File \"eval.py\", line 9, in <module>"}))
+                  .ok());
+  std::unique_ptr<LogStore> other;
+  if (postgres()) {
+    other = OpenAnother();
+  } else {
+    store_.reset();  // one SQLite file has one writer process: reopen, as on a restart
+    Open();
+  }
+  LogStore& fresh = other ? *other : *store_;
+  ASSERT_TRUE(fresh.Append(batch({"KeyError: 'x'"})).ok());
+  rows = fresh.ProblemsOfRuns({run_id_});
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 2u);
+  const ProblemRow* key_error = nullptr;
+  for (const auto& r : *rows)
+    if (r.title == "KeyError: 'x'") key_error = &r;
+  ASSERT_NE(key_error, nullptr);
+  EXPECT_EQ(key_error->first_line, 9);  // the start (line 7) was not known to this handle
+  EXPECT_EQ(key_error->last_line, 9);
 }
 
 TEST_P(StoreContractTest, TwoNodesAppendingToOneRunStayDenseAndDedupRetries) {
