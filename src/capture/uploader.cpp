@@ -391,13 +391,18 @@ bool Uploader::Close(double timeout_s) {
 
 bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, bool all_acked,
                       bool remove_spool) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (state.empty()) {  // not ours to set: only the spool is tidied
-    if (all_acked && remove_spool) spool_->Remove();
-    return true;
+  {
+    // Not held across the requests below: CreateRun's NoteReply takes mu_ (holding it there
+    // deadlocked the agent, and with it the program's pipes, whenever the run was refused).
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state.empty()) {  // not ours to set: only the spool is tidied
+      if (all_acked && remove_spool) spool_->Remove();
+      return true;
+    }
+    spool_->WriteFinal(state, exit_code, false);
+    if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
+    if (given_up_ && !run_created_) return false;  // the run was refused (said once already)
   }
-  spool_->WriteFinal(state, exit_code, false);
-  if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
   HttpConnection conn(options_.server, options_.api_key, 10000);
   bool patched = false;
   const int64_t* code = exit_code ? &*exit_code : nullptr;
@@ -422,6 +427,7 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
     if (reply.ok() && reply->status / 100 == 2) patched = true;
     if (reply.ok() && !Retryable(reply->status) && !patched) break;
   }
+  std::lock_guard<std::mutex> lock(mu_);
   if (patched) {
     if (all_acked && remove_spool) {
       spool_->Remove();

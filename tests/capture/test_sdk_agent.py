@@ -193,3 +193,20 @@ for i in range(1400):
         if proc.poll() is None:
             proc.kill()
         server.stop()
+
+
+def test_run_refused_by_the_server_script_exits_at_once(server: Server, tmp_path: Path) -> None:
+    # A config over the server's 64 KiB cap: the server answers 422 to the run's creation. The
+    # agent used to deadlock in its final state update (and keep the script's pipes open, so
+    # subprocess.run(capture_output=True) never returned: run_script's timeout fails the test).
+    run_id, proc = run_script(server, tmp_path, 'print("hello")\nprint("oops", file=sys.stderr)\n',
+                              config_bytes=100_000)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"hello\n"
+    err = proc.stderr.decode()
+    assert "oops" in err and "refused to create run" in err and "422" in err
+    assert err.count("wanllmdb agent: the server refused") == 1, err
+    assert server.get(f"/runs/{run_id}").status == 404
+    # The output is kept where the message says.
+    spooled = b"".join(p.read_bytes() for p in (tmp_path / "spool").rglob("*") if p.is_file())
+    assert b"hello" in spooled and b"oops" in spooled
