@@ -5,6 +5,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -260,6 +261,9 @@ int RunAgent(const AgentOptions& o) {
     }
     int timeout_ms = script_gone ? 50 : 100;
     if (!held.empty()) timeout_ms = 10;  // a marker that went elsewhere: release on time
+    for (int t : {out.TickTimeoutMs(), err.TickTimeoutMs()}) {
+      if (t >= 0) timeout_ms = std::min(timeout_ms, t);  // a finished bar settles on time
+    }
     int n = ::poll(fds, 3, timeout_ms);
     if (n < 0 && errno != EINTR) break;
     // Control first: a marker is written after its message, so once a marker has been read
@@ -281,6 +285,10 @@ int RunAgent(const AgentOptions& o) {
       if (::poll(&c, 1, 0) > 0) read_control();
     }
     Release(&held, channels, &released, up, false);
+    // Rows of a finished progress bar are final once the stream was quiet kSettleMs: store
+    // them now, not when the script next prints (it may be busy, or waiting, for hours).
+    out.Tick();
+    err.Tick();
     if (!script_gone && (control_fd < 0 || ::getppid() != o.parent_pid)) {
       script_gone = true;
       last_data_us = MonotonicMicros();

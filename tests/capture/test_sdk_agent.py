@@ -210,3 +210,36 @@ def test_run_refused_by_the_server_script_exits_at_once(server: Server, tmp_path
     # The output is kept where the message says.
     spooled = b"".join(p.read_bytes() for p in (tmp_path / "spool").rglob("*") if p.is_file())
     assert b"hello" in spooled and b"oops" in spooled
+
+
+def test_finished_progress_bar_is_stored_while_the_script_waits(server: Server, tmp_path: Path) -> None:
+    # A bar that ends with "\r100%\n" and then quiet: its row may still be redrawn until the
+    # stream has been quiet a moment; the agent must then store it, not hold it until the
+    # script prints again or ends (a training job may wait for hours after a bar).
+    go = tmp_path / "go"
+    body = f"""
+import time
+sys.stderr.write("\\r 50%")
+sys.stderr.flush()
+sys.stderr.write("\\r100%\\n")
+sys.stderr.flush()
+deadline = time.monotonic() + 50
+while not os.path.exists({str(go)!r}) and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("released" if os.path.exists({str(go)!r}) else "timed out")
+"""
+    result: dict[str, Any] = {}
+    import threading
+    t = threading.Thread(target=lambda: result.update(zip(("run", "proc"), run_script(server, tmp_path, body))))
+    t.start()
+    try:
+        def stored_bar() -> bool:
+            runs = server.get("/runs?project=sdk-agent").json()["runs"]
+            return any("100%" in messages(server, r["id"]) for r in runs)
+        assert wait_until(stored_bar, timeout=30)
+    finally:
+        go.write_text("")
+        t.join()
+    assert result["proc"].returncode == 0
+    assert result["proc"].stdout == b"released\n"
+    assert messages(server, result["run"])[:2] == ["100%", "released"]
