@@ -86,3 +86,16 @@ def test_bookmarks_survive_a_restart(make_server: Any, tmp_path: Any) -> None:
     # Ids never repeat after a restart.
     new = t.post(f"/runs/{rid}/bookmarks", {"line": 1}).json()["id"]
     assert new not in ids
+
+
+def test_a_run_keeps_at_most_1000_bookmarks(server: Server) -> None:
+    rid = filled(server, 10)
+    for i in range(1000):
+        r = server.post(f"/runs/{rid}/bookmarks", {"line": 1 + i % 10})
+        assert r.status == 201, (i, r.body)
+    over = server.post(f"/runs/{rid}/bookmarks", {"line": 1, "note": "one too many"})
+    assert over.status == 422 and b"at most 1000" in over.body
+    listed = server.get(f"/runs/{rid}/bookmarks").json()["bookmarks"]
+    assert len(listed) == 1000 and all(b["note"] != "one too many" for b in listed)
+    assert server.request("DELETE", f"/runs/{rid}/bookmarks/{listed[0]['id']}").status == 204
+    assert server.post(f"/runs/{rid}/bookmarks", {"line": 2}).status == 201

@@ -409,6 +409,32 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRan
   EXPECT_EQ(key_error->last_line, 9);
 }
 
+TEST_P(StoreContractTest, BookmarksPerRunAreCappedAndDeletingMakesRoom) {
+  ASSERT_TRUE(store_->Append(Batch(1, 10)).ok());
+  auto add = [&](int64_t line) {
+    Bookmark b;
+    b.run_id = run_id_;
+    b.first_line = b.last_line = line;
+    b.note = "n" + std::to_string(line);
+    return store_->AddBookmark(b, 3);
+  };
+  std::vector<int64_t> ids;
+  for (int64_t line : {1, 2, 3}) {
+    auto b = add(line);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    ids.push_back(b->id);
+  }
+  auto refused = add(4);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kInvalidValue);
+  EXPECT_NE(refused.status().message().find("at most 3"), std::string::npos);
+  EXPECT_EQ(store_->ListBookmarks(run_id_)->size(), 3u);  // nothing stored by the refusal
+  ASSERT_TRUE(store_->DeleteBookmark(run_id_, ids[0]).ok());
+  auto again = add(4);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(store_->ListBookmarks(run_id_)->size(), 3u);
+}
+
 TEST_P(StoreContractTest, TwoNodesAppendingToOneRunStayDenseAndDedupRetries) {
   if (!postgres()) GTEST_SKIP() << "one SQLite file has one writer process";
   auto other = OpenAnother();
