@@ -146,7 +146,10 @@ int main(int argc, char** argv) {
   double fill = Fill(s, run, n);
   std::printf("chunk store ingest, 4 threads, 1,000-line batches: %.0f lines/s\n", n / fill);
   auto t0 = Clock::now();
-  s.CompactNow();
+  if (Status c = s.CompactNow(); !c.ok()) {
+    std::fprintf(stderr, "merge failed: %s\n", c.message().c_str());
+    return 1;
+  }
   std::printf("merge + recompress of %lld lines: %.2f s\n", static_cast<long long>(n),
               Seconds(t0, Clock::now()));
   s.Close();

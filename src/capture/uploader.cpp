@@ -399,7 +399,8 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
       if (all_acked && remove_spool) spool_->Remove();
       return true;
     }
-    spool_->WriteFinal(state, exit_code, false);
+    if (Status w = spool_->WriteFinal(state, exit_code, false); !w.ok())
+      Warn("cannot record the run's end in the spool (" + w.message() + ")");
     if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
     if (given_up_ && !run_created_) return false;  // the run was refused (said once already)
   }
@@ -431,8 +432,8 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
   if (patched) {
     if (all_acked && remove_spool) {
       spool_->Remove();
-    } else {
-      spool_->WriteFinal(state, exit_code, true);
+    } else if (Status w = spool_->WriteFinal(state, exit_code, true); !w.ok()) {
+      Warn("cannot record the run's end in the spool (" + w.message() + ")");
     }
   }
   return patched;

@@ -115,8 +115,12 @@ std::string SyncRun(const fs::path& run_dir, HttpConnection& conn, int64_t* sent
     auto reply = Call(conn, "PATCH", "/api/v1/runs/" + run_id, body);
     if (!reply.ok()) return run_id + ": " + reply.status().message();
     if (reply->status / 100 == 2) {
-      WriteFileAtomic(run_dir / "final.json",
-                      FinalJson(state_copy, has_code ? &code : nullptr, true));
+      // Marks the state as applied so the next sync does not send it again (a repeat is
+      // harmless: the server keeps the worse end).
+      if (Status w = WriteFileAtomic(run_dir / "final.json",
+                                     FinalJson(state_copy, has_code ? &code : nullptr, true));
+          !w.ok())
+        errors += run_id + ": " + w.message() + "\n";
     } else {
       errors += run_id + ": setting state " + state_copy + " refused (" +
                 ErrorMessageOf(reply->body) + ")\n";

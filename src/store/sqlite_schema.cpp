@@ -191,7 +191,7 @@ Status MigrateSqlite(SqliteDb& db) {
     s = db.Exec(kMigrations[v]);
     if (s.ok()) s = db.Exec("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")");
     if (!s.ok()) {
-      db.Exec("ROLLBACK");
+      (void)db.Exec("ROLLBACK");  // the migration's error is the one to report
       return Status(Code::kInternal, "migration " + std::to_string(v + 1) + ": " + s.message());
     }
     if (!(s = db.Exec("COMMIT")).ok()) return s;

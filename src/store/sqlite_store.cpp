@@ -187,8 +187,8 @@ Status SqliteStore::Init() {
   for (int i = 0; i < options_.read_connections; ++i) {
     auto r = std::make_unique<SqliteDb>();
     if (!(s = r->Open(path_, false)).ok()) return s;
-    r->Exec("PRAGMA query_only=1");
-    r->Exec("PRAGMA cache_size=-32768");
+    if (!(s = r->Exec("PRAGMA query_only=1")).ok()) return s;
+    (void)r->Exec("PRAGMA cache_size=-32768");  // only a cache size: the default also works
     readers_.push_back(std::move(r));
   }
   writer_ = std::thread([this] { WriterLoop(); });
@@ -212,7 +212,8 @@ void SqliteStore::Close() {
   if (merger_.joinable()) merger_.join();
   if (writer_.joinable()) writer_.join();
   if (write_db_) {
-    write_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    // Best effort: a WAL left behind is replayed by the next open.
+    (void)write_db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
     write_db_.reset();
   }
   std::lock_guard lock(pool_mu_);
@@ -252,26 +253,38 @@ void SqliteStore::WriterLoop() {
       for (auto& op : ops) op->done.set_value(begin);
       continue;
     }
+    // Set when an op's savepoint could not be opened, released or rolled back: the
+    // transaction may then hold part of a failed op, so none of it may commit.
+    Status poisoned;
     for (size_t i = 0; i < ops.size(); ++i) {
       WriteContext ctx{&db, {}, {}};
-      db.Exec("SAVEPOINT op");
-      Status s;
+      Status s = db.Exec("SAVEPOINT op");
+      if (!s.ok()) {
+        poisoned = s;
+        results[i] = std::move(s);
+        break;
+      }
       try {
         s = ops[i]->fn(ctx);
       } catch (const std::exception& e) {
         s = Status(Code::kInternal, e.what());
       }
       if (s.ok()) {
-        db.Exec("RELEASE op");
+        if (Status r = db.Exec("RELEASE op"); !r.ok()) {
+          poisoned = r;
+          s = std::move(r);
+        }
         for (auto& e : ctx.events) events.push_back(std::move(e));
       } else {
-        db.Exec("ROLLBACK TO op");
-        db.Exec("RELEASE op");
-        for (const auto& r : ctx.touched_runs) runs_.erase(r);
+        Status r = db.Exec("ROLLBACK TO op");
+        if (r.ok()) r = db.Exec("RELEASE op");
+        if (!r.ok()) poisoned = r;
+        for (const auto& run : ctx.touched_runs) runs_.erase(run);
       }
       results[i] = std::move(s);
+      if (!poisoned.ok()) break;
     }
-    Status commit = db.Exec("COMMIT");
+    Status commit = poisoned.ok() ? db.Exec("COMMIT") : poisoned;
     if (!commit.ok()) {
       (void)db.Exec("ROLLBACK");
       runs_.clear();  // the cache may hold changes that never reached the disk
