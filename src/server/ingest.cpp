@@ -112,10 +112,13 @@ Status TooManyBytes() {
 // the caller drops the whole batch) when the batch would pass kMaxBatchLines or kMaxBatchBytes;
 // `lines_elsewhere` are the request's lines in its other batches (foreign ingest).
 // What a line says of itself beyond its message: its level (with a custom name) and fields.
+// Whether a message's structure is parsed is the server's setting (--no-field-parsing), so
+// every line is made with it.
 struct LineExtras {
+  explicit LineExtras(bool parse) : parse_structure(parse) {}
   std::optional<NamedLevel> level;
   std::string fields;  // explicit fields (compact JSON object); empty: parse the message
-  bool parse_structure = true;
+  bool parse_structure;
 };
 
 // Parses a structured piece (JSON, Python dict, logfmt) into its line: fields always, the level
@@ -219,8 +222,7 @@ Result<IngestBatch> IngestParser::ParseBatch(const std::string& run_id, std::str
       return Bad(at(""),
                  std::string("must be an object, not ") + std::string(JsonTypeName(item.type())));
     std::string_view message;
-    LineExtras extras;
-    extras.parse_structure = parse_fields_;
+    LineExtras extras(parse_fields_);
     Source source = Source::kStdout;
     int64_t ts = now, seq = -1;
     bool has_message = false, time_given = false;
@@ -310,8 +312,7 @@ Result<IngestBatch> IngestParser::BuildBatch(const std::string& run_id, const st
       AppendSanitizedUtf8(message, &repaired);
       message = repaired;
     }
-    LineExtras extras;
-    extras.parse_structure = parse_fields_;
+    LineExtras extras(parse_fields_);
     if (l.level) extras.level = NamedLevel{*l.level, {}};
     Status appended = AppendPieces(&b, message, extras, l.source, l.timestamp_us, true, l.seq,
                                    any_seq, &explicit_level, &budget->bytes, budget->lines);
@@ -334,8 +335,7 @@ Result<IngestBatch> IngestParser::ParseSingle(const std::string& run_id, std::st
     return Bad("message",
                std::string("must be a string, not ") + std::string(JsonTypeName(v.type())));
   std::string_view message = v.get_string().value_unsafe();
-  LineExtras extras;
-  extras.parse_structure = parse_fields_;
+  LineExtras extras(parse_fields_);
   if (!root.at_key("level").get(v)) {
     auto l = ParseLevelField(v, "level");
     if (!l.ok()) return l.status();

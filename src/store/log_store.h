@@ -35,6 +35,7 @@ struct RetentionPolicy;
 struct RetentionRun;
 struct RetentionView;
 struct RetentionCut;
+// The next lines of a run, numbered, in ascending line order; an empty vector at the end.
 using LinePuller = std::function<Result<std::vector<LogLine>>()>;
 
 enum class RunState { kRunning, kFinished, kFailed, kCrashed };

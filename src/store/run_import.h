@@ -17,9 +17,6 @@
 
 namespace wanllmdb {
 
-// The next lines of the run, numbered, in ascending line order; an empty vector at the end.
-using LinePuller = std::function<Result<std::vector<LogLine>>()>;
-
 // The run as it is to be stored. `next_line` is the number the next appended line gets: past
 // the last line assigned on the old server (which may be above the last line kept).
 struct RunImport {
