@@ -3,6 +3,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <optional>
 
 #include "client/http_client.h"
 #include "core/backoff.h"
@@ -19,8 +22,13 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 constexpr size_t kMaxQueuedEvents = 100000;
-constexpr size_t kMaxPendingDeliveries = 10000;
-constexpr size_t kMaxAlerted = 200000;
+// One at a time: a claimed delivery is attempted at once, even when Stop comes meanwhile.
+constexpr int kClaimBatch = 1;
+// A claimed delivery is another node's again this long after its attempt's timeout (the
+// claiming node died mid-attempt).
+constexpr int64_t kLeaseUs = 30'000'000;
+constexpr auto kPollInterval = std::chrono::seconds(1);
+constexpr auto kPruneInterval = std::chrono::minutes(10);
 
 // http(s)://host[:port][/path]: the host is letters, digits, '.', '-', or [IPv6]; no user info,
 // no spaces or control characters anywhere.
@@ -187,8 +195,7 @@ std::string WebhookListJson(const std::vector<Webhook>& hooks) {
   return j.Take();
 }
 
-Alerts::Alerts(LogStore& store, AlertOptions options)
-    : store_(store), options_(options), started_us_(NowMicros()) {}
+Alerts::Alerts(LogStore& store, AlertOptions options) : store_(store), options_(options) {}
 
 Alerts::~Alerts() {
   Stop();
@@ -212,7 +219,7 @@ void Alerts::ProblemsFound(const std::string& run_id, const std::vector<std::str
   {
     std::lock_guard lock(mu_);
     for (const auto& k : kinds) {
-      if (alerted_.count({run_id, k}) || events_.size() >= kMaxQueuedEvents) continue;
+      if (events_.size() >= kMaxQueuedEvents) break;
       events_.push_back({"problem", run_id, k});
     }
   }
@@ -238,62 +245,68 @@ void Alerts::Stalled(const std::string& run_id) {
   cv_.notify_all();
 }
 
-DeliveryLog Alerts::LogOf(const std::string& webhook_id) {
-  std::lock_guard lock(mu_);
-  auto it = logs_.find(webhook_id);
-  return it == logs_.end() ? DeliveryLog() : it->second;
-}
-
 void Alerts::Loop() {
+  // The first pass delivers what a previous process (or a node that died) left pending.
+  auto last_prune = std::chrono::steady_clock::time_point();
+  std::deque<Event> retry;  // events whose enqueueing failed (the store was down)
   std::unique_lock lock(mu_);
-  while (!stopping_) {
-    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    for (const auto& d : pending_) next = std::min(next, d.due);
-    cv_.wait_until(lock, next, [&] { return stopping_ || !events_.empty(); });
-    if (stopping_) break;
+  while (true) {
     std::deque<Event> events;
     events.swap(events_);
+    const bool stopping = stopping_;
     lock.unlock();
-    for (const Event& e : events) Resolve(e);
+    events.insert(events.begin(), std::make_move_iterator(retry.begin()),
+                  std::make_move_iterator(retry.end()));
+    retry.clear();
+    for (Event& e : events) {
+      if (!Resolve(e) && retry.size() < kMaxQueuedEvents) retry.push_back(std::move(e));
+    }
+    // Stopping: what was queued is in the outbox now, for the next process; no more posting.
+    if (stopping) return;
+    DeliverDue();
     const auto now = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < pending_.size();) {
-      if (pending_[i].due > now) {
-        ++i;
-        continue;
-      }
-      Attempt(pending_[i]);
-      if (pending_[i].attempt == 0) {  // done: delivered or given up
-        pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-      } else {
-        ++i;
-      }
+    if (now - last_prune > kPruneInterval) {
+      (void)store_.PruneDeliveries(kKeptDeliveries);  // tried again at the next interval
+      last_prune = now;
+    }
+    // Wake for the next due delivery, to look for ones other nodes left (their leases ended),
+    // or to enqueue the events the store refused.
+    auto wake = now + kPollInterval;
+    if (auto due = store_.NextDeliveryDue(); due.ok() && *due) {
+      // At least 50 ms: one still due after DeliverDue is one whose claim failed; no spinning.
+      const int64_t in_us = std::max<int64_t>(**due - NowMicros(), 50'000);
+      wake = std::min(wake, now + std::chrono::microseconds(in_us));
     }
     lock.lock();
+    cv_.wait_until(lock, wake, [&] { return stopping_ || !events_.empty(); });
   }
 }
 
-void Alerts::Resolve(const Event& e) {
+bool Alerts::Resolve(const Event& e) {
   auto run = store_.GetRun(e.run_id);
-  if (!run.ok()) return;
+  if (!run.ok()) return run.status().code() == Code::kNotFound;  // deleted: nothing to tell
   auto stored = store_.GetProjectSetting(run->project, kWebhooksKey);
-  if (!stored.ok() || !stored->has_value()) return;
+  if (!stored.ok()) return stored.status().code() == Code::kNotFound;
+  if (!stored->has_value()) return true;
   auto hooks = ParseWebhookList(**stored);
   std::optional<ProblemEvent> problem;
+  std::string key = e.kind;  // a run's first problem of a kind; a run ends badly once
   if (e.type == "problem" || e.type == "stalled") {
     auto rows = store_.ProblemsOfRuns({e.run_id});
-    if (!rows.ok()) return;
+    if (!rows.ok()) return false;
     for (auto& ev : FoldProblems(*rows)) {
       if (ev.kind == e.kind && (!problem || ev.first_line < problem->first_line)) problem = ev;
     }
-    if (!problem) return;
-    if (e.type == "problem") {
-      std::lock_guard lock(mu_);
-      if (!alerted_.insert({e.run_id, e.kind}).second) return;  // sent already
-      if (alerted_.size() > kMaxAlerted) alerted_.clear();
-      // Found before this process started: a previous one alerted it.
-      if (problem->detected_at_us < started_us_) return;
+    if (!problem) return true;
+    if (e.type == "stalled") {
+      // A silence is known by the run's last line before it (StallWatch): every node's sweep
+      // of the same silence is one event; a new silence after more output is another.
+      int64_t line = 0;
+      for (const auto& w : problem->writers) line = std::max(line, w.last_seen_line);
+      key = "stalled@" + std::to_string(line);
     }
   }
+  bool ok = true;
   for (const Webhook& h : hooks) {
     bool wanted = false;
     if (e.type == "problem") {
@@ -321,12 +334,15 @@ void Alerts::Resolve(const Event& e) {
                                        : "") +
           ")";
     }
+    const int64_t now = NowMicros();
     JsonOut j;
     j.BeginObject();
     if (h.format == "slack") {
       j.Key("text").String("wanLLMDB: " + text);
     } else {
       j.Key("event").String(e.type);
+      // The same on every attempt and node: a receiver drops the rare repeat of at-least-once.
+      j.Key("event_id").String(e.run_id + "/" + e.type + (key.empty() ? "" : "/" + key));
       j.Key("text").String(text);
       j.Key("project").String(run->project);
       j.Key("run");
@@ -340,36 +356,54 @@ void Alerts::Resolve(const Event& e) {
         j.Key("problem");
         j.Problem(*problem, /*short_form=*/true);
       }
-      j.Key("sent_at").Timestamp(NowMicros());
+      j.Key("sent_at").Timestamp(now);  // when the event was queued: every attempt posts this
     }
     j.EndObject();
-    if (pending_.size() >= kMaxPendingDeliveries) {
-      Record({h, e.type, e.run_id, "", 0, {}, 0}, 0, "dropped: too many deliveries pending", true);
-      continue;
-    }
-    Delivery d;
-    d.hook = h;
+    WebhookDelivery d;
+    d.project = run->project;
+    d.webhook_id = h.id;
     d.event = e.type;
     d.run_id = e.run_id;
+    d.key = key;
     d.body = j.Take();
-    d.due = std::chrono::steady_clock::now();
+    d.next_attempt_us = now;
+    // Already there: another node (or an earlier process) queued this event for this hook.
+    if (!store_.EnqueueDelivery(d).ok()) ok = false;
+  }
+  return ok;
+}
+
+void Alerts::DeliverDue() {
+  while (true) {
     {
       std::lock_guard lock(mu_);
-      logs_[h.id].pending++;
+      if (stopping_) return;
     }
-    pending_.push_back(std::move(d));
+    auto claimed =
+        store_.ClaimDeliveries(NowMicros(), kLeaseUs + options_.timeout_ms * 2000LL, kClaimBatch);
+    if (!claimed.ok() || claimed->empty()) return;
+    bool recorded = true;
+    for (const WebhookDelivery& d : *claimed) recorded &= Attempt(d);
+    if (!recorded) return;  // the store is failing: wait before claiming again
   }
 }
 
-void Alerts::Attempt(Delivery& d) {
-  ++d.attempt;
-  auto url = ParseServerUrl(d.hook.url);
+bool Alerts::Attempt(const WebhookDelivery& d) {
+  // The webhook as it is now: a deleted one's deliveries are given up, not posted.
+  std::optional<Webhook> hook;
+  if (auto stored = store_.GetProjectSetting(d.project, kWebhooksKey);
+      stored.ok() && stored->has_value()) {
+    for (auto& h : ParseWebhookList(**stored))
+      if (h.id == d.webhook_id) hook = std::move(h);
+  }
   int status = 0;
   std::string error;
-  if (!url.ok()) {
+  if (!hook) {
+    error = "the webhook was deleted";
+  } else if (auto url = ParseServerUrl(hook->url); !url.ok()) {
     error = url.status().message();
   } else {
-    std::string_view rest = d.hook.url;
+    std::string_view rest = hook->url;
     rest.remove_prefix(rest.find("//") + 2);
     size_t slash = rest.find_first_of("/?");
     std::string target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -384,40 +418,25 @@ void Alerts::Attempt(Delivery& d) {
         error = "HTTP " + std::to_string(status) + ": " + reply->body.substr(0, 200);
     }
   }
-  const bool ok = error.empty();
-  const bool give_up = !ok && d.attempt >= options_.max_attempts;
-  Record(d, status, error, ok || give_up);
-  if (ok || give_up) {
-    d.attempt = 0;  // done
-    return;
-  }
-  // The one backoff rule: capped exponential with jitter, per delivery.
-  Backoff b(options_.retry_initial_s, options_.retry_max_s);
-  double delay = 0;
-  for (int i = 0; i < d.attempt; ++i) delay = b.Next();
-  d.due = std::chrono::steady_clock::now() +
-          std::chrono::microseconds(static_cast<int64_t>(delay * 1e6));
-}
-
-void Alerts::Record(const Delivery& d, int status, const std::string& error, bool done) {
-  std::lock_guard lock(mu_);
-  DeliveryLog& log = logs_[d.hook.id];
-  const int64_t now = NowMicros();
-  log.last_attempt_us = now;
-  log.last_status = status;
+  DeliveryOutcome o;
+  o.id = d.id;
+  o.attempt = d.attempts;
+  o.status = status;
+  o.error = error.substr(0, 300);
   if (error.empty()) {
-    ++log.delivered;
-    log.last_success_us = now;
-    log.last_error.clear();
+    o.state = DeliveryState::kDelivered;
+  } else if (!hook || d.attempts >= options_.max_attempts) {
+    o.state = DeliveryState::kGaveUp;
   } else {
-    ++log.failed_attempts;
-    log.last_error = error.substr(0, 300);
-    if (done) ++log.gave_up;
+    // The one backoff rule: capped exponential with jitter, the attempt-th delay.
+    Backoff b(options_.retry_initial_s, options_.retry_max_s);
+    double delay = 0;
+    for (int i = 0; i < d.attempts; ++i) delay = b.Next();
+    o.next_attempt_us = NowMicros() + static_cast<int64_t>(delay * 1e6);
   }
-  if (done && log.pending > 0) --log.pending;
-  log.recent.push_front(
-      {now, d.event, d.run_id, std::max(d.attempt, 1), status, error.substr(0, 300)});
-  while (log.recent.size() > DeliveryLog::kRecent) log.recent.pop_back();
+  // A failed record leaves the delivery as claimed: attempted again when it is due (PostgreSQL:
+  // when the lease ends).
+  return store_.RecordDeliveryAttempt(o).ok();
 }
 
 }  // namespace wanllmdb

@@ -1,11 +1,18 @@
 // Alerts (doc/alerts.md): per-project webhooks that fire on a run's first problem of a chosen
-// kind, on a run ending failed or crashed, and on a stalled run. Delivered at least once while
-// the server runs: each delivery is retried with the one backoff rule (core/backoff.h) until it
-// gets a 2xx or runs out of attempts. Never on the ingest path: events are queued (a mutex and a
-// push) and a delivery thread resolves runs and webhooks, builds payloads and posts them.
+// kind, on a run ending failed or crashed, and on a stalled run. Never on the ingest path:
+// events are queued in memory (a mutex and a push); the delivery thread resolves runs and
+// webhooks, builds the payloads and enqueues them in the store's outbox (LogStore::
+// EnqueueDelivery), then claims due deliveries from it and posts them, retrying with the one
+// backoff rule (core/backoff.h) until a 2xx or the last attempt.
 //
-// Webhooks are a project setting ("webhooks", JSON). The delivery log (counts, last status, last
-// error, the latest deliveries) is kept in this process's memory.
+// Delivered at least once across restarts and nodes: the outbox is in the store, so a
+// delivery pending when a process stops is claimed by the next one (or another node); the
+// store decides a run's first problem of a kind in the append's transaction
+// (IngestResult::new_problem_kinds), and the outbox's (webhook, event, run, key) is unique, so
+// neither a restart nor a second node alerts an event twice. What is lost: events queued in
+// memory but not yet enqueued when the process is killed (Stop enqueues them; SIGKILL does not).
+//
+// Webhooks are a project setting ("webhooks", JSON); their delivery log is read from the store.
 //
 // Thread-safety: thread-safe; one delivery thread.
 #pragma once
@@ -14,10 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <mutex>
-#include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -53,23 +57,8 @@ std::string WebhookListJson(const std::vector<Webhook>& hooks);
 // object: the stored list and the API's answer share them (each adds its own time and state).
 void AppendWebhookMembers(JsonOut& j, const Webhook& h);
 
-struct DeliveryRecord {
-  int64_t at_us = 0;
-  std::string event;  // "problem", "run_ended", "stalled"
-  std::string run_id;
-  int attempt = 1;
-  int status = 0;     // HTTP status; 0: no answer
-  std::string error;  // empty on success
-};
-
-struct DeliveryLog {
-  int64_t delivered = 0, failed_attempts = 0, gave_up = 0, pending = 0;
-  int last_status = 0;
-  std::string last_error;
-  std::optional<int64_t> last_attempt_us, last_success_us;
-  std::deque<DeliveryRecord> recent;  // newest first, at most kRecent
-  static constexpr size_t kRecent = 20;
-};
+inline constexpr int kRecentDeliveries = 20;  // the log's latest deliveries (API, UI)
+inline constexpr int kKeptDeliveries = 100;   // finished deliveries kept per webhook
 
 struct AlertOptions {
   double retry_initial_s = 1, retry_max_s = 60;  // Backoff between attempts of one delivery
@@ -86,32 +75,26 @@ class Alerts {
   void Start();
   void Stop();
 
-  // Events (cheap: queued). `kinds`: the problem kinds a batch of the run found.
+  // Events (cheap: queued). `kinds`: the problem kinds new to the run
+  // (IngestResult::new_problem_kinds).
   void ProblemsFound(const std::string& run_id, const std::vector<std::string>& kinds);
   void RunEnded(const std::string& run_id, RunState state);
   void Stalled(const std::string& run_id);
-
-  DeliveryLog LogOf(const std::string& webhook_id);
 
  private:
   struct Event {
     std::string type, run_id, kind;  // kind: the problem kind (type "problem")
   };
-  struct Delivery {
-    Webhook hook;
-    std::string event, run_id, body;
-    int attempt = 0;
-    std::chrono::steady_clock::time_point due;
-    double next_backoff_s = 0;
-  };
   void Loop();
-  void Resolve(const Event& e);  // → deliveries
-  void Attempt(Delivery& d);     // one POST; records the outcome
-  void Record(const Delivery& d, int status, const std::string& error, bool done);
+  // Enqueues the event's deliveries. False when the store failed (the event is tried again).
+  bool Resolve(const Event& e);
+  // Claims and attempts every due delivery; returns when none is due (or stopping).
+  void DeliverDue();
+  // One POST; records the outcome. False when the store did not take the record.
+  bool Attempt(const WebhookDelivery& d);
 
   LogStore& store_;
   const AlertOptions options_;
-  const int64_t started_us_;
   std::thread thread_;
 
   std::mutex mu_;
@@ -119,11 +102,6 @@ class Alerts {
   // Guarded by mu_:
   bool stopping_ = false;
   std::deque<Event> events_;
-  std::map<std::string, DeliveryLog> logs_;                // by webhook id
-  std::set<std::pair<std::string, std::string>> alerted_;  // (run, kind) first problems sent
-
-  // Delivery thread only.
-  std::vector<Delivery> pending_;
 };
 
 }  // namespace wanllmdb

@@ -26,6 +26,7 @@ class ProblemRuleSet;
 class ProblemSettingsCache;
 class StallWatch;
 struct ProblemSettings;
+struct ForeignIngestResult;
 class IngestQuotas;
 class Metrics;
 class RunActivity;
@@ -152,7 +153,11 @@ class Api {
   // The rules a batch of the run is scanned with (null: detection is off).
   std::shared_ptr<const ProblemRuleSet> ProblemRulesFor(const std::string& run_id);
   void StoredOutput(const std::string& run_id, int64_t accepted);
+  // After a batch is stored: the stall watch hears of it, alerts of its new problem kinds.
   void AfterAppend(const std::string& run_id, const IngestResult& r);
+  // The same for an OTLP or Loki request (every run it wrote to).
+  void AfterForeignAppend(const ForeignIngestResult& stored);
+  void ProblemsFound(const std::string& run_id, const std::vector<std::string>& new_kinds);
   // Webhooks (api_alerts.cpp, doc/alerts.md).
   ApiResponse ListWebhooks(const std::string& project);
   ApiResponse AddWebhook(const std::string& project, ApiRequest& req);

@@ -16,34 +16,43 @@ Result<std::vector<Webhook>> LoadHooks(LogStore& store, const std::string& proje
   return ParseWebhookList(**stored);
 }
 
-void HookJson(JsonOut& j, const Webhook& h, Alerts* alerts) {
+// The webhook with its delivery log, read from the store: the same on every node and after a
+// restart. `recent` lists deliveries (each with its latest attempt), latest changed first.
+Status HookJson(LogStore& store, JsonOut& j, const Webhook& h) {
+  auto log = store.WebhookDeliveryLog(h.id, kRecentDeliveries);
+  if (!log.ok()) return log.status();
   j.BeginObject();
   AppendWebhookMembers(j, h);
   j.Key("created_at").Timestamp(h.created_at_us);
-  DeliveryLog log = alerts ? alerts->LogOf(h.id) : DeliveryLog();
   j.Key("deliveries").BeginObject();
-  j.Key("delivered").Int(log.delivered);
-  j.Key("failed_attempts").Int(log.failed_attempts);
-  j.Key("gave_up").Int(log.gave_up);
-  j.Key("pending").Int(log.pending);
-  j.Key("last_status").Int(log.last_status);
-  j.Key("last_error").String(log.last_error);
-  j.Key("last_attempt_at").OptTimestamp(log.last_attempt_us);
-  j.Key("last_success_at").OptTimestamp(log.last_success_us);
+  j.Key("delivered").Int(log->delivered);
+  j.Key("failed_attempts").Int(log->failed_attempts);
+  j.Key("gave_up").Int(log->gave_up);
+  j.Key("pending").Int(log->pending);
+  j.Key("last_status").Int(log->last_status);
+  j.Key("last_error").String(log->last_error);
+  j.Key("last_attempt_at").OptTimestamp(log->last_attempt_us);
+  j.Key("last_success_at").OptTimestamp(log->last_success_us);
   j.Key("recent").BeginArray();
-  for (const auto& r : log.recent) {
+  for (const auto& r : log->recent) {
     j.BeginObject();
-    j.Key("at").Timestamp(r.at_us);
+    j.Key("id").Int(r.id);
+    j.Key("at").Timestamp(r.updated_us);
     j.Key("event").String(r.event);
     j.Key("run_id").String(r.run_id);
-    j.Key("attempt").Int(r.attempt);
-    j.Key("status").Int(r.status);
-    j.Key("error").String(r.error);
+    j.Key("state").String(DeliveryStateName(r.state));
+    j.Key("attempt").Int(r.attempts);
+    j.Key("status").Int(r.last_status);
+    j.Key("error").String(r.last_error);
+    j.Key("next_attempt_at")
+        .OptTimestamp(r.state == DeliveryState::kPending ? std::optional(r.next_attempt_us)
+                                                         : std::nullopt);
     j.EndObject();
   }
   j.EndArray();
   j.EndObject();
   j.EndObject();
+  return Status::Ok();
 }
 
 }  // namespace
@@ -53,7 +62,8 @@ ApiResponse Api::ListWebhooks(const std::string& project) {
   if (!hooks.ok()) return ErrorResponse(hooks.status());
   JsonOut j;
   j.BeginObject().Key("webhooks").BeginArray();
-  for (const auto& h : *hooks) HookJson(j, h, options_.alerts);
+  for (const auto& h : *hooks)
+    if (Status st = HookJson(store_, j, h); !st.ok()) return ErrorResponse(st);
   j.EndArray().EndObject();
   return JsonResponse(200, j.Take());
 }
@@ -75,7 +85,7 @@ ApiResponse Api::AddWebhook(const std::string& project, ApiRequest& req) {
       !st.ok())
     return ErrorResponse(st);
   JsonOut j;
-  HookJson(j, *hook, options_.alerts);
+  if (Status st = HookJson(store_, j, *hook); !st.ok()) return ErrorResponse(st);
   return JsonResponse(201, j.Take());
 }
 
@@ -92,6 +102,8 @@ ApiResponse Api::DeleteWebhook(const std::string& project, const std::string& id
   if (Status st = store_.PutProjectSetting(project, kWebhooksKey, WebhookListJson(*hooks));
       !st.ok())
     return ErrorResponse(st);
+  // Its pending deliveries are not posted (Alerts gives them up); its log goes with it.
+  if (Status st = store_.ForgetWebhook(id); !st.ok()) return ErrorResponse(st);
   return NoContent();
 }
 

@@ -18,6 +18,14 @@ std::function<bool(const std::string&)> AllowsProject(const ApiRequest& req) {
 
 }  // namespace
 
+void Api::AfterForeignAppend(const ForeignIngestResult& stored) {
+  for (const auto& id : stored.run_ids) {
+    Heard(id);
+    StoredOutput(id, stored.accepted);
+  }
+  for (const auto& [id, kinds] : stored.new_problem_kinds) ProblemsFound(id, kinds);
+}
+
 ApiResponse OtlpError(const ApiRequest& req, const Status& status) {
   auto enc = OtlpEncodingOf(req.content_type);
   OtlpEncoding e = enc.ok() ? *enc : OtlpEncoding::kProtobuf;
@@ -38,10 +46,7 @@ ApiResponse Api::PostOtlpLogs(ApiRequest& req) {
   auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req),
                                     [this](const std::string& run) { return ProblemRulesFor(run); });
   if (!stored.ok()) return OtlpError(req, stored.status());
-  for (const auto& id : stored->run_ids) {
-    Heard(id);
-    StoredOutput(id, stored->accepted);
-  }
+  AfterForeignAppend(*stored);
   ApiResponse r;
   r.content_type = std::string(OtlpContentType(*enc));
   r.body = OtlpSuccessBody(*enc);
@@ -58,10 +63,7 @@ ApiResponse Api::PostLokiPush(ApiRequest& req) {
   auto stored = StoreForeignRecords(store_, ingest_, std::move(*records), AllowsProject(req),
                                     [this](const std::string& run) { return ProblemRulesFor(run); });
   if (!stored.ok()) return ErrorResponse(stored.status());
-  for (const auto& id : stored->run_ids) {
-    Heard(id);
-    StoredOutput(id, stored->accepted);
-  }
+  AfterForeignAppend(*stored);
   return NoContent();  // what Loki answers
 }
 

@@ -73,8 +73,11 @@ std::shared_ptr<const ProblemRuleSet> Api::ProblemRulesFor(const std::string& ru
 
 void Api::AfterAppend(const std::string& run_id, const IngestResult& r) {
   StoredOutput(run_id, r.accepted);
-  if (options_.alerts && !r.problem_kinds.empty())
-    options_.alerts->ProblemsFound(run_id, r.problem_kinds);
+  ProblemsFound(run_id, r.new_problem_kinds);
+}
+
+void Api::ProblemsFound(const std::string& run_id, const std::vector<std::string>& new_kinds) {
+  if (options_.alerts && !new_kinds.empty()) options_.alerts->ProblemsFound(run_id, new_kinds);
 }
 
 void Api::StoredOutput(const std::string& run_id, int64_t accepted) {
@@ -86,10 +89,15 @@ ApiResponse Api::RunProblems(const std::string& id) {
   if (!run.ok()) return ErrorResponse(run.status());
   auto rows = store_.ProblemsOfRuns({id});
   if (!rows.ok()) return ErrorResponse(rows.status());
+  auto dropped = store_.ProblemsDropped(id);
+  if (!dropped.ok()) return ErrorResponse(dropped.status());
   auto events = FoldProblems(*rows);
   JsonOut j;
   j.BeginObject().Key("run_id").String(id);
   j.Key("count").Int(static_cast<int64_t>(events.size()));
+  // kMaxProblemSignaturesPerRun: problems of signatures past the cap were counted, not kept.
+  j.Key("truncated").Bool(*dropped > 0);
+  j.Key("dropped").Int(*dropped);
   j.Key("problems").BeginArray();
   for (const auto& e : events) j.Problem(e);
   j.EndArray().EndObject();

@@ -1,5 +1,6 @@
 #include "server/foreign_ingest.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <utility>
@@ -172,11 +173,19 @@ Result<ForeignIngestResult> StoreForeignRecords(
   if (rules_for) {
     for (auto& b : batches) b.problem_rules = rules_for(b.run_id);
   }
+  std::vector<std::string> batch_runs;
+  for (const auto& b : batches) batch_runs.push_back(b.run_id);
   auto stored = store.AppendAll(std::move(batches));
   if (!stored.ok()) return stored.status();
-  for (const auto& s : *stored) {
+  for (size_t i = 0; i < stored->size(); ++i) {
+    const IngestResult& s = (*stored)[i];
     result.accepted += s.accepted;
     result.duplicates += s.duplicates;
+    // Batches of one run's writers each report a kind the run had not: the first one does.
+    for (const auto& k : s.new_problem_kinds) {
+      auto& kinds = result.new_problem_kinds[batch_runs[i]];
+      if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    }
   }
   return result;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,8 @@ struct ForeignRecord {
 struct ForeignIngestResult {
   int64_t accepted = 0, duplicates = 0, runs_created = 0;
   std::vector<std::string> run_ids;  // every run the request wrote to (their writers were heard)
+  // Per run, the problem kinds new to it (IngestResult::new_problem_kinds): what alerts fire on.
+  std::map<std::string, std::vector<std::string>> new_problem_kinds;
 };
 
 // Level names as log shippers spell them (case-insensitive): trace/debug, info/notice,

@@ -145,9 +145,6 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     row.occurrences = h.occurrences;
     row.first_ts_us = h.timestamp_us;
     row.detected_at_us = now;
-    if (std::find(result->problem_kinds.begin(), result->problem_kinds.end(), row.kind) ==
-        result->problem_kinds.end())
-      result->problem_kinds.push_back(row.kind);
     p.problem_rows.push_back(std::move(row));
   }
   // What stays open, with line numbers now that the lines have them.
@@ -158,6 +155,30 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
   w.lines += n;
   w.traceback_mask = p.end_traceback;
   return Status::Ok();
+}
+
+void CapProblemRows(PreparedBatch& p, const ProblemRowsBefore& before, IngestResult* result) {
+  result->new_problem_kinds.clear();
+  result->problems_dropped = 0;
+  std::set<std::string> added;  // new signatures this batch stores
+  std::vector<ProblemRow> kept;
+  kept.reserve(p.problem_rows.size());
+  for (ProblemRow& row : p.problem_rows) {
+    if (!before.signatures.count(row.signature) && !added.count(row.signature)) {
+      if (before.signature_count + static_cast<int64_t>(added.size()) >=
+          kMaxProblemSignaturesPerRun) {
+        result->problems_dropped += row.occurrences;
+        continue;
+      }
+      added.insert(row.signature);
+    }
+    if (!before.kinds.count(row.kind) &&
+        std::find(result->new_problem_kinds.begin(), result->new_problem_kinds.end(), row.kind) ==
+            result->new_problem_kinds.end())
+      result->new_problem_kinds.push_back(row.kind);
+    kept.push_back(std::move(row));
+  }
+  p.problem_rows.swap(kept);
 }
 
 TracebackHint TracebackHints::Get(const std::string& run_id, const std::string& writer) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -86,6 +87,22 @@ Result<PreparedBatch> PrepareBatch(IngestBatch batch, const TracebackHint& hint,
 // encoding. Thread-safety: a pure function.
 Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_level,
                   IngestResult* result);
+
+// What a run's problem rows were before a batch, read by the backend in the batch's
+// transaction (the run's row locked) for CapProblemRows.
+struct ProblemRowsBefore {
+  std::set<std::string> kinds;       // of the batch's rows' kinds, those the run has rows of
+  std::set<std::string> signatures;  // of the batch's rows' signatures, those the run has
+  int64_t signature_count = 0;       // distinct signatures the run has (only needed when some
+                                     // of the batch's are new)
+};
+
+// After ApplyBatch, on what the backend read: keeps in p.problem_rows the rows the cap allows
+// (kMaxProblemSignaturesPerRun: a known signature always, a new one while the run has fewer,
+// counting the batch's own), and fills result->new_problem_kinds (kinds of kept rows the run
+// had no row of) and result->problems_dropped (occurrences of the rows left out).
+// Thread-safety: a pure function.
+void CapProblemRows(PreparedBatch& p, const ProblemRowsBefore& before, IngestResult* result);
 
 // The traceback state each (run, writer) was last seen to end in, so PrepareBatch usually
 // guesses right. Only a hint: ApplyBatch checks the mask against the store and the open

@@ -159,10 +159,62 @@ struct ProblemQuery {
   int limit = 500;                  // rows
 };
 
+// A run stores problem rows of at most this many distinct signatures (doc/problems.md): a row
+// of a signature the run has is always stored (another writer, a recurrence); a new signature
+// beyond the cap is counted (ProblemsDropped), not stored, so a run printing a new error on
+// every line cannot grow run_problems without bound.
+inline constexpr int64_t kMaxProblemSignaturesPerRun = 1000;
+
 struct IngestResult {
   int64_t accepted = 0, duplicates = 0;
-  int64_t first_line = 0, last_line = 0;   // 0 when nothing was accepted
-  std::vector<std::string> problem_kinds;  // kinds of the problems the batch found (alerts)
+  int64_t first_line = 0, last_line = 0;  // 0 when nothing was accepted
+  // The kinds of problems the batch found that the run had no row of before it, decided in the
+  // append's transaction: each (run, kind) is reported by exactly one append, whichever node
+  // stored it, and never again after a restart (alerts: a run's first problem of a kind).
+  std::vector<std::string> new_problem_kinds;
+  int64_t problems_dropped = 0;  // occurrences not stored: kMaxProblemSignaturesPerRun
+};
+
+// Webhook deliveries (doc/alerts.md): an outbox in the store, so a delivery survives a restart
+// and the nodes sharing a PostgreSQL deliver each event once between them.
+enum class DeliveryState { kPending, kDelivered, kGaveUp };
+std::string_view DeliveryStateName(DeliveryState s);  // "pending", "delivered", "gave_up"
+std::optional<DeliveryState> ParseDeliveryState(std::string_view s);
+
+struct WebhookDelivery {
+  int64_t id = 0;  // assigned by EnqueueDelivery
+  std::string project, webhook_id;
+  std::string event;  // "problem", "run_ended", "stalled"
+  std::string run_id;
+  // With (webhook_id, event, run_id) the event's identity: an event is enqueued once per
+  // webhook, by whichever node or process saw it first (the problem kind; the stall's line).
+  std::string key;
+  std::string body;  // the POST body, built when the event was queued
+  int attempts = 0;  // begun so far (ClaimDeliveries begins one)
+  DeliveryState state = DeliveryState::kPending;
+  int64_t next_attempt_us = 0;
+  int last_status = 0;     // HTTP status of the latest attempt; 0: none or no answer
+  std::string last_error;  // of the latest attempt; empty on success
+  int64_t created_us = 0, updated_us = 0;
+};
+
+// The outcome of the attempt ClaimDeliveries began (`attempt` is the number it returned).
+struct DeliveryOutcome {
+  int64_t id = 0;
+  int attempt = 0;
+  int status = 0;
+  std::string error;                              // empty: delivered
+  DeliveryState state = DeliveryState::kPending;  // pending: retried at next_attempt_us
+  int64_t next_attempt_us = 0;
+};
+
+// A webhook's delivery log: totals since it was created, and its latest deliveries.
+struct DeliveryLog {
+  int64_t delivered = 0, failed_attempts = 0, gave_up = 0, pending = 0;
+  int last_status = 0;
+  std::string last_error;
+  std::optional<int64_t> last_attempt_us, last_success_us;
+  std::vector<WebhookDelivery> recent;  // latest changed first
 };
 
 // Metadata and compressed payload of one stored chunk.
@@ -278,6 +330,32 @@ class LogStore {
   // added and last_seen_line moves up (so a repeated stall sweep of an unchanged run is a
   // no-op). The same rule Append applies. kNotFound for an unknown run.
   virtual Status RecordProblems(const std::vector<ProblemRow>& rows) = 0;
+  // How many problem occurrences the run did not store (kMaxProblemSignaturesPerRun); 0 for an
+  // unknown run. Clearing the run's logs resets it.
+  virtual Result<int64_t> ProblemsDropped(const std::string& run_id) = 0;
+
+  // Webhook deliveries (WebhookDelivery). Enqueues `d` (id, attempts, state, times are set
+  // here) unless a delivery with its (webhook_id, event, run_id, key) exists: true when added.
+  virtual Result<bool> EnqueueDelivery(const WebhookDelivery& d) = 0;
+  // Begins an attempt of at most `limit` pending deliveries due at `now_us`, oldest due first:
+  // their attempt count goes up by one and they come back with it. PostgreSQL: each is leased
+  // until now_us + lease_us (FOR UPDATE SKIP LOCKED), so no other node claims it meanwhile;
+  // a node that dies mid-attempt leaves it to be claimed again when the lease ends. SQLite (one
+  // process): no lease is needed.
+  virtual Result<std::vector<WebhookDelivery>> ClaimDeliveries(int64_t now_us, int64_t lease_us,
+                                                               int limit) = 0;
+  // Records the claimed attempt's outcome and adds it to the webhook's totals. Ignored (OK)
+  // when the delivery has moved on since (deleted, or claimed again after the lease ended).
+  virtual Status RecordDeliveryAttempt(const DeliveryOutcome& outcome) = 0;
+  // When the next pending delivery is due (lease included); nullopt when none is pending.
+  virtual Result<std::optional<int64_t>> NextDeliveryDue() = 0;
+  // The webhook's totals, pending count and its `recent` latest deliveries.
+  virtual Result<DeliveryLog> WebhookDeliveryLog(const std::string& webhook_id, int recent) = 0;
+  // Removes finished deliveries beyond the latest `keep` of each webhook.
+  virtual Status PruneDeliveries(int keep) = 0;
+  // Removes every delivery and the totals of a deleted webhook.
+  virtual Status ForgetWebhook(const std::string& webhook_id) = 0;
+
   // A project's setting (JSON text) by key; nullopt when unset. kNotFound for an unknown project.
   virtual Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
                                                                const std::string& key) = 0;

@@ -155,6 +155,46 @@ CREATE TABLE retention_policies (
   updated_at BIGINT NOT NULL
 );
 )sql",
+    // 8: webhook deliveries (doc/alerts.md), an outbox shared by every node: one row per
+    // (webhook, event, run, key), so an event is enqueued once whoever saw it, with its attempts
+    // and outcome; each webhook's totals (they outlive pruned deliveries); the occurrences of
+    // problems a run did not store (kMaxProblemSignaturesPerRun); run_problems by kind, for
+    // the append's "first problem of this kind" check. The outbox is keyed by its own id, not
+    // run_id: small, like the settings tables.
+    R"sql(
+CREATE TABLE webhook_deliveries (
+  id BIGSERIAL PRIMARY KEY,
+  project TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  lease_until BIGINT NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'pending',
+  last_status BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (webhook_id, event, run_id, key)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_by_hook ON webhook_deliveries(webhook_id, updated_at);
+CREATE TABLE webhook_stats (
+  webhook_id TEXT PRIMARY KEY,
+  delivered BIGINT NOT NULL DEFAULT 0,
+  failed_attempts BIGINT NOT NULL DEFAULT 0,
+  gave_up BIGINT NOT NULL DEFAULT 0,
+  last_status BIGINT NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  last_attempt_at BIGINT,
+  last_success_at BIGINT
+);
+ALTER TABLE runs ADD COLUMN problems_dropped BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX run_problems_by_kind ON run_problems(run_id, kind);
+)sql",
 };
 
 }  // namespace

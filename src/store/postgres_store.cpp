@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
@@ -86,6 +87,15 @@ class PostgresStore final : public LogStore {
   Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) override;
   Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) override;
   Status RecordProblems(const std::vector<ProblemRow>& rows) override;
+  Result<int64_t> ProblemsDropped(const std::string& run_id) override;
+  Result<bool> EnqueueDelivery(const WebhookDelivery& d) override;
+  Result<std::vector<WebhookDelivery>> ClaimDeliveries(int64_t now_us, int64_t lease_us,
+                                                       int limit) override;
+  Status RecordDeliveryAttempt(const DeliveryOutcome& outcome) override;
+  Result<std::optional<int64_t>> NextDeliveryDue() override;
+  Result<DeliveryLog> WebhookDeliveryLog(const std::string& webhook_id, int recent) override;
+  Status PruneDeliveries(int keep) override;
+  Status ForgetWebhook(const std::string& webhook_id) override;
   Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
                                                        const std::string& key) override;
   Status PutProjectSetting(const std::string& project, const std::string& key,
@@ -751,6 +761,57 @@ Status PostgresStore::InsertChunk(PgConn& db, const std::string& run_id, int64_t
           .Text(JoinCounts(m.source_counts.data(), kSourceCount)));
 }
 
+namespace {
+
+// CapProblemRows' input (the SQLite twin's comment), in one round trip: which of the batch's
+// kinds and signatures the run has rows of, and how many distinct signatures it has.
+Result<ProblemRowsBefore> ProblemRowsOf(PgConn& db, const std::string& run_id,
+                                        const std::vector<ProblemRow>& rows) {
+  std::set<std::string> kinds, signatures;
+  for (const ProblemRow& r : rows) {
+    kinds.insert(r.kind);
+    signatures.insert(r.signature);
+  }
+  // Kinds and signatures as text[] literals: every element quoted, '"' and '\\' escaped.
+  auto text_array = [](const std::set<std::string>& items) {
+    std::string out = "{";
+    for (const auto& i : items) {
+      if (out.size() > 1) out += ',';
+      out += '"';
+      for (char c : i) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  };
+  auto q = db.Query(
+      "SELECT 'k', k FROM unnest($2::text[]) AS k WHERE EXISTS (SELECT 1 FROM "
+      "run_problems WHERE run_id = $1 AND kind = k) "
+      "UNION ALL SELECT 's', s FROM unnest($3::text[]) AS s WHERE EXISTS "
+      "(SELECT 1 FROM run_problems WHERE run_id = $1 AND signature = s) "
+      "UNION ALL SELECT 'n', (SELECT count(DISTINCT signature) FROM run_problems WHERE "
+      "run_id = $1)::text",
+      PgParams().Text(run_id).Text(text_array(kinds)).Text(text_array(signatures)));
+  if (!q.ok()) return q.status();
+  ProblemRowsBefore b;
+  for (int i = 0; i < q->rows(); ++i) {
+    std::string_view what = q->Text(i, 0);
+    std::string value(q->Text(i, 1));
+    if (what == "k") {
+      b.kinds.insert(std::move(value));
+    } else if (what == "s") {
+      b.signatures.insert(std::move(value));
+    } else {
+      b.signature_count = std::stoll(value);
+    }
+  }
+  return b;
+}
+
+}  // namespace
+
 Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
                                      IngestResult* result) {
   IngestBatch& batch = prepared.batch;
@@ -831,6 +892,17 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
             .Int(w.lines)
             .Int(w.traceback_mask));
     if (!st.ok()) return st;
+  }
+  if (!prepared.problem_rows.empty()) {
+    // The run's row is locked: no other node's append to this run sees the rows in between.
+    auto before = ProblemRowsOf(db, batch.run_id, prepared.problem_rows);
+    if (!before.ok()) return before.status();
+    CapProblemRows(prepared, *before, result);
+    if (result->problems_dropped > 0) {
+      st = db.Exec("UPDATE runs SET problems_dropped = problems_dropped + $2 WHERE id = $1",
+                   PgParams().Text(batch.run_id).Int(result->problems_dropped));
+      if (!st.ok()) return st;
+    }
   }
   for (const ProblemRow& row : prepared.problem_rows) {
     if (!(st = UpsertProblem(db, row)).ok()) return st;
@@ -950,6 +1022,184 @@ Status PostgresStore::RecordProblems(const std::vector<ProblemRow>& rows) {
   });
 }
 
+Result<int64_t> PostgresStore::ProblemsDropped(const std::string& run_id) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q =
+      lease.db().Query("SELECT problems_dropped FROM runs WHERE id = $1", PgParams().Text(run_id));
+  if (!q.ok()) return q.status();
+  return q->rows() ? q->Int(0, 0) : int64_t{0};
+}
+
+// ---- webhook deliveries ----
+// Each of these is one statement on a pooled connection in autocommit, not an op of the ingest
+// writer: atomic on its own, it never waits behind (or holds locks inside) an ingest group.
+
+namespace {
+constexpr const char* kDeliveryColumns =
+    "id, project, webhook_id, event, run_id, key, body, attempts, state, next_attempt_at, "
+    "last_status, last_error, created_at, updated_at";
+
+WebhookDelivery DeliveryFromRow(const PgResult& q, int i) {
+  WebhookDelivery d;
+  d.id = q.Int(i, 0);
+  d.project = std::string(q.Text(i, 1));
+  d.webhook_id = std::string(q.Text(i, 2));
+  d.event = std::string(q.Text(i, 3));
+  d.run_id = std::string(q.Text(i, 4));
+  d.key = std::string(q.Text(i, 5));
+  d.body = std::string(q.Text(i, 6));
+  d.attempts = static_cast<int>(q.Int(i, 7));
+  d.state = ParseDeliveryState(q.Text(i, 8)).value_or(DeliveryState::kPending);
+  d.next_attempt_us = q.Int(i, 9);
+  d.last_status = static_cast<int>(q.Int(i, 10));
+  d.last_error = std::string(q.Text(i, 11));
+  d.created_us = q.Int(i, 12);
+  d.updated_us = q.Int(i, 13);
+  return d;
+}
+}  // namespace
+
+Result<bool> PostgresStore::EnqueueDelivery(const WebhookDelivery& d) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "INSERT INTO webhook_deliveries(project, webhook_id, event, run_id, key, body, "
+      "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
+      "ON CONFLICT (webhook_id, event, run_id, key) DO NOTHING RETURNING id",
+      PgParams()
+          .Text(d.project)
+          .Text(d.webhook_id)
+          .Text(d.event)
+          .Text(d.run_id)
+          .Text(d.key)
+          .Text(d.body)
+          .Int(d.next_attempt_us)
+          .Int(NowMicros()));
+  if (!q.ok()) return q.status();
+  return q->rows() > 0;
+}
+
+Result<std::vector<WebhookDelivery>> PostgresStore::ClaimDeliveries(int64_t now_us,
+                                                                    int64_t lease_us, int limit) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  // SKIP LOCKED: two nodes claiming at once take different rows; the lease keeps a claimed row
+  // from every other node until its attempt is recorded (or the lease ends: the node died).
+  auto q = lease.db().Query(
+      std::string("UPDATE webhook_deliveries SET attempts = attempts + 1, lease_until = $2, "
+                  "updated_at = $1 WHERE id IN (SELECT id FROM webhook_deliveries WHERE "
+                  "state = 'pending' AND next_attempt_at <= $1 AND lease_until <= $1 "
+                  "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING ") +
+          kDeliveryColumns,
+      PgParams().Int(now_us).Int(now_us + lease_us).Int(limit));
+  if (!q.ok()) return q.status();
+  std::vector<WebhookDelivery> out;
+  for (int i = 0; i < q->rows(); ++i) out.push_back(DeliveryFromRow(*q, i));
+  std::sort(out.begin(), out.end(), [](const WebhookDelivery& a, const WebhookDelivery& b) {
+    return std::tie(a.next_attempt_us, a.id) < std::tie(b.next_attempt_us, b.id);
+  });
+  return out;
+}
+
+Status PostgresStore::RecordDeliveryAttempt(const DeliveryOutcome& o) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  const int64_t now = NowMicros();
+  const bool ok = o.error.empty();
+  PgParams p;
+  p.Int(o.id)
+      .Int(o.attempt)
+      .Text(DeliveryStateName(o.state))
+      .Int(o.status)
+      .Text(o.error)
+      .Int(o.next_attempt_us)
+      .Int(now)
+      .Int(ok)
+      .Int(!ok)
+      .Int(o.state == DeliveryState::kGaveUp);
+  if (ok) {
+    p.Int(now);
+  } else {
+    p.Null();
+  }
+  // The outcome and the totals in one statement: both or neither.
+  return lease.db().Exec(
+      "WITH u AS (UPDATE webhook_deliveries SET state = $3, last_status = $4, last_error = $5, "
+      "next_attempt_at = $6, lease_until = 0, updated_at = $7 WHERE id = $1 AND attempts = $2 "
+      "AND state = 'pending' RETURNING webhook_id) "
+      "INSERT INTO webhook_stats(webhook_id, delivered, failed_attempts, gave_up, last_status, "
+      "last_error, last_attempt_at, last_success_at) SELECT webhook_id, $8, $9, $10, $4, $5, $7, "
+      "$11 FROM u ON CONFLICT (webhook_id) DO UPDATE SET "
+      "delivered = webhook_stats.delivered + excluded.delivered, "
+      "failed_attempts = webhook_stats.failed_attempts + excluded.failed_attempts, "
+      "gave_up = webhook_stats.gave_up + excluded.gave_up, last_status = excluded.last_status, "
+      "last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at, "
+      "last_success_at = coalesce(excluded.last_success_at, webhook_stats.last_success_at)",
+      p);
+}
+
+Result<std::optional<int64_t>> PostgresStore::NextDeliveryDue() {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  auto q = lease.db().Query(
+      "SELECT min(greatest(next_attempt_at, lease_until)) FROM webhook_deliveries "
+      "WHERE state = 'pending'");
+  if (!q.ok()) return q.status();
+  if (q->rows() == 0 || q->IsNull(0, 0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(q->Int(0, 0));
+}
+
+Result<DeliveryLog> PostgresStore::WebhookDeliveryLog(const std::string& webhook_id, int recent) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  DeliveryLog log;
+  auto t = lease.db().Query(
+      "SELECT delivered, failed_attempts, gave_up, last_status, last_error, last_attempt_at, "
+      "last_success_at, (SELECT count(*) FROM webhook_deliveries WHERE webhook_id = $1 AND "
+      "state = 'pending') FROM (SELECT 1) AS one LEFT JOIN webhook_stats ON webhook_id = $1",
+      PgParams().Text(webhook_id));
+  if (!t.ok()) return t.status();
+  if (t->rows()) {
+    if (!t->IsNull(0, 0)) {
+      log.delivered = t->Int(0, 0);
+      log.failed_attempts = t->Int(0, 1);
+      log.gave_up = t->Int(0, 2);
+      log.last_status = static_cast<int>(t->Int(0, 3));
+      log.last_error = std::string(t->Text(0, 4));
+      if (!t->IsNull(0, 5)) log.last_attempt_us = t->Int(0, 5);
+      if (!t->IsNull(0, 6)) log.last_success_us = t->Int(0, 6);
+    }
+    log.pending = t->Int(0, 7);
+  }
+  auto r = lease.db().Query(std::string("SELECT ") + kDeliveryColumns +
+                                " FROM webhook_deliveries WHERE webhook_id = $1 "
+                                "ORDER BY updated_at DESC, id DESC LIMIT $2",
+                            PgParams().Text(webhook_id).Int(recent));
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) log.recent.push_back(DeliveryFromRow(*r, i));
+  return log;
+}
+
+Status PostgresStore::PruneDeliveries(int keep) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  return lease.db().Exec(
+      "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
+      "(PARTITION BY webhook_id ORDER BY updated_at DESC, id DESC) AS n FROM webhook_deliveries "
+      "WHERE state <> 'pending') AS ranked WHERE n > $1)",
+      PgParams().Int(keep));
+}
+
+Status PostgresStore::ForgetWebhook(const std::string& webhook_id) {
+  ReadLease lease(this);
+  if (!lease.status().ok()) return lease.status();
+  return lease.db().Exec(
+      "WITH d AS (DELETE FROM webhook_deliveries WHERE webhook_id = $1) "
+      "DELETE FROM webhook_stats WHERE webhook_id = $1",
+      PgParams().Text(webhook_id));
+}
+
 Result<std::optional<std::string>> PostgresStore::GetProjectSetting(const std::string& project,
                                                                     const std::string& key) {
   ReadLease lease(this);
@@ -1031,7 +1281,7 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
     auto q = ctx.db->Query(
         "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = '0,0,0,0,0', "
         "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, removed_from = 0, "
-        "removed_to = 0, removed_at = NULL WHERE id = $1",
+        "removed_to = 0, removed_at = NULL, problems_dropped = 0 WHERE id = $1",
         PgParams().Text(run_id));
     if (!q.ok()) return q.status();
     if (q->affected() == 0) return NotFound(run_id);

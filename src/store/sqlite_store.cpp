@@ -54,6 +54,15 @@ class SqliteStore final : public LogStore {
   Result<std::vector<ProblemRow>> ProblemsOfRuns(const std::vector<std::string>& run_ids) override;
   Result<std::vector<ProblemRow>> ProjectProblems(const ProblemQuery& query) override;
   Status RecordProblems(const std::vector<ProblemRow>& rows) override;
+  Result<int64_t> ProblemsDropped(const std::string& run_id) override;
+  Result<bool> EnqueueDelivery(const WebhookDelivery& d) override;
+  Result<std::vector<WebhookDelivery>> ClaimDeliveries(int64_t now_us, int64_t lease_us,
+                                                       int limit) override;
+  Status RecordDeliveryAttempt(const DeliveryOutcome& outcome) override;
+  Result<std::optional<int64_t>> NextDeliveryDue() override;
+  Result<DeliveryLog> WebhookDeliveryLog(const std::string& webhook_id, int recent) override;
+  Status PruneDeliveries(int keep) override;
+  Status ForgetWebhook(const std::string& webhook_id) override;
   Result<std::optional<std::string>> GetProjectSetting(const std::string& project,
                                                        const std::string& key) override;
   Status PutProjectSetting(const std::string& project, const std::string& key,
@@ -787,6 +796,43 @@ Status SqliteStore::InsertChunk(SqliteDb& db, const std::string& run_id, int64_t
       .Run();
 }
 
+namespace {
+
+// CapProblemRows' input: what the run's problem rows hold of the batch's kinds and signatures
+// (primary key and run_problems_by_kind lookups; the distinct count only when one is new).
+Result<ProblemRowsBefore> ProblemRowsOf(SqliteDb& db, const std::string& run_id,
+                                        const std::vector<ProblemRow>& rows) {
+  ProblemRowsBefore b;
+  std::set<std::string> kinds, signatures;
+  for (const ProblemRow& r : rows) {
+    kinds.insert(r.kind);
+    signatures.insert(r.signature);
+  }
+  SqliteStmt k(db, "SELECT 1 FROM run_problems WHERE run_id = ?1 AND kind = ?2 LIMIT 1");
+  for (const std::string& kind : kinds) {
+    k.Reset();
+    k.Bind(1, run_id).Bind(2, kind);
+    if (k.Step()) b.kinds.insert(kind);
+    if (!k.status().ok()) return k.status();
+  }
+  SqliteStmt g(db, "SELECT 1 FROM run_problems WHERE run_id = ?1 AND signature = ?2 LIMIT 1");
+  for (const std::string& sig : signatures) {
+    g.Reset();
+    g.Bind(1, run_id).Bind(2, sig);
+    if (g.Step()) b.signatures.insert(sig);
+    if (!g.status().ok()) return g.status();
+  }
+  if (b.signatures.size() < signatures.size()) {
+    SqliteStmt c(db, "SELECT count(DISTINCT signature) FROM run_problems WHERE run_id = ?1");
+    c.Bind(1, run_id);
+    if (c.Step()) b.signature_count = c.Int(0);
+    if (!c.status().ok()) return c.status();
+  }
+  return b;
+}
+
+}  // namespace
+
 Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
                                    IngestResult* result) {
   IngestBatch& batch = prepared.batch;
@@ -841,6 +887,16 @@ Status SqliteStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
              .Run();
     if (!st.ok()) return st;
     w.exists = true;
+  }
+  if (!prepared.problem_rows.empty()) {
+    auto before = ProblemRowsOf(*ctx.db, batch.run_id, prepared.problem_rows);
+    if (!before.ok()) return before.status();
+    CapProblemRows(prepared, *before, result);
+    if (result->problems_dropped > 0) {
+      SqliteStmt d(*ctx.db,
+                   "UPDATE runs SET problems_dropped = problems_dropped + ?2 WHERE id = ?1");
+      if (!(st = d.Bind(1, batch.run_id).Bind(2, result->problems_dropped).Run()).ok()) return st;
+    }
   }
   for (const ProblemRow& row : prepared.problem_rows) {
     if (!(st = UpsertProblem(*ctx.db, row)).ok()) return st;
@@ -949,6 +1005,203 @@ Status SqliteStore::RecordProblems(const std::vector<ProblemRow>& rows) {
   });
 }
 
+Result<int64_t> SqliteStore::ProblemsDropped(const std::string& run_id) {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(), "SELECT problems_dropped FROM runs WHERE id = ?1");
+  q.Bind(1, run_id);
+  if (q.Step()) return q.Int(0);
+  if (!q.status().ok()) return q.status();
+  return int64_t{0};
+}
+
+// ---- webhook deliveries ----
+
+namespace {
+constexpr const char* kDeliveryColumns =
+    "id, project, webhook_id, event, run_id, key, body, attempts, state, next_attempt_at, "
+    "last_status, last_error, created_at, updated_at";
+
+WebhookDelivery DeliveryFromRow(SqliteStmt& q) {
+  WebhookDelivery d;
+  d.id = q.Int(0);
+  d.project = std::string(q.Text(1));
+  d.webhook_id = std::string(q.Text(2));
+  d.event = std::string(q.Text(3));
+  d.run_id = std::string(q.Text(4));
+  d.key = std::string(q.Text(5));
+  d.body = std::string(q.Text(6));
+  d.attempts = static_cast<int>(q.Int(7));
+  d.state = ParseDeliveryState(q.Text(8)).value_or(DeliveryState::kPending);
+  d.next_attempt_us = q.Int(9);
+  d.last_status = static_cast<int>(q.Int(10));
+  d.last_error = std::string(q.Text(11));
+  d.created_us = q.Int(12);
+  d.updated_us = q.Int(13);
+  return d;
+}
+}  // namespace
+
+Result<bool> SqliteStore::EnqueueDelivery(const WebhookDelivery& d) {
+  bool added = false;
+  const int64_t now = NowMicros();
+  Status s = Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db,
+                 "INSERT OR IGNORE INTO webhook_deliveries(project, webhook_id, event, run_id, "
+                 "key, body, next_attempt_at, created_at, updated_at) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)");
+    Status st = q.Bind(1, d.project)
+                    .Bind(2, d.webhook_id)
+                    .Bind(3, d.event)
+                    .Bind(4, d.run_id)
+                    .Bind(5, d.key)
+                    .Bind(6, d.body)
+                    .Bind(7, d.next_attempt_us)
+                    .Bind(8, now)
+                    .Run();
+    added = st.ok() && ctx.db->Changes() > 0;
+    return st;
+  });
+  if (!s.ok()) return s;
+  return added;
+}
+
+Result<std::vector<WebhookDelivery>> SqliteStore::ClaimDeliveries(int64_t now_us, int64_t,
+                                                                  int limit) {
+  std::vector<WebhookDelivery> out;
+  {
+    // Most wake-ups find nothing due: answer those from a reader, not a write transaction.
+    auto due = NextDeliveryDue();
+    if (!due.ok()) return due.status();
+    if (!*due || **due > now_us) return out;
+  }
+  // One process owns the file and claims from one thread: no lease is needed.
+  Status s = Write([&](WriteContext& ctx) {
+    out.clear();
+    SqliteStmt q(*ctx.db, std::string("SELECT ") + kDeliveryColumns +
+                              " FROM webhook_deliveries WHERE state = 'pending' AND "
+                              "next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
+    q.Bind(1, now_us).Bind(2, limit);
+    while (q.Step()) out.push_back(DeliveryFromRow(q));
+    if (!q.status().ok()) return q.status();
+    SqliteStmt u(*ctx.db,
+                 "UPDATE webhook_deliveries SET attempts = attempts + 1, updated_at = ?2 "
+                 "WHERE id = ?1");
+    for (WebhookDelivery& d : out) {
+      u.Reset();
+      Status st = u.Bind(1, d.id).Bind(2, now_us).Run();
+      if (!st.ok()) return st;
+      ++d.attempts;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status SqliteStore::RecordDeliveryAttempt(const DeliveryOutcome& o) {
+  const int64_t now = NowMicros();
+  return Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db,
+                 "UPDATE webhook_deliveries SET state = ?3, last_status = ?4, last_error = ?5, "
+                 "next_attempt_at = ?6, updated_at = ?7 "
+                 "WHERE id = ?1 AND attempts = ?2 AND state = 'pending'");
+    Status st = q.Bind(1, o.id)
+                    .Bind(2, o.attempt)
+                    .Bind(3, DeliveryStateName(o.state))
+                    .Bind(4, o.status)
+                    .Bind(5, o.error)
+                    .Bind(6, o.next_attempt_us)
+                    .Bind(7, now)
+                    .Run();
+    if (!st.ok() || ctx.db->Changes() == 0) return st;
+    const bool ok = o.error.empty();
+    SqliteStmt t(*ctx.db,
+                 "INSERT INTO webhook_stats(webhook_id, delivered, failed_attempts, gave_up, "
+                 "last_status, last_error, last_attempt_at, last_success_at) "
+                 "SELECT webhook_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM webhook_deliveries "
+                 "WHERE id = ?1 ON CONFLICT(webhook_id) DO UPDATE SET "
+                 "delivered = delivered + excluded.delivered, "
+                 "failed_attempts = failed_attempts + excluded.failed_attempts, "
+                 "gave_up = gave_up + excluded.gave_up, last_status = excluded.last_status, "
+                 "last_error = excluded.last_error, last_attempt_at = excluded.last_attempt_at, "
+                 "last_success_at = coalesce(excluded.last_success_at, last_success_at)");
+    t.Bind(1, o.id)
+        .Bind(2, int64_t{ok})
+        .Bind(3, int64_t{!ok})
+        .Bind(4, int64_t{o.state == DeliveryState::kGaveUp})
+        .Bind(5, o.status)
+        .Bind(6, o.error)
+        .Bind(7, now);
+    if (ok) {
+      t.Bind(8, now);
+    } else {
+      t.BindNull(8);
+    }
+    return t.Run();
+  });
+}
+
+Result<std::optional<int64_t>> SqliteStore::NextDeliveryDue() {
+  ReadLease lease(this);
+  SqliteStmt q(lease.db(),
+               "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'");
+  if (q.Step() && !q.IsNull(0)) return std::optional<int64_t>(q.Int(0));
+  if (!q.status().ok()) return q.status();
+  return std::optional<int64_t>();
+}
+
+Result<DeliveryLog> SqliteStore::WebhookDeliveryLog(const std::string& webhook_id, int recent) {
+  ReadLease lease(this);
+  DeliveryLog log;
+  SqliteStmt t(lease.db(),
+               "SELECT delivered, failed_attempts, gave_up, last_status, last_error, "
+               "last_attempt_at, last_success_at FROM webhook_stats WHERE webhook_id = ?1");
+  t.Bind(1, webhook_id);
+  if (t.Step()) {
+    log.delivered = t.Int(0);
+    log.failed_attempts = t.Int(1);
+    log.gave_up = t.Int(2);
+    log.last_status = static_cast<int>(t.Int(3));
+    log.last_error = std::string(t.Text(4));
+    if (!t.IsNull(5)) log.last_attempt_us = t.Int(5);
+    if (!t.IsNull(6)) log.last_success_us = t.Int(6);
+  }
+  if (!t.status().ok()) return t.status();
+  SqliteStmt p(lease.db(),
+               "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1 AND "
+               "state = 'pending'");
+  p.Bind(1, webhook_id);
+  if (p.Step()) log.pending = p.Int(0);
+  if (!p.status().ok()) return p.status();
+  SqliteStmt r(lease.db(), std::string("SELECT ") + kDeliveryColumns +
+                               " FROM webhook_deliveries WHERE webhook_id = ?1 "
+                               "ORDER BY updated_at DESC, id DESC LIMIT ?2");
+  r.Bind(1, webhook_id).Bind(2, recent);
+  while (r.Step()) log.recent.push_back(DeliveryFromRow(r));
+  if (!r.status().ok()) return r.status();
+  return log;
+}
+
+Status SqliteStore::PruneDeliveries(int keep) {
+  return Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db,
+                 "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, "
+                 "row_number() OVER (PARTITION BY webhook_id ORDER BY updated_at DESC, id DESC) "
+                 "AS n FROM webhook_deliveries WHERE state != 'pending') WHERE n > ?1)");
+    return q.Bind(1, keep).Run();
+  });
+}
+
+Status SqliteStore::ForgetWebhook(const std::string& webhook_id) {
+  return Write([&](WriteContext& ctx) {
+    SqliteStmt q(*ctx.db, "DELETE FROM webhook_deliveries WHERE webhook_id = ?1");
+    Status st = q.Bind(1, webhook_id).Run();
+    if (!st.ok()) return st;
+    SqliteStmt t(*ctx.db, "DELETE FROM webhook_stats WHERE webhook_id = ?1");
+    return t.Bind(1, webhook_id).Run();
+  });
+}
+
 Result<std::optional<std::string>> SqliteStore::GetProjectSetting(const std::string& project,
                                                                   const std::string& key) {
   ReadLease lease(this);
@@ -1021,7 +1274,8 @@ Status SqliteStore::ClearLogs(const std::string& run_id) {
     SqliteStmt q(*ctx.db,
                  "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = "
                  "'0,0,0,0,0', source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, "
-                 "removed_from = 0, removed_to = 0, removed_at = NULL WHERE id = ?1");
+                 "removed_from = 0, removed_to = 0, removed_at = NULL, problems_dropped = 0 "
+                 "WHERE id = ?1");
     Status st = q.Bind(1, run_id).Run();
     if (!st.ok()) return st;
     if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + run_id + " not found");

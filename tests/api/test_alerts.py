@@ -1,17 +1,22 @@
 """Alerts (doc/alerts.md): per-project webhooks, delivered to a real local HTTP receiver started
 by the test (http.server in a thread) — a run's first problem of a chosen kind (Slack and the
-generic JSON format), a run ending failed or crashed, a stalled run, retries with backoff
-until the receiver answers 2xx, the delivery log, and hostile URLs."""
+generic JSON format; from the batch API, OTLP and Loki), a run ending failed or crashed, a
+stalled run, retries with backoff until the receiver answers 2xx, the delivery log, hostile
+URLs; and durability: a delivery pending at a restart arrives after it, a restart does not
+alert again, and two nodes on one PostgreSQL deliver each event once."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+from datetime import datetime, timezone
+from time import time_ns
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
 
-from conftest import Server, wait_until
+from conftest import Server, _stores, wait_until
 
 OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB."
 TRACEBACK = ["Traceback (most recent call last):", '  File "train.py", line 3, in <module>',
@@ -21,7 +26,7 @@ TRACEBACK = ["Traceback (most recent call last):", '  File "train.py", line 3, i
 class Receiver:
     """A webhook receiver: records every POST; answers `fail_first` of them with 500."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, port: int = 0) -> None:
         self.bodies: list[Any] = []
         self.paths: list[str] = []
         self.fail_first = fail_first
@@ -46,7 +51,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
         self.thread.start()
 
@@ -102,7 +107,9 @@ def test_first_problem_of_a_kind_reaches_slack_once(alert_server: Server, receiv
     ended = receiver.received()[1]["text"]
     assert "ended failed with exit code 1" in ended
     log = s.get("/projects/vision/webhooks").json()["webhooks"][0]["deliveries"]
-    assert log["delivered"] == 2 and log["last_status"] == 200 and log["last_error"] == ""
+    log = wait_until(lambda: (d := s.get("/projects/vision/webhooks").json()["webhooks"][0]
+                              ["deliveries"])["delivered"] == 2 and d, timeout=30)
+    assert log["last_status"] == 200 and log["last_error"] == ""
     assert [r["event"] for r in log["recent"]] == ["run_ended", "problem"]
 
 
@@ -134,9 +141,13 @@ def test_retries_until_the_receiver_answers(alert_server: Server) -> None:
         [msg] = wait_until(flaky.received, timeout=30)
         assert msg["problem"]["kind"] == "segfault"
         log = s.get("/projects/flaky/webhooks").json()["webhooks"][0]["deliveries"]
-        assert log["failed_attempts"] == 3 and log["delivered"] == 1 and log["pending"] == 0
-        assert [r["attempt"] for r in log["recent"]] == [4, 3, 2, 1]
-        assert log["recent"][1]["status"] == 500 and "HTTP 500" in log["recent"][1]["error"]
+        log = wait_until(lambda: (d := s.get("/projects/flaky/webhooks").json()["webhooks"][0]
+                                  ["deliveries"])["delivered"] == 1 and d, timeout=30)
+        assert log["failed_attempts"] == 3 and log["pending"] == 0
+        # One delivery, its latest attempt: the fourth, answered 200.
+        [rec] = log["recent"]
+        assert rec["attempt"] == 4 and rec["state"] == "delivered" and rec["status"] == 200
+        assert rec["error"] == "" and rec["next_attempt_at"] is None
     finally:
         flaky.close()
 
@@ -201,3 +212,165 @@ def test_webhook_lifecycle(server: Server) -> None:
     for _ in range(20):
         assert server.post("/projects/p/webhooks", {"url": "https://x.org/"}).status == 201
     assert server.post("/projects/p/webhooks", {"url": "https://x.org/"}).status == 422
+
+
+# ---- durability: the outbox in the store ----
+
+ALERT_ARGS = ["--webhook-retry", "0.05", "--webhook-attempts", "100", "--stall-sweep-interval", "0.1"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def deliveries(s: Server, project: str, index: int = 0) -> dict[str, Any]:
+    return s.get(f"/projects/{project}/webhooks").json()["webhooks"][index]["deliveries"]
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
+def test_a_delivery_pending_at_a_restart_arrives_after_it(make_server: Any, how: str) -> None:
+    """The receiver is down when the problem happens; the server stops (or is killed); a new
+    process starts; the receiver comes up: the delivery the first process queued arrives, the
+    original event. (A kill between a claim and its record leaves a PostgreSQL lease: the new
+    process waits it out, within the deadline.)"""
+    s = make_server(ALERT_ARGS).start()
+    port = free_port()  # nothing listens on it yet
+    run = s.new_run("durable", name="resnet")
+    add_hook(s, "durable", url=f"http://127.0.0.1:{port}/hook", problem_kinds=["cuda_oom"])
+    s.batch(run, ["step 1", *TRACEBACK])
+    failing = wait_until(lambda: (d := deliveries(s, "durable"))["failed_attempts"] >= 1 and d,
+                         timeout=30)
+    assert failing["pending"] == 1 and failing["delivered"] == 0 and failing["last_status"] == 0
+    [pending] = failing["recent"]
+    assert pending["state"] == "pending" and pending["event"] == "problem"
+    restarted_at = datetime.now(timezone.utc)
+    if how == "sigkill":
+        s.kill9()
+    else:
+        assert s.stop() == 0
+    s2 = make_server(ALERT_ARGS).start()
+    r = Receiver(port=port)
+    try:
+        [msg] = wait_until(r.received, timeout=90)
+        assert msg["event"] == "problem" and msg["run"]["id"] == run
+        assert msg["event_id"] == f"{run}/problem/cuda_oom"
+        assert msg["problem"]["kind"] == "cuda_oom" and msg["problem"]["first_line"] == 2
+        # Built when the event was queued, before the restart: the original, not a new one.
+        sent_at = datetime.fromisoformat(msg["sent_at"].replace("Z", "+00:00"))
+        assert sent_at < restarted_at
+        log = wait_until(lambda: (d := deliveries(s2, "durable"))["delivered"] == 1 and d,
+                         timeout=30)
+        assert log["pending"] == 0 and log["failed_attempts"] >= 1
+        [done] = log["recent"]
+        assert done["id"] == pending["id"] and done["state"] == "delivered"
+        assert done["attempt"] >= 2
+    finally:
+        r.close()
+    assert s2.stop() == 0
+
+
+def test_a_restart_does_not_alert_again(make_server: Any, receiver: Receiver) -> None:
+    s = make_server(ALERT_ARGS).start()
+    run = s.new_run("again")
+    add_hook(s, "again", url=receiver.url, problem_kinds=["cuda_oom", "segfault"], on_run_end=False,
+             on_stall=False)
+    s.batch(run, [OOM], writer="rank-0")
+    wait_until(receiver.received, timeout=30)
+    assert s.stop() == 0
+    s = make_server(ALERT_ARGS).start()
+    s.batch(run, [OOM], writer="rank-1")  # the same kind, after the restart: not a first
+    s.batch(run, ["Segmentation fault (core dumped)"], writer="rank-1")  # a new kind: is
+    wait_until(lambda: len(receiver.received()) >= 2, timeout=30)
+    wait_until(lambda: deliveries(s, "again")["delivered"] == 2, timeout=30)
+    assert [m["problem"]["kind"] for m in receiver.received()] == ["cuda_oom", "segfault"]
+    assert s.stop() == 0
+
+
+@pytest.mark.skipif("postgresql" not in _stores(), reason="WANLLMDB_TEST_STORES leaves out PostgreSQL")
+def test_two_nodes_deliver_each_event_once(tmp_path: Any, postgres: Any) -> None:
+    """Two nodes on one PostgreSQL, both sweeping for stalls and both polling the outbox: a
+    problem, a run's end reported through both nodes, and a stall both nodes' sweeps see are
+    each delivered once — checked after a later event has been delivered too."""
+    conninfo = postgres.new_schema()
+    nodes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        nodes.append(Server(tmp_path / name, ["--store", conninfo, *ALERT_ARGS]).start())
+    a, b = nodes
+    flaky = Receiver(fail_first=2)  # retries: either node may claim them, never both at once
+    try:
+        run = a.new_run("multi", name="first")
+        add_hook(a, "multi", url=flaky.url, problem_kinds=["cuda_oom"], on_stall=False)
+        b.new_run("slow")
+        add_hook(b, "slow", url=flaky.url, problem_kinds=[], on_run_end=False)
+        a.batch(run, [OOM])
+        wait_until(flaky.received, timeout=30)
+        for n in nodes:
+            assert wait_until(lambda: deliveries(n, "multi")["delivered"] == 1, timeout=30)
+        # The end through both nodes: failed on a, then crashed (worse) on b.
+        assert a.request("PATCH", f"/runs/{run}", {"state": "failed", "exit_code": 1}).status == 200
+        assert b.request("PATCH", f"/runs/{run}", {"state": "crashed"}).status == 200
+        # A stall both nodes' sweeps see.
+        assert a.request("PUT", "/projects/slow/problem-settings",
+                         {"stall_after_seconds": 1}).status == 200
+        stalled = a.new_run("slow", name="hung")
+        b.batch(stalled, ["step 1"])
+        wait_until(lambda: any(m["event"] == "stalled" and m["run"]["id"] == stalled
+                               for m in flaky.received()), timeout=60)
+        # The later distinct event, through b: once it is delivered, so are the ones before.
+        later = b.new_run("multi", name="later")
+        b.batch(later, [OOM])
+        wait_until(lambda: any(m["run"]["id"] == later for m in flaky.received()), timeout=30)
+        for n in nodes:
+            assert wait_until(lambda: deliveries(n, "multi")["delivered"] == 3
+                              and deliveries(n, "multi")["pending"] == 0, timeout=30)
+        got = [(m["event"], m["run"]["id"]) for m in flaky.received()]
+        assert got.count(("problem", run)) == 1
+        assert got.count(("run_ended", run)) == 1
+        assert got.count(("stalled", stalled)) == 1
+        assert got.count(("problem", later)) == 1
+        assert deliveries(a, "multi") == deliveries(b, "multi")
+    finally:
+        flaky.close()
+        for n in nodes:
+            if n.proc and n.proc.poll() is None:
+                assert n.stop() == 0
+
+
+def otlp_line(run: str, text: str) -> bytes:
+    record = {"timeUnixNano": str(time_ns()), "body": {"stringValue": text}}
+    return json.dumps({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "wanllmdb.run_id", "value": {"stringValue": run}},
+                                    {"key": "wanllmdb.rank", "value": {"intValue": "3"}}]},
+        "scopeLogs": [{"scope": {"name": "t"}, "logRecords": [record]}]}]}).encode()
+
+
+def loki_line(run: str, text: str) -> bytes:
+    return json.dumps({"streams": [{"stream": {"run_id": run, "rank": "5"},
+                                    "values": [[str(time_ns()), text]]}]}).encode()
+
+
+@pytest.mark.parametrize("protocol", ["otlp", "loki"])
+def test_otlp_and_loki_lines_fire_the_webhook(alert_server: Server, receiver: Receiver,
+                                              protocol: str) -> None:
+    s = alert_server
+    run = s.new_run("foreign", name="shipped")
+    add_hook(s, "foreign", url=receiver.url, problem_kinds=["cuda_oom"])
+    if protocol == "otlp":
+        r = s.request("POST", "/v1/logs", raw=otlp_line(run, OOM),
+                      headers={"Content-Type": "application/json"}, api=False)
+        assert r.status == 200, r.body
+    else:
+        r = s.request("POST", "/loki/api/v1/push", raw=loki_line(run, OOM),
+                      headers={"Content-Type": "application/json"}, api=False)
+        assert r.status == 204, r.body
+    [msg] = wait_until(receiver.received, timeout=30)
+    assert msg["event"] == "problem" and msg["run"]["id"] == run
+    assert msg["problem"]["kind"] == "cuda_oom"
+    # The same kind again through the batch API is not a first problem.
+    s.batch(run, [OOM], writer="rank-0")
+    assert s.request("PATCH", f"/runs/{run}", {"state": "failed"}).status == 200
+    wait_until(lambda: len(receiver.received()) == 2, timeout=30)
+    assert [m["event"] for m in receiver.received()] == ["problem", "run_ended"]

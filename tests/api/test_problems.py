@@ -150,6 +150,27 @@ def test_project_view_and_runs_list(server: Server) -> None:
     assert runs["clean"]["top_problem"] is None
 
 
+def test_a_run_keeps_at_most_1000_problem_signatures(server: Server) -> None:
+    """A run printing a new error again and again: 1,000 distinct signatures are stored, the
+    rest are counted (truncated, dropped) — and a known signature on another rank still is."""
+    run = server.new_run("spam")
+    def traceback(i: int) -> list[str]:
+        return ["Traceback (most recent call last):", '  File "t.py", line 1, in <module>',
+                f"E{i}Error: boom"]
+    for start in range(0, 1010, 50):  # a batch reports at most 64 problems
+        lines = [x for i in range(start, min(1010, start + 50)) for x in traceback(i)]
+        assert server.batch(run, lines).status == 200
+    assert server.batch(run, traceback(0), writer="rank-1").status == 200
+    body = server.get(f"/runs/{run}/problems").json()
+    assert body["count"] == 1000 and body["truncated"] is True and body["dropped"] == 10
+    e0 = next(p for p in body["problems"] if p["title"].startswith("E0Error"))
+    assert e0["writer_count"] == 2
+    other = server.new_run("spam")
+    server.batch(other, traceback(0))
+    body = server.get(f"/runs/{other}/problems").json()
+    assert body["truncated"] is False and body["dropped"] == 0
+
+
 def test_unknown_run(server: Server) -> None:
     r = server.get("/runs/00000000-0000-4000-8000-000000000000/problems")
     assert r.status == 404

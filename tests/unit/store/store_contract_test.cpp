@@ -10,6 +10,7 @@
 
 #include "core/chunk_codec.h"
 #include "core/problem_rules.h"
+#include "core/time_util.h"
 #include "core/uuid.h"
 #include "store/postgres_store.h"
 #include "store/query_engine.h"
@@ -462,6 +463,159 @@ TEST_P(StoreContractTest, TwoNodesAppendingToOneRunStayDenseAndDedupRetries) {
     EXPECT_EQ(lines[i].line_number, static_cast<int64_t>(i) + 1);
     EXPECT_TRUE(seen.insert({lines[i].writer, lines[i].message}).second);
   }
+}
+
+// A batch of the given messages, scanned with the built-in problem rules.
+IngestBatch ProblemBatch(const std::string& run_id, const std::string& writer,
+                         const std::vector<std::string>& messages) {
+  IngestBatch b;
+  b.run_id = run_id;
+  b.writer = writer;
+  b.problem_rules = ProblemRuleSet::Builtin();
+  for (const auto& m : messages) {
+    LogLine l;
+    l.timestamp_us = NowMicros();
+    l.message = m;
+    b.lines.push_back(l);
+  }
+  return b;
+}
+
+const char* kOom = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.";
+
+TEST_P(StoreContractTest, NewProblemKindsAreReportedOnceAcrossNodesAndReopens) {
+  auto first = store_->Append(ProblemBatch(run_id_, "rank-0", {"step 1", kOom}));
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(first->new_problem_kinds, std::vector<std::string>{"cuda_oom"});
+  // The same kind on another writer, through another node (PostgreSQL) or the same store.
+  auto other = postgres() ? OpenAnother() : nullptr;
+  LogStore& second_node = other ? *other : *store_;
+  auto again = second_node.Append(ProblemBatch(run_id_, "rank-1", {kOom}));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->new_problem_kinds.empty());
+  other.reset();
+  store_.reset();
+  Open();
+  auto after =
+      store_->Append(ProblemBatch(run_id_, "rank-0", {kOom, "Segmentation fault (core dumped)"}));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->new_problem_kinds, std::vector<std::string>{"segfault"});
+  auto rows = store_->ProblemsOfRuns({run_id_});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 3u);  // cuda_oom on two writers, segfault
+}
+
+TEST_P(StoreContractTest, ProblemSignaturesAreCappedPerRun) {
+  auto traceback = [](int i) {
+    return std::vector<std::string>{
+        "Traceback (most recent call last):", "  File \"t.py\", line 1, in <module>",
+        "E" + std::to_string(i) + "Error: boom"};
+  };
+  const int n = static_cast<int>(kMaxProblemSignaturesPerRun) + 5;
+  int64_t dropped = 0;
+  std::vector<std::string> kinds;
+  for (int from = 0; from < n; from += 50) {  // a batch reports at most 64 problems
+    std::vector<std::string> lines;
+    for (int i = from; i < std::min(n, from + 50); ++i)
+      for (auto& l : traceback(i)) lines.push_back(l);
+    auto r = store_->Append(ProblemBatch(run_id_, "main", lines));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    dropped += r->problems_dropped;
+    for (auto& k : r->new_problem_kinds) kinds.push_back(k);
+  }
+  EXPECT_EQ(dropped, 5);
+  EXPECT_EQ(kinds, std::vector<std::string>{"traceback"});
+  // A known signature on another writer is still stored; a new one still is not.
+  auto known = store_->Append(ProblemBatch(run_id_, "rank-1", traceback(0)));
+  auto fresh = store_->Append(ProblemBatch(run_id_, "rank-1", traceback(n + 1)));
+  ASSERT_TRUE(known.ok() && fresh.ok());
+  EXPECT_EQ(known->problems_dropped, 0);
+  EXPECT_EQ(fresh->problems_dropped, 1);
+  auto rows = store_->ProblemsOfRuns({run_id_});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), static_cast<size_t>(kMaxProblemSignaturesPerRun) + 1);
+  EXPECT_EQ(*store_->ProblemsDropped(run_id_), 6);
+  ASSERT_TRUE(store_->ClearLogs(run_id_).ok());
+  EXPECT_EQ(*store_->ProblemsDropped(run_id_), 0);
+}
+
+TEST_P(StoreContractTest, WebhookOutboxEnqueuesOnceClaimsRecordsAndPrunes) {
+  const std::string hook = "h" + NewUuid().substr(0, 8);
+  WebhookDelivery d;
+  d.project = "p";
+  d.webhook_id = hook;
+  d.event = "problem";
+  d.run_id = run_id_;
+  d.key = "cuda_oom";
+  d.body = R"({"event":"problem"})";
+  d.next_attempt_us = NowMicros();
+  auto added = store_->EnqueueDelivery(d);
+  ASSERT_TRUE(added.ok()) << added.status().message();
+  EXPECT_TRUE(*added);
+  // PostgreSQL: a second node; SQLite has one process.
+  auto other = postgres() ? OpenAnother() : nullptr;
+  EXPECT_FALSE(*(other ? *other : *store_).EnqueueDelivery(d));  // the same event again
+  // Claims until ours comes (a shared PostgreSQL may hold other tests' deliveries).
+  auto claim_ours = [&](LogStore& s) -> std::optional<WebhookDelivery> {
+    for (int i = 0; i < 1000; ++i) {
+      auto c = s.ClaimDeliveries(NowMicros(), 60'000'000, 1);
+      EXPECT_TRUE(c.ok());
+      if (!c.ok() || c->empty()) return std::nullopt;
+      if (c->front().webhook_id == hook) return c->front();
+      DeliveryOutcome o{c->front().id, c->front().attempts, 200, "", DeliveryState::kDelivered, 0};
+      EXPECT_TRUE(s.RecordDeliveryAttempt(o).ok());
+    }
+    return std::nullopt;
+  };
+  auto c = claim_ours(*store_);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->attempts, 1);
+  EXPECT_EQ(c->body, d.body);
+  if (postgres()) {
+    // Leased: another node does not claim it meanwhile.
+    EXPECT_FALSE(claim_ours(*other));
+  }
+  const int64_t retry_at = NowMicros() - 1;
+  ASSERT_TRUE(store_
+                  ->RecordDeliveryAttempt(
+                      {c->id, 1, 500, "HTTP 500: no", DeliveryState::kPending, retry_at})
+                  .ok());
+  // A stale outcome (attempt 1 again) changes nothing.
+  LogStore& next = other ? *other : *store_;
+  auto c2 = claim_ours(next);
+  ASSERT_TRUE(c2);
+  EXPECT_EQ(c2->attempts, 2);
+  ASSERT_TRUE(store_->RecordDeliveryAttempt({c->id, 1, 0, "late", DeliveryState::kGaveUp, 0}).ok());
+  ASSERT_TRUE(next.RecordDeliveryAttempt({c2->id, 2, 200, "", DeliveryState::kDelivered, 0}).ok());
+  auto log = store_->WebhookDeliveryLog(hook, 20);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  EXPECT_EQ(log->delivered, 1);
+  EXPECT_EQ(log->failed_attempts, 1);
+  EXPECT_EQ(log->gave_up, 0);
+  EXPECT_EQ(log->pending, 0);
+  EXPECT_EQ(log->last_status, 200);
+  EXPECT_EQ(log->last_error, "");
+  EXPECT_TRUE(log->last_success_us);
+  ASSERT_EQ(log->recent.size(), 1u);
+  EXPECT_EQ(log->recent[0].state, DeliveryState::kDelivered);
+  EXPECT_EQ(log->recent[0].attempts, 2);
+  // Pruning keeps the latest finished ones of each webhook; forgetting drops all.
+  for (int i = 0; i < 5; ++i) {
+    WebhookDelivery more = d;
+    more.key = "k" + std::to_string(i);
+    ASSERT_TRUE(*store_->EnqueueDelivery(more));
+    auto m = claim_ours(*store_);
+    ASSERT_TRUE(m);
+    ASSERT_TRUE(
+        store_->RecordDeliveryAttempt({m->id, 1, 200, "", DeliveryState::kDelivered, 0}).ok());
+  }
+  ASSERT_TRUE(store_->PruneDeliveries(3).ok());
+  EXPECT_EQ(store_->WebhookDeliveryLog(hook, 20)->recent.size(), 3u);
+  EXPECT_EQ(store_->WebhookDeliveryLog(hook, 20)->delivered, 6);
+  ASSERT_TRUE(store_->ForgetWebhook(hook).ok());
+  log = store_->WebhookDeliveryLog(hook, 20);
+  EXPECT_EQ(log->delivered, 0);
+  EXPECT_TRUE(log->recent.empty());
 }
 
 TEST(StoreUrl, PasswordsNeverReachTheLog) {

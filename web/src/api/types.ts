@@ -231,16 +231,23 @@ export interface WhoAmI {
   projects: string[];
 }
 
+/** One delivery of a webhook with its latest attempt (doc/api.md "Webhooks"). */
 export interface DeliveryRecord {
+  id: number;
+  /** When it last changed. */
   at: string;
   event: string;
   run_id: string;
+  state: 'pending' | 'delivered' | 'gave_up';
+  /** Attempts so far. */
   attempt: number;
   status: number;
   error: string;
+  /** Pending: when it is tried next. */
+  next_attempt_at: string | null;
 }
 
-/** A project's webhook (doc/alerts.md) with this server's delivery log. */
+/** A project's webhook (doc/alerts.md) with its delivery log, kept in the store (every node's). */
 export interface Webhook {
   id: string;
   url: string;

@@ -79,12 +79,15 @@ export function WebhooksPanel({ project }: { project: string }) {
                     <summary>delivery log</summary>
                     <table className="list compact" data-testid="webhook-log">
                       <tbody>
-                        {h.deliveries.recent.map((r, i) => (
-                          <tr key={i}>
+                        {h.deliveries.recent.map((r) => (
+                          <tr key={r.id}>
                             <td>{formatDateTime(r.at)}</td>
                             <td>{r.event}</td>
                             <td className="mono">{r.run_id.slice(0, 8)}</td>
-                            <td>attempt {r.attempt}</td>
+                            <td>{r.state === 'gave_up' ? 'gave up' : r.state}</td>
+                            <td>
+                              {r.attempt} attempt{r.attempt === 1 ? '' : 's'}
+                            </td>
                             <td>{r.status || '—'}</td>
                             <td className="sub">{r.error}</td>
                           </tr>
