@@ -33,6 +33,9 @@ echo
 echo "### retention sweep (issue 12): lines/s removed, ingest during the sweep, space back"
 $PY bench/retention_bench.py
 echo
+echo "### backup (issue 12): admin backup of a large store, ingest during it"
+$PY bench/backup_bench.py
+echo
 echo "### team server: PostgreSQL store, two nodes (issue 10)"
 $PY bench/pg_bench.py
 echo

@@ -178,6 +178,7 @@ bool Uploader::CreateRun(HttpConnection& conn, bool* retry) {
   auto reply = conn.Request("POST", "/api/v1/runs", options_.run_body);
   NoteReply(reply.ok());
   if (!reply.ok() || Retryable(reply->status)) {
+    if (reply.ok()) retry_after_s_ = reply->retry_after_s;
     *retry = true;
     return false;
   }
@@ -227,6 +228,7 @@ int Uploader::SendHead(HttpConnection& conn) {
     return 0;
   }
   if (!reply.ok() || Retryable(reply->status)) {
+    if (reply.ok()) retry_after_s_ = reply->retry_after_s;  // 429/503/507: not before this
     std::lock_guard<std::mutex> lock(mu_);
     if (!outage_) {
       outage_ = true;
@@ -276,7 +278,10 @@ void Uploader::WaitBackoff(double seconds) {
 void Uploader::Loop() {
   HttpConnection conn(options_.server, options_.api_key, 10000);
   Backoff pacing(0.1, 2.0);
-  auto backoff = [&] { WaitBackoff(pacing.Next()); };
+  auto backoff = [&] {
+    WaitBackoff(pacing.Next(retry_after_s_));
+    retry_after_s_.reset();
+  };
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);

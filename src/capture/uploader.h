@@ -10,7 +10,8 @@
 //    is kBatchMaxAge old. One batch in flight at a time, over one keep-alive connection; the
 //    server skips seqs it has already stored, so every retry is idempotent and nothing is skipped.
 //  - 5xx, 429 and transport errors are retried forever with capped, jittered backoff (the queue
-//    waits, already on disk); 404 re-creates the run; any other 4xx skips the batch (warned).
+//    waits, already on disk), and never sooner than the reply's Retry-After (up to 60 s;
+//    core/backoff.h); 404 re-creates the run; any other 4xx skips the batch (warned).
 //  - Memory is bounded: past kMemoryLimit the queued records' text is dropped and read back from
 //    the spool when their turn comes.
 //  - acked.json is rewritten at most once a second and at Close(); it only saves work for sync
@@ -157,6 +158,7 @@ class Uploader {
   Progress progress_[2];  // stdout, stderr
   // Only the upload thread:
   bool run_created_ = false;
+  std::optional<double> retry_after_s_;  // of the last refused request, until the next wait
 };
 
 int64_t MonotonicMicros();

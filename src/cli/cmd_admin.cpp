@@ -1,5 +1,5 @@
-// `wanllmdb admin du|backup|restore`: operations on a server's store, worked on the store
-// directly like `wanllmdb keys` (doc/operations.md).
+// `wanllmdb admin du|backup|restore|check|vacuum`: operations on a server's store, worked on the
+// store directly like `wanllmdb keys` (doc/operations.md).
 //   du        size and line counts per project and run, largest first (both stores; safe while
 //             the server runs: it only reads).
 //   backup    a consistent online copy of an SQLite store while the server runs (VACUUM INTO).
@@ -10,8 +10,11 @@
 //             dense (store/store_check.h); reports without changing anything. --repair rebuilds
 //             counters from the chunks: SQLite only on a stopped server (its writer caches the
 //             counters), PostgreSQL also live (the run's row is locked while repairing).
+//   vacuum    rewrites a stopped server's SQLite store compacted and with auto_vacuum=INCREMENTAL
+//             (stores created before incremental vacuum never shrink); refuses while a server
+//             uses it. PostgreSQL: VACUUM is the database's job; says what to run and exits 2.
 // Exit status: 0 done (check: no problem left), 1 failed (check: problems remain), 2 not
-// possible for this store (PostgreSQL backup/restore).
+// possible for this store (PostgreSQL backup/restore/vacuum).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -162,6 +165,50 @@ int Restore(const AdminOptions& o) {
   return 0;
 }
 
+int Vacuum(const AdminOptions& o) {
+  const std::string sqlite = SqlitePath(StoreUrl(o));
+  if (sqlite.empty()) {
+    std::fprintf(stderr,
+                 "wanllmdb admin vacuum: the store is PostgreSQL, which reclaims space itself: "
+                 "autovacuum makes the space of removed lines reusable for new ones, with the "
+                 "nodes running. To give disk space back to the operating system, run in a "
+                 "maintenance window (it locks the table while it rewrites it):\n"
+                 "  VACUUM (FULL, ANALYZE) log_chunks;\n"
+                 "or pg_repack, which does it online; see doc/deploy.md\n");
+    return 2;
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(sqlite, ec))
+    return Fail(Status(Code::kNotFound, "no store at " + sqlite + " (use --data or --store)"));
+  auto mode = SqliteAutoVacuum(sqlite);
+  if (!mode.ok()) return Fail(mode.status());
+  const char* names[] = {"NONE", "FULL", "INCREMENTAL"};
+  const char* before = *mode >= 0 && *mode <= 2 ? names[*mode] : "?";
+  std::printf(
+      "vacuuming %s (auto_vacuum=%s -> INCREMENTAL); it needs free space for the pages "
+      "in use and may take a while on a large store\n",
+      sqlite.c_str(), before);
+  std::fflush(stdout);
+  auto report = VacuumSqlite(sqlite, [](int64_t written, int64_t expected) {
+    const int pct =
+        expected > 0 ? static_cast<int>(std::min<int64_t>(100, written * 100 / expected)) : 100;
+    std::printf("  written %s of about %s (%d%%)\n", FormatBytes(written).c_str(),
+                FormatBytes(expected).c_str(), pct);
+    std::fflush(stdout);
+  });
+  if (!report.ok()) return Fail(report.status());
+  const SqliteVacuumReport& r = *report;
+  std::printf("size before: %s (%lld pages of %lld bytes, %lld of them free)\n",
+              FormatBytes(r.bytes_before).c_str(), static_cast<long long>(r.pages_before),
+              static_cast<long long>(r.page_size), static_cast<long long>(r.free_pages_before));
+  std::printf(
+      "size after:  %s (%s given back); auto_vacuum=INCREMENTAL: the retention sweep "
+      "gives freed space back from now on\n",
+      FormatBytes(r.bytes_after).c_str(),
+      FormatBytes(std::max<int64_t>(0, r.bytes_before - r.bytes_after)).c_str());
+  return 0;
+}
+
 int Check(const AdminOptions& o) {
   const std::string url = StoreUrl(o);
   const std::string sqlite = SqlitePath(url);
@@ -224,7 +271,8 @@ void AddAdminCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<AdminOptions>();
   auto* cmd = app.add_subcommand(
       "admin",
-      "Operate on a server's store: du, backup, restore, check, export-run, import-run, retention");
+      "Operate on a server's store: du, backup, restore, check, vacuum, export-run, import-run, "
+      "retention");
   cmd->require_subcommand(1);
   auto store_options = [o](CLI::App* sub) {
     sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
@@ -258,6 +306,12 @@ void AddAdminCommand(CLI::App& app, int* exit_code) {
                   "stopped)");
   check->add_option("--run", o->run_id, "Check only this run (its full id)");
   check->callback([o, exit_code] { *exit_code = Check(*o); });
+  auto* vacuum = cmd->add_subcommand(
+      "vacuum",
+      "Compact a stopped server's SQLite store and switch it to incremental vacuum, so retention "
+      "gives space back (stores made before it never shrink); refused while a server runs");
+  store_options(vacuum);
+  vacuum->callback([o, exit_code] { *exit_code = Vacuum(*o); });
   AddRunTransferCommands(cmd, exit_code);
   AddRetentionCommands(cmd, exit_code);
 }

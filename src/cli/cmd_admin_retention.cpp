@@ -1,16 +1,23 @@
-// `wanllmdb admin retention show|set PROJECT`: a project's retention policy (doc/operations.md
-// "Retention and rotation"), read and written on the store directly like the other admin
-// commands, so it works beside a running server on both stores (the sweep reads the policies
-// afresh every time). The same limits and checks as PUT /api/v1/projects/{name}/retention.
+// `wanllmdb admin retention show|set PROJECT` and `sweep`: a project's retention policy
+// (doc/operations.md "Retention and rotation"), read and written on the store directly like the
+// other admin commands, so it works beside a running server on both stores (the sweep reads the
+// policies afresh every time). The same limits and checks as PUT /api/v1/projects/{name}/retention.
 //   show PROJECT [--json]   what the project sets; what it does not set follows the server's
 //                           --retention-* defaults (shown by GET .../retention on the server)
 //   set PROJECT [--max-age-days D] [--max-age-action A] [--max-lines-per-run N]
 //               [--max-bytes-per-run SIZE] [--max-bytes-per-project SIZE] [--reset]
 //                           changes the given limits, keeps the others; "none" = no limit,
 //                           "default" = follow the server default.
-// Exit status: 0 done, 1 failed (unknown project, bad value, store unreadable).
+//   sweep [--retention-* as the server]
+//                           one retention sweep now (store/retention_sweep.h), printing what it
+//                           removes. SQLite: only on a stopped server's store (a running server
+//                           sweeps by itself every --retention-interval, and its writer keeps the
+//                           counters a sweep changes); PostgreSQL: also beside running nodes (a
+//                           step removes only what is still as planned).
+// Exit status: 0 done, 1 failed (unknown project, bad value, store unreadable, server running).
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,11 +25,14 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/retention_flags.h"
 #include "core/time_util.h"
 #include "server/disk_guard.h"
 #include "server/retention_json.h"
 #include "store/log_store.h"
 #include "store/retention.h"
+#include "store/retention_sweep.h"
+#include "store/sqlite_admin.h"
 
 namespace wanllmdb {
 namespace {
@@ -41,18 +51,22 @@ int Fail(const Status& s) {
   return 1;
 }
 
+// The store's URL: --store, else the SQLite file in --data (which must exist).
+Result<std::string> UrlOf(const RetentionOptions& o) {
+  if (!o.store_url.empty()) return o.store_url;
+  const auto path = std::filesystem::path(o.data_dir) / "logs.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return Status(Code::kNotFound, "no store at " + path.string() + " (use --data or --store)");
+  return "sqlite:" + path.string();
+}
+
 Result<std::unique_ptr<LogStore>> Open(const RetentionOptions& o) {
-  std::string url = o.store_url;
-  if (url.empty()) {
-    const auto path = std::filesystem::path(o.data_dir) / "logs.db";
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-      return Status(Code::kNotFound, "no store at " + path.string() + " (use --data or --store)");
-    url = "sqlite:" + path.string();
-  }
+  auto url = UrlOf(o);
+  if (!url.ok()) return url.status();
   StoreOptions options;
   options.background_work = false;  // beside a running server: only this one write
-  return OpenStore(url, options);
+  return OpenStore(*url, options);
 }
 
 // "none" → kNoLimit, "default" → kInherit, else `parse`.
@@ -65,9 +79,10 @@ Status SetField(const char* flag, const std::optional<std::string>& text, int64_
     *field = RetentionPolicy::kInherit;
   } else {
     auto v = parse(*text);
-    if (!v) return Status(Code::kInvalidValue, std::string(flag) + ": '" + *text + "' " +
-                                                   "is not valid (a positive value, none or "
-                                                   "default)");
+    if (!v)
+      return Status(Code::kInvalidValue, std::string(flag) + ": '" + *text + "' " +
+                                             "is not valid (a positive value, none or "
+                                             "default)");
     *field = *v;
   }
   return Status::Ok();
@@ -108,9 +123,10 @@ void PrintText(const std::string& project, const RetentionPolicy& p) {
   std::printf("retention of project '%s'%s:\n", project.c_str(),
               p == RetentionPolicy{} ? " (nothing set: the server defaults apply)" : "");
   std::printf("  max_age_days           %s\n", limit(p.max_age_us, days).c_str());
-  std::printf("  max_age_action         %s\n", p.age_action == AgeAction::kInherit
-                                                    ? "(server default)"
-                                                    : std::string(AgeActionName(p.age_action)).c_str());
+  std::printf("  max_age_action         %s\n",
+              p.age_action == AgeAction::kInherit
+                  ? "(server default)"
+                  : std::string(AgeActionName(p.age_action)).c_str());
   std::printf("  max_lines_per_run      %s\n",
               limit(p.max_lines_per_run, std::to_string(p.max_lines_per_run)).c_str());
   std::printf("  max_bytes_per_run      %s\n",
@@ -168,25 +184,77 @@ int Set(const RetentionOptions& o) {
   return 0;
 }
 
+int Sweep(const RetentionOptions& o, const RetentionDefaultFlags& flags) {
+  auto defaults = RetentionDefaultsOf(flags);
+  if (!defaults.ok()) return Fail(defaults.status());
+  auto url = UrlOf(o);
+  if (!url.ok()) return Fail(url.status());
+  const bool sqlite = url->rfind("sqlite:", 0) == 0;
+  std::optional<SqliteUseLock> lock;
+  if (sqlite) {
+    auto l = SqliteUseLock::Exclusive(url->substr(7));
+    if (!l.ok())
+      return Fail(Status(l.status().code(),
+                         l.status().message() +
+                             " (a running server sweeps by itself every --retention-interval "
+                             "seconds)"));
+    lock.emplace(std::move(*l));
+  }
+  auto store = Open(o);
+  if (!store.ok()) return Fail(store.status());
+  RetentionSweepOptions so;
+  so.defaults = *defaults;
+  so.interval_s = 0;  // this one sweep, on this thread
+  if (sqlite) {
+    // The store is ours alone: no ingest to leave room for between steps.
+    so.step_pause = std::chrono::milliseconds(0);
+    so.pause_factor = 0;
+  }
+  so.log = [](const std::string& m) {
+    std::printf("%s\n", m.c_str());
+    std::fflush(stdout);
+  };
+  RetentionSweeper sweeper(**store, so);
+  auto stats = sweeper.SweepOnce();
+  (*store)->Close();
+  if (!stats.ok()) return Fail(stats.status());
+  const RetentionSweepStats& st = *stats;
+  if (st.lines == 0 && st.runs_deleted == 0 && st.pages_reclaimed == 0) {
+    std::printf("retention: nothing to remove (no policy is exceeded%s)\n",
+                st.conflicts ? "; some runs changed under the sweep, try again" : "");
+  } else {
+    std::printf(
+        "retention: removed %lld lines (%s) in %lld chunks, deleted %lld runs, gave back "
+        "%lld free pages\n",
+        static_cast<long long>(st.lines), FormatBytes(st.bytes).c_str(),
+        static_cast<long long>(st.chunks), static_cast<long long>(st.runs_deleted),
+        static_cast<long long>(st.pages_reclaimed));
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddRetentionCommands(CLI::App* admin, int* exit_code) {
   auto o = std::make_shared<RetentionOptions>();
   auto* cmd = admin->add_subcommand(
-      "retention", "A project's retention policy: how long and how much of its logs are kept");
+      "retention",
+      "A project's retention policy: how long and how much of its logs are kept; a sweep now");
   cmd->require_subcommand(1);
   auto common = [o](CLI::App* sub) {
     sub->add_option("project", o->project, "The project")->required();
     sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-    sub->add_option("--store", o->store_url, "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
+    sub->add_option("--store", o->store_url,
+                    "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
   };
   auto* show = cmd->add_subcommand("show", "What the project's policy sets");
   common(show);
   show->add_flag("--json", o->json, "As GET /api/v1/projects/{name}/retention (without defaults)");
   show->callback([o, exit_code] { *exit_code = Show(*o); });
   auto* set = cmd->add_subcommand(
-      "set", "Change limits of the project's policy (the others stay); 'none' = no limit, "
-             "'default' = follow the server's --retention-* default");
+      "set",
+      "Change limits of the project's policy (the others stay); 'none' = no limit, "
+      "'default' = follow the server's --retention-* default");
   common(set);
   set->add_option("--max-age-days", o->max_age_days,
                   "Remove the logs (or runs) of runs finished longer ago (days, fractions ok)");
@@ -200,6 +268,17 @@ void AddRetentionCommands(CLI::App* admin, int* exit_code) {
                   "Cap on a project's message bytes: the oldest finished runs' logs go first");
   set->add_flag("--reset", o->reset, "Start from nothing set (then apply the options given)");
   set->callback([o, exit_code] { *exit_code = Set(*o); });
+  auto defaults = std::make_shared<RetentionDefaultFlags>();
+  auto* sweep = cmd->add_subcommand(
+      "sweep",
+      "Run one retention sweep now and print what it removes (SQLite: the server must be "
+      "stopped; it sweeps by itself every --retention-interval). Give the server's --retention-* "
+      "defaults, or only the projects' own policies apply");
+  sweep->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
+  sweep->add_option("--store", o->store_url,
+                    "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
+  AddRetentionDefaultFlags(sweep, defaults.get());
+  sweep->callback([o, defaults, exit_code] { *exit_code = Sweep(*o, *defaults); });
 }
 
 }  // namespace wanllmdb

@@ -1,14 +1,15 @@
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <system_error>
-#include <cmath>
 #include <memory>
+#include <system_error>
 #include <tuple>
 
 #include "cli/commands.h"
+#include "cli/retention_flags.h"
 #include "server/disk_guard.h"
 #include "server/server.h"
 
@@ -169,57 +170,20 @@ void AddServerCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("!--no-access-log", opts->access_log, "Do not print a line per HTTP request");
   // Retention defaults (doc/operations.md "Retention and rotation"): what every project without
   // a policy of its own keeps. Unset: keep everything.
-  auto ret_age = std::make_shared<double>(0);
-  auto ret_action = std::make_shared<std::string>("delete_logs");
-  auto ret_lines = std::make_shared<int64_t>(0);
-  auto ret_run_bytes = std::make_shared<std::string>("0");
-  auto ret_project_bytes = std::make_shared<std::string>("0");
-  cmd->add_option("--retention-max-age-days", *ret_age,
-                  "Default retention: remove the logs (or, with --retention-max-age-action "
-                  "delete_run, the runs) of runs finished longer ago than this many days "
-                  "(fractions allowed; 0: keep them)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 36500.0));
-  cmd->add_option("--retention-max-age-action", *ret_action,
-                  "What --retention-max-age-days removes: delete_logs (the lines; the run stays) "
-                  "or delete_run")
-      ->check(CLI::IsMember({"delete_logs", "delete_run"}))
-      ->capture_default_str();
-  cmd->add_option("--retention-max-lines-per-run", *ret_lines,
-                  "Default rotation: a run over this many lines loses its oldest ones (line "
-                  "numbers of the rest stay; 0: no limit)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000000000}));
-  cmd->add_option("--retention-max-bytes-per-run", *ret_run_bytes,
-                  "Default rotation by message bytes of a run (512M, 2G, bytes; 0: no limit)")
-      ->capture_default_str();
-  cmd->add_option("--retention-max-bytes-per-project", *ret_project_bytes,
-                  "Default cap on the message bytes of all runs of a project: the oldest finished "
-                  "runs' logs go first (512M, 2G, bytes; 0: no limit)")
-      ->capture_default_str();
+  auto retention = std::make_shared<RetentionDefaultFlags>();
+  AddRetentionDefaultFlags(cmd, retention.get());
   cmd->add_option("--retention-interval", opts->retention_interval_s,
                   "Seconds between retention sweeps (each removes what is due in small steps)")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1e7));
-  cmd->callback([opts, listen, sync, exit_code, api_key, min_free, log_format, ret_age, ret_action,
-                 ret_lines, ret_run_bytes, ret_project_bytes] {
-    RetentionPolicy& rd = opts->retention_defaults;
-    if (*ret_age > 0) rd.max_age_us = std::max<int64_t>(1, std::llround(*ret_age * 86400e6));
-    rd.age_action = *ret_action == "delete_run" ? AgeAction::kDeleteRun : AgeAction::kDeleteLogs;
-    if (*ret_lines > 0) rd.max_lines_per_run = *ret_lines;
-    for (auto [flag, text, field] :
-         {std::tuple{"--retention-max-bytes-per-run", ret_run_bytes.get(), &rd.max_bytes_per_run},
-          std::tuple{"--retention-max-bytes-per-project", ret_project_bytes.get(),
-                     &rd.max_bytes_per_project}}) {
-      auto size = ParseDiskLimit(*text);
-      if (!size.ok() || size->kind != DiskLimit::Kind::kBytes) {
-        std::fprintf(stderr, "wanllmdb server: %s wants a size (512M, 2G, bytes) or 0, got '%s'\n",
-                     flag, text->c_str());
-        *exit_code = 2;
-        return;
-      }
-      if (size->bytes > 0) *field = size->bytes;
+  cmd->callback([opts, listen, sync, exit_code, api_key, min_free, log_format, retention] {
+    auto defaults = RetentionDefaultsOf(*retention);
+    if (!defaults.ok()) {
+      std::fprintf(stderr, "wanllmdb server: %s\n", defaults.status().message().c_str());
+      *exit_code = 2;
+      return;
     }
+    opts->retention_defaults = *defaults;
     opts->log_format = *log_format == "json" ? LogFormat::kJson : LogFormat::kText;
     opts->sync = *sync == "full" ? SyncMode::kFull : SyncMode::kNormal;
     auto limit = ParseDiskLimit(*min_free);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "capture/batch_json.h"
@@ -15,6 +16,7 @@
 #include "capture/uploader.h"
 #include "cli/commands.h"
 #include "client/http_client.h"
+#include "core/backoff.h"
 
 namespace wanllmdb {
 namespace {
@@ -28,10 +30,11 @@ struct SyncOptions {
 
 constexpr int kMaxAttempts = 8;
 
-// Retries transport errors, 5xx and 429 a few times; returns any other answer.
+// Retries transport errors, 5xx and 429 a few times, never sooner than a Retry-After says;
+// returns any other answer.
 Result<HttpReply> Call(HttpConnection& conn, const std::string& method, const std::string& target,
                        const std::string& body) {
-  double delay = 0.25;
+  Backoff pacing(0.25, 4.0);
   Status last;
   for (int i = 0; i < kMaxAttempts; ++i) {
     auto reply = conn.Request(method, target, body);
@@ -39,8 +42,9 @@ Result<HttpReply> Call(HttpConnection& conn, const std::string& method, const st
     last = reply.ok()
                ? Status(Code::kUnavailable, "server answered " + std::to_string(reply->status))
                : reply.status();
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
-    delay = std::min(delay * 2, 4.0);
+    std::optional<double> retry_after;
+    if (reply.ok()) retry_after = reply->retry_after_s;
+    std::this_thread::sleep_for(std::chrono::duration<double>(pacing.Next(retry_after)));
   }
   return Status(Code::kUnavailable, "server unreachable (" + last.message() + ")");
 }

@@ -19,7 +19,7 @@ void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddAdminCommand(CLI::App& app, int* exit_code);
 // `admin export-run` / `import-run` (cmd_admin_transfer.cpp), on the `admin` subcommand.
 void AddRunTransferCommands(CLI::App* admin, int* exit_code);
-void AddRetentionCommands(CLI::App* admin, int* exit_code);  // admin retention show|set
+void AddRetentionCommands(CLI::App* admin, int* exit_code);  // admin retention show|set|sweep
 void AddGrepCommand(CLI::App& app, int* exit_code);
 
 // The server URL for client commands: --server, else $WANLLMDB_BASE_URL, else the default.

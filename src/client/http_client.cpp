@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -134,6 +135,21 @@ Status Connect(net::io_context& ioc, const ServerUrl& server, FlexStream& stream
   return Status::Ok();
 }
 
+// Status, body and Retry-After of a response (a negative or non-numeric value is ignored).
+HttpReply ReplyOf(http::response<http::string_body>& res) {
+  HttpReply reply;
+  reply.status = static_cast<int>(res.result_int());
+  reply.body = std::move(res.body());
+  auto it = res.find(http::field::retry_after);
+  if (it != res.end()) {
+    std::string v(it->value());
+    char* end = nullptr;
+    double s = std::strtod(v.c_str(), &end);
+    if (end != v.c_str() && *end == '\0' && s >= 0 && std::isfinite(s)) reply.retry_after_s = s;
+  }
+  return reply;
+}
+
 }  // namespace
 
 Result<ServerUrl> ParseServerUrl(const std::string& url, const std::string& ca_file) {
@@ -195,9 +211,7 @@ Result<HttpReply> HttpClient::Request(const std::string& method, const std::stri
   parser.body_limit(1ULL << 32);
   http::read(stream, buffer, parser, ec);
   if (ec) return NetError(server_, ec);
-  HttpReply reply;
-  reply.status = static_cast<int>(parser.get().result_int());
-  reply.body = std::move(parser.get().body());
+  HttpReply reply = ReplyOf(parser.get());
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
   return reply;
 }
@@ -344,9 +358,7 @@ Result<HttpReply> HttpConnection::Attempt(const std::string& method, const std::
     Close();
     return NetError(server_, ec);
   }
-  HttpReply reply;
-  reply.status = static_cast<int>(parser.get().result_int());
-  reply.body = std::move(parser.get().body());
+  HttpReply reply = ReplyOf(parser.get());
   if (!parser.get().keep_alive()) Close();
   return reply;
 }

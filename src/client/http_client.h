@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,8 @@ std::string QueryEscape(std::string_view s);
 struct HttpReply {
   int status = 0;
   std::string body;
+  // The Retry-After header in seconds (delta-seconds; an HTTP date is ignored), if any.
+  std::optional<double> retry_after_s;
 };
 
 // Thread-safety: stateless apart from its options; one call per thread at a time.

@@ -28,6 +28,9 @@ class StallWatch;
 struct ProblemSettings;
 struct ForeignIngestResult;
 class IngestQuotas;
+struct QuotaCharge;
+struct ForeignRecord;
+struct ForeignIngestResult;
 class Metrics;
 class RunActivity;
 
@@ -170,6 +173,12 @@ class Api {
   // kTooManyRequests (with *retry_after_s) when the batch is over an ingest quota; it is then
   // charged to none. Before Append, so a refused batch stores nothing.
   Status CheckQuotas(const std::string& run_id, const IngestBatch& batch, int* retry_after_s);
+  // The same for a request that writes to several runs (OTLP, Loki): all admitted or none.
+  Status CheckQuotas(const std::vector<QuotaCharge>& charges, int* retry_after_s);
+  // The store of a decoded OTLP or Loki request with this request's key, rules and quotas; on
+  // kTooManyRequests *retry_after_s says when to come back.
+  Result<ForeignIngestResult> StoreForeign(ApiRequest& req, std::vector<ForeignRecord> records,
+                                           int* retry_after_s);
   ApiResponse PostOtlpLogs(ApiRequest& req);  // POST /v1/logs
   ApiResponse PostLokiPush(ApiRequest& req);  // POST /loki/api/v1/push
 

@@ -66,6 +66,16 @@ Status Api::CheckDiskForIngest() const {
                               "(clients keep their spool and retry)");
 }
 
+namespace {
+
+int64_t SteadyMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Status Api::CheckQuotas(const std::string& run_id, const IngestBatch& batch, int* retry_after_s) {
   if (options_.quotas == nullptr) return Status::Ok();
   IngestQuotas& q = *options_.quotas;
@@ -80,13 +90,12 @@ Status Api::CheckQuotas(const std::string& run_id, const IngestBatch& batch, int
       q.RememberProject(run_id, project);
     }
   }
-  int64_t bytes = 0;
-  for (const LogLine& l : batch.lines) bytes += static_cast<int64_t>(l.message.size());
-  return q.Admit(run_id, project, static_cast<int64_t>(batch.lines.size()), bytes,
-                 std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::steady_clock::now().time_since_epoch())
-                     .count(),
-                 retry_after_s);
+  return q.AdmitAll({ChargeOf(batch, std::move(project))}, SteadyMicros(), retry_after_s);
+}
+
+Status Api::CheckQuotas(const std::vector<QuotaCharge>& charges, int* retry_after_s) {
+  if (options_.quotas == nullptr) return Status::Ok();
+  return options_.quotas->AdmitAll(charges, SteadyMicros(), retry_after_s);
 }
 
 ApiResponse Api::Ready() {

@@ -91,17 +91,16 @@ std::string RecordRouting::Writer() const {
   return "main";
 }
 
-Result<ForeignIngestResult> StoreForeignRecords(
-    LogStore& store, IngestParser& parser, std::vector<ForeignRecord> records,
-    const std::function<bool(const std::string& project)>& allows_project,
-    const std::function<std::shared_ptr<const ProblemRuleSet>(const std::string& run_id)>&
-        rules_for) {
+Result<ForeignIngestResult> StoreForeignRecords(LogStore& store, IngestParser& parser,
+                                                std::vector<ForeignRecord> records,
+                                                const ForeignIngestHooks& hooks) {
   if (records.size() > kMaxForeignRecords)
     return Status(Code::kTooLarge, "a request holds at most " + std::to_string(kMaxForeignRecords) +
                                        " records; this one has " + std::to_string(records.size()));
   // Validate everything first: nothing is created or stored for a request with a bad record.
   struct RunWanted {
     std::string project;  // the first record's that names one
+    std::string is_in;    // the project it is in (or will be created in)
   };
   std::map<std::string, RunWanted> runs;  // canonical id → a project to create it in
   // (run, writer) groups in the order they first appear: line numbers follow the request.
@@ -138,17 +137,19 @@ Result<ForeignIngestResult> StoreForeignRecords(
   for (auto& [id, want] : runs) {
     auto existing = store.GetRun(id);
     if (existing.ok()) {
-      if (!allows_project(existing->project))
+      if (!hooks.allows_project(existing->project))
         return Status(Code::kForbidden,
                       "this key is not allowed in project '" + existing->project + "'");
+      want.is_in = existing->project;
       continue;
     }
     if (existing.status().code() != Code::kNotFound) return existing.status();
     if (want.project.empty())
       return Status(Code::kNotFound,
                     "run " + id + " does not exist; give wanllmdb.project to create it");
-    if (!allows_project(want.project))
+    if (!hooks.allows_project(want.project))
       return Status(Code::kForbidden, "this key is not allowed in project '" + want.project + "'");
+    want.is_in = want.project;
   }
   // Built before any run is created: a request over the limits creates nothing.
   std::vector<IngestBatch> batches;
@@ -158,6 +159,13 @@ Result<ForeignIngestResult> StoreForeignRecords(
     auto b = parser.BuildBatch(key.first, key.second, lines, &budget);
     if (!b.ok()) return b.status();
     batches.push_back(std::move(*b));
+  }
+  // Quotas see the request whole, as split and validated: refused, it creates nothing either.
+  if (hooks.admit) {
+    std::vector<QuotaCharge> charges;
+    charges.reserve(batches.size());
+    for (const IngestBatch& b : batches) charges.push_back(ChargeOf(b, runs.at(b.run_id).is_in));
+    if (Status a = hooks.admit(charges); !a.ok()) return a;
   }
   for (auto& [id, want] : runs) {
     result.run_ids.push_back(id);
@@ -170,8 +178,8 @@ Result<ForeignIngestResult> StoreForeignRecords(
     if (!made.ok()) return made.status();
     result.runs_created += created;
   }
-  if (rules_for) {
-    for (auto& b : batches) b.problem_rules = rules_for(b.run_id);
+  if (hooks.rules_for) {
+    for (auto& b : batches) b.problem_rules = hooks.rules_for(b.run_id);
   }
   std::vector<std::string> batch_runs;
   for (const auto& b : batches) batch_runs.push_back(b.run_id);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/ingest.h"
+#include "server/ingest_quota.h"
 #include "store/log_store.h"
 
 namespace wanllmdb {
@@ -67,16 +68,25 @@ struct ForeignIngestResult {
 // warn/warning, err/error, critical/fatal/crit/alert/emerg/panic.
 std::optional<Level> ParseLevelAlias(std::string_view name);
 
+// What the caller decides for StoreForeignRecords.
+struct ForeignIngestHooks {
+  // The caller's key's project restriction (the router cannot check it: these paths name no
+  // run); a record for a run in another project is kForbidden. Required.
+  std::function<bool(const std::string& project)> allows_project;
+  // The problem rules each run's batches are scanned with (null function or result: none).
+  std::function<std::shared_ptr<const ProblemRuleSet>(const std::string& run_id)> rules_for;
+  // The ingest quotas (server/ingest_quota.h): given what the request brings to each run (and
+  // the run's project) once everything is validated and split, before any run is created; a
+  // failing Status refuses the whole request and is returned as is. Null: no quota.
+  std::function<Status(const std::vector<QuotaCharge>& charges)> admit;
+};
+
 // Validates every record (run id, writer, run exists or a project to create it with), then
 // stores them all or none. kBadRequest for a record without a run, kNotFound for an unknown run
-// without a project. Thread-safety: as thread-safe as `store` and `parser`.
-// `allows_project` is the caller's key's project restriction (the router cannot check it: these
-// paths name no run); a record for a run in another project is kForbidden.
-Result<ForeignIngestResult> StoreForeignRecords(
-    LogStore& store, IngestParser& parser, std::vector<ForeignRecord> records,
-    const std::function<bool(const std::string& project)>& allows_project,
-    // The problem rules each run's batches are scanned with (null function or result: none).
-    const std::function<std::shared_ptr<const ProblemRuleSet>(const std::string& run_id)>&
-        rules_for = nullptr);
+// without a project, kForbidden for a run outside the key's projects, what `admit` says when a
+// quota refuses. Thread-safety: as thread-safe as `store`, `parser` and the hooks.
+Result<ForeignIngestResult> StoreForeignRecords(LogStore& store, IngestParser& parser,
+                                                std::vector<ForeignRecord> records,
+                                                const ForeignIngestHooks& hooks);
 
 }  // namespace wanllmdb

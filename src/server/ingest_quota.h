@@ -4,6 +4,9 @@
 // every quota that applies must have room (TokenBucket, burst = one second's worth), then all
 // are charged; a refusal charges none and says when to come back (429 + Retry-After). Bytes are
 // message bytes (what the run's `bytes` counter sums), lines are lines after splitting.
+// A request that writes to several runs at once (OTLP, Loki push) is one admission: what it
+// brings to each run, and to each project summed over its runs, must all fit, or nothing is
+// charged and nothing stored.
 // Quotas are per server process: with several nodes each node enforces its own.
 #pragma once
 
@@ -13,8 +16,11 @@
 #include <string>
 #include <unordered_map>
 
+#include <vector>
+
 #include "core/status.h"
 #include "server/token_bucket.h"
+#include "store/log_store.h"
 
 namespace wanllmdb {
 
@@ -28,6 +34,16 @@ struct QuotaLimits {
   bool per_project() const { return project_lines_per_s > 0 || project_bytes_per_s > 0; }
 };
 
+// What one request brings to one run: `lines` after splitting, `bytes` of message text.
+struct QuotaCharge {
+  std::string run_id;
+  std::string project;  // "" when no project quota is set (or the run's project is unknown)
+  int64_t lines = 0, bytes = 0;
+};
+
+// The charge of a parsed batch (its lines and their message bytes).
+QuotaCharge ChargeOf(const IngestBatch& batch, std::string project);
+
 // Thread-safety: thread-safe (one mutex; each call is a few map lookups).
 class IngestQuotas {
  public:
@@ -39,6 +55,9 @@ class IngestQuotas {
   // the quota, and *retry_after_s (>= 1) set; nothing is charged then.
   Status Admit(const std::string& run_id, const std::string& project, int64_t lines, int64_t bytes,
                int64_t now_us, int* retry_after_s);
+  // Admits every charge of one request or none: charges of one run, and of the runs of one
+  // project, are summed first. A refusal names the quota that wants the longest wait.
+  Status AdmitAll(const std::vector<QuotaCharge>& charges, int64_t now_us, int* retry_after_s);
 
   // The project of a run, remembered (a run never changes project): saves a store read per
   // batch while project quotas are on.
@@ -49,9 +68,11 @@ class IngestQuotas {
   struct Buckets {
     std::optional<TokenBucket> lines, bytes;
   };
+  // Never erases: references to other buckets stay valid while one request gathers its own.
   Buckets& BucketsFor(std::unordered_map<std::string, Buckets>& map, const std::string& key,
                       double lines_rate, double bytes_rate, int64_t now_us);
-  void Prune(std::unordered_map<std::string, Buckets>& map, int64_t now_us);
+  // Drops full buckets when `adding` more keys would pass kMaxKeys (before any is gathered).
+  void PruneFor(std::unordered_map<std::string, Buckets>& map, size_t adding, int64_t now_us);
 
   const QuotaLimits limits_;
   std::mutex mu_;

@@ -425,6 +425,7 @@ std::string OtlpErrorBody(OtlpEncoding encoding, int http_status, const std::str
              : http_status == 404 ? 5    // NOT_FOUND
              : http_status == 413 ? 8    // RESOURCE_EXHAUSTED
              : http_status == 415 ? 3    // INVALID_ARGUMENT
+             : http_status == 429 ? 8    // RESOURCE_EXHAUSTED (an ingest quota)
              : http_status == 503 ? 14   // UNAVAILABLE
                                   : 13;  // INTERNAL
   if (encoding == OtlpEncoding::kJson) {

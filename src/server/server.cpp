@@ -19,6 +19,7 @@
 #include "auth/authenticator.h"
 #include "core/text_filter.h"
 #include "server/access_setup.h"
+#include "server/alerts.h"
 #include "server/api.h"
 #include "server/connection_limits.h"
 #include "server/disk_guard.h"
@@ -28,16 +29,15 @@
 #include "server/live_hub.h"
 #include "server/metrics.h"
 #include "server/net.h"
-#include "server/alerts.h"
 #include "server/problem_settings.h"
 #include "server/run_activity.h"
 #include "server/stall_watch.h"
-#include "store/retention_sweep.h"
 #include "server/static_files.h"
 #include "server/tls_setup.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
+#include "store/retention_sweep.h"
 #include "store/sqlite_admin.h"
 
 namespace wanllmdb {
@@ -99,6 +99,23 @@ class ShutdownWatchdog {
   std::condition_variable cv_;
   bool disarmed_ = false;  // Guarded by mu_
 };
+
+// Stores created before incremental vacuum keep auto_vacuum=NONE (it can only be chosen before
+// the first table, or by a full VACUUM): retention frees their pages for reuse, but the file
+// never shrinks. Said once at start, with the command that converts the store.
+void WarnIfNoIncrementalVacuum(const std::string& sqlite_path, AccessLog& log) {
+  auto mode = SqliteAutoVacuum(sqlite_path);
+  if (!mode.ok() || *mode != 0) return;
+  const std::filesystem::path p(sqlite_path);
+  const std::string where = p.filename() == "logs.db"
+                                ? "--data " + (p.has_parent_path() ? p.parent_path().string() : ".")
+                                : "--store sqlite:" + sqlite_path;
+  log.Event("warning", "the store " + sqlite_path +
+                           " has auto_vacuum=NONE (created before incremental vacuum): "
+                           "retention frees its pages for new lines but never gives disk space "
+                           "back; stop the server once and run `wanllmdb admin vacuum " +
+                           where + "` to convert it (doc/operations.md)");
+}
 
 }  // namespace
 
@@ -193,7 +210,8 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   Alerts alerts(**store, alert_options);
   api_options.alerts = &alerts;
   stalls.SetOnStalled([&alerts](const std::string& id) { alerts.Stalled(id); });
-  activity.SetOnCrashed([&alerts](const std::string& id) { alerts.RunEnded(id, RunState::kCrashed); });
+  activity.SetOnCrashed(
+      [&alerts](const std::string& id) { alerts.RunEnded(id, RunState::kCrashed); });
   api_options.metrics = &metrics;
   api_options.public_metrics = o.public_metrics;
   api_options.parse_fields = o.parse_fields;
@@ -210,6 +228,7 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   net::thread_pool reader_pool(readers);
   LowerPriority(reader_pool, readers, 15);
   AccessLog access_log(o.access_log, o.log_format);
+  if (!sqlite_path.empty()) WarnIfNoIncrementalVacuum(sqlite_path, access_log);
   ServerContext ctx;
   ctx.api = &api;
   ctx.hub = &hub;

@@ -1,5 +1,6 @@
 // SQLite store files for `wanllmdb admin`: a consistent online backup, a restore into a stopped
-// server's data directory, and the advisory lock that tells the two apart.
+// server's data directory, the offline vacuum that converts an old store to incremental vacuum,
+// and the advisory lock that tells them apart from a running server.
 //
 // The lock: `PATH.lock` beside the database file. A server holds a shared flock(2) on it for its
 // whole life (several may, though one file should have one server); `restore` takes it
@@ -7,6 +8,8 @@
 // flock is released by the kernel when a process dies, so a killed server leaves no stale lock.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
@@ -41,5 +44,28 @@ Status BackupSqlite(const std::string& db_path, const std::string& dest);
 // or when a database exists there and `force` is false. Stale -wal/-shm files are removed: a
 // WAL left from the old database must never be replayed onto the restored one.
 Status RestoreSqlite(const std::string& src, const std::string& db_path, bool force);
+
+// PRAGMA auto_vacuum of the database at `db_path`: 0 NONE (stores created before incremental
+// vacuum: retention frees pages for reuse but the file never shrinks), 1 FULL, 2 INCREMENTAL.
+Result<int> SqliteAutoVacuum(const std::string& db_path);
+
+struct SqliteVacuumReport {
+  int auto_vacuum_before = 0;
+  int64_t bytes_before = 0;  // the database file and its WAL
+  int64_t bytes_after = 0;
+  int64_t pages_before = 0, free_pages_before = 0, page_size = 0;
+};
+
+// Rewrites the store at `db_path` compacted and with auto_vacuum=INCREMENTAL (so the retention
+// sweep gives freed space back from then on). Offline: kConflict while a server (or another
+// admin command) uses it (SqliteUseLock::Exclusive). VACUUM INTO DB.vacuuming (one read
+// transaction; needs free space for the pages in use), checked (quick_check, auto_vacuum), then
+// renamed over the database: a crash or a full disk before the rename leaves the store as it
+// was. `progress(written, expected)` is called about once a second with the bytes written so far
+// and the bytes in use the copy will hold, and once more when the copy is complete with both
+// its size (null: silent).
+Result<SqliteVacuumReport> VacuumSqlite(
+    const std::string& db_path,
+    const std::function<void(int64_t written, int64_t expected)>& progress = nullptr);
 
 }  // namespace wanllmdb

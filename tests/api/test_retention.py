@@ -435,3 +435,44 @@ def test_space_comes_back_to_the_file_system(make_server: Any) -> None:
     assert int(line.split(" free pages given back")[0].split(", ")[-1].replace(",", "")) > 0
     assert db.execute("PRAGMA page_count").fetchone()[0] < pages_before
     db.close()
+
+
+# ---- admin retention sweep: one sweep now, on a stopped server's store ----
+
+def test_admin_sweep_removes_what_is_due_and_prints_it(make_server: Any, store_args: list[str]) -> None:
+    # The server never sweeps by itself here: what is removed is the command's doing.
+    server: Server = make_server(["--retention-interval", "1e6"]).start()
+    ruled, by_default = server.new_run("swept"), server.new_run("dflt")
+    stored = fill(server, ruled, batches=3, per_batch=1000, writers=("rank-0", "rank-1"))
+    fill(server, by_default, batches=2)
+    put_policy(server, "swept", {"max_lines_per_run": 1000})
+    flags = store_flags(server, store_args)
+    if not store_args:
+        busy = admin("retention", "sweep", *flags)
+        assert busy.returncode == 1, busy.stdout + busy.stderr
+        assert "stop it first" in busy.stderr and "--retention-interval" in busy.stderr
+    assert server.stop() == 0
+
+    out = admin("retention", "sweep", *flags)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"retention: run {ruled} (project 'swept'): removed lines 1-" in out.stdout
+    assert "by max_lines_per_run 1,000" in out.stdout
+    assert by_default not in out.stdout  # no policy and no default: kept whole
+    total_line = out.stdout.strip().splitlines()[-1]
+    assert total_line.startswith("retention: removed ") and " lines (" in total_line
+    removed = int(total_line.split()[2])
+    again = admin("retention", "sweep", *flags)
+    assert again.returncode == 0 and "nothing to remove" in again.stdout, again.stdout
+    # The server's defaults are given as the server takes them.
+    dflt = admin("retention", "sweep", "--retention-max-lines-per-run", "1000", *flags)
+    assert dflt.returncode == 0, dflt.stdout + dflt.stderr
+    assert f"retention: run {by_default} (project 'dflt'): removed lines 1-" in dflt.stdout
+    bad = admin("retention", "sweep", "--retention-max-bytes-per-run", "lots", *flags)
+    assert bad.returncode == 1 and "--retention-max-bytes-per-run" in bad.stderr
+
+    server = make_server(["--retention-interval", "1e6"]).start()
+    s = assert_exact_after_gap(server, ruled, stored)
+    assert s["total"] <= 1000 and s["removed"]["to_line"] == removed
+    assert summary(server, by_default)["total"] <= 1000
+    check = admin("check", *flags)
+    assert check.returncode == 0, check.stdout + check.stderr

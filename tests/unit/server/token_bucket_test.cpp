@@ -86,6 +86,32 @@ TEST(IngestQuotasTest, AProjectQuotaCoversAllItsRunsAndStatesTheLongestWait) {
   EXPECT_TRUE(q.Admit("r2", "p", 1, 100, 4 * kSecond, &retry).ok());
 }
 
+TEST(IngestQuotasTest, ARequestOverSeveralRunsIsAdmittedWholeOrChargesNone) {
+  QuotaLimits l;
+  l.run_lines_per_s = 10;
+  l.project_lines_per_s = 15;
+  IngestQuotas q(l);
+  int retry = 0;
+  // Two writers of run a and one of run b, all of project p: p's 16 lines are over its 15.
+  std::vector<QuotaCharge> request = {{"a", "p", 6, 0}, {"b", "p", 5, 0}, {"a", "p", 5, 0}};
+  EXPECT_TRUE(q.AdmitAll({{"c", "p", 15, 0}}, 0, &retry).ok());  // p is empty now
+  Status s = q.AdmitAll(request, 0, &retry);
+  EXPECT_EQ(s.code(), Code::kTooManyRequests);
+  EXPECT_NE(s.message().find("project 'p'"), std::string::npos);
+  EXPECT_NE(s.message().find("this batch of 16 lines"), std::string::npos);
+  // Nothing was charged: runs a and b still have their full 10.
+  EXPECT_TRUE(q.Admit("a", "", 10, 0, 0, &retry).ok());
+  EXPECT_TRUE(q.Admit("b", "", 10, 0, 0, &retry).ok());
+  // Summed per run: 11 lines of run a in one request are over its 10 (on a full bucket a cost
+  // above the burst passes, so the bucket must not be full: half of it refilled).
+  IngestQuotas fresh(l);
+  EXPECT_TRUE(fresh.Admit("a", "", 10, 0, 0, &retry).ok());
+  Status run = fresh.AdmitAll({{"a", "", 3, 0}, {"a", "", 3, 0}}, kSecond / 2, &retry);
+  EXPECT_EQ(run.code(), Code::kTooManyRequests);
+  EXPECT_NE(run.message().find("run a may store 10 lines/s"), std::string::npos);
+  EXPECT_TRUE(fresh.AdmitAll({{"a", "", 3, 0}, {"a", "", 2, 0}}, kSecond / 2, &retry).ok());
+}
+
 TEST(IngestQuotasTest, RemembersProjects) {
   IngestQuotas q(QuotaLimits{});
   EXPECT_FALSE(q.ProjectOf("r").has_value());
