@@ -13,7 +13,6 @@ On a 2-core machine the load alone takes a while: BACKUP_BENCH_LINES=2000000 is 
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -24,8 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from retention_bench import BATCH, RUNS, load, store_bytes, wait_idle, wrk  # noqa: E402
-from server_bench import BIN, api, training_lines  # noqa: E402
+from retention_bench import RUNS, fill_finished_runs, store_bytes, wait_idle, wrk  # noqa: E402
+from server_bench import BIN, api  # noqa: E402
 
 LINES = int(os.environ.get("BACKUP_BENCH_LINES", "10000000"))
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -53,19 +52,7 @@ def main() -> None:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().split()[-1])
         try:
-            lines = training_lines(BATCH)
-            body = json.dumps({"logs": [{"message": m} for m in lines]})
-            Path(tmp, "body.json").write_text(body)
-            lua = Path(tmp) / "post.lua"
-            lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                           f'local f = io.open("{tmp}/body.json", "rb")\nwrk.body = f:read("*a")\n'
-                           'f:close()\n')
-            per_run = max(BATCH, LINES // RUNS // BATCH * BATCH)
-            runs = [api(port, "POST", "/runs", {"project": "bulk"})["id"] for _ in range(RUNS)]
-            took = load(port, runs, body.encode(), per_run)
-            for rid in runs:
-                api(port, "PATCH", f"/runs/{rid}", {"state": "finished"})
-            loaded = per_run * RUNS
+            runs, loaded, took, lua = fill_finished_runs(port, Path(tmp), LINES)
             wait_idle(proc.pid)
             size = store_bytes(data)
             print(f"backup of a store of {loaded:,} lines in {RUNS} runs "

@@ -78,6 +78,25 @@ def load(port: int, runs: list[str], body: bytes, per_run: int) -> float:
     return time.monotonic() - t0
 
 
+def fill_finished_runs(port: int, tmp: Path, lines_total: int) -> tuple[list[str], int, float, Path]:
+    """RUNS finished runs of project "bulk" holding about lines_total realistic lines; returns
+    the run ids, the lines stored, the seconds loading took, and a wrk script posting one more
+    BATCH-line batch (to the URL the caller gives wrk)."""
+    lines = training_lines(BATCH)
+    body = json.dumps({"logs": [{"message": m} for m in lines]})
+    (tmp / "body.json").write_text(body)
+    lua = tmp / "post.lua"
+    lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                   f'local f = io.open("{tmp}/body.json", "rb")\nwrk.body = f:read("*a")\n'
+                   'f:close()\n')
+    per_run = max(BATCH, lines_total // RUNS // BATCH * BATCH)
+    runs = [api(port, "POST", "/runs", {"project": "bulk"})["id"] for _ in range(RUNS)]
+    took = load(port, runs, body.encode(), per_run)
+    for rid in runs:
+        api(port, "PATCH", f"/runs/{rid}", {"state": "finished"})
+    return runs, per_run * RUNS, took, lua
+
+
 def wrk(url: str, lua: Path, seconds: int) -> subprocess.Popen[str]:
     return subprocess.Popen(["wrk", "-t1", "-c4", f"-d{seconds}s", "-s", str(lua), url],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -102,19 +121,8 @@ def main() -> None:
 
         threading.Thread(target=read_log, daemon=True).start()
         try:
-            lines = training_lines(BATCH)
-            body = json.dumps({"logs": [{"message": m} for m in lines]})
-            Path(tmp, "body.json").write_text(body)
-            lua = Path(tmp) / "post.lua"
-            lua.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                           f'local f = io.open("{tmp}/body.json", "rb")\nwrk.body = f:read("*a")\n'
-                           'f:close()\n')
-            per_run = max(BATCH, LINES // RUNS // BATCH * BATCH)
-            runs = [api(port, "POST", "/runs", {"project": "bulk"})["id"] for _ in range(RUNS)]
-            took = load(port, runs, body.encode(), per_run)
-            for rid in runs:
-                api(port, "PATCH", f"/runs/{rid}", {"state": "finished"})
-            loaded = per_run * RUNS
+            runs, loaded, took, lua = fill_finished_runs(port, Path(tmp), LINES)
+            per_run = loaded // RUNS
             print(f"retention sweep over {loaded:,} lines in {RUNS} runs "
                   f"(RETENTION_BENCH_LINES={LINES:,}; loaded in {took:.0f} s, "
                   f"{loaded / took:,.0f} lines/s), SQLite")
