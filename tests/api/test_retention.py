@@ -238,6 +238,16 @@ def test_rotation_by_lines_keeps_numbers_and_exact_summaries(make_server: Any,
     assert wait_until(lambda: summary(server, rid)["total"] <= 2500, DEADLINE), summary(server, rid)
     s = assert_exact_after_gap(server, rid, stored)
     assert s["total"] > 2500 - 1000  # whole chunks go: at most one chunk more than needed
+    # The counter follows the step's commit: wait for it, before more lines make the sweep
+    # rotate again (then it counts those too).
+    removed = s["removed"]["to_line"]
+
+    def removed_metric() -> str:
+        text = server.request("GET", "/metrics", api=False).body.decode()
+        return next((l for l in text.splitlines()
+                     if l.startswith("wanllmdb_retention_removed_lines_total ")), "")
+    assert wait_until(lambda: removed_metric() == f"wanllmdb_retention_removed_lines_total {removed}",
+                      DEADLINE), removed_metric()
     # New lines keep coming after rotation, numbered on.
     more = fill(server, rid, batches=1, per_batch=10)
     assert min(more) == max(stored) + 1
@@ -246,9 +256,6 @@ def test_rotation_by_lines_keeps_numbers_and_exact_summaries(make_server: Any,
     log = server.log_path.read_text()
     assert f"retention: run {rid} (project 'rot'): removed lines 1-" in log
     assert "by max_lines_per_run 2,500" in log
-    metrics = server.request("GET", "/metrics", api=False).body.decode()
-    removed = s["removed"]["to_line"]
-    assert f"wanllmdb_retention_removed_lines_total {removed}" in metrics
 
 
 def test_rotation_by_bytes(make_server: Any) -> None:
