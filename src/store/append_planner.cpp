@@ -184,12 +184,7 @@ void CapProblemRows(PreparedBatch& p, const ProblemRowsBefore& before, IngestRes
 TracebackHint TracebackHints::Get(const std::string& run_id, const std::string& writer) {
   std::lock_guard lock(mu_);
   auto it = hints_.find(run_id + '\0' + writer);
-  if (it == hints_.end()) {
-    TracebackHint none;
-    none.writer_lines = -1;  // unknown: a carry from it is never used
-    return none;
-  }
-  return it->second;
+  return it == hints_.end() ? TracebackHint{} : it->second;  // none: nothing open, no carry
 }
 
 void TracebackHints::Set(const std::string& run_id, const std::string& writer,

@@ -808,20 +808,21 @@ Result<ProblemRowsBefore> ProblemRowsOf(SqliteDb& db, const std::string& run_id,
     kinds.insert(r.kind);
     signatures.insert(r.signature);
   }
-  SqliteStmt k(db, "SELECT 1 FROM run_problems WHERE run_id = ?1 AND kind = ?2 LIMIT 1");
-  for (const std::string& kind : kinds) {
-    k.Reset();
-    k.Bind(1, run_id).Bind(2, kind);
-    if (k.Step()) b.kinds.insert(kind);
-    if (!k.status().ok()) return k.status();
-  }
-  SqliteStmt g(db, "SELECT 1 FROM run_problems WHERE run_id = ?1 AND signature = ?2 LIMIT 1");
-  for (const std::string& sig : signatures) {
-    g.Reset();
-    g.Bind(1, run_id).Bind(2, sig);
-    if (g.Step()) b.signatures.insert(sig);
-    if (!g.status().ok()) return g.status();
-  }
+  // Which of `values` the run already has a row with in `column`.
+  auto present = [&](const char* column, const std::set<std::string>& values,
+                     std::set<std::string>* found) -> Status {
+    SqliteStmt q(db, std::string("SELECT 1 FROM run_problems WHERE run_id = ?1 AND ") + column +
+                         " = ?2 LIMIT 1");
+    for (const std::string& v : values) {
+      q.Reset();
+      q.Bind(1, run_id).Bind(2, v);
+      if (q.Step()) found->insert(v);
+      if (!q.status().ok()) return q.status();
+    }
+    return Status::Ok();
+  };
+  if (Status s = present("kind", kinds, &b.kinds); !s.ok()) return s;
+  if (Status s = present("signature", signatures, &b.signatures); !s.ok()) return s;
   if (b.signatures.size() < signatures.size()) {
     SqliteStmt c(db, "SELECT count(DISTINCT signature) FROM run_problems WHERE run_id = ?1");
     c.Bind(1, run_id);

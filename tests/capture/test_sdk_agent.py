@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -229,7 +230,6 @@ while not os.path.exists({str(go)!r}) and time.monotonic() < deadline:
 print("released" if os.path.exists({str(go)!r}) else "timed out")
 """
     result: dict[str, Any] = {}
-    import threading
     t = threading.Thread(target=lambda: result.update(zip(("run", "proc"), run_script(server, tmp_path, body))))
     t.start()
     try:

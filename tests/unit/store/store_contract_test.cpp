@@ -77,6 +77,21 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
     }
     return b;
   }
+  // Lines of one writer's stderr whose levels the store detects (and, with `rules`, problems).
+  IngestBatch StderrBatch(const std::vector<std::string>& messages,
+                          std::shared_ptr<const ProblemRuleSet> rules = nullptr) {
+    IngestBatch b;
+    b.run_id = run_id_;
+    b.problem_rules = std::move(rules);
+    for (const auto& m : messages) {
+      LogLine l;
+      l.source = Source::kStderr;
+      l.message = m;
+      b.lines.push_back(l);
+      b.detect_level.push_back(1);
+    }
+    return b;
+  }
   std::vector<LogLine> All() {
     QueryEngine q(*store_);
     auto m = LineMatcher::Compile({});
@@ -331,18 +346,7 @@ TEST_P(StoreContractTest, ThousandWritersInOneRunStayReadableAfterMerge) {
 }
 
 TEST_P(StoreContractTest, TracebackSplitAcrossBatchesAndNodesIsErrorThroughout) {
-  auto detect = [&](std::vector<std::string> messages) {
-    IngestBatch b;
-    b.run_id = run_id_;
-    for (auto& m : messages) {
-      LogLine l;
-      l.source = Source::kStderr;
-      l.message = m;
-      b.lines.push_back(l);
-      b.detect_level.push_back(1);
-    }
-    return b;
-  };
+  auto detect = [&](std::vector<std::string> messages) { return StderrBatch(messages); };
   ASSERT_TRUE(store_
                   ->Append(detect({"Traceback (most recent call last):",
                                    "  File \"train.py\", line 3, in <module>"}))
@@ -359,17 +363,7 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesAndNodesIsErrorThroughout) 
 
 TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRange) {
   auto batch = [&](std::vector<std::string> messages) {
-    IngestBatch b;
-    b.run_id = run_id_;
-    b.problem_rules = ProblemRuleSet::Builtin();
-    for (auto& m : messages) {
-      LogLine l;
-      l.source = Source::kStderr;
-      l.message = m;
-      b.lines.push_back(l);
-      b.detect_level.push_back(1);
-    }
-    return b;
+    return StderrBatch(messages, ProblemRuleSet::Builtin());
   };
   ASSERT_TRUE(store_->Append(batch({"epoch 1", "Traceback (most recent call last):",
                                     "  File \"train.py\", line 3, in <module>"}))
