@@ -177,6 +177,53 @@ def test_jupyter_cells_captured_exactly_kernel_internals_never(server: Server, t
     assert server.get(f"/runs/{run_id}").json()["state"] == "finished"  # the kernel went on
 
 
+def test_jupyter_os_system_output_is_captured_as_the_notebook_shows_it(server: Server, tmp_path: Path) -> None:
+    """os.system (and a C extension's printf) writes to fds 1/2, which ipykernel forwards to the
+    notebook from a thread of its own, past sys.stdout: it is stored too, in the notebook's order."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    run_id = str(uuid.uuid4())
+    env = sdk_env(tmp_path, server.base, "agent", TEST_RUN_ID=run_id)
+    # The kernel forwards fd output asynchronously, so the notebook itself may show it after a
+    # later cell's print: the third cell waits until it is stored (or fails after 60 s), which
+    # also fixes the order the notebook shows.
+    wait_stored = (
+        "import json, time, urllib.request\n"
+        "deadline = time.monotonic() + 60\n"
+        "url = os.environ['WANLLMDB_BASE_URL'].rstrip('/') + '/api/v1/runs/' + os.environ['TEST_RUN_ID'] + '/logs?limit=100'\n"
+        "while not any(l['message'] == 'from os.system' for l in json.load(urllib.request.urlopen(url))['logs']):\n"
+        "    assert time.monotonic() < deadline, 'os.system output was not stored'\n"
+        "    time.sleep(0.05)\n"
+    )
+    cells = [
+        "import os, sys\nimport wanllmdb\nrun = wanllmdb.init(project='nb', id=os.environ['TEST_RUN_ID'])",
+        "print('before')\n_ = os.system('echo from os.system')",
+        wait_stored,
+        "print('after')",
+        "run.finish()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    import os as _os
+    saved = dict(_os.environ)
+    _os.environ.update(env)
+    # ipykernel leaves fds 1/2 alone when it sees it runs under pytest: users' kernels don't.
+    _os.environ.pop("PYTEST_CURRENT_TEST", None)
+    try:
+        client.execute()
+    finally:
+        _os.environ.clear()
+        _os.environ.update(saved)
+    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert not errors, errors
+    shown = [line for cell in nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "stream"
+             for line in out["text"].splitlines()]
+    assert shown == ["before", "from os.system", "after"], shown
+    assert [l["message"] for l in stored(server, run_id)] == shown
+
+
 @pytest.mark.parametrize("console", ALL_MODES)
 def test_structured_records_keep_fields_and_level_names(server: Server, tmp_path: Path, console: str) -> None:
     """Issue 13, in every console mode (the sidecar passes them on too): log_message(**fields),

@@ -45,6 +45,7 @@ from . import sdk_stderr
 from .capture_channel import open_capture_channel
 from .capture_guard import is_suppressed, register_bypass, unregister_bypass
 from .line_assembler import LineAssembler
+from .notebook_fd import hook_fd_watcher
 
 # Called with (lines, source, timestamp).
 LineSink = Callable[[List[str], str, float], None]
@@ -378,6 +379,7 @@ class ConsoleCapture:
         self._registered: List[Any] = []
         self._flusher: Optional[threading.Thread] = None
         self._stop = threading.Event()
+        self._unhooks: List[Callable[[], None]] = []  # wrap mode in a kernel: notebook_fd hooks
 
     def install(self) -> None:
         out, err = sys.stdout, sys.stderr
@@ -389,6 +391,10 @@ class ConsoleCapture:
                 pass
         if self.mode == "wrap":
             self._wrapped = [wrap_stream(out, self._stdout), wrap_stream(err, self._stderr)]
+            for original, capture in ((out, self._stdout), (err, self._stderr)):
+                undo = hook_fd_watcher(original, capture.feed_text)
+                if undo is not None:
+                    self._unhooks.append(undo)
             sys.stdout, sys.stderr = self._wrapped[0], self._wrapped[1]
             self._bypass = {"stdout": out, "stderr": err}
             for wrapped, original in zip(self._wrapped, (out, err)):
@@ -469,6 +475,9 @@ class ConsoleCapture:
         for stream in self._registered:
             unregister_bypass(stream)
         self._registered = []
+        for undo in self._unhooks:
+            undo()
+        self._unhooks = []
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
