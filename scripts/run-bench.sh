@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 1,000 viewers need 2,000+ descriptors
 PY=.venv/bin/python
+CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} flock /tmp/wanllmdb-build.lock cmake --build build \
+  --target benches || { echo "run-bench: cannot build the bench drivers" >&2; exit 1; }
 echo "### store (bench_store)"
 store_out=$(build/bench_store "${TMPDIR:-/tmp}/wanllmdb-bench-store" | tee /dev/stderr)
 rows=$(echo "$store_out" | sed -n 's/^row-per-line SQLite table (original plan): \([0-9]*\) lines.*/\1/p')
