@@ -187,7 +187,8 @@ class Api {
   LiveBus& bus_;
   Authenticator& auth_;
   void PublishRunState(const std::string& id, RunState state, std::optional<int64_t> exit_code);
-  void PublishCleared(const std::string& id);
+  // `clears`: the run's RunInfo::clears after it; 0 when not known (a deleted run).
+  void PublishCleared(const std::string& id, int64_t clears);
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;

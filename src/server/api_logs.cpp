@@ -484,7 +484,10 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
-  PublishCleared(id);
+  // The count after this clear travels with the message, so each hub knows which clears its
+  // viewers have been told of (a later resync compares it with the run's).
+  auto run = store_.GetRun(id);
+  PublishCleared(id, run.ok() ? run->clears : 0);
   return NoContent();
 }
 
@@ -497,10 +500,11 @@ void Api::PublishRunState(const std::string& id, RunState state, std::optional<i
   bus_.Publish(m);
 }
 
-void Api::PublishCleared(const std::string& id) {
+void Api::PublishCleared(const std::string& id, int64_t clears) {
   BusMessage m;
   m.kind = BusMessage::Kind::kCleared;
   m.run_id = id;
+  m.clears = clears;
   bus_.Publish(m);
 }
 

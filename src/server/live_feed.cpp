@@ -41,7 +41,7 @@ void LiveFeed::OnMessage(const BusMessage& m) {
       hub_.PublishRunState(m.run_id, m.state, m.exit_code);
       return;
     case BusMessage::Kind::kCleared:
-      hub_.PublishCleared(m.run_id);
+      hub_.PublishCleared(m.run_id, m.clears);
       return;
     case BusMessage::Kind::kProgress:
       if (m.partial) hub_.PublishProgress(m.run_id, m.partial);
@@ -102,7 +102,13 @@ void LiveFeed::Fetch(const std::string& run_id, int64_t last_line) {
 void LiveFeed::Resync() {
   for (const std::string& run_id : hub_.WatchedRuns()) {
     auto run = store_.GetRun(run_id);
-    if (!run.ok()) continue;
+    if (!run.ok()) {
+      // Deleted while the bus was away: its viewers drop what they show, as they would have.
+      if (run.status().code() == Code::kNotFound) hub_.PublishCleared(run_id, 0);
+      continue;
+    }
+    // A clear comes first: the lines stored after it are fetched below.
+    hub_.PublishMissedClear(run_id, run->clears);
     Fetch(run_id, run->last_line);
     if (run->state != RunState::kRunning) hub_.PublishRunState(run_id, run->state, run->exit_code);
   }

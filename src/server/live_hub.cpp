@@ -164,12 +164,30 @@ void LiveHub::PublishRunState(const std::string& run_id, RunState state,
   for (auto& s : subs) s->OnRunState(state, exit_code);
 }
 
-void LiveHub::PublishCleared(const std::string& run_id) {
+void LiveHub::NoteClears(const std::string& run_id, int64_t clears) {
+  std::lock_guard lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it != runs_.end()) it->second.clears = std::max(it->second.clears, clears);
+}
+
+bool LiveHub::PublishMissedClear(const std::string& run_id, int64_t clears) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    // Unknown (no backlog read yet): that viewer reads the store after the clear anyway.
+    if (it == runs_.end() || it->second.clears < 0 || clears <= it->second.clears) return false;
+  }
+  PublishCleared(run_id, clears);
+  return true;
+}
+
+void LiveHub::PublishCleared(const std::string& run_id, int64_t clears) {
   std::vector<std::shared_ptr<LiveSubscriber>> subs;
   {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return;
+    it->second.clears = std::max(it->second.clears, clears);
     it->second.batches.clear();
     it->second.cached_lines = it->second.cached_bytes = 0;
     subs = Live(it->second);

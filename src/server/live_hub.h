@@ -84,7 +84,13 @@ class LiveHub {
   std::vector<std::string> WatchedRuns() const;
   size_t ViewersOf(const std::string& run_id) const;
   void PublishRunState(const std::string& run_id, RunState state, std::optional<int64_t> exit_code);
-  void PublishCleared(const std::string& run_id);
+  // The run's lines were cleared; `clears` is its RunInfo::clears after that (0: not known).
+  void PublishCleared(const std::string& run_id, int64_t clears);
+  // A viewer's backlog was read when the run had been cleared `clears` times.
+  void NoteClears(const std::string& run_id, int64_t clears);
+  // After the bus lost messages: when the run has been cleared more often than its viewers
+  // were told, tells them now. Returns whether it did.
+  bool PublishMissedClear(const std::string& run_id, int64_t clears);
   // Returns how many viewers were told.
   size_t PublishProgress(const std::string& run_id, const std::shared_ptr<const LogLine>& partial);
   // Cached batches holding lines after `cursor`.
@@ -103,6 +109,7 @@ class LiveHub {
     std::vector<std::shared_ptr<const CachedBatch>> batches;  // ascending
     size_t cached_lines = 0, cached_bytes = 0;
     int64_t last_line = 0;
+    int64_t clears = -1;  // the highest RunInfo::clears its viewers know of; -1: none read yet
   };
   std::vector<std::shared_ptr<LiveSubscriber>> Live(RunEntry& e);
 

@@ -157,6 +157,7 @@ void WebSocketSession::LoadBacklog() {
       s = run.status();
     } else {
       last = run->last_line;
+      self->ctx_.hub->NoteClears(self->run_id_, run->clears);
       std::string joined;
       JsonOut j;
       auto add = [&](const LogLine& l) {

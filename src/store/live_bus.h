@@ -32,6 +32,7 @@ struct BusMessage {
   RunState state = RunState::kRunning;
   std::optional<int64_t> exit_code;
   std::shared_ptr<const LogLine> partial;
+  int64_t clears = 0;  // kCleared: the run's RunInfo::clears after the clear (0: not known)
 };
 using BusSink = std::function<void(const BusMessage&)>;
 

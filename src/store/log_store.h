@@ -66,6 +66,9 @@ struct RunInfo {
   std::string tags_json = "[]";    // JSON array of strings
   int64_t line_count = 0, error_count = 0, last_line = 0;
   RetentionGap removed;
+  // How many times the run's lines were cleared: a viewer that saw a smaller number missed a
+  // clear (a node whose live bus lost messages finds out this way).
+  int64_t clears = 0;
 };
 
 // What a runs listing asks for. Pages are keyset cursors: (sort key, id) of the last run of the

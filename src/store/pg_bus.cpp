@@ -75,6 +75,7 @@ bool Parse(std::string_view p, const std::string& self, BusMessage* m) {
   }
   if (kind == "x") {
     m->kind = BusMessage::Kind::kCleared;
+    if (Field(&p, &f) && !ToInt(f, &m->clears)) return false;
     return true;
   }
   if (kind == "p") {
@@ -121,7 +122,7 @@ class PgBus final : public LiveBus {
                   (m.exit_code ? std::to_string(*m.exit_code) : "-");
         break;
       case BusMessage::Kind::kCleared:
-        payload = "x " + node_ + " " + m.run_id;
+        payload = "x " + node_ + " " + m.run_id + " " + std::to_string(m.clears);
         break;
       case BusMessage::Kind::kProgress:
         if (!m.partial) return;

@@ -195,6 +195,10 @@ CREATE TABLE webhook_stats (
 ALTER TABLE runs ADD COLUMN problems_dropped BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX run_problems_by_kind ON run_problems(run_id, kind);
 )sql",
+    // 9: how many times a run's lines were cleared (see the SQLite schema).
+    R"sql(
+ALTER TABLE runs ADD COLUMN clears BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -33,8 +33,8 @@ namespace {
 
 constexpr const char* kRunColumns =
     "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
-    "level_counts, next_line, removed_from, removed_to, removed_at";
-constexpr int kRunColumnCount = 15;
+    "level_counts, next_line, removed_from, removed_to, removed_at, clears";
+constexpr int kRunColumnCount = 16;
 
 RunInfo RunFromRow(const PgResult& q, int row) {
   RunInfo r;
@@ -55,6 +55,7 @@ RunInfo RunFromRow(const PgResult& q, int row) {
   r.removed.from_line = q.Int(row, 12);
   r.removed.to_line = q.Int(row, 13);
   if (!q.IsNull(row, 14)) r.removed.at_us = q.Int(row, 14);
+  r.clears = q.Int(row, 15);
   return r;
 }
 
@@ -1281,7 +1282,7 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
     auto q = ctx.db->Query(
         "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = '0,0,0,0,0', "
         "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, removed_from = 0, "
-        "removed_to = 0, removed_at = NULL, problems_dropped = 0 WHERE id = $1",
+        "removed_to = 0, removed_at = NULL, problems_dropped = 0, clears = clears + 1 WHERE id = $1",
         PgParams().Text(run_id));
     if (!q.ok()) return q.status();
     if (q->affected() == 0) return NotFound(run_id);

@@ -207,6 +207,12 @@ CREATE TABLE webhook_stats (
 ALTER TABLE runs ADD COLUMN problems_dropped INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX run_problems_by_kind ON run_problems(run_id, kind);
 )sql",
+    // 9: how many times a run's lines were cleared. A node whose LISTEN connection was down
+    // while a run was cleared compares it with what its viewers saw, so they still drop the
+    // cleared lines (DESIGN §4).
+    R"sql(
+ALTER TABLE runs ADD COLUMN clears INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -388,8 +388,8 @@ Result<std::vector<ProjectInfo>> SqliteStore::ListProjects() {
 
 constexpr const char* kRunColumns =
     "id, project, name, state, exit_code, created_at, finished_at, config, tags, total, "
-    "level_counts, next_line, removed_from, removed_to, removed_at";
-constexpr int kRunColumnCount = 15;
+    "level_counts, next_line, removed_from, removed_to, removed_at, clears";
+constexpr int kRunColumnCount = 16;
 
 Result<RunInfo> SqliteStore::RunFromRow(SqliteStmt& q) {
   RunInfo r;
@@ -410,6 +410,7 @@ Result<RunInfo> SqliteStore::RunFromRow(SqliteStmt& q) {
   r.removed.from_line = q.Int(12);
   r.removed.to_line = q.Int(13);
   if (!q.IsNull(14)) r.removed.at_us = q.Int(14);
+  r.clears = q.Int(15);
   return r;
 }
 
@@ -1275,8 +1276,8 @@ Status SqliteStore::ClearLogs(const std::string& run_id) {
     SqliteStmt q(*ctx.db,
                  "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = "
                  "'0,0,0,0,0', source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, "
-                 "removed_from = 0, removed_to = 0, removed_at = NULL, problems_dropped = 0 "
-                 "WHERE id = ?1");
+                 "removed_from = 0, removed_to = 0, removed_at = NULL, problems_dropped = 0, "
+                 "clears = clears + 1 WHERE id = ?1");
     Status st = q.Bind(1, run_id).Run();
     if (!st.ok()) return st;
     if (ctx.db->Changes() == 0) return Status(Code::kNotFound, "run " + run_id + " not found");

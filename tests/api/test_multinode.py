@@ -261,3 +261,29 @@ def test_terminated_listen_connection_reconnects_and_viewers_miss_nothing(
         got = lines_of(frames_until(viewer, lambda f: len(lines_of(f)) >= 100, timeout=60))
     assert [x["message"] for x in got] == [f"during {k}-{i}" for k in range(10) for i in range(10)]
     assert [x["line_number"] for x in got] == list(range(11, 111))
+
+
+def test_clear_missed_while_listen_is_down_reaches_the_viewer_after_the_reconnect(
+        nodes: Any, postgres: PgServer) -> None:
+    a, b = nodes(2)
+    rid = a.new_run()
+    admin = postgres.conninfo.replace("dbname=wanllmdb_test", "dbname=postgres")
+    a.batch(rid, [f"old {i}" for i in range(5)])
+    with ws(b, rid) as viewer:
+        assert len(json.loads(viewer.recv(timeout=10))["logs"]) == 5
+        # The LISTEN connections stay away while A clears the run and stores new lines: no
+        # NOTIFY can tell B's viewer of the clear, only the catch-up after the reconnect.
+        postgres.sql("ALTER DATABASE wanllmdb_test ALLOW_CONNECTIONS false", admin)
+        try:
+            killed = postgres.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE application_name = 'wanllmdb listen'", admin)
+            assert int(killed) >= 2
+            assert a.request("DELETE", f"/runs/{rid}/logs").status == 204
+            assert a.batch(rid, [f"new {i}" for i in range(3)]).status == 200
+        finally:
+            postgres.sql("ALTER DATABASE wanllmdb_test ALLOW_CONNECTIONS true", admin)
+        got = frames_until(viewer, lambda f: len(lines_of(f)) >= 3, timeout=60)
+    kinds = [f["type"] for f in got if f["type"] in ("cleared", "logs")]
+    assert kinds[0] == "cleared", kinds  # before the new lines, so the old ones are dropped first
+    assert [x["message"] for x in lines_of(got)] == ["new 0", "new 1", "new 2"]
+    assert [x["line_number"] for x in lines_of(got)] == [6, 7, 8]
