@@ -103,6 +103,7 @@ PgConn::~PgConn() {
 void PgConn::Close() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
+  prepared_.clear();
 }
 
 bool PgConn::connected() const {
@@ -158,8 +159,17 @@ Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
     // Outside a transaction, a connection found dead (the server restarted while it sat idle
     // in a pool) is re-opened and the statement sent once more: it cannot have run.
     const bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
-    pg_result* r = PQexecParams(conn_, q.c_str(), params.size(), params.types_.data(),
-                                values.data(), lengths.data(), formats.data(), 1);
+    auto name = Prepared(q, params);
+    if (!name.ok() && !(attempt == 0 && idle && PQstatus(conn_) != CONNECTION_OK))
+      return name.status();
+    pg_result* r = nullptr;
+    if (name.ok() && !name->empty()) {
+      r = PQexecPrepared(conn_, name->c_str(), params.size(), values.data(), lengths.data(),
+                         formats.data(), 1);
+    } else if (name.ok()) {
+      r = PQexecParams(conn_, q.c_str(), params.size(), params.types_.data(), values.data(),
+                       lengths.data(), formats.data(), 1);
+    }
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return PgResult(r);
     if (attempt == 0 && idle && PQstatus(conn_) != CONNECTION_OK) {
@@ -168,8 +178,36 @@ Result<PgResult> PgConn::Query(std::string_view sql, const PgParams& params) {
       if (!s.ok()) return s;
       continue;
     }
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (state && std::strcmp(state, "26000") == 0 && prepare_) {
+      // "prepared statement does not exist": the session is not ours from one statement to
+      // the next (a transaction-mode pooler). Send statements unprepared from now on; this
+      // one's unit of work fails (kUnavailable: the caller retries it).
+      prepare_ = false;
+      prepared_.clear();
+      PQclear(r);
+      return Status(Code::kUnavailable,
+                    "PostgreSQL forgot a prepared statement (a pooler in transaction mode?): "
+                    "statements are sent unprepared from now on");
+    }
     return FailureOf(r, sql);
   }
+}
+
+Result<std::string> PgConn::Prepared(const std::string& sql, const PgParams& params) {
+  if (!prepare_) return std::string();
+  std::string key = sql;
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(params.types_.data()),
+             params.types_.size() * sizeof(unsigned));
+  if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) return std::string();
+  std::string name = "w" + std::to_string(prepared_.size());
+  pg_result* r = PQprepare(conn_, name.c_str(), sql.c_str(), params.size(), params.types_.data());
+  if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) return FailureOf(r, sql);
+  PQclear(r);
+  prepared_.emplace(std::move(key), name);
+  return name;
 }
 
 Status PgConn::ExecScript(const std::string& sql) {
@@ -179,6 +217,15 @@ Status PgConn::ExecScript(const std::string& sql) {
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return FailureOf(r, sql);
   PQclear(r);
   return Status::Ok();
+}
+
+Result<std::string> PgConn::Literal(std::string_view text) {
+  if (!connected()) return Status(Code::kUnavailable, "PostgreSQL connection lost");
+  char* q = PQescapeLiteral(conn_, text.data(), text.size());
+  if (!q) return Status(Code::kInvalidValue, "PostgreSQL: " + std::string(PQerrorMessage(conn_)));
+  std::string out(q);
+  PQfreemem(q);
+  return out;
 }
 
 Status PgConn::Exec(std::string_view sql, const PgParams& params) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -71,16 +72,31 @@ class PgConn {
   // transaction's statements never land on a fresh session.
   Result<PgResult> Query(std::string_view sql, const PgParams& params = {});
   Status Exec(std::string_view sql, const PgParams& params = {});
-  // Several statements without parameters (migrations).
+  // Several statements without parameters (migrations, transaction control). The first that
+  // fails stops the rest and is returned.
   Status ExecScript(const std::string& sql);
+  // `text` as an SQL string literal, quoted for this connection (for ExecScript).
+  Result<std::string> Literal(std::string_view text);
   pg_conn* handle() const { return conn_; }
 
  private:
   Status FailureOf(pg_result* r, std::string_view sql);
 
+  // The name of `sql`'s prepared statement on this session, preparing it on first use; "" to
+  // send it unprepared (the cache is full, or preparing is off). A failed prepare is returned.
+  Result<std::string> Prepared(const std::string& sql, const PgParams& params);
+
   const std::string conninfo_;
   std::vector<std::string> setup_;
   pg_conn* conn_ = nullptr;
+  // Statements prepared on this session, by SQL text and parameter types: each is parsed and
+  // planned once per connection instead of once per call (an append runs five of them). Emptied
+  // with the session. Bounded: SQL with inlined values must not grow it without end.
+  std::unordered_map<std::string, std::string> prepared_;
+  static constexpr size_t kMaxPrepared = 256;
+  // Off for good once the server forgot a statement it prepared: a pooler in transaction mode
+  // (PgBouncer before 1.21) hands each transaction another server session.
+  bool prepare_ = true;
 };
 
 // kUnavailable for connection loss, server shutdown, deadlock or serialization failure (worth

@@ -285,8 +285,12 @@ void PostgresStore::RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops) {
   auto fail_all = [&](const Status& s) {
     for (auto& op : ops) op->done.set_value(s);
   };
+  // Each op of a group runs under a savepoint, so a failing one is undone alone. A group of one
+  // needs none (its failure rolls the transaction back), and the savepoint statements between
+  // ops travel together: round trips are most of an append's cost on PostgreSQL.
+  const bool savepoints = ops.size() > 1;
   Status s = db.Ensure();
-  if (s.ok()) s = db.Exec("BEGIN");
+  if (s.ok()) s = db.ExecScript(savepoints ? "BEGIN; SAVEPOINT op" : "BEGIN");
   if (!s.ok()) {
     db.Close();  // reconnect on the next group
     return fail_all(s);
@@ -295,38 +299,50 @@ void PostgresStore::RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops) {
   std::vector<CommitEvent> events;
   for (size_t i = 0; i < ops.size(); ++i) {
     WriteContext ctx{&db, {}};
-    Status sp = db.Exec("SAVEPOINT op");
-    Status st = sp;
-    if (sp.ok()) {
-      try {
-        st = ops[i]->fn(ctx);
-      } catch (const std::exception& e) {
-        st = Status(Code::kInternal, e.what());
-      }
+    Status st;
+    try {
+      st = ops[i]->fn(ctx);
+    } catch (const std::exception& e) {
+      st = Status(Code::kInternal, e.what());
     }
-    if (st.ok()) st = db.Exec("RELEASE SAVEPOINT op");
+    const bool last = i + 1 == ops.size();
     if (st.ok()) {
       for (auto& e : ctx.events) events.push_back(std::move(e));
-    } else if (!db.connected() || !db.Exec("ROLLBACK TO SAVEPOINT op").ok()) {
+      // The next op gets a fresh savepoint; the last one's is ended by COMMIT.
+      if (savepoints && !last && !db.ExecScript("RELEASE SAVEPOINT op; SAVEPOINT op").ok()) {
+        db.Close();
+        return fail_all(Status(Code::kUnavailable, "PostgreSQL: the group's transaction broke"));
+      }
+    } else if (!savepoints) {
+      // Nothing of the op may stay, whatever it had run: the whole transaction goes.
+      if (!db.connected() || !db.ExecScript("ROLLBACK").ok()) db.Close();
+      if (!db.connected()) st = Status(Code::kUnavailable, "PostgreSQL: " + st.message());
+      ops[i]->done.set_value(std::move(st));
+      return;
+    } else if (!db.connected() || !db.ExecScript("ROLLBACK TO SAVEPOINT op").ok()) {
       // The transaction is gone (connection lost, server shut down): nothing of it counts.
       db.Close();
       return fail_all(Status(Code::kUnavailable, "PostgreSQL: " + st.message()));
     }
+    // After ROLLBACK TO the savepoint remains: the next op runs under it.
     results[i] = std::move(st);
   }
-  // Tell every node, at commit: one NOTIFY per run, with the last line the group stored.
+  // Tell every node, at commit: one NOTIFY per run, with the last line the group stored, sent
+  // with the COMMIT in one round trip.
   std::map<std::string, int64_t> last_by_run;
   for (const auto& e : events) last_by_run[e.run_id] = std::max(last_by_run[e.run_id], e.last_line);
+  std::string finish;
   for (const auto& [run, last] : last_by_run) {
-    Status n =
-        db.Exec("SELECT pg_notify($1, $2)",
-                PgParams().Text(kPgBusChannel).Text(PgBusCommitPayload(node_id_, run, last)));
-    if (!n.ok()) {
+    auto channel = db.Literal(kPgBusChannel);
+    auto payload = db.Literal(PgBusCommitPayload(node_id_, run, last));
+    if (!channel.ok() || !payload.ok()) {
       db.Close();
-      return fail_all(Status(Code::kUnavailable, n.message()));
+      return fail_all(Status(Code::kUnavailable, "PostgreSQL: cannot quote a NOTIFY payload"));
     }
+    finish += "SELECT pg_notify(" + *channel + ", " + *payload + "); ";
   }
-  Status commit = db.Exec("COMMIT");
+  finish += "COMMIT";
+  Status commit = db.ExecScript(finish);
   if (!commit.ok()) {
     // Unknown whether it committed when the connection broke: the caller is told to retry, and
     // seq dedup stores a retried batch once.
@@ -818,11 +834,16 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   IngestBatch& batch = prepared.batch;
   PgConn& db = *ctx.db;
   // The run row lock orders appends to one run across every node: numbers stay dense and
-  // follow commit order.
+  // follow commit order. One round trip reads the run's counters and the writer's state (or,
+  // for a new writer, the id it gets: the run's writer count).
   auto r = db.Query(
-      "SELECT next_line, first_line, total, bytes, level_counts, source_counts, first_ts, "
-      "last_ts FROM runs WHERE id = $1 FOR UPDATE",
-      PgParams().Text(batch.run_id));
+      "SELECT r.next_line, r.first_line, r.total, r.bytes, r.level_counts, r.source_counts, "
+      "r.first_ts, r.last_ts, w.writer_id, w.max_seq, w.lines, w.traceback, "
+      "CASE WHEN w.writer_id IS NULL THEN (SELECT count(*) FROM run_writers c "
+      "WHERE c.run_id = r.id) END "
+      "FROM runs r LEFT JOIN run_writers w ON w.run_id = r.id AND w.writer = $2 "
+      "WHERE r.id = $1 FOR UPDATE OF r",
+      PgParams().Text(batch.run_id).Text(batch.writer));
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return NotFound(batch.run_id);
   RunCounters c;
@@ -834,23 +855,15 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
   ParseCounts(r->Text(0, 5), &c.source_counts);
   if (!r->IsNull(0, 6)) c.first_ts = r->Int(0, 6);
   if (!r->IsNull(0, 7)) c.last_ts = r->Int(0, 7);
-  auto wq = db.Query(
-      "SELECT writer_id, max_seq, lines, traceback FROM run_writers "
-      "WHERE run_id = $1 AND writer = $2",
-      PgParams().Text(batch.run_id).Text(batch.writer));
-  if (!wq.ok()) return wq.status();
   WriterState w;
-  if (wq->rows()) {
+  if (!r->IsNull(0, 8)) {
     w.exists = true;
-    w.id = wq->Int(0, 0);
-    w.max_seq = wq->Int(0, 1);
-    w.lines = wq->Int(0, 2);
-    w.traceback_mask = static_cast<uint32_t>(wq->Int(0, 3));
+    w.id = r->Int(0, 8);
+    w.max_seq = r->Int(0, 9);
+    w.lines = r->Int(0, 10);
+    w.traceback_mask = static_cast<uint32_t>(r->Int(0, 11));
   } else {
-    auto n = db.Query("SELECT count(*) FROM run_writers WHERE run_id = $1",
-                      PgParams().Text(batch.run_id));
-    if (!n.ok()) return n.status();
-    w.id = n->Int(0, 0);
+    w.id = r->Int(0, 12);
   }
   const WriterState before = w;
   Status st = ApplyBatch(prepared, c, w, options_.ingest_zstd_level, result);
@@ -863,35 +876,46 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
                      piece.text_filter, writer_mask, false);
     if (!st.ok()) return st;
   }
+  const bool writer_changed = !before.exists || w.max_seq != before.max_seq ||
+                              w.lines != before.lines || w.traceback_mask != before.traceback_mask;
+  // The run's counters and the writer's state, in one statement when both change (the usual
+  // append): a data-modifying CTE saves a round trip.
+  constexpr const char* kUpsertWriter =
+      "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines, traceback) "
+      "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, writer) DO UPDATE SET "
+      "max_seq = excluded.max_seq, lines = excluded.lines, traceback = excluded.traceback";
+  auto add_writer = [&](PgParams& p) {  // $2 .. $6 of kUpsertWriter
+    p.Text(batch.writer).Int(w.id).Int(w.max_seq).Int(w.lines).Int(w.traceback_mask);
+  };
   if (n > 0) {
-    st = db.Exec(
-        "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
-        "level_counts = $6, source_counts = $7, first_ts = $8, last_ts = $9 WHERE id = $1",
-        PgParams()
-            .Text(batch.run_id)
-            .Int(c.next_line)
-            .Int(c.first_line)
-            .Int(c.total)
-            .Int(c.bytes)
-            .Text(JoinCounts(c.level_counts.data(), kLevelCount))
-            .Text(JoinCounts(c.source_counts.data(), kSourceCount))
-            .Int(*c.first_ts)
-            .Int(*c.last_ts));
+    PgParams p;
+    p.Text(batch.run_id);
+    if (writer_changed) add_writer(p);
+    p.Int(c.next_line)
+        .Int(c.first_line)
+        .Int(c.total)
+        .Int(c.bytes)
+        .Text(JoinCounts(c.level_counts.data(), kLevelCount))
+        .Text(JoinCounts(c.source_counts.data(), kSourceCount))
+        .Int(*c.first_ts)
+        .Int(*c.last_ts);
+    st = writer_changed
+             ? db.Exec(std::string("WITH counters AS (UPDATE runs SET next_line = $7, "
+                                   "first_line = $8, total = $9, bytes = $10, level_counts = $11, "
+                                   "source_counts = $12, first_ts = $13, last_ts = $14 "
+                                   "WHERE id = $1) ") +
+                           kUpsertWriter,
+                       p)
+             : db.Exec("UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
+                       "level_counts = $6, source_counts = $7, first_ts = $8, last_ts = $9 "
+                       "WHERE id = $1",
+                       p);
     if (!st.ok()) return st;
-  }
-  if (!before.exists || w.max_seq != before.max_seq || w.lines != before.lines ||
-      w.traceback_mask != before.traceback_mask) {
-    st = db.Exec(
-        "INSERT INTO run_writers(run_id, writer, writer_id, max_seq, lines, traceback) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, writer) DO UPDATE SET "
-        "max_seq = excluded.max_seq, lines = excluded.lines, traceback = excluded.traceback",
-        PgParams()
-            .Text(batch.run_id)
-            .Text(batch.writer)
-            .Int(w.id)
-            .Int(w.max_seq)
-            .Int(w.lines)
-            .Int(w.traceback_mask));
+  } else if (writer_changed) {
+    PgParams p;
+    p.Text(batch.run_id);
+    add_writer(p);
+    st = db.Exec(kUpsertWriter, p);
     if (!st.ok()) return st;
   }
   if (!prepared.problem_rows.empty()) {
