@@ -266,26 +266,33 @@ Status ValidateProjectRule(const ProjectRule& rule) {
 }
 
 struct ProblemRuleSet::Compiled {
-  std::vector<std::unique_ptr<RE2>> builtin;
+  // The built-in rules compile once per process and are shared by every project's set (RE2 is
+  // safe to match from many threads): a project's rules change without recompiling them.
+  std::shared_ptr<const std::vector<std::unique_ptr<RE2>>> builtin_rules;
   std::unique_ptr<RE2::Set> project_set;
 };
 
 ProblemRuleSet::~ProblemRuleSet() = default;
 
-Status ProblemRuleSet::Compile() {
+Status ProblemRuleSet::Compile(const ProblemRuleSet* builtin) {
   re_ = std::make_unique<Compiled>();
-  auto& builtin_ = re_->builtin;
   auto& project_set_ = re_->project_set;
-  RE2::Options o = RuleOptions();
-  o.set_never_capture(true);
-  for (const auto& r : kRules) {
-    RE2::Options ro = RuleOptions();
-    ro.set_never_capture(true);
-    auto re = std::make_unique<RE2>(std::string("(?m)") + std::string(r.pattern), ro);
-    if (!re->ok())
-      return Status(Code::kInternal, "problem rule " + std::string(r.name) + ": " + re->error());
-    builtin_.push_back(std::move(re));
+  std::shared_ptr<const std::vector<std::unique_ptr<RE2>>> builtin_rules;
+  if (builtin) {
+    builtin_rules = builtin->re_->builtin_rules;
+  } else {
+    auto compiled = std::make_shared<std::vector<std::unique_ptr<RE2>>>();
+    for (const auto& r : kRules) {
+      RE2::Options ro = RuleOptions();
+      ro.set_never_capture(true);
+      auto re = std::make_unique<RE2>(std::string("(?m)") + std::string(r.pattern), ro);
+      if (!re->ok())
+        return Status(Code::kInternal, "problem rule " + std::string(r.name) + ": " + re->error());
+      compiled->push_back(std::move(re));
+    }
+    builtin_rules = std::move(compiled);
   }
+  re_->builtin_rules = std::move(builtin_rules);
   if (!project_rules_.empty()) {
     RE2::Options so = RuleOptions();
     so.set_max_mem(16 << 20);
@@ -304,7 +311,7 @@ Status ProblemRuleSet::Compile() {
 std::shared_ptr<const ProblemRuleSet> ProblemRuleSet::Builtin() {
   static const std::shared_ptr<const ProblemRuleSet> kBuiltin = [] {
     std::shared_ptr<ProblemRuleSet> s(new ProblemRuleSet());
-    Status st = s->Compile();
+    Status st = s->Compile(nullptr);
     (void)st;  // the built-in table compiles (the unit test checks it)
     return std::shared_ptr<const ProblemRuleSet>(std::move(s));
   }();
@@ -323,13 +330,13 @@ Result<std::shared_ptr<const ProblemRuleSet>> ProblemRuleSet::Build(
   }
   std::shared_ptr<ProblemRuleSet> s(new ProblemRuleSet());
   s->project_rules_ = std::move(project_rules);
-  Status st = s->Compile();
+  Status st = s->Compile(Builtin().get());
   if (!st.ok()) return st;
   return std::shared_ptr<const ProblemRuleSet>(std::move(s));
 }
 
 int ProblemRuleSet::MatchBuiltin(std::string_view visible, std::string_view* matched) const {
-  const auto& builtin_ = re_->builtin;
+  const auto& builtin_ = *re_->builtin_rules;
   if (!Anchors().MayMatch(visible)) return -1;
   for (size_t i = 0; i < builtin_.size(); ++i) {
     re2::StringPiece m;

@@ -105,7 +105,9 @@ class ProblemRuleSet {
  private:
   friend class ProblemScanner;
   ProblemRuleSet() = default;
-  Status Compile();
+  // Compiles the project rules; the built-in rules are shared from `builtin` (the process-wide
+  // Builtin() set) or, when it is null, compiled here.
+  Status Compile(const ProblemRuleSet* builtin);
   // Index of the first built-in rule matching `visible`; -1 for none. The match in *matched.
   int MatchBuiltin(std::string_view visible, std::string_view* matched) const;
   // Index of the first project rule matching `visible`; -1 for none.
