@@ -52,7 +52,8 @@ export function useFolds(runId: string, filters: ServerFilters, view: LogView, s
     return () => ctl.abort();
   }, [view]);
 
-  const ready = snap.phase === 'ready';
+  // Lines first: a big view's folds take a scan of it, which is not to delay its first page.
+  const ready = snap.phase === 'ready' && !view.cache.isEmpty();
   const total = snap.total;
   useEffect(() => {
     if (!active || !ready || total === 0 || inflight.current === view) return;
