@@ -24,7 +24,7 @@
 
 namespace wanllmdb {
 
-struct RunView {
+struct RunView {  // immutable once built: requests share it (shared_ptr<const>) without locks
   int64_t up_to_line = 0;  // the view holds the matching lines <= this
   int64_t total = 0;       // lines in the view
   bool time_order = false;
