@@ -13,6 +13,7 @@
 #include "server/api_types.h"
 #include "server/ingest.h"
 #include "server/live_hub.h"
+#include "server/run_views.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
 #include "store/query_engine.h"
@@ -55,6 +56,8 @@ struct ApiOptions {
   // The server-wide retention default (--retention-* flags): what GET .../retention reports and
   // the sweep applies where a project sets nothing.
   RetentionPolicy retention_defaults;
+  // Folds and time orders of whole views (server/run_views.h) kept in memory, at most this.
+  size_t view_cache_bytes = size_t{256} << 20;
 };
 
 class Api;
@@ -133,6 +136,15 @@ class Api {
   ApiResponse Summary(const std::string& id);
   ApiResponse HistogramOf(const std::string& id, const ApiRequest& req);
   ApiResponse Locate(const std::string& id, const ApiRequest& req);
+  // Whole views (api_views.cpp): folds, and sort=time on list and locate.
+  ApiResponse Folds(const std::string& id, const ApiRequest& req);
+  ApiResponse ListByTime(const std::string& id, const ApiRequest& req, const LineMatcher& matcher);
+  ApiResponse LocateByTime(const std::string& id, const ApiRequest& req, const LineMatcher& matcher,
+                           int64_t line);
+  // `sort`: line (default) or time; anything else is a 422.
+  static Result<bool> TimeOrderParam(const ApiRequest& req);
+  Result<std::shared_ptr<const RunView>> ViewFor(const std::string& id, const ApiRequest& req,
+                                                 const LineMatcher& matcher, bool time_order);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
   ApiResponse ListBookmarks(const std::string& id);
@@ -192,6 +204,7 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
+  RunViews views_;  // after engine_ and options_, which it is built from
 
   void Heard(const std::string& run_id);
 

@@ -84,7 +84,8 @@ Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOp
       auth_(auth),
       engine_(store),
       ingest_(options.parse_fields),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      views_(engine_, options_.view_cache_bytes) {}
 
 Result<std::string> Api::ProjectOfRun(const std::string& run_id) {
   {

@@ -172,6 +172,12 @@ ApiResponse Api::PostProgress(const std::string& id, ApiRequest& req) {
 ApiResponse Api::ListLogs(const std::string& id, const ApiRequest& req) {
   auto m = MatcherFor(req);
   if (!m.ok()) return ErrorResponse(m.status());
+  auto time_order = TimeOrderParam(req);
+  if (!time_order.ok()) return ErrorResponse(time_order.status());
+  if (*time_order) return ListByTime(id, req, **m);
+  if (req.query.count("offset")) {
+    return ErrorResponse(Status(Code::kInvalidValue, "offset: only with sort=time"));
+  }
   ListRequest lr;
   auto limit = IntParam(req.query, "limit", 500, 1, kMaxLimit);
   if (!limit.ok()) return ErrorResponse(limit.status());
@@ -272,6 +278,9 @@ ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   auto line = LineParam(req.query, "line");
   if (!line.ok()) return ErrorResponse(line.status());
   if (!*line) return ErrorResponse(Status(Code::kBadRequest, "line: is required"));
+  auto time_order = TimeOrderParam(req);
+  if (!time_order.ok()) return ErrorResponse(time_order.status());
+  if (*time_order) return LocateByTime(id, req, **m, **line);
   auto run = store_.GetRun(id);
   if (!run.ok()) return ErrorResponse(run.status());
   int context = 0;
@@ -484,6 +493,7 @@ ApiResponse Api::Download(const std::string& id, const ApiRequest& req) {
 ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
+  views_.Forget(id);
   // The count after this clear travels with the message, so each hub knows which clears its
   // viewers have been told of (a later resync compares it with the run's).
   auto run = store_.GetRun(id);

@@ -412,6 +412,7 @@ ApiResponse Api::PatchRun(const std::string& id, ApiRequest& req) {
 ApiResponse Api::DeleteRun(const std::string& id) {
   Status s = store_.DeleteRun(id);
   if (!s.ok()) return ErrorResponse(s);
+  views_.Forget(id);
   PublishCleared(id, 0);
   return NoContent();
 }

@@ -118,6 +118,8 @@ const std::vector<Route>& Api::Routes() {
        [](Api& a, ApiRequest& r) { return a.HistogramOf(r.params[0], r); }},
       {"GET", "/runs/{run_id}/logs/locate", kScopeRead,
        [](Api& a, ApiRequest& r) { return a.Locate(r.params[0], r); }},
+      {"GET", "/runs/{run_id}/logs/folds", kScopeRead,
+       [](Api& a, ApiRequest& r) { return a.Folds(r.params[0], r); }},
       {"GET", "/runs/{run_id}/problems", kScopeRead,
        [](Api& a, ApiRequest& r) { return a.RunProblems(r.params[0]); }},
       {"GET", "/runs/{run_id}/logs/download", kScopeRead,

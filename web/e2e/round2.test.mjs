@@ -101,7 +101,7 @@ describe('copy and ranges', () => {
     const r = await run('copy', ['Traceback (most recent call last):', '  File "\u001b[1mtrain.py\u001b[0m", line 3, in <module>', 'ValueError: bad', 'after'], {});
     const page = await newPage(browser, server);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-    await open(page, r);
+    await open(page, r, '?fold=0'); // three rows: the traceback unfolded
     const copied = await page.evaluate(() => {
       const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
       const range = document.createRange();

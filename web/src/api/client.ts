@@ -1,6 +1,7 @@
 // The one typed client of the wanLLMDB HTTP API (doc/api.md). Components never call fetch.
 import type {
   Bookmark,
+  FoldsResult,
   Histogram,
   LocateResult,
   LogLine,
@@ -187,6 +188,16 @@ export interface ListLogsParams {
   beforeLine?: number;
   limit?: number;
   order?: 'asc' | 'desc';
+  /** Interleave by time: positions in (timestamp, line) order, paged by `offset`. */
+  sort?: 'time';
+  offset?: number;
+  /** The view's last line (a time-ordered view of a live run stays the same while paged). */
+  upToLine?: number;
+}
+
+export interface ViewParams {
+  sort?: 'time';
+  upToLine?: number;
 }
 
 export const api = {
@@ -242,7 +253,7 @@ export const api = {
   summary: (id: string, signal?: AbortSignal) =>
     request<LogSummary>('GET', `/runs/${encodeURIComponent(id)}/logs/summary`, undefined, signal),
   listLogs: (id: string, filters: ServerFilters | null, p: ListLogsParams, signal?: AbortSignal) =>
-    request<{ logs: LogLine[]; has_more: boolean }>(
+    request<{ logs: LogLine[]; has_more: boolean; offset?: number; total?: number; up_to_line?: number }>(
       'GET',
       `/runs/${encodeURIComponent(id)}/logs` +
         buildQuery({
@@ -251,14 +262,25 @@ export const api = {
           before_line: p.beforeLine,
           limit: p.limit,
           order: p.order,
+          sort: p.sort,
+          offset: p.offset,
+          up_to_line: p.upToLine,
         }),
       undefined,
       signal,
     ),
-  locate: (id: string, filters: ServerFilters | null, line: number, signal?: AbortSignal) =>
+  locate: (id: string, filters: ServerFilters | null, line: number, signal?: AbortSignal, v: ViewParams = {}) =>
     request<LocateResult>(
       'GET',
-      `/runs/${encodeURIComponent(id)}/logs/locate` + buildQuery({ ...filterParams(filters), line }),
+      `/runs/${encodeURIComponent(id)}/logs/locate` + buildQuery({ ...filterParams(filters), line, sort: v.sort, up_to_line: v.upToLine }),
+      undefined,
+      signal,
+    ),
+  /** The view's folds (doc/api.md "Folds"); a view with context lines has none. */
+  folds: (id: string, filters: ServerFilters | null, v: ViewParams, signal?: AbortSignal) =>
+    request<FoldsResult>(
+      'GET',
+      `/runs/${encodeURIComponent(id)}/logs/folds` + buildQuery({ ...filterParams(filters), sort: v.sort, up_to_line: v.upToLine }),
       undefined,
       signal,
     ),

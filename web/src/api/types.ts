@@ -169,6 +169,19 @@ export interface Histogram {
 export interface LocateResult {
   index: number;
   total: number;
+  /** sort=time: the last line of the view the index is in. */
+  up_to_line?: number;
+}
+
+/** GET .../logs/folds: fold i covers positions start[i] .. start[i] + length[i] - 1 of the view;
+ * kind[i] is 't' (traceback), 'r' (multi-line record) or 'x' (identical lines). */
+export interface FoldsResult {
+  total: number;
+  up_to_line: number;
+  sort: 'line' | 'time';
+  start: number[];
+  length: number[];
+  kind: string;
 }
 
 /** Filters the server applies (the list filters of doc/api.md). */

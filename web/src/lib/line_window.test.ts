@@ -16,7 +16,9 @@ const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => 
 describe('LineCache', () => {
   it('stores across page boundaries and reports missing runs', () => {
     const c = new LineCache();
+    expect(c.isEmpty()).toBe(true);
     c.set(PAGE - 2, range(1, 6));
+    expect(c.isEmpty()).toBe(false);
     expect(c.get(PAGE - 2)!.line_number).toBe(1);
     expect(c.get(PAGE + 2)!.line_number).toBe(5);
     expect(c.missing(PAGE - 4, PAGE + 5)).toEqual([

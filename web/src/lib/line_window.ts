@@ -110,6 +110,11 @@ export class LineCache {
     return null;
   }
 
+  /** Whether no line is held (cheap, unlike size()). */
+  isEmpty(): boolean {
+    return this.pages_.size === 0;
+  }
+
   /** Number of lines held (for tests and the memory budget). */
   size(): number {
     let n = 0;

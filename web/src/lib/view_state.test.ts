@@ -35,6 +35,8 @@ describe('view state <-> URL', () => {
       wholeWord: true,
       context: 3,
       time: 'elapsed',
+      fold: false,
+      sort: 'time',
       since: '2024-11-16T10:00:00Z',
       until: '2024-11-16T11:00:00Z',
       line: 1234,
@@ -43,6 +45,13 @@ describe('view state <-> URL', () => {
     const q = viewStateQuery(s);
     const back = parseViewState(q, lineHash(s.line, s.lineEnd));
     expect(back).toEqual({ ...s, writers: ['rank-0', 'rank-1'] });
+  });
+
+  it('folds by default and keeps fold=0 and sort=time in the URL', () => {
+    expect(DEFAULT_VIEW.fold).toBe(true);
+    expect(parseViewState('?fold=0', '').fold).toBe(false);
+    expect(parseViewState('?fold=1&sort=bogus', '')).toMatchObject({ fold: true, sort: 'line' });
+    expect(viewStateQuery({ ...DEFAULT_VIEW, fold: false, sort: 'time' })).toBe('?fold=0&sort=time');
   });
 
   it('serialises canonically and omits defaults', () => {

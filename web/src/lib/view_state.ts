@@ -24,6 +24,11 @@ export interface ViewState {
   context: number;
   /** Timestamps as wall clock (local time) or as time elapsed since the run's first line. */
   time: 'wall' | 'elapsed';
+  /** Multi-line records and runs of identical lines shown as one row (GitHub Actions folds by
+   * default; `fold=0` in the URL turns it off). */
+  fold: boolean;
+  /** Line order (as stored) or interleaved by time: all writers' lines by timestamp. */
+  sort: 'line' | 'time';
   /** A time window (ISO 8601, inclusive), e.g. dragged on the histogram. */
   since: string | null;
   until: string | null;
@@ -47,6 +52,8 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({
   wholeWord: false,
   context: 0,
   time: 'wall',
+  fold: true,
+  sort: 'line',
   since: null,
   until: null,
   line: null,
@@ -111,6 +118,8 @@ export function parseViewState(search: string, hash: string): ViewState {
     wholeWord: flag('word'),
     context: Math.max(0, Math.min(MAX_CONTEXT, Math.floor(Number(q.get('context')) || 0))),
     time: q.get('time') === 'elapsed' ? 'elapsed' : 'wall',
+    fold: q.get('fold') !== '0' && q.get('fold') !== 'false',
+    sort: q.get('sort') === 'time' ? 'time' : 'line',
     since: isoOrNull(q.get('since')),
     until: isoOrNull(q.get('until')),
     line: range?.first ?? null,
@@ -134,6 +143,8 @@ export function viewStateQuery(s: ViewState): string {
   if (s.wholeWord) q.set('word', '1');
   if (s.context > 0) q.set('context', String(s.context));
   if (s.time === 'elapsed') q.set('time', 'elapsed');
+  if (!s.fold) q.set('fold', '0');
+  if (s.sort === 'time') q.set('sort', 'time');
   if (s.since) q.set('since', s.since);
   if (s.until) q.set('until', s.until);
   const str = q.toString();

@@ -2,6 +2,7 @@ import { memo, type CSSProperties, type MouseEvent } from 'react';
 import type { LogLine } from '../../api/types';
 import type { AnsiStyle } from '../../lib/ansi';
 import { fieldChips } from '../../lib/fields';
+import type { FoldKind } from '../../lib/folds';
 import { messageSegments, type Matcher } from '../../lib/line_format';
 
 function css(s: AnsiStyle): CSSProperties | undefined {
@@ -32,6 +33,22 @@ export interface LogRowProps {
   onFieldFilter: (expr: string) => void;
   /** "{…}" was clicked: show the line's fields as JSON. */
   onShowFields: (line: LogLine) => void;
+  /** The row's view index (what names a fold). */
+  index: number;
+  /** A fold starts at this row: its lines (0 = none), kind and state. */
+  foldLength: number;
+  foldKind: FoldKind | null;
+  foldOpen: boolean;
+  /** An inner line of an open fold. */
+  inFold: boolean;
+  onToggleFold: (start: number) => void;
+}
+
+/** What a closed fold's row says of the lines it hides. */
+function foldBadge(kind: FoldKind, length: number): string {
+  if (kind === 'repeat') return `×${length.toLocaleString('en-US')}`;
+  const more = (length - 1).toLocaleString('en-US');
+  return kind === 'traceback' ? `traceback, +${more} lines` : `+${more} lines`;
 }
 
 const MAX_CHIPS = 6;
@@ -46,6 +63,12 @@ export const LogRow = memo(function LogRow({
   onLineClick,
   onFieldFilter,
   onShowFields,
+  index,
+  foldLength,
+  foldKind,
+  foldOpen,
+  inFold,
+  onToggleFold,
 }: LogRowProps) {
   const segs = messageSegments(line.message, matcher);
   const click = (e: MouseEvent<HTMLAnchorElement>) => {
@@ -55,11 +78,12 @@ export const LogRow = memo(function LogRow({
   };
   return (
     <div
-      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}${line.context ? ' ctx' : ''}`}
+      className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}${line.context ? ' ctx' : ''}${inFold ? ' in-fold' : ''}`}
       data-line={line.line_number}
       data-level={line.level}
       data-source={line.source}
       data-writer={line.writer}
+      data-fold={foldKind ? (foldOpen ? 'open' : 'closed') : undefined}
       style={writerColor ? ({ '--wr': writerColor } as CSSProperties) : undefined}
     >
       <a className="ln" href={`#L${line.line_number}`} onClick={click} title="Link to this line (Shift+click: a range)">
@@ -73,6 +97,17 @@ export const LogRow = memo(function LogRow({
       </span>
       <span className={`src ${line.source}`}>{line.source}</span>
       {writerColor && <span className="wr">{line.writer}</span>}
+      <button
+        className={`fold${foldKind ? '' : ' none'}`}
+        data-testid={foldKind ? 'fold-toggle' : undefined}
+        tabIndex={-1}
+        aria-expanded={foldKind ? foldOpen : undefined}
+        title={foldKind ? (foldOpen ? 'Fold these lines (Enter at the cursor)' : 'Show the folded lines (Enter at the cursor)') : undefined}
+        disabled={!foldKind}
+        onClick={() => foldKind && onToggleFold(index)}
+      >
+        {foldKind ? (foldOpen ? '▾' : '▸') : ''}
+      </button>
       <span className="msg">
         {segs.map((s, i) =>
           s.match ? (
@@ -86,6 +121,11 @@ export const LogRow = memo(function LogRow({
           ),
         )}
       </span>
+      {foldKind && !foldOpen && (
+        <button className="fold-badge" data-testid="fold-badge" tabIndex={-1} onClick={() => onToggleFold(index)}>
+          {foldBadge(foldKind, foldLength)}
+        </button>
+      )}
       {line.fields && <FieldChips line={line} onFieldFilter={onFieldFilter} onShowFields={onShowFields} />}
     </div>
   );

@@ -192,4 +192,42 @@ describe('LogView', () => {
     expect(view.snapshot().phase).toBe('error');
     expect(view.snapshot().error).toBe('run not found');
   });
+
+  it('pages a time-ordered view by position and appends live lines at the end', async () => {
+    // Lines 1..100; the time order swaps each pair (2, 1, 4, 3, ...).
+    const srv = fakeServer(1, 100);
+    const lineAt = (p: number) => (p % 2 === 0 ? p + 2 : p);
+    const asked: Array<Record<string, unknown>> = [];
+    srv.api.listLogs = async (_id, _f, p) => {
+      asked.push({ ...p });
+      const out: LogLine[] = [];
+      for (let q = p.offset ?? 0; q < Math.min(100, (p.offset ?? 0) + (p.limit ?? 500)); q++) out.push(srv.mk(lineAt(q)));
+      return { logs: out, has_more: false, offset: p.offset, total: 100 };
+    };
+    srv.api.locate = async (_id, _f, line, _s, v) => {
+      asked.push({ locate: line, ...v });
+      return { index: line > 100 ? 100 : line % 2 === 0 ? line - 2 : line, total: 100, up_to_line: 100 };
+    };
+    const sockets: Sock[] = [];
+    const view = new LogView('r', NONE, srv.api, {
+      createSocket: (after) => {
+        const s = new Sock(after);
+        sockets.push(s);
+        return s;
+      },
+      timers: { setTimeout: () => 0, clearTimeout: () => {}, now: () => 0 },
+      timeOrder: true,
+    });
+    await view.open();
+    expect(view.unfiltered).toBe(false);
+    expect(view.snapshot().total).toBe(100);
+    expect(asked[0]).toMatchObject({ locate: 101, sort: 'time', upToLine: 100 });
+    await load(view, 0, 10);
+    expect([0, 1, 2, 3].map((i) => view.line(i)!.line_number)).toEqual([2, 1, 4, 3]);
+    expect(asked.find((a) => a.offset === 0)).toMatchObject({ sort: 'time', upToLine: 100 });
+    expect(await view.indexOfLine(3)).toBe(3);
+    sockets[0]!.push([srv.mk(101)]);
+    expect(view.snapshot().total).toBe(101);
+    expect(view.line(100)!.line_number).toBe(101);
+  });
 });

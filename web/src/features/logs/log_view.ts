@@ -12,6 +12,7 @@ import { LEVELS, SOURCES } from '../../api/types';
 import {
   LineCache,
   MAX_GAP,
+  MAX_LIMIT,
   PAGE,
   planFetch,
   planFromAnchor,
@@ -51,6 +52,10 @@ export interface LogViewOptions {
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void; now(): number };
   /** Start without the live tail (paused). */
   paused?: boolean;
+  /** Interleave by time: rows are positions in the server's (timestamp, line) order of the
+   * view's lines up to the last line at open; lines the live tail brings later are appended in
+   * arrival order (a refresh sorts them in). */
+  timeOrder?: boolean;
   maxPages?: number;
 }
 
@@ -77,7 +82,9 @@ function message(e: unknown): string {
 
 export class LogView {
   readonly cache: LineCache;
+  /** Rows are the run's lines in line order, dense from the first: index = line - first. */
   readonly unfiltered: boolean;
+  readonly timeOrder: boolean;
   private snap_: LogViewSnapshot = {
     phase: 'loading',
     error: null,
@@ -111,7 +118,8 @@ export class LogView {
     private readonly api: LogApi,
     private readonly opts: LogViewOptions,
   ) {
-    this.unfiltered = isUnfiltered(filters);
+    this.timeOrder = !!opts.timeOrder;
+    this.unfiltered = isUnfiltered(filters) && !this.timeOrder;
     this.cache = new LineCache(opts.maxPages ?? 64);
     this.paused_ = !!opts.paused;
     this.timers_ = opts.timers ?? {
@@ -161,6 +169,9 @@ export class LogView {
       if (this.unfiltered) {
         this.firstLine_ = hasLines ? summary.first_line : null;
         total = hasLines ? summary.last_line! - summary.first_line! + 1 : 0;
+      } else if (this.timeOrder) {
+        this.firstLine_ = hasLines ? summary.first_line : null;
+        total = lastLine > 0 ? (await this.api.locate(this.runId, this.filters, lastLine + 1, this.abort_.signal, this.viewParams(lastLine))).total : 0;
       } else {
         this.firstLine_ = hasLines ? summary.first_line : null;
         total = lastLine > 0 ? (await this.api.locate(this.runId, this.filters, lastLine + 1, this.abort_.signal)).index : 0;
@@ -221,6 +232,16 @@ export class LogView {
 
   get paused(): boolean {
     return this.paused_;
+  }
+
+  /** The last line of the run when the view opened: the rows of a time-ordered view (and of
+   * its folds) are the view's lines up to it. */
+  get upToLine(): number {
+    return this.cursorAtOpen_;
+  }
+
+  private viewParams(upTo = this.cursorAtOpen_): { sort?: 'time'; upToLine?: number } {
+    return this.timeOrder ? { sort: 'time', upToLine: upTo } : {};
   }
 
   /** The highest line number the view has counted. */
@@ -346,6 +367,7 @@ export class LogView {
 
   private async fetchRange(start: number, end: number): Promise<void> {
     const gen = this.generation_;
+    if (this.timeOrder) return this.fetchPositions(start, end, gen);
     try {
       let plan: FetchPlan = planFetch(start, end, { unfiltered: this.unfiltered, firstLine: this.firstLine_ }, this.cache);
       if (plan.kind === 'search') {
@@ -377,6 +399,25 @@ export class LogView {
       } else {
         storeFetched(this.cache, plan, res.logs);
       }
+      this.update({ fetchError: null });
+    } catch (e) {
+      if (this.disposed_ || (e as Error).name === 'AbortError') return;
+      this.update({ fetchError: message(e) });
+    }
+  }
+
+  /** Time order: rows are positions the server pages by offset (rows past the view's sorted
+   * part came from the live tail and are always cached). */
+  private async fetchPositions(start: number, end: number, gen: number): Promise<void> {
+    try {
+      const res = await this.api.listLogs(
+        this.runId,
+        this.filters,
+        { sort: 'time', offset: start, limit: Math.min(MAX_LIMIT, end - start), upToLine: this.cursorAtOpen_ },
+        this.abort_.signal,
+      );
+      if (gen !== this.generation_ || this.disposed_) return;
+      this.cache.set(res.offset ?? start, res.logs);
       this.update({ fetchError: null });
     } catch (e) {
       if (this.disposed_ || (e as Error).name === 'AbortError') return;
@@ -446,8 +487,8 @@ export class LogView {
       if (cached) {
         index = cached.index;
       } else {
-        index = (await this.api.locate(this.runId, this.filters, lineNumber, this.abort_.signal)).index;
-        this.remember({ index, line: lineNumber });
+        index = (await this.api.locate(this.runId, this.filters, lineNumber, this.abort_.signal, this.viewParams())).index;
+        if (!this.timeOrder) this.remember({ index, line: lineNumber });
       }
     }
     return Math.max(0, Math.min(total - 1, index));

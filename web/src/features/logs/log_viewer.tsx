@@ -30,6 +30,9 @@ import { SearchBox } from './toolbar/search_box';
 import { ShortcutsHelp } from './toolbar/shortcuts_help';
 import { ViewControls } from './toolbar/view_controls';
 import { ViewOverlay } from './toolbar/view_overlay';
+import { FoldSortControls } from './toolbar/fold_sort_controls';
+import { TimeWindow } from './toolbar/time_window';
+import { useFolds } from './use_folds';
 import { useLogView } from './use_log_view';
 import { useNavigation } from './use_navigation';
 import { useSearch } from './use_search';
@@ -66,12 +69,13 @@ export function LogViewer(props: {
   const next = viewFilters(vs);
   const filters = useStableFilters(search.usable ? next : (lastFilters.current ?? viewFilters({ ...vs, search: '' })));
   lastFilters.current = filters;
-  const lv = useLogView(runId, filters);
+  const lv = useLogView(runId, filters, vs.sort === 'time');
   const { view, snap } = lv;
   useEffect(() => setCountTotal(snap.total), [snap.total]);
   useEffect(() => setRefresh(lv.refresh), [lv.refresh]);
-  const viewKey = `${filtersKey(filters)}|${lv.refresh}`;
-  const sel = useSelection(view, snap, vs, vsRef, setView, viewport, viewKey);
+  const viewKey = `${filtersKey(filters)}|${lv.refresh}|${vs.sort}`;
+  const folds = useFolds(runId, filters, view, snap, vs.fold);
+  const sel = useSelection(view, snap, vs, vsRef, setView, viewport, viewKey, folds.step);
   const from = useCallback(() => sel.cursor ?? viewport.current?.topLine() ?? 0, [sel.cursor]);
   const nav = useNavigation(runId, filters, search, from, sel.jumpToLine);
   const [help, setHelp] = useState(false);
@@ -96,6 +100,7 @@ export function LogViewer(props: {
     prevMatch: () => vs.search && void nav.gotoMatch(-1),
     cursorDown: () => void sel.moveCursor(1),
     cursorUp: () => void sel.moveCursor(-1),
+    open: () => void folds.toggleAtLine(from()),
     help: () => setHelp(true),
   });
 
@@ -142,6 +147,7 @@ export function LogViewer(props: {
         <SearchBox vs={vs} setView={setView} search={search} inputRef={searchRef} gotoMatch={(d) => void nav.gotoMatch(d)} />
         <GotoBox onGo={(n) => void sel.jumpToLine(n, { setHash: true })} note={sel.note} />
         <ViewControls vs={vs} setView={setView} paused={lv.paused} togglePause={lv.togglePause} follow={sel.follow} setFollow={sel.setFollow} />
+        <FoldSortControls vs={vs} setView={setView} folds={folds} />
         <ErrorNav enabled={nav.canError} note={nav.errorNote} gotoError={(f) => void nav.gotoError(f)} />
         <CopyButton range={sel.range} fetchLines={fetchLines} formatTime={formatTime} />
         <div className="spacer" />
@@ -172,17 +178,7 @@ export function LogViewer(props: {
       <div className="toolbar">
         <FilterBar vs={vs} setView={setView} summary={summary} writers={writers} />
         <FieldFilterBox vs={vs} setView={setView} />
-        {(vs.since || vs.until) && (
-          <div className="group" data-testid="time-window">
-            <span className="label">Time</span>
-            <span className="chip on">
-              {vs.since ? formatTimestamp(vs.since, true) : '…'} – {vs.until ? formatTimestamp(vs.until, true) : '…'}
-            </span>
-            <button className="btn small" data-testid="clear-window" onClick={() => setView({ since: null, until: null })}>
-              ✕
-            </button>
-          </div>
-        )}
+        <TimeWindow vs={vs} setView={setView} />
         <div className="spacer" />
         <span className="summary" data-testid="summary">
           {summary && (
@@ -235,6 +231,9 @@ export function LogViewer(props: {
         onLineClick={sel.onLineClick}
         onFieldFilter={onFieldFilter}
         onShowFields={setFieldsLine}
+        rows={folds.map}
+        onToggleFold={folds.toggle}
+        onReveal={folds.reveal}
         overlay={
           <ViewOverlay
             snap={snap}

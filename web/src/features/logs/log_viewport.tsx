@@ -1,6 +1,8 @@
 // The scrolling surface of the log viewer. Position is `top`, a fractional row index, mapped onto
 // a capped native scrollbar by lib/scroll_map.ts; rows are rendered only for the visible window
-// and come from the LogView's cache (placeholders while a page is in flight).
+// and come from the LogView's cache (placeholders while a page is in flight). Rows are not view
+// indices when folds are closed: `rows` (lib/folds.ts) maps between them; the handle's methods
+// take view indices.
 import {
   forwardRef,
   useCallback,
@@ -30,6 +32,8 @@ import {
   windowFor,
   type ScrollGeometry,
 } from '../../lib/scroll_map';
+import type { RowMap } from '../../lib/folds';
+import { PAGE } from '../../lib/line_window';
 import type { LogView, LogViewSnapshot } from './log_view';
 import { LogRow, PlaceholderRow } from './log_row';
 
@@ -60,11 +64,32 @@ interface Props {
   onLineClick: (line: number, extend: boolean) => void;
   onFieldFilter: (expr: string) => void;
   onShowFields: (line: LogLine) => void;
+  /** Rows <-> view indices (identity without folds). */
+  rows: RowMap;
+  onToggleFold: (start: number) => void;
+  /** Told of every index revealed (jumped to): the fold hiding it must open. */
+  onReveal: (index: number) => void;
   overlay?: ReactNode;
 }
 
+/** Ensures the lines shown at rows [first, end): a closed fold needs only its first line. */
+function ensureRows(view: LogView, rows: RowMap, first: number, end: number): void {
+  let a = -1;
+  let b = -1;
+  for (let r = first; r < end; r++) {
+    const i = rows.indexOfRow(r);
+    if (a >= 0 && i - b > PAGE) {
+      view.ensure(a, b + 1);
+      a = -1;
+    }
+    if (a < 0) a = i;
+    b = i;
+  }
+  if (a >= 0) view.ensure(a, b + 1);
+}
+
 export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewport(props, ref) {
-  const { view, snap, follow, setFollow } = props;
+  const { view, snap, follow, setFollow, rows: rowMap } = props;
   const scrollerRef = useRef<HTMLDivElement>(null);
   const [vh, setVh] = useState(0);
   const [, force] = useReducer((x: number) => x + 1, 0);
@@ -73,11 +98,25 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   const lastScrollTop = useRef(0);
   const [newLines, setNewLines] = useState(0);
 
-  const g: ScrollGeometry = { rows: snap.total, rowHeight: ROW_HEIGHT, viewportHeight: vh || 1 };
+  const g: ScrollGeometry = { rows: rowMap.rows(snap.total), rowHeight: ROW_HEIGHT, viewportHeight: vh || 1 };
   const gRef = useRef(g);
   gRef.current = g;
   const followRef = useRef(follow);
   followRef.current = follow;
+  const mapRef = useRef(rowMap);
+  // Folds opened, closed or arrived: the line at the top stays at the top.
+  if (mapRef.current !== rowMap) {
+    const t = topRef.current;
+    const idx = mapRef.current.indexOfRow(Math.floor(t));
+    topRef.current = rowMap.rowOfIndex(idx) + (rowMap.hiddenIndex(idx) ? 0 : t - Math.floor(t));
+    mapRef.current = rowMap;
+  }
+  // A reveal waits for the fold hiding its index to open.
+  const pendingReveal = useRef<number | null>(null);
+  if (pendingReveal.current !== null && !rowMap.hiddenIndex(pendingReveal.current)) {
+    topRef.current = topToReveal(rowMap.rowOfIndex(pendingReveal.current), g);
+    pendingReveal.current = null;
+  }
 
   if (follow) topRef.current = maxTop(g);
   else topRef.current = clampTop(topRef.current, g);
@@ -130,6 +169,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
 
   useCopyMessages(scrollerRef);
   const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
+  const { onReveal } = props;
 
   const onScroll = () => {
     const el = scrollerRef.current!;
@@ -184,14 +224,21 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     () => ({
       revealIndex(index: number) {
         const gg = gRef.current;
-        const t = topToReveal(index, gg);
+        onReveal(index);
+        if (mapRef.current.hiddenIndex(index)) {
+          pendingReveal.current = index;
+          if (followRef.current) setFollow(false);
+          force();
+          return;
+        }
+        const t = topToReveal(mapRef.current.rowOfIndex(index), gg);
         if (followRef.current && !atBottom(t, gg)) setFollow(false);
         topRef.current = t;
         force();
       },
       setTopIndex(index: number) {
         setFollow(false);
-        topRef.current = clampTop(index, gRef.current);
+        topRef.current = clampTop(mapRef.current.rowOfIndex(index), gRef.current);
         force();
       },
       toTop() {
@@ -200,13 +247,13 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         force();
       },
       topLine() {
-        return view.line(Math.floor(topRef.current))?.line_number ?? null;
+        return view.line(mapRef.current.indexOfRow(Math.floor(topRef.current)))?.line_number ?? null;
       },
       focus() {
         scrollerRef.current?.focus();
       },
     }),
-    [view, setFollow],
+    [view, setFollow, onReveal],
   );
 
   const rowsVisible = Math.ceil(visibleRows(g));
@@ -215,7 +262,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   let end: number;
   let offset = 0;
   if (bottomMode) {
-    end = snap.total;
+    end = g.rows;
     first = Math.max(0, end - rowsVisible - 2);
   } else {
     ({ first, end, offset } = windowFor(top, g));
@@ -225,19 +272,27 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   // it passes over).
   useEffect(() => {
     if (snap.phase !== 'ready' || end <= first) return;
-    const id = window.setTimeout(() => view.ensure(first, end), 16);
+    const id = window.setTimeout(() => ensureRows(view, rowMap, first, end), 16);
     return () => window.clearTimeout(id);
-  }, [view, first, end, snap.phase, snap.total]);
+  }, [view, rowMap, first, end, snap.phase, snap.total]);
 
   const hl = props.highlight;
   const rows: ReactNode[] = [];
-  for (let i = first; i < end; i++) {
+  for (let r = first; r < end; r++) {
+    const i = rowMap.indexOfRow(r);
     const line = view.line(i);
+    const fold = rowMap.foldStartingAt(i);
     rows.push(
       line ? (
         <LogRow
           key={`l${line.line_number}`}
           line={line}
+          index={i}
+          foldLength={fold?.length ?? 0}
+          foldKind={fold?.kind ?? null}
+          foldOpen={fold?.open ?? false}
+          inFold={!fold && !!rowMap.foldAt(i)}
+          onToggleFold={props.onToggleFold}
           formatTime={props.formatTime}
           matcher={props.matcher}
           writerColor={props.writerColors?.get(line.writer) ?? null}
@@ -263,6 +318,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
         onKeyDown={onKeyDown}
         data-testid="log-scroller"
         data-total={snap.total}
+        data-rows={g.rows}
         data-top={Math.floor(top)}
         data-follow={follow ? '1' : '0'}
       >

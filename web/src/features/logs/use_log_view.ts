@@ -16,7 +16,7 @@ export interface LogViewHandle {
   togglePause: () => void;
 }
 
-export function useLogView(runId: string, filters: ServerFilters): LogViewHandle {
+export function useLogView(runId: string, filters: ServerFilters, timeOrder = false): LogViewHandle {
   const fkey = filtersKey(filters);
   const [refresh, setRefresh] = useState(0);
   const [paused, setPaused] = useState(false);
@@ -29,10 +29,11 @@ export function useLogView(runId: string, filters: ServerFilters): LogViewHandle
         // WebSocket's handler types are DOM-specific; SocketLike is the subset LiveConnection uses.
         createSocket: (after) => new WebSocket(streamUrl(runId, filters, after, window.location)) as unknown as SocketLike,
         paused: pausedRef.current,
+        timeOrder,
       }),
     // filters are keyed by content: a new object with the same filters keeps the view
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [runId, fkey, refresh],
+    [runId, fkey, refresh, timeOrder],
   );
   useEffect(() => {
     void view.open();

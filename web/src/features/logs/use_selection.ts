@@ -29,6 +29,8 @@ export function useSelection(
   setView: SetView,
   viewport: RefObject<ViewportHandle>,
   viewKey: string,
+  /** The first index of the row after / before the row of an index (folds skip rows). */
+  step: (index: number, dir: 1 | -1) => number = (i, d) => i + d,
 ): Selection {
   const [follow, setFollowState] = useState(vs.line === null);
   const setFollow = useCallback((f: boolean) => setFollowState(f), []);
@@ -125,7 +127,10 @@ export function useSelection(
       const from = cursor ?? viewport.current?.topLine() ?? null;
       let idx: number;
       if (from === null) idx = 0;
-      else idx = (await view.indexOfLine(from)) + (cursor === null ? 0 : dir);
+      else {
+        idx = await view.indexOfLine(from);
+        if (cursor !== null) idx = step(idx, dir);
+      }
       idx = Math.max(0, Math.min(snap.total - 1, idx));
       viewport.current?.revealIndex(idx);
       const l = await view.whenLoaded(idx);
@@ -135,7 +140,7 @@ export function useSelection(
       jumped.current = `${viewKey}|${l.line_number}|null`;
       setView({ line: l.line_number });
     },
-    [cursor, view, viewport, snap.total, select, setView, viewKey],
+    [cursor, view, viewport, snap.total, select, setView, viewKey, step],
   );
 
   const clear = useCallback(() => {
