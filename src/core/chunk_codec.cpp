@@ -409,6 +409,9 @@ void AppendSkippedLines(size_t count, DecodedChunk* out) {
   if (!out->level_name_index.empty())
     out->level_name_index.insert(out->level_name_index.end(), count, 0);
   if (!out->fields.empty()) out->fields.insert(out->fields.end(), count, std::string_view());
+  // Each an empty message: one '\n' apiece.
+  uint32_t at = static_cast<uint32_t>(out->buffer.size());
+  for (size_t i = 0; i < count; ++i) out->offsets.push_back(++at);
   out->buffer.append(count, '\n');
 }
 
@@ -448,11 +451,15 @@ Status DecodeBlocks(std::string_view payload, DecodedChunk* out, const BlockTest
   }
   if (lines != n || r.Rest().size() != frame_bytes) return Corrupt("block table");
   Reader frames(r.Rest());
+  size_t content = 0;
   for (Block& b : blocks) {
     (void)frames.Bytes(b.frame_len, &b.frame);  // sizes checked above
     // A line takes at least 4 bytes of columns: a skipped block cannot claim more lines than
-    // its frame could hold (no huge allocations for a hostile table).
-    if (b.lines > FrameContentSize(b.frame) / 4) return Corrupt("block lines");
+    // its frame could hold (no huge allocations for a hostile table). All blocks together
+    // hold at most what one frame may (1 GiB), so offsets fit 32 bits.
+    const size_t size = FrameContentSize(b.frame);
+    content += size;
+    if (b.lines > size / 4 || content > (size_t{1} << 30)) return Corrupt("block lines");
   }
 
   out->n = n;
@@ -466,6 +473,8 @@ Status DecodeBlocks(std::string_view payload, DecodedChunk* out, const BlockTest
   out->fields.clear();
   out->block_buffers.clear();
   out->blocks_skipped = 0;
+  out->offsets.assign(1, 0);
+  out->offsets.reserve(n + 1);
   out->timestamps.reserve(n);
   out->levels.reserve(n);
   out->sources.reserve(n);
@@ -519,13 +528,20 @@ Status DecodeBlocks(std::string_view payload, DecodedChunk* out, const BlockTest
     } else if (!out->fields.empty()) {
       out->fields.insert(out->fields.end(), b.lines, std::string_view());
     }
+    // The block's line offsets, moved to where its text lands (ParseColumns found them).
+    const auto base = static_cast<uint32_t>(out->buffer.size());
+    for (size_t i = 1; i <= part.n; ++i) out->offsets.push_back(base + part.offsets[i]);
     out->buffer.append(part.text);
     if (!part.level_names.empty() || part.has_fields())
       out->block_buffers.push_back(std::move(raw));  // a new one for the next block
     done += b.lines;
   }
   out->text = out->buffer;
-  return IndexText(out);
+  // Built block by block above (no second pass over the text); a chunk's text is far below
+  // 4 GiB (ingest and merge limits), so uint32 offsets hold.
+  if (out->offsets.size() != n + 1 || out->offsets.back() != out->text.size())
+    return Corrupt("text");
+  return Status::Ok();
 }
 
 }  // namespace

@@ -15,46 +15,42 @@ constexpr int kMinLog2Bits = 6;      // 8 bytes: a tiny ingest chunk
 constexpr int kMaxLog2Bits = 20;     // 128 KiB: never more, whatever the chunk
 constexpr size_t kBitsPerLine = 12;  // a 1,000-line chunk: 8 Kib, 1 KiB (SQLite fits 3 a page)
 
-inline uint8_t FoldAscii(uint8_t b) {
-  return (b >= 'A' && b <= 'Z') ? b + 32 : b;
-}
-
-// Folds `s` as the index does into `out` (cleared first): ASCII lower-case, U+212A → 'k',
-// U+017F → 's'. Other bytes are kept as they are (they only ever break trigrams).
-void Fold(std::string_view s, std::string* out) {
-  out->clear();
-  out->reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    uint8_t b = static_cast<uint8_t>(s[i]);
-    if (b == 0xE2 && i + 2 < s.size() && static_cast<uint8_t>(s[i + 1]) == 0x84 &&
-        static_cast<uint8_t>(s[i + 2]) == 0xAA) {
-      out->push_back('k');
-      i += 2;
-    } else if (b == 0xC5 && i + 1 < s.size() && static_cast<uint8_t>(s[i + 1]) == 0xBF) {
-      out->push_back('s');
-      i += 1;
-    } else {
-      out->push_back(static_cast<char>(FoldAscii(b)));
-    }
-  }
-}
-
-// Calls fn(hash) for every all-ASCII trigram of folded text `f`.
+// Calls fn(hash) for every trigram of `s` folded as the index folds it: ASCII lower-case,
+// U+212A → 'k', U+017F → 's', and no trigram that holds any other non-ASCII byte. One pass,
+// no folded copy: the last three folded bytes roll in `t`, `ascii` counts how many of them are
+// ASCII (a non-ASCII byte breaks the next two trigrams too). This is most of what ingest pays
+// for filters, so it is worth the loop.
 template <class Fn>
-void ForEachTrigram(std::string_view f, Fn&& fn) {
-  if (f.size() < 3) return;
-  const auto* p = reinterpret_cast<const uint8_t*>(f.data());
-  for (size_t i = 0; i + 2 < f.size(); ++i) {
-    uint8_t a = p[i], b = p[i + 1], c = p[i + 2];
-    if ((a | b | c) & 0x80) continue;
-    fn(TrigramHash(a, b, c));
+void ForEachTrigram(std::string_view s, Fn&& fn) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  uint32_t t = 0;
+  int ascii = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t b = p[i];
+    if (b >= 0x80) {
+      if (b == 0xE2 && i + 2 < n && p[i + 1] == 0x84 && p[i + 2] == 0xAA) {
+        b = 'k';
+        i += 2;
+      } else if (b == 0xC5 && i + 1 < n && p[i + 1] == 0xBF) {
+        b = 's';
+        i += 1;
+      } else {
+        ascii = 0;
+        continue;
+      }
+    } else if (b - 'A' < 26) {
+      b += 32;
+    }
+    t = ((t << 8) | b) & 0xFFFFFF;
+    if (++ascii >= 3) fn((t + 0x2545F491u) * 0x9E3779B1u);  // TrigramHash of the three
   }
 }
 
 // Calls fn(hash) for every indexed trigram of lines[0, n) (see the header).
 template <class Fn>
 void ForEachLineTrigram(const LogLine* lines, size_t n, Fn&& fn) {
-  std::string visible, folded;
+  std::string visible;
   for (size_t i = 0; i < n; ++i) {
     std::string_view text = lines[i].message;
     if (HasEscapes(text)) {
@@ -62,8 +58,7 @@ void ForEachLineTrigram(const LogLine* lines, size_t n, Fn&& fn) {
       AppendVisibleText(text, &visible);
       text = visible;
     }
-    Fold(text, &folded);
-    ForEachTrigram(folded, fn);
+    ForEachTrigram(text, fn);
   }
 }
 
@@ -170,9 +165,7 @@ bool TextFilterMayHoldAll(std::string_view filter, const uint32_t* hashes, size_
 }
 
 void AppendQueryTrigrams(std::string_view text, std::vector<uint32_t>* out) {
-  std::string folded;
-  Fold(text, &folded);
-  ForEachTrigram(folded, [&](uint32_t h) { out->push_back(h); });
+  ForEachTrigram(text, [&](uint32_t h) { out->push_back(h); });
 }
 
 }  // namespace wanllmdb

@@ -1,100 +1,88 @@
 #include "store/filter_cache.h"
 
-#include <cstring>
-#include <functional>
-
 namespace wanllmdb {
 namespace {
 
-// What an entry costs besides its filter bytes: the key, the list node, the index slot.
-constexpr size_t kEntryOverhead = 160;
+// What an entry costs besides its filter bytes: the hash node and the shared string.
+constexpr size_t kEntryOverhead = 96;
+constexpr size_t kRunOverhead = 160;
 
 }  // namespace
 
-FilterCache::FilterCache(size_t max_bytes) : max_shard_bytes_(max_bytes / kShards) {}
+FilterCache::FilterCache(size_t max_bytes) : max_bytes_(max_bytes) {}
 
-std::string FilterCache::KeyOf(const FilterKey& k) {
-  std::string s;
-  s.reserve(k.run_id.size() + 3 * sizeof(int64_t));
-  s.append(k.run_id);
-  for (int64_t v : {k.first_line, k.last_line, k.token}) {
-    char b[sizeof v];
-    std::memcpy(b, &v, sizeof v);
-    s.append(b, sizeof b);
+void FilterCache::FindAll(std::string_view run_id, const std::vector<FilterKey>& keys,
+                          std::vector<Filter>* out) {
+  out->assign(keys.size(), nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  const Run& run = *it->second;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    auto e = run.by_first_line.find(keys[k].first_line);
+    if (e != run.by_first_line.end() && e->second.last_line == keys[k].last_line &&
+        e->second.token == keys[k].token)
+      (*out)[k] = e->second.filter;
   }
-  return s;
 }
 
-FilterCache::Shard& FilterCache::ShardOf(const std::string& key) {
-  return shards_[std::hash<std::string>()(key) % kShards];
-}
-
-std::shared_ptr<const std::string> FilterCache::Find(const FilterKey& key) {
-  std::string k = KeyOf(key);
-  Shard& s = ShardOf(k);
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.index.find(k);
-  if (it == s.index.end()) return nullptr;
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
-  return it->second->filter;
-}
-
-void FilterCache::Insert(const FilterKey& key, std::string filter) {
-  std::string k = KeyOf(key);
-  Shard& s = ShardOf(k);
-  const size_t cost = filter.size() + k.size() + key.run_id.size() + kEntryOverhead;
-  if (cost > max_shard_bytes_) return;
-  auto value = std::make_shared<const std::string>(std::move(filter));
-  std::lock_guard<std::mutex> lock(s.mu);
-  if (auto it = s.index.find(k); it != s.index.end()) {
-    s.bytes -= it->second->filter->size();
-    it->second->filter = value;
-    s.bytes += value->size();
-    s.lru.splice(s.lru.begin(), s.lru, it->second);
+void FilterCache::Insert(std::string_view run_id, const FilterKey& key, Filter filter) {
+  const size_t cost = filter->size() + kEntryOverhead;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) {
+    lru_.push_front(Run{std::string(run_id), {}, kRunOverhead});
+    it = runs_.emplace(lru_.front().id, lru_.begin()).first;
+    bytes_ += kRunOverhead;
   } else {
-    s.lru.push_front(Entry{std::move(k), std::string(key.run_id), value});
-    s.index.emplace(s.lru.front().key, s.lru.begin());
-    s.bytes += cost;
+    lru_.splice(lru_.begin(), lru_, it->second);
   }
-  while (s.bytes > max_shard_bytes_ && !s.lru.empty()) {
-    const Entry& last = s.lru.back();
-    s.bytes -= last.filter->size() + last.key.size() + last.run_id.size() + kEntryOverhead;
-    s.index.erase(last.key);
-    s.lru.pop_back();
+  Run& run = *it->second;
+  auto [e, added] = run.by_first_line.try_emplace(key.first_line);
+  if (!added) {
+    const size_t old = e->second.filter->size() + kEntryOverhead;
+    run.bytes -= old;
+    bytes_ -= old;
+  }
+  e->second = Entry{key.last_line, key.token, std::move(filter)};
+  run.bytes += cost;
+  bytes_ += cost;
+  EvictLocked();
+}
+
+void FilterCache::EvictLocked() {
+  // Never the run just used (at the front), unless it alone is over the bound.
+  while (bytes_ > max_bytes_ && !lru_.empty()) {
+    Run& last = lru_.back();
+    if (&last == &lru_.front() && last.by_first_line.size() > 1) {
+      // One run bigger than the whole cache: drop its entries one at a time instead.
+      auto e = last.by_first_line.begin();
+      const size_t cost = e->second.filter->size() + kEntryOverhead;
+      last.bytes -= cost;
+      bytes_ -= cost;
+      last.by_first_line.erase(e);
+      continue;
+    }
+    bytes_ -= last.bytes;
+    runs_.erase(last.id);
+    lru_.pop_back();
   }
 }
 
 void FilterCache::DropRun(std::string_view run_id) {
-  for (Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    for (auto it = s.lru.begin(); it != s.lru.end();) {
-      if (it->run_id != run_id) {
-        ++it;
-        continue;
-      }
-      s.bytes -= it->filter->size() + it->key.size() + it->run_id.size() + kEntryOverhead;
-      s.index.erase(it->key);
-      it = s.lru.erase(it);
-    }
-  }
-}
-
-void FilterCache::Clear() {
-  for (Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.index.clear();
-    s.lru.clear();
-    s.bytes = 0;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find(run_id);
+  if (it == runs_.end()) return;
+  bytes_ -= it->second->bytes;
+  auto node = it->second;
+  runs_.erase(it);
+  lru_.erase(node);
 }
 
 size_t FilterCache::bytes() const {
-  size_t n = 0;
-  for (const Shard& s : shards_) {
-    std::lock_guard<std::mutex> lock(s.mu);
-    n += s.bytes;
-  }
-  return n;
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
 }
 
 }  // namespace wanllmdb

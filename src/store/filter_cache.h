@@ -10,7 +10,10 @@
 // repair rewriting a filter: those drop the run's entries (DropRun), and each entry also carries
 // a token the store reads with the chunk's key and changes whenever the row is written again
 // (SQLite: the row id; PostgreSQL: the row's xmin), for writers in other processes or nodes.
-// Bounded: least recently used entries go past max_bytes.
+//
+// Entries are grouped by run (a search asks for many chunks of one run: one lookup of the run,
+// then one of each first line, under one lock); whole runs leave, least recently used first,
+// once the cache holds more than max_bytes.
 #pragma once
 
 #include <cstdint>
@@ -20,51 +23,53 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace wanllmdb {
 
 inline constexpr size_t kFilterCacheBytes = 128u << 20;
 
+// One chunk's key: first and last line and the store's token for its row.
 struct FilterKey {
-  std::string_view run_id;
   int64_t first_line = 0, last_line = 0;
   int64_t token = 0;
 };
 
-// Thread-safety: thread-safe (sharded mutexes).
+// Thread-safety: thread-safe (one mutex; each call does little under it).
 class FilterCache {
  public:
   explicit FilterCache(size_t max_bytes = kFilterCacheBytes);
   FilterCache(const FilterCache&) = delete;
   FilterCache& operator=(const FilterCache&) = delete;
 
-  // The filter stored for `key` ("" = the chunk has none), or null when not cached.
-  std::shared_ptr<const std::string> Find(const FilterKey& key);
-  void Insert(const FilterKey& key, std::string filter);
+  using Filter = std::shared_ptr<const std::string>;
+  // For each key, the filter stored for it ("" = the chunk has none), or null when not cached
+  // (or cached with another last line or token). `out` gets keys.size() entries.
+  void FindAll(std::string_view run_id, const std::vector<FilterKey>& keys,
+               std::vector<Filter>* out);
+  void Insert(std::string_view run_id, const FilterKey& key, Filter filter);
   // Forgets every entry of `run_id` (deleted, imported again, repaired).
   void DropRun(std::string_view run_id);
-  void Clear();
 
   size_t bytes() const;
 
  private:
   struct Entry {
-    std::string key;
-    std::string run_id;
-    std::shared_ptr<const std::string> filter;
+    int64_t last_line = 0, token = 0;
+    Filter filter;
   };
-  struct Shard {
-    mutable std::mutex mu;
-    std::list<Entry> lru;  // most recently used first; guarded by mu
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // guarded by mu
-    size_t bytes = 0;                                                        // guarded by mu
+  struct Run {
+    std::string id;
+    std::unordered_map<int64_t, Entry> by_first_line;
+    size_t bytes = 0;
   };
-  static constexpr size_t kShards = 16;
-  static std::string KeyOf(const FilterKey& key);
-  Shard& ShardOf(const std::string& key);
+  void EvictLocked();
 
-  const size_t max_shard_bytes_;
-  Shard shards_[kShards];
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::list<Run> lru_;  // most recently used first; guarded by mu_
+  std::unordered_map<std::string_view, std::list<Run>::iterator> runs_;  // guarded by mu_
+  size_t bytes_ = 0;                                                     // guarded by mu_
 };
 
 // Drops a run's entries when it goes out of scope: after the write that deletes, imports or

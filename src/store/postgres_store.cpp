@@ -1397,10 +1397,13 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
     out.push_back(std::move(c));
   }
   if (probing) {
-    std::vector<std::shared_ptr<const std::string>> filters(out.size());
+    std::vector<FilterKey> keys(out.size());
+    for (size_t k = 0; k < out.size(); ++k)
+      keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
+    std::vector<FilterCache::Filter> filters;
+    filter_cache_.FindAll(run_id, keys, &filters);
     std::string missing;  // '{first_line,...}' of the chunks whose filters are not cached
     for (size_t k = 0; k < out.size(); ++k) {
-      filters[k] = filter_cache_.Find({run_id, out[k].first_line, out[k].last_line, tokens[k]});
       if (!filters[k]) missing += (missing.empty() ? "{" : ",") + std::to_string(out[k].first_line);
     }
     if (!missing.empty()) {
@@ -1419,11 +1422,9 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
           return Status(Code::kInternal, "chunk " + std::to_string(out[k].first_line) + " of run " +
                                              run_id + " vanished inside a read transaction");
         // NULL: no filter (always scanned), cached as "".
-        std::string stored =
-            f->IsNull(it->second, 1) ? std::string() : std::string(f->Text(it->second, 1));
-        const FilterKey key{run_id, out[k].first_line, out[k].last_line, tokens[k]};
-        filter_cache_.Insert(key, stored);
-        filters[k] = std::make_shared<const std::string>(std::move(stored));
+        filters[k] = std::make_shared<const std::string>(
+            f->IsNull(it->second, 1) ? std::string() : std::string(f->Text(it->second, 1)));
+        filter_cache_.Insert(run_id, keys[k], filters[k]);
       }
     }
     for (size_t k = 0; k < out.size(); ++k) out[k].skipped = !cq.probe->MayMatch(*filters[k]);

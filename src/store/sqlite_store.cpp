@@ -1393,24 +1393,25 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
   if (probing) {
     SqliteStmt f(lease.db(),
                  "SELECT filter FROM chunk_filters WHERE run_id = ?1 AND first_line = ?2");
+    std::vector<FilterKey> keys(out.size());
+    for (size_t k = 0; k < out.size(); ++k)
+      keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
+    std::vector<FilterCache::Filter> filters;
+    filter_cache_.FindAll(run_id, keys, &filters);
     for (size_t k = 0; k < out.size(); ++k) {
-      StoredChunk& c = out[k];
-      const FilterKey key{run_id, c.first_line, c.last_line, tokens[k]};
-      std::shared_ptr<const std::string> filter = filter_cache_.Find(key);
-      if (!filter) {
+      if (!filters[k]) {
         f.Reset();
-        f.Bind(1, run_id).Bind(2, c.first_line);
+        f.Bind(1, run_id).Bind(2, out[k].first_line);
         std::string stored;  // none: always scanned
         if (f.Step()) {
           stored = f.Blob(0);
         } else if (!f.status().ok()) {
           return f.status();
         }
-        c.skipped = !cq.probe->MayMatch(stored);
-        filter_cache_.Insert(key, std::move(stored));
-        continue;
+        filters[k] = std::make_shared<const std::string>(std::move(stored));
+        filter_cache_.Insert(run_id, keys[k], filters[k]);
       }
-      c.skipped = !cq.probe->MayMatch(*filter);
+      out[k].skipped = !cq.probe->MayMatch(*filters[k]);
     }
     TrimToPayloads(&out, cq.max_payloads);
     SqliteStmt p(lease.db(),
