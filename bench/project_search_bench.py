@@ -101,6 +101,8 @@ if __name__ == "__main__":
             time.sleep(1.0)  # the searches are under way (a benchmark, not a test)
             busy = ingest_latencies(port, 300)
             stop.set()
+            for t in threads:  # each ends its search before the server stops
+                t.join()
             print(f"  ingest p99 (100-line batches): idle {p99(idle):.1f} ms, while 4 project-wide "
                   f"full-scan searches run {p99(busy):.1f} ms = {p99(busy) / p99(idle):.1f}x "
                   f"(goal <= 2x)")

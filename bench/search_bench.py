@@ -1,11 +1,14 @@
 """Issue 14 figures for `make bench`: a needle search over one 10M-line run with text filters
 on and off, the disk the filters add, and ingest throughput with and without building them.
-Lines are realistic training lines (bench/server_bench.py), 0.01% of them carry the needle."""
+Lines are realistic training lines (bench/server_bench.py), 0.01% of them carry the needle.
+Then a common substring (`acc=0.94`, ~10% of the lines) on a 1M-line run: the first page
+(newest 500 matches, as the viewer opens) and the full count (`logs/locate`)."""
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -15,7 +18,9 @@ from pathlib import Path
 from server_bench import BIN, training_lines
 
 LINES = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+COMMON_LINES = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
 BATCH = 10_000
+COMMON = "acc=0.94"
 
 
 def start(data: str, extra: list[str]) -> tuple[subprocess.Popen[bytes], int]:
@@ -35,7 +40,67 @@ def call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes |
     return json.loads(raw) if raw else {}
 
 
-def one(extra: list[str]) -> tuple[float, list[float], int, int]:
+def varint(b: bytes, i: int) -> tuple[int, int]:
+    r = shift = 0
+    while True:
+        x = b[i]
+        i += 1
+        r |= (x & 0x7F) << shift
+        shift += 7
+        if not x & 0x80:
+            return r, i
+
+
+def store_stats(db: Path) -> tuple[int, int, int, int, float]:
+    """Lines, payload bytes, chunk-filter bytes, block-filter bytes (layout 3, inside the
+    payloads: doc/chunk_format.md) and the share of chunks the merger has packed, read from the
+    stopped server's SQLite file: the file size alone depends on how far the merger got."""
+    con = sqlite3.connect(db)
+    lines, payload, packed = con.execute(
+        "SELECT sum(n_lines), sum(length(payload)), avg(packed) FROM log_chunks").fetchone()
+    chunk_filters = con.execute("SELECT coalesce(sum(length(filter)), 0) FROM chunk_filters").fetchone()[0]
+    blocks = 0
+    for (head,) in con.execute("SELECT substr(payload, 1, 4096) FROM log_chunks"):
+        if head[0] != 3 or not head[1] & 1:
+            continue
+        _, i = varint(head, 2)
+        nw, i = varint(head, i)
+        for _ in range(nw):
+            n, i = varint(head, i)
+            i += n
+        nb, i = varint(head, i)
+        for _ in range(nb):
+            _, i = varint(head, i)
+            _, i = varint(head, i)
+            n, i = varint(head, i)
+            blocks += n
+            i += n
+    con.close()
+    return lines, payload, chunk_filters, blocks, packed
+
+
+def timed(conn: http.client.HTTPConnection, path: str, reps: int = 7) -> tuple[list[float], dict]:
+    times = []
+    got: dict = {}
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        got = call(conn, "GET", path)
+        times.append((time.perf_counter() - t0) * 1000)
+    return sorted(times), got
+
+
+def common(conn: http.client.HTTPConnection, bodies: list[bytes]) -> tuple[list[float], list[float], int]:
+    rid = call(conn, "POST", "/runs", json.dumps({"project": "bench-common"}).encode())["id"]
+    for b in range(COMMON_LINES // BATCH):
+        call(conn, "POST", f"/runs/{rid}/logs/batch", bodies[b % 4])
+    q = "search=" + COMMON
+    page, got = timed(conn, f"/runs/{rid}/logs?{q}&limit=500&order=desc")
+    assert len(got["logs"]) == 500
+    count, loc = timed(conn, f"/runs/{rid}/logs/locate?{q}&line=1")
+    return page, count, loc["total"]
+
+
+def one(extra: list[str]) -> tuple:
     with tempfile.TemporaryDirectory() as d:
         proc, port = start(d, extra)
         try:
@@ -57,11 +122,13 @@ def one(extra: list[str]) -> tuple[float, list[float], int, int]:
                 got = call(conn, "GET", f"/runs/{rid}/logs?search=needle-xyzzy&limit=10000")
                 times.append((time.perf_counter() - t0) * 1000)
             found = len(got["logs"])
+            page, count, total = common(conn, bodies)
         finally:
             proc.terminate()
             proc.wait()
         size = sum(f.stat().st_size for f in Path(d).iterdir() if f.is_file())
-        return rate, sorted(times), found, size
+        stats = store_stats(next(Path(d).glob("*.db")))
+        return rate, sorted(times), found, size, page, count, total, stats
 
 
 if __name__ == "__main__":
@@ -73,4 +140,15 @@ if __name__ == "__main__":
           f"(goal <= 50 ms)")
     print(f"  ingest with filters {on[0]:,.0f} lines/s, without {off[0]:,.0f}: "
           f"{on[0] / off[0]:.0%} (goal >= 90%)")
-    print(f"  disk added by filters: {(on[3] - off[3]) / LINES:.2f} bytes a line (goal <= 3)")
+    print(f"  disk added by filters: {(on[3] - off[3]) / (LINES + COMMON_LINES):.2f} bytes a line (goal <= 3); "
+          f"store {on[3] / (LINES + COMMON_LINES):.1f} bytes a line with filters, "
+          f"{off[3] / (LINES + COMMON_LINES):.1f} without")
+    for name, r in (("on", on), ("off", off)):
+        lines, payload, cf, bf, packed = r[7]
+        print(f"  filters {name}: payloads {payload / lines:.2f} bytes a line ({packed:.0%} of chunks "
+              f"merged), chunk filters {cf / lines:.2f}, block filters (in the payloads) "
+              f"{bf / lines:.2f}; data files {r[3] / lines:.2f} bytes a line")
+    for name, r in (("on", on), ("off", off)):
+        print(f"  common substring ({r[6]:,} of {COMMON_LINES:,} lines), filters {name}: first page "
+              f"(newest 500) median {r[4][3]:.0f} ms (goal <= 30), full count median "
+              f"{r[5][3]:.0f} ms (goal <= 100)")

@@ -1,5 +1,9 @@
 #include "core/text.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <cstring>
 
 namespace wanllmdb {
@@ -130,6 +134,49 @@ std::string AsciiLower(std::string_view s) {
   std::string out(s);
   AsciiLowerInPlace(out.data(), out.size());
   return out;
+}
+
+size_t FindAsciiCaseless(std::string_view hay, std::string_view nd, size_t from) {
+  const size_t m = nd.size();
+  if (m == 0) return from <= hay.size() ? from : std::string_view::npos;
+  if (hay.size() < m || from > hay.size() - m) return std::string_view::npos;
+  const char* h = hay.data();
+  const size_t last = hay.size() - m;  // the last position a match may start at
+  auto fold = [](char c) {
+    return static_cast<char>(c + ((static_cast<unsigned char>(c - 'A') < 26) << 5));
+  };
+  auto matches_at = [&](size_t i) {
+    for (size_t j = 0; j < m; ++j) {
+      if (fold(h[i + j]) != nd[j]) return false;
+    }
+    return true;
+  };
+  size_t i = from;
+#ifdef __SSE2__
+  // For a letter, x | 0x20 equals its lower case exactly when x is that letter in either case;
+  // any other byte is compared as it is.
+  auto is_lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  const __m128i first = _mm_set1_epi8(nd[0]), tail = _mm_set1_epi8(nd[m - 1]);
+  const __m128i first_or = _mm_set1_epi8(is_lower(nd[0]) ? 0x20 : 0);
+  const __m128i tail_or = _mm_set1_epi8(is_lower(nd[m - 1]) ? 0x20 : 0);
+  // Positions i..i+15 are all candidates, and the last load ends at i + m + 15 <= hay.size().
+  for (; i + 15 <= last; i += 16) {
+    __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)), first_or);
+    __m128i b =
+        _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i + m - 1)), tail_or);
+    auto mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, tail))));
+    while (mask) {
+      size_t at = i + static_cast<size_t>(__builtin_ctz(mask));
+      if (matches_at(at)) return at;
+      mask &= mask - 1;
+    }
+  }
+#endif
+  for (; i <= last; ++i) {
+    if (fold(h[i]) == nd[0] && matches_at(i)) return i;
+  }
+  return std::string_view::npos;
 }
 
 void AppendUtf8(char32_t cp, std::string* out) {

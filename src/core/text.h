@@ -26,4 +26,10 @@ void SplitIntoLines(std::string_view text, size_t max_bytes, std::vector<std::st
 void AsciiLowerInPlace(char* data, size_t size);
 std::string AsciiLower(std::string_view s);
 
+// Where `needle_lower` (already AsciiLower'd) first occurs in `hay` at or after `from`, ASCII
+// letters compared case-insensitively and every other byte exactly: the same answer as
+// AsciiLower(hay).find(needle_lower, from), without the copy. npos when absent. SSE2 tests 16
+// candidate positions at once on the needle's first and last byte, then confirms each.
+size_t FindAsciiCaseless(std::string_view hay, std::string_view needle_lower, size_t from = 0);
+
 }  // namespace wanllmdb

@@ -29,6 +29,19 @@ std::string BuildTextFilter(const LogLine* lines, size_t n);
 // Process-wide switch (`server --no-text-filters`, for comparisons): off, new chunks get no
 // filter and are always scanned. Set before serving; on by default.
 void SetTextFiltersEnabled(bool on);
+bool TextFiltersEnabled();
+
+// The filter of one layout-3 block (core/chunk_codec.h): the same trigrams in a Bloom filter of
+// 8 bits a line (rounded up to whole 64-bit words, at least one), without a header: the block
+// table gives its length. Trigram hash h sets bit (h × n_bits) >> 32. Thread-safety: as above.
+std::string BuildBlockFilter(const LogLine* lines, size_t n);
+// Both at once, in one pass over the text (what ingest and merges pay): the chunk filter of
+// lines[0, n) into *chunk_filter (when given; "" when filters are off) and one block filter per
+// block (`block_ends` as core/chunk_codec.h ChunkBlockEnds gives them) into *block_filters.
+void BuildTextFilters(const LogLine* lines, size_t n, const std::vector<size_t>& block_ends,
+                      std::string* chunk_filter, std::vector<std::string>* block_filters);
+// Whether a block filter may hold every trigram in `hashes`; true for an empty one.
+bool BlockFilterMayHoldAll(std::string_view filter, const uint32_t* hashes, size_t n);
 
 // The hash of one trigram (bytes already folded as above); a filter of 2^k bits tests bit
 // hash >> (32 - k).

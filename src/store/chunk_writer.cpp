@@ -29,10 +29,10 @@ Result<std::vector<ChunkPiece>> BuildChunks(const std::vector<LogLine>& lines, i
   // Distinct writers of the open piece; pieces rarely hold more than a few, a scan wins.
   std::vector<std::string_view> writers;
   auto close = [&](size_t end) -> Status {
-    auto payload = EncodeChunk(lines.data() + start, end - start, zstd_level);
+    std::string filter;
+    auto payload = EncodeChunk(lines.data() + start, end - start, zstd_level, &filter);
     if (!payload.ok()) return payload.status();
-    out.push_back(
-        {start, end, std::move(*payload), BuildTextFilter(lines.data() + start, end - start)});
+    out.push_back({start, end, std::move(*payload), std::move(filter)});
     start = end;
     bytes = 0;
     writers.clear();

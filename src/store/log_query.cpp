@@ -36,21 +36,6 @@ Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter&
   std::shared_ptr<LineMatcher> m(new LineMatcher());
   m->filter_ = filter;
   m->needle_lower_ = AsciiLower(filter.search);
-  // Search is ASCII case-insensitive (AsciiLower, as MatchMessage does it). RE2 in UTF-8 mode
-  // folds Unicode case ("k" would find the Kelvin sign U+212A), so the chunk scan uses it in
-  // Latin-1 mode, byte for byte, and only for an ASCII needle: then only ASCII letters fold.
-  // Any other needle takes the lower-cased copy and memmem.
-  const bool ascii = std::all_of(filter.search.begin(), filter.search.end(),
-                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (!filter.search.empty() && ascii) {
-    RE2::Options opts;
-    opts.set_log_errors(false);
-    opts.set_case_sensitive(false);
-    opts.set_literal(true);
-    opts.set_encoding(RE2::Options::EncodingLatin1);
-    m->search_re_ = std::make_unique<RE2>(filter.search, opts);
-    if (!m->search_re_->ok()) m->search_re_.reset();
-  }
   if (!filter.regex.empty()) {
     RE2::Options opts;
     opts.set_log_errors(false);
@@ -127,33 +112,16 @@ void LineMatcher::MatchColumn(const TextColumn& c, std::vector<uint8_t>* hits) c
   std::vector<uint8_t> search_hits;
   if (!filter_.search.empty()) {
     if (needle_lower_.find('\n') != std::string::npos) return;  // lines hold no '\n'
-    if (search_re_) {
-      re2::StringPiece text(c.text.data(), c.text.size());
-      re2::StringPiece match;
-      size_t pos = 0;
-      while (pos < c.text.size() &&
-             search_re_->Match(text, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
-        size_t at = match.data() - c.text.data();
-        if (at >= c.offsets[c.n]) break;
-        size_t line = LineOf(c.offsets, at);
-        (*hits)[line] = 1;
-        pos = c.offsets[line + 1];  // one hit per line is enough
-      }
-    } else {
-      // Fallback: one lower-cased copy of the text column, then memmem from match to match.
-      std::string lower(c.text);
-      AsciiLowerInPlace(lower.data(), lower.size());
-      const std::string& nd = needle_lower_;
-      size_t pos = 0;
-      while (pos < lower.size()) {
-        const void* p = memmem(lower.data() + pos, lower.size() - pos, nd.data(), nd.size());
-        if (!p) break;
-        size_t at = static_cast<const char*>(p) - lower.data();
-        if (at >= c.offsets[c.n]) break;
-        size_t line = LineOf(c.offsets, at);
-        (*hits)[line] = 1;
-        pos = c.offsets[line + 1];
-      }
+    // Search is ASCII case-insensitive (AsciiLower, as MatchMessage does it): one SIMD pass
+    // over the column from match to match, no lower-cased copy and no RE2.
+    const std::string& nd = needle_lower_;
+    size_t pos = 0;
+    while (pos < c.text.size()) {
+      size_t at = FindAsciiCaseless(c.text, nd, pos);
+      if (at == std::string_view::npos || at >= c.offsets[c.n]) break;
+      size_t line = LineOf(c.offsets, at);
+      (*hits)[line] = 1;
+      pos = c.offsets[line + 1];  // one hit per line is enough
     }
     if (filter_.regex.empty()) return;
     search_hits.swap(*hits);
@@ -189,8 +157,7 @@ bool LineMatcher::MatchMessage(std::string_view raw) const {
     message = visible;
   }
   if (!filter_.search.empty()) {
-    std::string lower = AsciiLower(message);
-    if (lower.find(needle_lower_) == std::string::npos) return false;
+    if (FindAsciiCaseless(message, needle_lower_) == std::string_view::npos) return false;
   }
   if (re_ && !RE2::PartialMatch(message, *re_)) return false;
   return true;

@@ -57,8 +57,8 @@ class LineMatcher {
   // Per-line metadata test (level, source, writer, time, fields).
   bool MatchMeta(const DecodedChunk& chunk, size_t i) const;
   // Marks in `hits` (size chunk.n) the lines whose text matches; all true when no text filter.
-  // Works on the whole text column at once: one case-folded copy and one memmem/RE2 pass per
-  // chunk instead of a call per line. Text means the visible text: escape sequences (SGR
+  // Works on the whole text column at once: one caseless SIMD search (core/text.h) or RE2 pass
+  // per chunk instead of a call per line. Text means the visible text: escape sequences (SGR
   // colours, ...) are skipped, as the viewer shows them (core/ansi.h).
   void MatchText(const DecodedChunk& chunk, std::vector<uint8_t>* hits) const;
   // Text test for a single message (live tail, small inputs); visible text as above.
@@ -83,9 +83,8 @@ class LineMatcher {
 
   LogFilter filter_;
   std::string needle_lower_;
-  std::unique_ptr<re2::RE2> search_re_;  // (?i) literal: RE2's DFA beats lower-casing a copy
-  std::unique_ptr<re2::RE2> re_;         // the user's pattern, for confirming one line
-  std::unique_ptr<re2::RE2> re_multi_;   // the same in multi-line mode, for scanning a chunk
+  std::unique_ptr<re2::RE2> re_;        // the user's pattern, for confirming one line
+  std::unique_ptr<re2::RE2> re_multi_;  // the same in multi-line mode, for scanning a chunk
   std::unique_ptr<const TextProbe> probe_;
 };
 

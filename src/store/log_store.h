@@ -244,7 +244,22 @@ struct ChunkQuery {
   // With a payload: chunks whose text filter rules out a match come back `skipped`, without
   // their payload (still in the answer, so a reader's position moves past them).
   const TextProbe* probe = nullptr;
+  // With a probe: the answer ends before the chunk that would be the (max_payloads + 1)th with
+  // a payload, so a big page of keys never reads more payloads than a reader holds at once.
+  int max_payloads = 64;
 };
+
+// The stores' rule for ChunkQuery::max_payloads, after the probe marked `chunks` skipped.
+inline void TrimToPayloads(std::vector<StoredChunk>* chunks, int max_payloads) {
+  int kept = 0;
+  for (size_t k = 0; k < chunks->size(); ++k) {
+    if ((*chunks)[k].skipped) continue;
+    if (kept++ == max_payloads) {
+      chunks->resize(k);
+      return;
+    }
+  }
+}
 
 // What one run takes up (wanllmdb admin du).
 struct RunUsage {

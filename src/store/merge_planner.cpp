@@ -79,10 +79,9 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
     for (size_t i = 0; i < d.n; ++i) m.lines.push_back(d.line(i));
     m.chunks_taken = k + 1;
   }
-  auto payload = EncodeChunk(m.lines.data(), m.lines.size(), zstd_level);
+  auto payload = EncodeChunk(m.lines.data(), m.lines.size(), zstd_level, &m.text_filter);
   if (!payload.ok()) return payload.status();
   m.payload = std::move(*payload);
-  m.text_filter = BuildTextFilter(m.lines.data(), m.lines.size());
   return m;
 }
 

@@ -17,6 +17,7 @@
 #include "core/uuid.h"
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
+#include "store/filter_cache.h"
 #include "store/live_bus.h"
 #include "store/merge_planner.h"
 #include "store/pg_bus.h"
@@ -199,6 +200,9 @@ class PostgresStore final : public LogStore {
   std::unique_ptr<PgConn> merge_db_;  // Guarded by merge_busy_
 
   TracebackHints hints_;
+  // Text filters of recently searched chunks (thread-safe; ReadChunks), keyed with the row's
+  // xmin so another node's rewrite is never mistaken for the row cached (store/filter_cache.h).
+  FilterCache filter_cache_;
   std::thread writer_;
   std::thread merger_;
 };
@@ -602,6 +606,7 @@ Result<RunInfo> PostgresStore::UpdateRun(const std::string& id, const RunUpdate&
 }
 
 Status PostgresStore::DeleteRun(const std::string& id) {
+  DropRunFiltersAtExit drop(filter_cache_, id);
   return Write(id, [&](WriteContext& ctx) -> Status {
     auto q = ctx.db->Query("DELETE FROM runs WHERE id = $1", PgParams().Text(id));
     if (!q.ok()) return q.status();
@@ -1355,9 +1360,11 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
                                                            const ChunkQuery& cq) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
-  // With a probe: metadata and filters first (the TOASTed payloads are not fetched), then the
-  // payloads of the chunks the filters keep, in one snapshot (REPEATABLE READ) so a merge in
-  // between cannot swap a chunk out from under the second step.
+  // With a probe: metadata first (and the row's xmin, the filter cache's token: it changes
+  // whenever the row is written again, on any node), the filters from the cache
+  // (store/filter_cache.h) or, for chunks not in it, from the table (the TOASTed payloads are
+  // not fetched), then the payloads of the chunks the filters keep, in one snapshot
+  // (REPEATABLE READ) so a merge in between cannot swap a chunk out from under a later step.
   const bool probing = cq.with_payload && cq.probe;
   PgConn& db = lease.db();
   struct ReadTxn {
@@ -1374,7 +1381,7 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
   std::string sql = std::string(
                         "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, "
                         "level_counts, codec, ") +
-                    (probing           ? "text_filter"
+                    (probing           ? "xmin::text::bigint"
                      : cq.with_payload ? "payload"
                                        : "NULL::bytea") +
                     " FROM log_chunks WHERE run_id = $1 AND first_line <= $3 AND last_line >= $2"
@@ -1396,6 +1403,7 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
   std::vector<StoredChunk> out;
   out.reserve(q->rows());
   std::string wanted;  // '{first_line,...}' of the chunks whose payloads are needed
+  std::vector<int64_t> tokens;
   for (int i = 0; i < q->rows(); ++i) {
     StoredChunk c;
     c.first_line = q->Int(i, 0);
@@ -1407,12 +1415,48 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
     ParseCounts(q->Text(i, 6), &c.level_counts);
     c.codec = static_cast<int>(q->Int(i, 7));
     if (probing) {
-      c.skipped = !q->IsNull(i, 8) && !cq.probe->MayMatch(q->Text(i, 8));
-      if (!c.skipped) wanted += (wanted.empty() ? "{" : ",") + std::to_string(c.first_line);
+      tokens.push_back(q->Int(i, 8));
     } else if (cq.with_payload) {
       c.payload = q->Text(i, 8);
     }
     out.push_back(std::move(c));
+  }
+  if (probing) {
+    std::vector<FilterKey> keys(out.size());
+    for (size_t k = 0; k < out.size(); ++k)
+      keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
+    std::vector<FilterCache::Filter> filters;
+    filter_cache_.FindAll(run_id, keys, &filters);
+    std::string missing;  // '{first_line,...}' of the chunks whose filters are not cached
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (!filters[k]) missing += (missing.empty() ? "{" : ",") + std::to_string(out[k].first_line);
+    }
+    if (!missing.empty()) {
+      missing += "}";
+      auto f = db.Query(
+          "SELECT first_line, text_filter FROM log_chunks WHERE run_id = $1 AND "
+          "first_line = ANY($2::bigint[])",
+          PgParams().Text(run_id).Text(missing));
+      if (!f.ok()) return f.status();
+      std::unordered_map<int64_t, int> row_of;
+      for (int i = 0; i < f->rows(); ++i) row_of[f->Int(i, 0)] = i;
+      for (size_t k = 0; k < out.size(); ++k) {
+        if (filters[k]) continue;
+        auto it = row_of.find(out[k].first_line);
+        if (it == row_of.end())
+          return Status(Code::kInternal, "chunk " + std::to_string(out[k].first_line) + " of run " +
+                                             run_id + " vanished inside a read transaction");
+        // NULL: no filter (always scanned), cached as "".
+        filters[k] = std::make_shared<const std::string>(
+            f->IsNull(it->second, 1) ? std::string() : std::string(f->Text(it->second, 1)));
+        filter_cache_.Insert(run_id, keys[k], filters[k]);
+      }
+    }
+    for (size_t k = 0; k < out.size(); ++k) out[k].skipped = !cq.probe->MayMatch(*filters[k]);
+    TrimToPayloads(&out, cq.max_payloads);
+    for (const StoredChunk& c : out) {
+      if (!c.skipped) wanted += (wanted.empty() ? "{" : ",") + std::to_string(c.first_line);
+    }
   }
   if (probing && !wanted.empty()) {
     wanted += "}";
@@ -1567,6 +1611,7 @@ Status PostgresStore::AuditRunRows(const std::string& run_id, AuditRun* run,
 }
 
 Status PostgresStore::RepairRun(const RunRepair& r) {
+  DropRunFiltersAtExit drop(filter_cache_, r.run_id);
   return Write(r.run_id, [&](WriteContext& ctx) -> Status {
     PgConn& db = *ctx.db;
     // The row lock keeps appends of every node out until the repair commits.
@@ -1767,6 +1812,7 @@ bool PostgresStore::MergeOnce(PgConn& db) {
 
 Status PostgresStore::ImportRun(const RunImport& im, const LinePuller& pull) {
   const RunInfo& r = im.run;
+  DropRunFiltersAtExit drop(filter_cache_, r.id);
   return Write(
       r.id,
       [&](WriteContext& ctx) -> Status {

@@ -24,6 +24,11 @@ LogLine ToLogLine(const LineView& v) {
 
 namespace {
 
+// Chunks a scan holds decoded at once (see Scan).
+constexpr size_t kMaxDecoded = 64;
+// The first page of a scan that visits every line of a run (a count): big, as later pages are.
+constexpr int kWholeRunFirstPage = 256;
+
 ChunkQuery BaseQuery(const LineMatcher& m, int64_t from, int64_t to, bool desc) {
   ChunkQuery q;
   q.from_line = from;
@@ -41,58 +46,71 @@ ChunkQuery BaseQuery(const LineMatcher& m, int64_t from, int64_t to, bool desc) 
 
 Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, int64_t from_line,
                          int64_t to_line, bool descending,
-                         const std::function<bool(const LineView&)>& fn) {
+                         const std::function<bool(const LineView&)>& fn, int first_page) {
   struct Prepared {
     DecodedChunk chunk;
     std::vector<uint8_t> hits;
     Status status;
   };
   std::vector<Prepared> prepared;
-  auto prepare = [&](const std::vector<StoredChunk>& chunks, size_t begin, size_t end) {
-    for (size_t k = begin; k < end; ++k) {
-      Prepared& p = prepared[k];
-      p.status = Status::Ok();
-      if (chunks[k].skipped) continue;  // its text filter rules out a match
-      p.status = DecodeChunk(chunks[k].payload, &p.chunk);
+  // Layout-3 blocks whose own text filter rules out a match are not decompressed: their lines
+  // read as empty, which no text filter with a probe matches (a probe needs a trigram).
+  const TextProbe* probe = matcher.probe();
+  BlockTest may_match;
+  if (probe) may_match = [probe](std::string_view f) { return probe->MayMatchBlock(f); };
+  // The page's chunks to decode (those no text filter rules out), by index; prepared[j] is
+  // kept[j]'s. prepare() decodes and matches kept[first], kept[first + step], ...
+  std::vector<size_t> kept;
+  auto prepare = [&](const std::vector<StoredChunk>& chunks, size_t first, size_t step) {
+    for (size_t j = first; j < kept.size(); j += step) {
+      Prepared& p = prepared[j];
+      p.status = DecodeChunk(chunks[kept[j]].payload, &p.chunk, may_match);
       if (p.status.ok()) matcher.MatchText(p.chunk, &p.hits);
     }
   };
   int pages = 0;
-  bool mostly_skipped = false;
+  size_t next_page = 16;
   while (from_line <= to_line) {
     if (Status b = CheckQueryBudget(); !b.ok()) return b;
     ChunkQuery q = BaseQuery(matcher, from_line, to_line, descending);
     // Small first pages answer "latest 500" fast; later pages are bigger for throughput, and
-    // bigger still while text filters skip most chunks (few payloads are held: memory stays
-    // bounded by the decoded ones).
-    q.max_chunks = pages++ == 0 ? 2 : (mostly_skipped ? 64 : 16);
+    // bigger still while text filters skip most chunks: a page is sized for about 16 chunks
+    // kept (payloads read and decoded, what bounds a scan's memory), at most 1,024 keys, so a
+    // needle in 10,000 chunks takes ~60 store reads rather than ~160.
+    q.max_chunks = pages++ == 0 ? std::max(1, first_page) : static_cast<int>(next_page);
+    // At most kMaxDecoded chunks are read and held decoded: a big page that turns out to keep
+    // more (the needle is dense here) ends before the first chunk past that (the store trims
+    // it), and the next page starts there.
+    q.max_payloads = static_cast<int>(kMaxDecoded);
     auto chunks = store_.ReadChunks(run_id, q);
     if (!chunks.ok()) return chunks.status();
     if (chunks->empty()) break;
-    prepared.resize(chunks->size());
-    size_t skipped = 0;
-    for (const StoredChunk& c : *chunks) skipped += c.skipped;
-    mostly_skipped = skipped * 4 >= chunks->size() * 3;
-    // Decompression and text matching dominate a scan: a big page is split with an idle scan
-    // helper when there is one (ScanHelpers: bounded, never queued).
-    if (chunks->size() >= 4) {
-      size_t half = chunks->size() / 2;
+    kept.clear();
+    for (size_t k = 0; k < chunks->size(); ++k) {
+      if (!(*chunks)[k].skipped) kept.push_back(k);
+    }
+    next_page =
+        std::clamp<size_t>(16 * chunks->size() / std::max<size_t>(kept.size(), 1), 16, 1024);
+    prepared.resize(kept.size());
+    // Decompression and text matching dominate a scan: a page with several chunks to decode
+    // is shared with an idle scan helper when there is one (ScanHelpers: bounded, never
+    // queued), every other kept chunk each.
+    if (kept.size() >= 2) {
       std::latch other_done(1);
       bool shared = ScanHelpers::Shared().TryStart([&] {
-        prepare(*chunks, half, chunks->size());
+        prepare(*chunks, 1, 2);
         other_done.count_down();
       });
-      prepare(*chunks, 0, shared ? half : chunks->size());
+      prepare(*chunks, 0, shared ? 2 : 1);
       if (shared) other_done.wait();
     } else {
-      prepare(*chunks, 0, chunks->size());
+      prepare(*chunks, 0, 1);
     }
-    for (size_t k = 0; k < chunks->size(); ++k) {
-      const StoredChunk& c = (*chunks)[k];
-      if (c.skipped) continue;
-      const DecodedChunk& chunk = prepared[k].chunk;
-      const std::vector<uint8_t>& hits = prepared[k].hits;
-      if (!prepared[k].status.ok()) return prepared[k].status;
+    for (size_t j = 0; j < kept.size(); ++j) {
+      const StoredChunk& c = (*chunks)[kept[j]];
+      const DecodedChunk& chunk = prepared[j].chunk;
+      const std::vector<uint8_t>& hits = prepared[j].hits;
+      if (!prepared[j].status.ok()) return prepared[j].status;
       const int64_t n = static_cast<int64_t>(chunk.n);
       int64_t lo = std::max<int64_t>(0, from_line - c.first_line);
       int64_t hi = std::min<int64_t>(n - 1, to_line - c.first_line);
@@ -260,11 +278,14 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
     }
     return Status::Ok();
   }
-  return Scan(run_id, m, 1, INT64_MAX, false, [&](const LineView& v) {
-    ++*total;
-    if (v.line_number < line) ++*index;
-    return true;
-  });
+  return Scan(
+      run_id, m, 1, INT64_MAX, false,
+      [&](const LineView& v) {
+        ++*total;
+        if (v.line_number < line) ++*index;
+        return true;
+      },
+      kWholeRunFirstPage);
 }
 
 }  // namespace wanllmdb

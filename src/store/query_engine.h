@@ -63,9 +63,11 @@ class QueryEngine {
   explicit QueryEngine(LogStore& store) : store_(store) {}
 
   // Visits matching lines with from_line <= line_number <= to_line in order; stops when `fn`
-  // returns false.
+  // returns false. `first_page`: chunks read first (small: a "latest 500" answers fast; a caller
+  // that visits every line, as a count does, asks for more and saves store reads).
   Status Scan(const std::string& run_id, const LineMatcher& matcher, int64_t from_line,
-              int64_t to_line, bool descending, const std::function<bool(const LineView&)>& fn);
+              int64_t to_line, bool descending, const std::function<bool(const LineView&)>& fn,
+              int first_page = 2);
 
   Result<ListResult> List(const std::string& run_id, const LineMatcher& matcher,
                           const ListRequest& request);

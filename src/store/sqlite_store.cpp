@@ -17,6 +17,7 @@
 #include "core/time_util.h"
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
+#include "store/filter_cache.h"
 #include "store/merge_planner.h"
 #include "store/retention.h"
 #include "store/run_end.h"
@@ -160,6 +161,10 @@ class SqliteStore final : public LogStore {
   MergePlanner planner_;
 
   TracebackHints hints_;
+
+  // Text filters of recently searched chunks (thread-safe; ReadChunks). Entries of a run
+  // deleted, imported or repaired are dropped when that commits (store/filter_cache.h).
+  FilterCache filter_cache_;
 
   std::thread writer_;
   std::thread merger_;
@@ -617,6 +622,7 @@ Status SqliteStore::EndWriterInWriter(SqliteDb& db, const std::string& id, const
 }
 
 Status SqliteStore::DeleteRun(const std::string& id) {
+  DropRunFiltersAtExit drop(filter_cache_, id);
   return Write([&](WriteContext& ctx) {
     ctx.touched_runs.push_back(id);
     runs_.erase(id);
@@ -1325,9 +1331,10 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
                                                          const ChunkQuery& cq) {
   ReadLease lease(this);
   // With a probe the payloads come in a second step, only for chunks the filters keep: the
-  // first reads the metadata and the filters (beside the chunks) without touching a payload.
-  // Both steps read one snapshot (a read transaction), so a merge in between cannot swap a
-  // chunk out from under the second.
+  // first reads the metadata (and the row id, the filter cache's token), the filters come from
+  // the cache (store/filter_cache.h) or, for chunks not in it, from chunk_filters beside the
+  // chunks, without touching a payload. All steps read one snapshot (a read transaction), so a
+  // merge in between cannot swap a chunk out from under the next.
   const bool probing = cq.with_payload && cq.probe;
   struct ReadTxn {
     SqliteDb* db = nullptr;
@@ -1345,12 +1352,10 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
       std::string(
           "SELECT c.first_line, c.last_line, c.ts_min, c.ts_max, c.level_mask, "
           "c.source_mask, c.level_counts, c.codec, ") +
-      (probing           ? "f.filter"
+      (probing           ? "c.rowid"
        : cq.with_payload ? "c.payload"
                          : "NULL") +
-      " FROM log_chunks c" +
-      (probing ? " LEFT JOIN chunk_filters f ON f.run_id = c.run_id AND f.first_line = c.first_line"
-               : "") +
+      " FROM log_chunks c"
       " WHERE c.run_id = ?1 AND c.first_line <= ?3 AND c.last_line >= ?2"
       " AND c.first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
       "run_id = ?1 AND first_line <= ?2), 0)"
@@ -1367,6 +1372,7 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
       .Bind(7, static_cast<int64_t>(cq.source_mask))
       .Bind(8, static_cast<int64_t>(cq.max_chunks));
   std::vector<StoredChunk> out;
+  std::vector<int64_t> tokens;
   while (q.Step()) {
     StoredChunk c;
     c.first_line = q.Int(0);
@@ -1378,7 +1384,7 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
     ParseCounts(q.Text(6), &c.level_counts);
     c.codec = static_cast<int>(q.Int(7));
     if (probing) {
-      c.skipped = !q.IsNull(8) && !cq.probe->MayMatch(q.Blob(8));
+      tokens.push_back(q.Int(8));
     } else if (cq.with_payload) {
       c.payload = q.Blob(8);
     }
@@ -1386,6 +1392,29 @@ Result<std::vector<StoredChunk>> SqliteStore::ReadChunks(const std::string& run_
   }
   if (!q.status().ok()) return q.status();
   if (probing) {
+    SqliteStmt f(lease.db(),
+                 "SELECT filter FROM chunk_filters WHERE run_id = ?1 AND first_line = ?2");
+    std::vector<FilterKey> keys(out.size());
+    for (size_t k = 0; k < out.size(); ++k)
+      keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
+    std::vector<FilterCache::Filter> filters;
+    filter_cache_.FindAll(run_id, keys, &filters);
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (!filters[k]) {
+        f.Reset();
+        f.Bind(1, run_id).Bind(2, out[k].first_line);
+        std::string stored;  // none: always scanned
+        if (f.Step()) {
+          stored = f.Blob(0);
+        } else if (!f.status().ok()) {
+          return f.status();
+        }
+        filters[k] = std::make_shared<const std::string>(std::move(stored));
+        filter_cache_.Insert(run_id, keys[k], filters[k]);
+      }
+      out[k].skipped = !cq.probe->MayMatch(*filters[k]);
+    }
+    TrimToPayloads(&out, cq.max_payloads);
     SqliteStmt p(lease.db(),
                  "SELECT payload FROM log_chunks WHERE run_id = ?1 AND first_line = ?2");
     for (StoredChunk& c : out) {
@@ -1531,6 +1560,7 @@ Status SqliteStore::AuditRunRows(const std::string& run_id, AuditRun* run,
 }
 
 Status SqliteStore::RepairRun(const RunRepair& r) {
+  DropRunFiltersAtExit drop(filter_cache_, r.run_id);
   return Write([&](WriteContext& ctx) -> Status {
     ctx.touched_runs.push_back(r.run_id);
     runs_.erase(r.run_id);  // reloaded from the repaired row on next use
@@ -1733,6 +1763,7 @@ bool SqliteStore::MergeOnce() {
 
 Status SqliteStore::ImportRun(const RunImport& im, const LinePuller& pull) {
   const RunInfo& r = im.run;
+  DropRunFiltersAtExit drop(filter_cache_, r.id);
   return Write([&](WriteContext& ctx) -> Status {
     ctx.touched_runs.push_back(r.id);
     runs_.erase(r.id);

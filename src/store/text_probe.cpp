@@ -62,21 +62,30 @@ std::unique_ptr<const TextProbe> TextProbe::Make(std::string_view search,
   return p;
 }
 
-bool TextProbe::MayMatch(std::string_view filter) const {
-  if (filter.empty()) return true;
-  if (!search_.empty() && !TextFilterMayHoldAll(filter, search_.data(), search_.size()))
-    return false;
+template <class HoldsAll>
+bool TextProbe::Test(HoldsAll&& holds_all) const {
+  if (!search_.empty() && !holds_all(search_.data(), search_.size())) return false;
   if (regex_) {
     std::vector<int> present;
     for (size_t i = 0; i < atoms_.size(); ++i) {
-      if (TextFilterMayHoldAll(filter, atoms_[i].data(), atoms_[i].size()))
-        present.push_back(static_cast<int>(i));
+      if (holds_all(atoms_[i].data(), atoms_[i].size())) present.push_back(static_cast<int>(i));
     }
     std::vector<int> potentials;
     regex_->AllPotentials(present, &potentials);
     if (potentials.empty()) return false;
   }
   return true;
+}
+
+bool TextProbe::MayMatch(std::string_view filter) const {
+  if (filter.empty()) return true;
+  return Test([&](const uint32_t* h, size_t n) { return TextFilterMayHoldAll(filter, h, n); });
+}
+
+bool TextProbe::MayMatchBlock(std::string_view block_filter) const {
+  if (block_filter.empty()) return true;
+  return Test(
+      [&](const uint32_t* h, size_t n) { return BlockFilterMayHoldAll(block_filter, h, n); });
 }
 
 }  // namespace wanllmdb

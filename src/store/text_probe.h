@@ -29,9 +29,14 @@ class TextProbe {
   // False only when a chunk with this text filter cannot hold a match; true for an empty or
   // unreadable filter (old chunks without one are scanned).
   bool MayMatch(std::string_view filter) const;
+  // The same for the filter of one layout-3 block (core/text_filter.h BuildBlockFilter).
+  bool MayMatchBlock(std::string_view block_filter) const;
 
  private:
   TextProbe() = default;
+  // The test of both filter kinds; holds_all(hashes, n) asks one filter.
+  template <class HoldsAll>
+  bool Test(HoldsAll&& holds_all) const;
 
   std::vector<uint32_t> search_;  // trigram hashes the needle needs (sorted, unique)
   std::unique_ptr<re2::FilteredRE2> regex_;

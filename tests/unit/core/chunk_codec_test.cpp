@@ -1,5 +1,7 @@
 #include "core/chunk_codec.h"
 
+#include "core/text_filter.h"
+
 #include <gtest/gtest.h>
 #include <zstd.h>
 
@@ -114,7 +116,8 @@ TEST(ChunkCodec, RejectsTextAfterTheLastLine) {
 // Layout 2: level names and fields ride along; a chunk without them is layout 1, byte for byte.
 TEST(ChunkCodec, LevelNamesAndFieldsRoundTrip) {
   auto lines = Sample(300);
-  auto plain = *EncodeChunk(lines.data(), lines.size(), 3);
+  // One block's worth: a layout-1 zstd frame (more lines are layout 3, tested below).
+  auto plain = *EncodeChunk(lines.data(), kChunkBlockLines, 3);
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i % 3 == 0) lines[i].level_name = i % 2 ? "SUCCESS" : "TRACE";
     if (i % 5 == 0) lines[i].fields = "{\"loss\":" + std::to_string(i) + ",\"rank\":\"r\"}";
@@ -200,6 +203,157 @@ TEST(ChunkCodec, RejectsBadLayout2) {
   EXPECT_EQ(d.level_name(0), "N");
   ASSERT_TRUE(DecodeChunk(make(std::string("\0\x02", 2) + body + "\x02{}" + "x\n"), &d).ok());
   EXPECT_EQ(d.line_fields(0), "{}");
+}
+
+// Layout 3: more lines than a block holds are cut into blocks (doc/chunk_format.md); every
+// column, level name, field and writer survives, and a small chunk stays a plain zstd frame.
+std::vector<LogLine> Mixed(size_t n) {
+  auto lines = Sample(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 7 == 3) lines[i].level_name = "NOTICE" + std::to_string(i % 3);
+    if (i % 11 == 0) lines[i].fields = "{\"step\":" + std::to_string(i) + "}";
+    if (i >= 600) lines[i].writer = "rank-" + std::to_string(i % 5);
+  }
+  return lines;
+}
+
+void ExpectSameLines(const DecodedChunk& d, const std::vector<LogLine>& lines) {
+  ASSERT_EQ(d.n, lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    LogLine l = d.line(i);
+    EXPECT_EQ(l.timestamp_us, lines[i].timestamp_us) << i;
+    EXPECT_EQ(l.level, lines[i].level) << i;
+    EXPECT_EQ(l.source, lines[i].source) << i;
+    EXPECT_EQ(l.writer, lines[i].writer) << i;
+    EXPECT_EQ(l.message, lines[i].message) << i;
+    EXPECT_EQ(l.level_name, lines[i].level_name) << i;
+    EXPECT_EQ(l.fields, lines[i].fields) << i;
+  }
+}
+
+TEST(ChunkCodecLayout3, BlocksRoundTripEveryColumn) {
+  auto lines = Mixed(1000);
+  auto ends = ChunkBlockEnds(lines.data(), lines.size());
+  ASSERT_EQ(ends.size(), 8u);  // 128 lines a block
+  EXPECT_EQ(ends[0], kChunkBlockLines);
+  EXPECT_EQ(ends.back(), lines.size());
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 3);
+  EXPECT_EQ(payload[0], '\x03');
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(payload, &d).ok());
+  ExpectSameLines(d, lines);
+  EXPECT_EQ(d.blocks_skipped, 0u);
+  // Plain lines too (no names, no fields, one writer), and a chunk that fits a block stays a
+  // zstd frame: byte for byte what layout 1 always was.
+  auto plain = Sample(300);
+  for (auto& l : plain) l.writer = "main";
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(plain.data(), plain.size(), 1), &d).ok());
+  ExpectSameLines(d, plain);
+  std::string small = *EncodeChunk(plain.data(), kChunkBlockLines, 1);
+  EXPECT_EQ(static_cast<uint8_t>(small[0]), 0x28);  // zstd's magic number
+}
+
+TEST(ChunkCodecLayout3, BlocksAreCutByBytesToo) {
+  std::vector<LogLine> lines(40);
+  for (auto& l : lines) l.message.assign(3000, 'x');
+  auto ends = ChunkBlockEnds(lines.data(), lines.size());
+  ASSERT_GT(ends.size(), 1u);
+  EXPECT_EQ(ends[0], kChunkBlockBytes / 3001);
+  DecodedChunk d;
+  ASSERT_TRUE(DecodeChunk(*EncodeChunk(lines.data(), lines.size(), 1), &d).ok());
+  ExpectSameLines(d, lines);
+  // One line longer than a block is a block of its own.
+  std::vector<LogLine> big(2);
+  big[0].message.assign(kChunkBlockBytes + 10, 'y');
+  big[1].message = "z";
+  EXPECT_EQ(ChunkBlockEnds(big.data(), 2), (std::vector<size_t>{1, 2}));
+}
+
+TEST(ChunkCodecLayout3, SkippedBlocksReadAsEmptyLines) {
+  auto lines = Mixed(1000);
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 3);
+  DecodedChunk d;
+  int block = 0;
+  std::vector<std::string_view> filters;
+  ASSERT_TRUE(DecodeChunk(payload, &d, [&](std::string_view f) {
+                filters.push_back(f);
+                return block++ % 3 == 1;  // blocks 1, 4, 7
+              }).ok());
+  ASSERT_EQ(filters.size(), 8u);
+  for (auto f : filters) EXPECT_LE(f.size(), kChunkBlockLines);  // a byte a line
+  EXPECT_EQ(filters[0].size(), kChunkBlockLines);
+  EXPECT_EQ(d.blocks_skipped, 5u);
+  ASSERT_EQ(d.n, lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    size_t b = i / kChunkBlockLines;
+    if (b % 3 == 1) {
+      EXPECT_EQ(d.message(i), lines[i].message) << i;
+      EXPECT_EQ(d.level_name(i), lines[i].level_name) << i;
+      EXPECT_EQ(d.line_fields(i), lines[i].fields) << i;
+      EXPECT_EQ(d.writers[d.writer_index[i]], lines[i].writer) << i;
+      EXPECT_EQ(d.timestamps[i], lines[i].timestamp_us) << i;
+    } else {
+      EXPECT_EQ(d.message(i), "") << i;
+      EXPECT_EQ(d.level_name(i), "") << i;
+      EXPECT_EQ(d.line_fields(i), "") << i;
+    }
+  }
+  // The same DecodedChunk decodes the whole chunk next (as Scan reuses them).
+  ASSERT_TRUE(DecodeChunk(payload, &d).ok());
+  ExpectSameLines(d, lines);
+}
+
+TEST(ChunkCodecLayout3, ChunkFilterComesWithThePayload) {
+  auto lines = Mixed(1000);
+  std::string filter;
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 1, &filter);
+  EXPECT_EQ(filter, BuildTextFilter(lines.data(), lines.size()));
+  std::string small_filter;
+  (void)*EncodeChunk(lines.data(), 10, 1, &small_filter);
+  EXPECT_EQ(small_filter, BuildTextFilter(lines.data(), 10));
+  // Filters off (server --no-text-filters): no chunk filter, no block filters, same lines.
+  SetTextFiltersEnabled(false);
+  std::string none = "x";
+  std::string plain = *EncodeChunk(lines.data(), lines.size(), 1, &none);
+  SetTextFiltersEnabled(true);
+  EXPECT_EQ(none, "");
+  EXPECT_EQ(plain[1], '\0');  // flags: no block filters
+  EXPECT_LT(plain.size(), payload.size());
+  DecodedChunk d;
+  size_t asked = 0;
+  ASSERT_TRUE(DecodeChunk(plain, &d, [&](std::string_view f) {
+                EXPECT_TRUE(f.empty());
+                ++asked;
+                return true;
+              }).ok());
+  EXPECT_EQ(asked, 8u);
+  ExpectSameLines(d, lines);
+}
+
+TEST(ChunkCodecLayout3, RejectsCorruptPayloads) {
+  auto lines = Mixed(400);
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 1);
+  DecodedChunk d;
+  // Every truncation fails; so does anything appended.
+  for (size_t len = 0; len < payload.size(); ++len)
+    EXPECT_FALSE(DecodeChunk(payload.substr(0, len), &d).ok()) << len;
+  EXPECT_FALSE(DecodeChunk(payload + "x", &d).ok());
+  // Any byte of the header and block table changed decodes to a Status (and whatever decodes is
+  // well-formed), never a crash.
+  for (size_t at = 1; at < 64; ++at) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = payload;
+      bad[at] = static_cast<char>(bad[at] ^ (1 << bit));
+      if (DecodeChunk(bad, &d).ok()) {
+        EXPECT_EQ(d.offsets.size(), d.n + 1);
+        EXPECT_EQ(d.timestamps.size(), d.n);
+      }
+    }
+  }
+  // A block table claiming more lines than its frame could hold (no allocation for them).
+  const std::string hostile = std::string("\x03\x00\xff\xff\x7f\x01\x04", 7) + "main" +
+                              std::string("\x01\xff\xff\x7f\x01", 5) + "x";
+  EXPECT_FALSE(DecodeChunk(hostile, &d, [](std::string_view) { return false; }).ok());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace wanllmdb {
 namespace {
 
@@ -61,6 +63,35 @@ TEST(SplitIntoLines, LongLinesSplitAtCodePointBoundary) {
 
 TEST(AsciiLower, LeavesUtf8Alone) {
   EXPECT_EQ(AsciiLower("HeLLo \xC3\x89"), "hello \xC3\x89");
+}
+
+// The same answers as lower-casing a copy and std::string::find, at every offset, for needles
+// of every length (the SIMD loop, its tail and the scalar path), in text with UTF-8 and bytes
+// next to the ASCII letters ('@', '[', '`', '{') that a careless fold would confuse with them.
+TEST(FindAsciiCaseless, AgreesWithLowerCasedFind) {
+  std::mt19937 rng(5);
+  const std::string alphabet = "aAbBzZ@[`{ 0\xc3\xa9\xe2\x84\xaa\n";
+  for (int round = 0; round < 400; ++round) {
+    std::string hay;
+    size_t len = rng() % 90;
+    for (size_t i = 0; i < len; ++i) hay += alphabet[rng() % alphabet.size()];
+    std::string needle;
+    size_t nlen = 1 + rng() % 6;
+    if (!hay.empty() && rng() % 2) {
+      size_t at = rng() % hay.size();
+      needle = hay.substr(at, nlen);
+    } else {
+      for (size_t i = 0; i < nlen; ++i) needle += alphabet[rng() % alphabet.size()];
+    }
+    const std::string lower_hay = AsciiLower(hay), nd = AsciiLower(needle);
+    for (size_t from = 0; from <= hay.size(); ++from) {
+      EXPECT_EQ(FindAsciiCaseless(hay, nd, from), lower_hay.find(nd, from))
+          << "hay=" << hay << " needle=" << nd << " from=" << from;
+    }
+  }
+  EXPECT_EQ(FindAsciiCaseless("abc", "", 1), 1u);
+  EXPECT_EQ(FindAsciiCaseless("abc", "", 4), std::string_view::npos);
+  EXPECT_EQ(FindAsciiCaseless("CUDA Out Of Memory at step 9", "out of memory"), 5u);
 }
 
 }  // namespace

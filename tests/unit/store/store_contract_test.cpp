@@ -10,10 +10,12 @@
 
 #include "core/chunk_codec.h"
 #include "core/problem_rules.h"
+#include "core/text.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 #include "store/postgres_store.h"
 #include "store/query_engine.h"
+#include "store/run_import.h"
 #include "store/sqlite_store.h"
 
 namespace wanllmdb {
@@ -182,6 +184,89 @@ TEST_P(StoreContractTest, MergePacksSmallChunksAndKeepsEveryLine) {
   auto tail = store_->ReadChunks(run_id_, {.max_chunks = 100000, .with_payload = false});
   EXPECT_EQ(tail->size(), 3u);
   EXPECT_EQ(tail->back().last_line, 2105);
+}
+
+// Text search (chunk filters, layout-3 block filters, the filter cache) answers exactly what a
+// full scan does: on this node, again from the cache, after appends and a merge, and after the
+// run is deleted and imported again under its id with other lines at the same numbers (the
+// import by another process or node: `admin import-run` beside a running server; on
+// PostgreSQL the delete too comes from the other node, whose rows the cache tells apart by
+// their xmin).
+TEST_P(StoreContractTest, TextSearchEqualsAFullScanThroughTheFilterCache) {
+  auto batch = [&](int from, int n, const std::string& word) {
+    IngestBatch b = Batch(from, n, "main", false);
+    for (int i = 0; i < n; ++i) {
+      if ((from + i) % 337 == 5) b.lines[i].message += " needle-" + word;
+    }
+    return b;
+  };
+  auto search = [&](LogStore& s, const std::string& needle) {
+    QueryEngine e(s);
+    LogFilter f;
+    f.search = needle;
+    auto m = LineMatcher::Compile(f);
+    std::vector<int64_t> out;
+    EXPECT_TRUE(e.Scan(run_id_, **m, 1, INT64_MAX, false, [&](const LineView& v) {
+                   out.push_back(v.line_number);
+                   return true;
+                 }).ok());
+    return out;
+  };
+  auto scan = [&](LogStore& s, const std::string& needle) {
+    QueryEngine e(s);
+    std::vector<int64_t> out;
+    const std::string nd = AsciiLower(needle);
+    EXPECT_TRUE(
+        e.Scan(run_id_, **LineMatcher::Compile({}), 1, INT64_MAX, false, [&](const LineView& v) {
+           if (AsciiLower(v.message).find(nd) != std::string::npos) out.push_back(v.line_number);
+           return true;
+         }).ok());
+    return out;
+  };
+  for (int b = 0; b < 3; ++b) ASSERT_TRUE(store_->Append(batch(b * 1000, 1000, "a")).ok());
+  for (int b = 0; b < 20; ++b) ASSERT_TRUE(store_->Append(batch(3000 + b * 50, 50, "b")).ok());
+  for (const char* needle : {"needle-a", "NEEDLE-B", "needle-c", "line 1234", "ne 30"}) {
+    const auto want = scan(*store_, needle);
+    EXPECT_EQ(search(*store_, needle), want) << needle;
+    EXPECT_EQ(search(*store_, needle), want) << needle << " (filters cached)";
+  }
+  EXPECT_EQ(search(*store_, "needle-a").size(), 9u);
+  ASSERT_TRUE(store_->CompactNow().ok());  // the small chunks become one of several blocks
+  for (const char* needle : {"needle-a", "needle-b"})
+    EXPECT_EQ(search(*store_, needle), scan(*store_, needle)) << needle << " (merged)";
+
+  auto other = OpenAnother();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((postgres() ? *other : *store_).DeleteRun(run_id_).ok());
+  RunImport im;
+  im.run.id = run_id_;
+  im.run.project = "p";
+  im.run.created_at_us = 1;
+  im.next_line = 4001;
+  std::vector<LogLine> fresh;
+  for (int i = 1; i <= 4000; ++i) {
+    LogLine l;
+    l.line_number = i;
+    l.timestamp_us = 1000000LL * i;
+    l.writer = "main";
+    l.message = "imported " + std::to_string(i) + (i % 401 == 3 ? " needle-a" : "");
+    fresh.push_back(l);
+  }
+  bool given = false;
+  ASSERT_TRUE(other
+                  ->ImportRun(im,
+                              [&]() -> Result<std::vector<LogLine>> {
+                                if (given) return std::vector<LogLine>();
+                                given = true;
+                                return fresh;
+                              })
+                  .ok());
+  std::vector<int64_t> want;
+  for (int i = 1; i <= 4000; ++i) {
+    if (i % 401 == 3) want.push_back(i);
+  }
+  EXPECT_EQ(search(*store_, "needle-a"), want);
+  EXPECT_EQ(search(*store_, "needle-b"), std::vector<int64_t>());
 }
 
 TEST_P(StoreContractTest, FiltersPagesAndDescendingOrder) {
@@ -369,8 +454,9 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRan
   auto batch = [&](std::vector<std::string> messages) {
     return StderrBatch(messages, ProblemRuleSet::Builtin());
   };
-  ASSERT_TRUE(store_->Append(batch({"epoch 1", "Traceback (most recent call last):",
-                                    "  File \"train.py\", line 3, in <module>"}))
+  ASSERT_TRUE(store_
+                  ->Append(batch({"epoch 1", "Traceback (most recent call last):",
+                                  "  File \"train.py\", line 3, in <module>"}))
                   .ok());
   ASSERT_TRUE(store_->Append(batch({"    main()", "ValueError: bad shape", "epoch 2"})).ok());
   auto rows = store_->ProblemsOfRuns({run_id_});
@@ -385,8 +471,9 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRan
 
   // A handle that has not seen the first half (another node, or the server restarted): the
   // event starts with the batch it closed in, and still has its type.
-  ASSERT_TRUE(store_->Append(batch({"Traceback (most recent call last):",
-                                    "  File \"eval.py\", line 9, in <module>"}))
+  ASSERT_TRUE(store_
+                  ->Append(batch({"Traceback (most recent call last):",
+                                  "  File \"eval.py\", line 9, in <module>"}))
                   .ok());
   std::unique_ptr<LogStore> other;
   if (postgres()) {
