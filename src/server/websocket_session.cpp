@@ -301,8 +301,10 @@ void WebSocketSession::PullAndSend() {
   // The cache must hold the very next line; otherwise (fell behind, or lines committed before
   // this viewer subscribed) read from the store.
   if (!pull.complete || pull.batches.empty()) return CatchUpFromStore();
-  if (!filtered_ && pull.batches.front()->first_line() == cursor_ + 1) {
-    // The common case for a live viewer: exactly the next batch. Send its shared frame.
+  if (!filtered_ && pull.batches.size() == 1 && pull.batches.front()->first_line() == cursor_ + 1) {
+    // The common case for a live viewer: exactly the next batch. Send its shared frame. With
+    // more batches waiting they go out together below: frames are paced (kMinFrameInterval),
+    // so one batch a frame fell behind a run committing more than 20 small batches a second.
     const auto& b = pull.batches.front();
     cursor_ = b->last_line();
     return WriteShared(b->Frame());

@@ -238,3 +238,26 @@ def test_after_line_out_of_range_is_an_error_frame(server: Server) -> None:
             frame = recv(c)
             assert frame["type"] == "error" and frame["error"]["code"] == "invalid_value", frame
             assert "after_line" in frame["error"]["message"]
+
+
+def test_small_batches_posted_faster_than_frames_go_out_share_frames(server: Server) -> None:
+    """Frames are paced (one per ~50 ms). A run committing many small batches a second must not
+    be sent one batch per frame: the viewer then fell further behind with every batch (a live
+    run posting 40 one-line batches a second was seconds behind after a minute)."""
+    rid = server.new_run()
+    with ws(server, rid) as c:
+        assert recv(c)["logs"] == []
+        frames = 0
+        for i in range(200):
+            assert server.batch(rid, [f"b{i}"]).status == 200
+        got: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 60
+        while len(got) < 200:
+            frame = recv(c, max(0.01, deadline - time.monotonic()))
+            if frame["type"] == "logs":
+                frames += 1
+                got += frame["logs"]
+    assert [x["message"] for x in got] == [f"b{i}" for i in range(200)]
+    # One frame per batch only if every post took longer than the pacing interval (50 ms):
+    # 200 posts would then take 10 s.
+    assert frames < 200, frames
