@@ -113,6 +113,30 @@ LogLine DecodedChunk::line(size_t i) const {
   return l;
 }
 
+namespace {
+
+// The writer table every layout shares: { writer_len, writer_bytes } for each writer (the count
+// precedes it, with the line count).
+void PutWriters(std::string* out, const std::vector<std::string_view>& writers) {
+  for (auto w : writers) {
+    PutVarint(out, w.size());
+    out->append(w);
+  }
+}
+
+bool ReadWriters(Reader& r, uint64_t count, std::vector<std::string>* writers) {
+  writers->clear();
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t len;
+    std::string_view w;
+    if (!r.Varint(&len) || !r.Bytes(len, &w)) return false;
+    writers->emplace_back(w);
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<size_t> ChunkBlockEnds(const LogLine* lines, size_t count) {
   std::vector<size_t> ends;
   size_t start = 0, bytes = 0;
@@ -193,10 +217,7 @@ Result<std::string> EncodeColumns(const LogLine* lines, size_t count,
   }
   PutVarint(&raw, count);
   PutVarint(&raw, writers.size());
-  for (auto w : writers) {
-    PutVarint(&raw, w.size());
-    raw.append(w);
-  }
+  PutWriters(&raw, writers);
   int64_t prev = 0;
   for (size_t i = 0; i < count; ++i) {
     PutVarint(&raw, ZigZag(WrappingSub(lines[i].timestamp_us, prev)));
@@ -290,13 +311,7 @@ Status ParseColumns(std::string_view raw, DecodedChunk* out) {
   if (!r.Varint(&n) || !r.Varint(&nw) || n > size || nw > kMaxChunkWriters)
     return Corrupt("header");
   out->n = n;
-  out->writers.clear();
-  for (uint64_t i = 0; i < nw; ++i) {
-    uint64_t len;
-    std::string_view w;
-    if (!r.Varint(&len) || !r.Bytes(len, &w)) return Corrupt("writers");
-    out->writers.emplace_back(w);
-  }
+  if (!ReadWriters(r, nw, &out->writers)) return Corrupt("writers");
   out->timestamps.resize(n);
   int64_t prev = 0;
   for (uint64_t i = 0; i < n; ++i) {
@@ -374,10 +389,7 @@ Result<std::string> EncodeBlocks(const LogLine* lines, size_t count, int zstd_le
   out.push_back(static_cast<char>(filters ? kFlagBlockFilters : 0));
   PutVarint(&out, count);
   PutVarint(&out, writers.size());
-  for (auto w : writers) {
-    PutVarint(&out, w.size());
-    out.append(w);
-  }
+  PutWriters(&out, writers);
   PutVarint(&out, ends.size());
   std::string frames;
   size_t begin = 0;
@@ -423,13 +435,7 @@ Status DecodeBlocks(std::string_view payload, DecodedChunk* out, const BlockTest
   if (flags & ~kFlagBlockFilters) return Corrupt("layout 3 flags");
   uint64_t n, nw, nb;
   if (!r.Varint(&n) || !r.Varint(&nw) || nw == 0 || nw > kMaxChunkWriters) return Corrupt("header");
-  out->writers.clear();
-  for (uint64_t i = 0; i < nw; ++i) {
-    uint64_t len;
-    std::string_view w;
-    if (!r.Varint(&len) || !r.Bytes(len, &w)) return Corrupt("writers");
-    out->writers.emplace_back(w);
-  }
+  if (!ReadWriters(r, nw, &out->writers)) return Corrupt("writers");
   if (!r.Varint(&nb) || nb == 0 || nb > n || nb > payload.size()) return Corrupt("block count");
   struct Block {
     uint64_t lines = 0, frame_len = 0;

@@ -336,8 +336,8 @@ void PostgresStore::RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops) {
   std::map<std::string, int64_t> last_by_run;
   for (const auto& e : events) last_by_run[e.run_id] = std::max(last_by_run[e.run_id], e.last_line);
   std::string finish;
+  auto channel = db.Literal(kPgBusChannel);
   for (const auto& [run, last] : last_by_run) {
-    auto channel = db.Literal(kPgBusChannel);
     auto payload = db.Literal(PgBusCommitPayload(node_id_, run, last));
     if (!channel.ok() || !payload.ok()) {
       db.Close();

@@ -70,33 +70,28 @@ def hook_fd_watcher(stream: Any, capture: Capture) -> Optional[Callable[[], None
     return undo
 
 
-def _capture_if_watcher(stream: Any, s: str) -> None:
-    entry = _hooked.get(id(stream))
-    if entry is None or entry[0] is not stream:
-        return
-    if threading.current_thread() is not getattr(stream, "watch_fd_thread", None):
-        return
-    try:
-        entry[1](s)
-    except Exception:
-        pass  # capture never breaks the notebook's output
-
-
 def _call(stream: Any, inner: Callable[..., Any], s: str, args: Any, kwargs: Any) -> Any:
-    if getattr(_inside, "active", False):
+    """inner(s, ...), and s captured when the stream's fd watcher wrote it. Every print of the
+    notebook passes here: anything but the watcher thread goes straight on."""
+    if threading.current_thread() is not getattr(stream, "watch_fd_thread", None) or getattr(_inside, "active", False):
         return inner(s, *args, **kwargs)
     _inside.active = True
     try:
         n = inner(s, *args, **kwargs)
     finally:
         _inside.active = False
-    _capture_if_watcher(stream, s)
+    entry = _hooked.get(id(stream))
+    if entry is not None and entry[0] is stream:
+        try:
+            entry[1](s)
+        except Exception:
+            pass  # capture never breaks the notebook's output
     return n
 
 
 def _hooked_write(original: Any) -> Any:
     def write(self: Any, s: str, *args: Any, **kwargs: Any) -> Any:
-        return _call(self, lambda *a, **k: original(self, *a, **k), s, args, kwargs)
+        return _call(self, original.__get__(self), s, args, kwargs)
 
     return write
 
