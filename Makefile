@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8080
 DATA ?= ./data
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# One cache for every checkout of the project (README: Builds).
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: all deps deps-test build build-native build-web wheel wheel-test run test test-native test-api test-sdk test-web bench fuzz venv clean format
 
@@ -63,6 +66,7 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh
 
 format:
+	@scripts/install-deps.sh format
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'bench/*.cpp')
 
 clean:

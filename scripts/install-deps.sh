@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the project needs on Debian 12, and only what is missing, so a second run is
 # a no-op that takes a second. Called by `make build`, `make run` and `make test`.
-# Usage: scripts/install-deps.sh [core|test|fuzz]   (test adds Chromium, PostgreSQL and what fuzz
-# adds: clang and its libFuzzer runtime for the fuzz preset)
+# Usage: scripts/install-deps.sh [core|test|fuzz|format]   (test adds Chromium, PostgreSQL, wrk and valgrind
+# for the benches, and what fuzz adds: clang and its libFuzzer runtime for the fuzz preset)
 set -euo pipefail
 want=(build-essential cmake ninja-build ccache pkg-config libboost-dev libsqlite3-dev libpq-dev libssl-dev
   libsimdjson-dev rapidjson-dev libzstd-dev zlib1g-dev libre2-dev libcli11-dev libgtest-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev
   python3 python3-venv nodejs npm)
 if [ "${1:-core}" = test ]; then
-  want+=(chromium postgresql wrk)
+  want+=(chromium postgresql wrk valgrind)
 fi
 if [ "${1:-core}" = test ] || [ "${1:-core}" = fuzz ]; then
   want+=(clang libclang-rt-14-dev)
 fi
+[ "${1:-core}" = format ] && want+=(clang-format)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

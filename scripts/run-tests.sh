@@ -26,8 +26,8 @@ fi
 
 suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
 suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
-suite "API tests (real binary)" $PY -m pytest -q tests/api
-suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q tests/capture
+suite "API tests (real binary)" $PY -m pytest -q --durations=10 tests/api
+suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q --durations=10 tests/capture
 # The pip wheel: `make wheel` packages a static Release build of its own (the `wheel` preset);
 # here the dev build's binary is packaged the same way (auditwheel bundles its shared libraries),
 # so the wheel is tested without a second full build. WANLLMDB_WHEEL names a wheel to test instead.
@@ -42,7 +42,7 @@ wheel_suite() {
 }
 suite "pip wheel (fresh venv, build tree hidden)" wheel_suite
 if [ -d sdk/python/tests ]; then
-  suite "Python SDK tests" $PY -m pytest -q sdk/python/tests
+  suite "Python SDK tests" $PY -m pytest -q --durations=10 sdk/python/tests
 fi
 if [ -f web/package.json ]; then
   suite "web unit tests (vitest)" bash -c 'cd web && npm run -s test'
