@@ -14,10 +14,25 @@ namespace {
 
 // One wakeup reads at most this much: big chunks mean few spool writes and uploads per line.
 constexpr size_t kMaxChunk = 256 * 1024;
-// A wakeup that finds less than this unread waits a millisecond once for more. A program printing
+// A wakeup that finds less than this unread waits a millisecond for more. A program printing
 // a flood of short lines otherwise wakes us per line, and every wakeup costs a tee write, a spool
 // write and a submit: coalescing cuts that to one per millisecond for +1 ms of latency.
 constexpr int kCoalesceBelow = 16 * 1024;
+// While more keeps arriving, the wait goes on a millisecond at a time, up to this: a training
+// loop printing once a millisecond or so (one print per step) was woken per line, since a single
+// 1 ms wait caught about one more. Nothing new in a millisecond (a lone print, or a writer
+// blocked on a full pty) ends the wait at once, so a quiet program's lines are not held back,
+// and a flood is read as soon as the buffer is full.
+constexpr int kMaxCoalesceMs = 4;
+
+int Unread(std::initializer_list<const CapturedStream*> streams) {
+  int unread = 0;
+  for (const CapturedStream* s : streams) {
+    int n = 0;
+    if (s && s->fd() >= 0 && ::ioctl(s->fd(), FIONREAD, &n) == 0) unread += n;
+  }
+  return unread;
+}
 
 }  // namespace
 
@@ -59,12 +74,13 @@ size_t CapturedStream::ReadAvailable() {
 }
 
 void CapturedStream::CoalesceWait(std::initializer_list<const CapturedStream*> streams) {
-  int unread = 0;
-  for (const CapturedStream* s : streams) {
-    int n = 0;
-    if (s && s->fd_ >= 0 && ::ioctl(s->fd_, FIONREAD, &n) == 0) unread += n;
+  int unread = Unread(streams);
+  for (int waited = 0; unread > 0 && unread < kCoalesceBelow && waited < kMaxCoalesceMs; ++waited) {
+    ::usleep(1000);
+    int now = Unread(streams);
+    if (now == unread) break;
+    unread = now;
   }
-  if (unread > 0 && unread < kCoalesceBelow) ::usleep(1000);
 }
 
 size_t CapturedStream::ReadRaw(std::string* out) {

@@ -23,11 +23,11 @@ class CapturedStream {
   CapturedStream(const CapturedStream&) = delete;
   CapturedStream& operator=(const CapturedStream&) = delete;
 
-  // A wakeup of a capture loop that finds little unread on `streams` waits 1 ms once for more
-  // (fewer tee/spool writes on a flood of short lines). One wait for all of a loop's streams,
-  // before any is read: a wait between reading stdout and reading stderr would let a line
-  // written to stdout during it be stored after a stderr line written later (a child's output,
-  // then the parent's message to stderr). Null entries are skipped.
+  // A wakeup of a capture loop that finds little unread on `streams` waits for more, 1 ms at a
+  // time while more arrives, up to 4 ms (fewer tee/spool writes per line when lines come fast). One
+  // wait for all of a loop's streams, before any is read: a wait between reading stdout and reading
+  // stderr would let a line written to stdout during it be stored after a stderr line written later
+  // (a child's output, then the parent's message to stderr). Null entries are skipped.
   static void CoalesceWait(std::initializer_list<const CapturedStream*> streams);
   // Reads what is available now (bounded, so another stream gets its turn), tees and assembles it.
   // Returns the number of bytes read; marks the stream closed at EOF (or EIO: a pty whose last
