@@ -167,7 +167,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     [setFollow],
   );
 
-  useCopyMessages(scrollerRef);
+  useCopyMessages(scrollerRef, view, rowMap);
   const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
   const { onReveal } = props;
 
