@@ -12,6 +12,7 @@
 #include "auth/authenticator.h"
 #include "server/api_types.h"
 #include "server/ingest.h"
+#include "server/level_locator.h"
 #include "server/live_hub.h"
 #include "server/run_views.h"
 #include "store/live_bus.h"
@@ -205,6 +206,7 @@ class Api {
   IngestParser ingest_;
   const ApiOptions options_;
   RunViews views_;  // after engine_ and options_, which it is built from
+  LevelLocator levels_;  // after engine_
 
   void Heard(const std::string& run_id);
 

@@ -287,8 +287,18 @@ ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   auto meta = ContextMatcherFor(req, &context);
   if (!meta.ok()) return ErrorResponse(meta.status());
   int64_t index = 0, total = 0;
-  Status s = *meta ? ContextQuery(engine_, **m, **meta, context).Locate(id, **line, &index, &total)
-                   : engine_.Locate(id, **m, **line, &index, &total);
+  const LogFilter& f = (*m)->filter();
+  Status s;
+  if (*meta) {
+    s = ContextQuery(engine_, **m, **meta, context).Locate(id, **line, &index, &total);
+  } else if (!f.matches_everything() && f.counts_from_levels()) {
+    // A clear or a retention cut changes which lines exist: a new index (see ViewFor).
+    std::string generation =
+        std::to_string(run->clears) + "/" + std::to_string(run->removed.to_line);
+    s = levels_.Locate(id, generation, **m, **line, &index, &total);
+  } else {
+    s = engine_.Locate(id, **m, **line, &index, &total);
+  }
   if (!s.ok()) return ErrorResponse(s);
   JsonOut j;
   j.BeginObject().Key("index").Int(index).Key("total").Int(total).EndObject();
@@ -494,6 +504,7 @@ ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
   views_.Forget(id);
+  levels_.Forget(id);
   // The count after this clear travels with the message, so each hub knows which clears its
   // viewers have been told of (a later resync compares it with the run's).
   auto run = store_.GetRun(id);

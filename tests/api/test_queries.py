@@ -212,3 +212,36 @@ def test_line_parameters_inside_the_range_still_work(server: Server, run: str) -
     assert len(server.get(f"/runs/{run}/logs", before_line=top, limit="1000").json()["logs"]) == 320
     assert server.get(f"/runs/{run}/logs/locate", line=top).json() == {"index": 320, "total": 320}
     assert server.get(f"/runs/{run}/logs/locate", line="0").json() == {"index": 0, "total": 320}
+
+
+def test_locate_by_level_follows_a_growing_and_cleared_run(server: Server) -> None:
+    """locate with a level-only filter is answered from a cached per-run index of chunk level
+    counts: it must agree with a count of the lines while the run grows and after a clear."""
+    rid = server.new_run()
+    levels = ["INFO", "ERROR", "INFO", "WARNING", "DEBUG", "ERROR", "INFO"]
+    n = 0
+
+    def post(count: int) -> None:
+        nonlocal n
+        body = [{"message": f"line {n + i}", "level": levels[(n + i) % 7]} for i in range(count)]
+        assert server.batch(rid, body).status == 200
+        n += count
+
+    def check(level: str) -> None:
+        wanted = level.split(",")
+        lines = [(l["line_number"], l["level"]) for l in server.all_lines(rid)]
+        last = lines[-1][0] if lines else 0
+        probes = {1, 2, last // 2, last - 3, last, last + 5} | {ln for ln, _ in lines[::37]}
+        for line in sorted(p for p in probes if p >= 1):
+            got = server.get(f"/runs/{rid}/logs/locate", line=line, level=level).json()
+            before = sum(1 for ln, lv in lines if lv in wanted and ln < line)
+            assert got == {"index": before, "total": sum(1 for _, lv in lines if lv in wanted)}, (level, line)
+
+    for _ in range(4):  # a chunk per batch: the index grows with the run
+        post(60)
+        check("ERROR")
+        check("ERROR,WARNING")
+    assert server.request("DELETE", f"/runs/{rid}/logs").status in (200, 204)
+    check("ERROR")
+    post(30)
+    check("ERROR")

@@ -134,4 +134,27 @@ describe('interleave by time', () => {
     assert.equal(JSON.stringify(await msgs()), JSON.stringify(expected));
     await page.context().close();
   });
+  it('next/previous match steps in display order', async () => {
+    const r = await server.createRun('folds', 'ranks-search');
+    // line order: rank 2's batch (lines 1-4), rank 0's (5-8), rank 1's (9-12)
+    for (const rank of [2, 0, 1]) {
+      const logs = Array.from({ length: 4 }, (_, k) => ({ seq: k, timestamp: T0 + k * 3 + rank, message: `rank ${rank} step ${k}` }));
+      await server.batch(r.id, logs, `rank-${rank}`);
+    }
+    const page = await newPage(browser, server);
+    await open(page, r, '?sort=time&q=step%201');
+    await waitFor(async () => (await renderedLines(page)).length === 12, { what: '12 lines' });
+    // "step 1" of ranks 0, 1, 2 are lines 6, 10, 2 in display order (line order: 2, 6, 10)
+    const steps = [];
+    for (let i = 0; i < 4; i++) {
+      await page.click('[data-testid="next-match"]');
+      await waitFor(async () => (await page.textContent('[data-testid="match-count"]')).startsWith(`${(i % 3) + 1} of 3`), { what: `match ${i + 1}` });
+      steps.push(Number(await page.getAttribute('.row.hl[data-line]', 'data-line')));
+    }
+    assert.deepEqual(steps, [6, 10, 2, 6]);
+    await page.click('[data-testid="prev-match"]');
+    await waitFor(async () => (await page.textContent('[data-testid="match-count"]')).startsWith('3 of 3'), { what: 'previous wraps to the last' });
+    assert.equal(await page.getAttribute('.row.hl[data-line]', 'data-line'), '2');
+    await page.context().close();
+  });
 });

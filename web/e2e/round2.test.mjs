@@ -120,6 +120,31 @@ describe('copy and ranges', () => {
     await page.context().close();
   });
 
+  it('copying a selection across a closed fold gives the folded lines too', async () => {
+    const r = await run('copy-fold', ['before', 'Traceback (most recent call last):', '  File "\u001b[1mtrain.py\u001b[0m", line 3, in <module>', 'ValueError: bad', 'after'], {});
+    const page = await newPage(browser, server);
+    await open(page, r);
+    await waitFor(async () => JSON.stringify(await renderedLines(page)) === '[1,2,5]', { what: 'the traceback folded' });
+    const copy = (endOffset) =>
+      page.evaluate((endOffset) => {
+        const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
+        const range = document.createRange();
+        range.setStart(rows[0].querySelector('.ln'), 0);
+        const last = endOffset === null ? rows[2].querySelector('.msg') : document.createTreeWalker(rows[1].querySelector('.msg'), NodeFilter.SHOW_TEXT).nextNode();
+        range.setEnd(last, endOffset === null ? last.childNodes.length : endOffset);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        let got = null;
+        document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
+        document.execCommand('copy');
+        return got;
+      }, endOffset);
+    assert.equal(await copy(null), 'before\nTraceback (most recent call last):\n  File "train.py", line 3, in <module>\nValueError: bad\nafter');
+    // ending inside the fold's own first line: only that part of it
+    assert.equal(await copy(9), 'before\nTraceback');
+    await page.context().close();
+  });
   it('click, shift-click, #L10-L20 permalinks and the copy-lines button', async () => {
     const r = await run('range', makeLines(1, 60, (i) => ({ message: `msg ${i}`, level: i === 15 ? 'ERROR' : 'INFO' })));
     const page = await newPage(browser, server);

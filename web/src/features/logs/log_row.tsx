@@ -80,6 +80,7 @@ export const LogRow = memo(function LogRow({
     <div
       className={`row lvl-${line.level}${highlighted ? ' hl' : ''}${cursor ? ' cursor' : ''}${line.context ? ' ctx' : ''}${inFold ? ' in-fold' : ''}`}
       data-line={line.line_number}
+      data-index={index}
       data-level={line.level}
       data-source={line.source}
       data-writer={line.writer}

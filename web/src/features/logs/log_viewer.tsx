@@ -77,7 +77,8 @@ export function LogViewer(props: {
   const folds = useFolds(runId, filters, view, snap, vs.fold);
   const sel = useSelection(view, snap, vs, vsRef, setView, viewport, viewKey, folds.step);
   const from = useCallback(() => sel.cursor ?? viewport.current?.topLine() ?? 0, [sel.cursor]);
-  const nav = useNavigation(runId, filters, search, from, sel.jumpToLine);
+  const timeView = useCallback(() => (view.timeOrder ? { base: filters, upToLine: view.upToLine } : null), [view, filters]);
+  const nav = useNavigation(runId, filters, search, from, sel.jumpToLine, timeView);
   const [help, setHelp] = useState(false);
 
   const { onRunState, onSummary } = props;

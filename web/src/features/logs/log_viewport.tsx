@@ -38,6 +38,8 @@ import type { LogView, LogViewSnapshot } from './log_view';
 import { LogRow, PlaceholderRow } from './log_row';
 
 export const ROW_HEIGHT = 18;
+/** Rendered rows start up to this many rows above the top one (see `from` below). */
+const BLOCK = 48;
 
 export interface ViewportHandle {
   revealIndex(index: number): void;
@@ -94,6 +96,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   const [vh, setVh] = useState(0);
   const [, force] = useReducer((x: number) => x + 1, 0);
   const topRef = useRef(0);
+  const baseRow = useRef(0); // the first rendered row (see `from` below)
   const expected = useRef<number | null>(null);
   const lastScrollTop = useRef(0);
   const [newLines, setNewLines] = useState(0);
@@ -167,7 +170,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     [setFollow],
   );
 
-  useCopyMessages(scrollerRef);
+  useCopyMessages(scrollerRef, view, rowMap);
   const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
   const { onReveal } = props;
 
@@ -276,9 +279,26 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
     return () => window.clearTimeout(id);
   }, [view, rowMap, first, end, snap.phase, snap.total]);
 
+  // Rows are rendered from a base row that stays while the view scrolls by less than BLOCK rows
+  // (the rows above `first` sit under the window's top edge, clipped), so scrolling by a few
+  // rows only adds rows at one end and moves the composited row layer: the rows already shown
+  // keep their place in it and are not rasterised again (raster of the moved rows was a third
+  // of a wheel frame's CPU). A jump (the scrollbar) starts afresh at `first`, with no extra
+  // rows. Wrapped rows have no fixed height, so they start at `first`.
+  const base = baseRow.current;
+  const from =
+    bottomMode || props.wrap
+      ? first
+      : first >= base && first - base < BLOCK
+        ? base
+        : first < base && base - first < BLOCK
+          ? Math.max(0, first - BLOCK + 1)
+          : first;
+  baseRow.current = from;
+  const shift = (first - from) * ROW_HEIGHT + offset;
   const hl = props.highlight;
   const rows: ReactNode[] = [];
-  for (let r = first; r < end; r++) {
+  for (let r = from; r < end; r++) {
     const i = rowMap.indexOfRow(r);
     const line = view.line(i);
     const fold = rowMap.foldStartingAt(i);
@@ -326,7 +346,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
           <div className={`window${bottomMode ? ' bottom' : ''}`} style={{ height: vh }}>
             <div
               className="rows"
-              style={bottomMode ? undefined : { transform: `translateY(${-offset}px)` }}
+              style={bottomMode ? undefined : { transform: `translateY(${-shift}px)` }}
               data-testid="log-rows"
             >
               {rows}

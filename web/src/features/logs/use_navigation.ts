@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client';
 import type { ServerFilters } from '../../api/types';
-import { errorFilters, findError, findMatch } from '../../lib/navigation';
+import { errorFilters, findError, findMatch, findMatchInTime, type TimeView } from '../../lib/navigation';
 import type { SearchState } from './use_search';
 
 export interface Navigation {
@@ -18,6 +18,9 @@ export function useNavigation(
   search: SearchState,
   from: () => number,
   jumpToLine: (line: number) => Promise<void>,
+  /** The time-ordered view (sort=time) read at the moment of the step, or null in line order:
+   * matches then go in display order. */
+  timeView: () => TimeView | null,
 ): Navigation {
   const { active, mfilters, match, setMatch } = search;
   const gotoMatch = useCallback(
@@ -25,7 +28,8 @@ export function useNavigation(
       if (!active) return;
       const start = match.current?.line ?? from();
       try {
-        const hit = await findMatch(api, runId, mfilters, start, dir);
+        const tv = timeView();
+        const hit = tv ? await findMatchInTime(api, runId, mfilters, tv, start, dir) : await findMatch(api, runId, mfilters, start, dir);
         if (!hit) {
           setMatch((m) => ({ ...m, current: null, note: 'no matches' }));
           return;
@@ -37,7 +41,7 @@ export function useNavigation(
         setMatch((m) => ({ ...m, note: (e as Error).message }));
       }
     },
-    [active, match, from, runId, mfilters, jumpToLine, setMatch],
+    [active, match, from, runId, mfilters, jumpToLine, setMatch, timeView],
   );
 
   const errFilters = useMemo(() => errorFilters(filters), [filters]);
@@ -46,14 +50,17 @@ export function useNavigation(
     async (first: boolean) => {
       if (!errFilters) return;
       try {
-        const line = await findError(api, runId, errFilters, first ? 0 : from());
+        const tv = timeView();
+        // in time order, "next" is the next in display order and does not wrap
+        const hit = tv ? await findMatchInTime(api, runId, errFilters, tv, first ? 0 : from(), 1) : null;
+        const line = tv ? (hit && !hit.wrapped ? hit.line : null) : await findError(api, runId, errFilters, first ? 0 : from());
         setErrorNote(line !== null ? null : first ? 'no errors' : 'no more errors');
         if (line !== null) await jumpToLine(line);
       } catch (e) {
         setErrorNote((e as Error).message);
       }
     },
-    [errFilters, from, runId, jumpToLine],
+    [errFilters, from, runId, jumpToLine, timeView],
   );
   useEffect(() => {
     if (!errorNote) return;
