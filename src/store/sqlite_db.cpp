@@ -20,10 +20,32 @@ void CsvInt(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int64(ctx, std::strtoll(s, nullptr, 10));
 }
 
+// Distinct statement texts kept per connection: the stores use a few dozen; SQL built with
+// values in it (rare) would otherwise grow the cache without end.
+constexpr size_t kMaxIdleStatements = 128;
+
 }  // namespace
 
 SqliteDb::~SqliteDb() {
+  // A statement left unfinalized would keep the connection open (close_v2 makes it a zombie).
+  for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
   if (db_) sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* SqliteDb::TakeStatement(std::string_view sql) {
+  auto it = idle_.find(sql);
+  if (it == idle_.end()) return nullptr;
+  sqlite3_stmt* stmt = it->second;
+  idle_.erase(it);
+  return stmt;
+}
+
+void SqliteDb::KeepStatement(sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  const char* sql = sqlite3_sql(stmt);
+  if (!sql || idle_.size() >= kMaxIdleStatements || !idle_.emplace(sql, stmt).second)
+    sqlite3_finalize(stmt);
 }
 
 Status SqliteDb::Open(const std::string& path, bool read_only) {
@@ -57,16 +79,38 @@ Code CodeOf(sqlite3* db) {
 }  // namespace
 
 Status SqliteDb::Exec(std::string_view sql) {
-  std::string s(sql);
-  char* err = nullptr;
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
+  auto failed = [&](std::string msg) {
     Code code = CodeOf(db_);
     if (code == Code::kInsufficientStorage) msg = "the disk is full (" + msg + ")";
     return Status(code, "sqlite: " + msg);
+  };
+  // One statement (BEGIN and COMMIT around every read and write) runs from the statement cache;
+  // a script of several goes to sqlite3_exec.
+  sqlite3_stmt* stmt = TakeStatement(sql);
+  if (!stmt) {
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt, &tail) != SQLITE_OK)
+      return failed(sqlite3_errmsg(db_));
+    const std::string_view rest(tail, sql.data() + sql.size() - tail);
+    if (!stmt || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      sqlite3_finalize(stmt);
+      std::string s(sql);
+      char* err = nullptr;
+      if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        return failed(std::move(msg));
+      }
+      return Status::Ok();
+    }
   }
-  return Status::Ok();
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  Status st = rc == SQLITE_DONE ? Status::Ok() : failed(sqlite3_errmsg(db_));
+  KeepStatement(stmt);
+  return st;
 }
 
 Status SqliteDb::Error(std::string_view what) const {
@@ -83,6 +127,8 @@ int64_t SqliteDb::Changes() const {
 }
 
 SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
+  stmt_ = db.TakeStatement(sql);
+  if (stmt_) return;
   if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()),
                          SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
     status_ = db.Error("prepare");
@@ -91,7 +137,7 @@ SqliteStmt::SqliteStmt(SqliteDb& db, std::string_view sql) : db_(db) {
 }
 
 SqliteStmt::~SqliteStmt() {
-  sqlite3_finalize(stmt_);
+  if (stmt_) db_.KeepStatement(stmt_);
 }
 
 SqliteStmt& SqliteStmt::Bind(int i, int64_t v) {
