@@ -3,6 +3,9 @@
 // (WANLLMDB_TEST_PG holds its conninfo; without it the PostgreSQL cases are skipped).
 #include <gtest/gtest.h>
 
+#include <libpq-fe.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -21,9 +24,25 @@
 namespace wanllmdb {
 namespace {
 
+// The test PostgreSQL, with a schema of this process's own first on the search path. ctest runs
+// test cases as parallel processes on one database, and a CompactNow() merges every run it
+// finds: another process's merge packed this one's chunks under MergePacksSmallChunks (13
+// chunks where 300 were just written). One schema per process keeps each case's database to
+// itself; the cases of one process (and their second "node", OpenAnother) share it.
 std::string PgConninfo() {
-  const char* v = std::getenv("WANLLMDB_TEST_PG");
-  return v ? v : "";
+  static const std::string conninfo = [] {
+    const char* v = std::getenv("WANLLMDB_TEST_PG");
+    if (!v || !*v) return std::string();
+    const std::string schema = "ctest_" + NewUuid().substr(0, 8);
+    PGconn* c = PQconnectdb(v);
+    PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) std::fprintf(stderr, "CREATE SCHEMA: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? std::string(v) + " options='-c search_path=" + schema + "'" : std::string(v);
+  }();
+  return conninfo;
 }
 
 class StoreContractTest : public ::testing::TestWithParam<std::string> {
