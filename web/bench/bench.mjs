@@ -5,6 +5,7 @@
 //   then an 8-writer run of BENCH_RANK_LINES (1M) lines with tracebacks, multi-line records and
 //   repeated warnings: jump to a line with folding on and with interleave by time [<= 300 ms].
 import { launchBrowser, newPage, postMillion, Server } from '../e2e/harness.mjs';
+import { scrollFrames } from './scroll_frames.mjs';
 
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000);
 const RANK_LINES = Number(process.env.BENCH_RANK_LINES ?? 1_000_000);
@@ -114,30 +115,7 @@ try {
   await page.waitForSelector(`.row[data-line="${LINES}"]`);
 
   // Frame times: wheel scrolling (a notch a frame) and dragging the scrollbar (1% of the run a frame).
-  const frames = async (mode) =>
-    page.evaluate(async (mode) => {
-      const el = document.querySelector('[data-testid="log-scroller"]');
-      const times = [];
-      const long = [];
-      const obs = new PerformanceObserver((l) => long.push(...l.getEntries().map((e) => e.duration)));
-      obs.observe({ entryTypes: ['longtask'] });
-      let last = performance.now();
-      const end = last + 3000;
-      let i = 0;
-      await new Promise((res) => {
-        const step = (now) => {
-          times.push(now - last);
-          last = now;
-          if (mode === 'wheel') el.dispatchEvent(new WheelEvent('wheel', { deltaY: 100, bubbles: true, cancelable: true }));
-          else el.scrollTop = ((i++ % 100) / 100) * (el.scrollHeight - el.clientHeight);
-          if (now < end) requestAnimationFrame(step);
-          else res();
-        };
-        requestAnimationFrame(step);
-      });
-      obs.disconnect();
-      return { times: times.slice(1), long };
-    }, mode);
+  const frames = (mode) => page.evaluate(scrollFrames, mode);
   await page.evaluate(() => {
     document.querySelector('[data-testid="log-scroller"]').scrollTop = 0;
   });

@@ -2,6 +2,7 @@
 // PROF_DATA run of prof_locate.mjs (create it with that first), scrolls by wheel for 3 s as
 // bench.mjs does under CDP Tracing, and sums the main thread's top-level trace events by name.
 import { launchBrowser, newPage, Server } from '../e2e/harness.mjs';
+import { scrollFrames } from './scroll_frames.mjs';
 
 const dir = process.env.PROF_DATA ?? '/tmp/wanllmdb-prof-locate';
 const server = new Server(Number(process.env.PROF_PORT ?? 18931), dir);
@@ -23,25 +24,7 @@ try {
   await cdp.send('Profiler.start');
   await cdp.send('Tracing.start', { categories: 'toplevel,devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing,v8.execute,cc', transferMode: 'ReportEvents' });
   const mode = process.env.PROF_MODE ?? 'wheel';
-  const frames = await page.evaluate(async (mode) => {
-    const el = document.querySelector('[data-testid="log-scroller"]');
-    const times = [];
-    let last = performance.now();
-    const end = last + 3000;
-    let i = 0;
-    await new Promise((res) => {
-      const step = (now) => {
-        times.push(now - last);
-        last = now;
-        if (mode === 'wheel') el.dispatchEvent(new WheelEvent('wheel', { deltaY: 100, bubbles: true, cancelable: true }));
-        else el.scrollTop = ((i++ % 100) / 100) * (el.scrollHeight - el.clientHeight);
-        if (now < end) requestAnimationFrame(step);
-        else res();
-      };
-      requestAnimationFrame(step);
-    });
-    return times.slice(1);
-  }, mode);
+  const frames = (await page.evaluate(scrollFrames, mode)).times;
   const { profile } = await cdp.send('Profiler.stop');
   await cdp.send('Tracing.end');
   await done;

@@ -108,14 +108,21 @@ describe('folding', () => {
   });
 });
 
+
+// Three ranks' four steps each, timestamps interleaved, posted rank by rank (2, 0, 1) as ranks
+// flush in batches: line order is rank 2's lines 1-4, rank 0's 5-8, rank 1's 9-12.
+async function postRanksOutOfOrder(r) {
+  for (const rank of [2, 0, 1]) {
+    const logs = Array.from({ length: 4 }, (_, k) => ({ seq: k, timestamp: T0 + k * 3 + rank, message: `rank ${rank} step ${k}` }));
+    await server.batch(r.id, logs, `rank-${rank}`);
+  }
+}
+
 describe('interleave by time', () => {
   it('orders a 3-writer run with timestamp inversions by time', async () => {
     const r = await server.createRun('folds', 'ranks');
     // Ranks flush in batches: rank-2's lines arrive first, then rank-0's, then rank-1's.
-    for (const rank of [2, 0, 1]) {
-      const logs = Array.from({ length: 4 }, (_, k) => ({ seq: k, timestamp: T0 + k * 3 + rank, message: `rank ${rank} step ${k}` }));
-      await server.batch(r.id, logs, `rank-${rank}`);
-    }
+    await postRanksOutOfOrder(r);
     const page = await newPage(browser, server);
     await open(page, r);
     const msgs = () => page.$$eval('.row[data-line] .msg', (m) => m.map((x) => x.textContent));
@@ -137,10 +144,7 @@ describe('interleave by time', () => {
   it('next/previous match steps in display order', async () => {
     const r = await server.createRun('folds', 'ranks-search');
     // line order: rank 2's batch (lines 1-4), rank 0's (5-8), rank 1's (9-12)
-    for (const rank of [2, 0, 1]) {
-      const logs = Array.from({ length: 4 }, (_, k) => ({ seq: k, timestamp: T0 + k * 3 + rank, message: `rank ${rank} step ${k}` }));
-      await server.batch(r.id, logs, `rank-${rank}`);
-    }
+    await postRanksOutOfOrder(r);
     const page = await newPage(browser, server);
     await open(page, r, '?sort=time&q=step%201');
     await waitFor(async () => (await renderedLines(page)).length === 12, { what: '12 lines' });

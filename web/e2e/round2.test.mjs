@@ -26,6 +26,29 @@ async function open(page, r, suffix = '') {
 
 const text = (page, sel) => page.textContent(sel).then((t) => (t ?? '').trim());
 
+// Selects from the first rendered row's line number to the end of row `endRow`'s message (or to
+// `endOffset` characters into its first text node) and returns what a copy puts on the clipboard.
+function copySelection(page, endRow, endOffset) {
+  return page.evaluate(
+    ([endRow, endOffset]) => {
+      const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
+      const range = document.createRange();
+      range.setStart(rows[0].querySelector('.ln'), 0);
+      const msg = rows[endRow].querySelector('.msg');
+      const last = endOffset === null ? msg : document.createTreeWalker(msg, NodeFilter.SHOW_TEXT).nextNode();
+      range.setEnd(last, endOffset === null ? last.childNodes.length : endOffset);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      let got = null;
+      document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
+      document.execCommand('copy');
+      return got;
+    },
+    [endRow, endOffset],
+  );
+}
+
 describe('search works on the visible text', () => {
   it('finds a coloured phrase, counts it, highlights it, and ignores invisible escape bytes', async () => {
     const r = await run('sgr', [
@@ -102,20 +125,7 @@ describe('copy and ranges', () => {
     const page = await newPage(browser, server);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await open(page, r, '?fold=0'); // three rows: the traceback unfolded
-    const copied = await page.evaluate(() => {
-      const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
-      const range = document.createRange();
-      range.setStart(rows[0].querySelector('.ln'), 0);
-      const last = rows[2].querySelector('.msg');
-      range.setEnd(last, last.childNodes.length);
-      const sel = window.getSelection();
-      sel.removeAllRanges();
-      sel.addRange(range);
-      let got = null;
-      document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
-      document.execCommand('copy');
-      return got;
-    });
+    const copied = await copySelection(page, 2, null);
     assert.equal(copied, 'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\nValueError: bad');
     await page.context().close();
   });
@@ -125,21 +135,7 @@ describe('copy and ranges', () => {
     const page = await newPage(browser, server);
     await open(page, r);
     await waitFor(async () => JSON.stringify(await renderedLines(page)) === '[1,2,5]', { what: 'the traceback folded' });
-    const copy = (endOffset) =>
-      page.evaluate((endOffset) => {
-        const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
-        const range = document.createRange();
-        range.setStart(rows[0].querySelector('.ln'), 0);
-        const last = endOffset === null ? rows[2].querySelector('.msg') : document.createTreeWalker(rows[1].querySelector('.msg'), NodeFilter.SHOW_TEXT).nextNode();
-        range.setEnd(last, endOffset === null ? last.childNodes.length : endOffset);
-        const sel = window.getSelection();
-        sel.removeAllRanges();
-        sel.addRange(range);
-        let got = null;
-        document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
-        document.execCommand('copy');
-        return got;
-      }, endOffset);
+    const copy = (endOffset) => copySelection(page, endOffset === null ? 2 : 1, endOffset);
     assert.equal(await copy(null), 'before\nTraceback (most recent call last):\n  File "train.py", line 3, in <module>\nValueError: bad\nafter');
     // ending inside the fold's own first line: only that part of it
     assert.equal(await copy(9), 'before\nTraceback');
