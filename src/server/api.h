@@ -146,6 +146,10 @@ class Api {
   static Result<bool> TimeOrderParam(const ApiRequest& req);
   Result<std::shared_ptr<const RunView>> ViewFor(const std::string& id, const ApiRequest& req,
                                                  const LineMatcher& matcher, bool time_order);
+  // Which lines of the run exist below its last line: a clear or a retention cut (on any node)
+  // changes it, so what was computed from the lines before must not be served after it (the
+  // cached views, the level locator's index).
+  static std::string LinesGeneration(const RunInfo& run);
   ApiResponse Download(const std::string& id, const ApiRequest& req);
   ApiResponse ClearLogs(const std::string& id);
   ApiResponse ListBookmarks(const std::string& id);
@@ -205,7 +209,7 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
-  RunViews views_;  // after engine_ and options_, which it is built from
+  RunViews views_;       // after engine_ and options_, which it is built from
   LevelLocator levels_;  // after engine_
 
   void Heard(const std::string& run_id);

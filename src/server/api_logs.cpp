@@ -292,10 +292,7 @@ ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   if (*meta) {
     s = ContextQuery(engine_, **m, **meta, context).Locate(id, **line, &index, &total);
   } else if (!f.matches_everything() && f.counts_from_levels()) {
-    // A clear or a retention cut changes which lines exist: a new index (see ViewFor).
-    std::string generation =
-        std::to_string(run->clears) + "/" + std::to_string(run->removed.to_line);
-    s = levels_.Locate(id, generation, **m, **line, &index, &total);
+    s = levels_.Locate(id, LinesGeneration(*run), **m, **line, &index, &total);
   } else {
     s = engine_.Locate(id, **m, **line, &index, &total);
   }

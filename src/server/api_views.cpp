@@ -61,11 +61,12 @@ Result<std::shared_ptr<const RunView>> Api::ViewFor(const std::string& id, const
   // from the same view; later lines reach it by the live tail.
   int64_t last = run->last_line;
   if (*up_to) last = std::min(last, **up_to);
-  // A clear or a retention cut (on any node) changes which lines exist below `last`: a view
-  // built before it must not be served after it.
-  std::string key = FilterKey(req.query) + "\x1f" + std::to_string(run->clears) + "\x1f" +
-                    std::to_string(run->removed.to_line);
-  return views_.Get(id, matcher, key, time_order, last);
+  return views_.Get(id, matcher, FilterKey(req.query) + "\x1f" + LinesGeneration(*run), time_order,
+                    last);
+}
+
+std::string Api::LinesGeneration(const RunInfo& run) {
+  return std::to_string(run.clears) + "\x1f" + std::to_string(run.removed.to_line);
 }
 
 ApiResponse Api::Folds(const std::string& id, const ApiRequest& req) {
