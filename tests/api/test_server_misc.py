@@ -135,17 +135,16 @@ def test_cli_help() -> None:
 
 def test_idle_and_half_open_connections_time_out(make_server: Any) -> None:
     import socket
-    import time
 
     server: Server = make_server(["--idle-timeout", "1"]).start()
     silent = socket.create_connection(("127.0.0.1", server.port))
     half = socket.create_connection(("127.0.0.1", server.port))
     half.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-    t0 = time.monotonic()
     for s in (silent, half):
-        s.settimeout(5)
+        # The default idle timeout is far longer than this deadline, so only --idle-timeout 1
+        # closes the connections in time; no clock threshold decides it.
+        s.settimeout(30)
         assert s.recv(1024) == b""  # closed by the server
-    assert time.monotonic() - t0 < 4
     assert server.get("/runs").json()["runs"] == []  # the half request stored nothing
 
 
@@ -155,7 +154,6 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
     import base64
     import os
     import socket
-    import time
 
     server: Server = make_server(["--idle-timeout", "1"]).start()
     rid = server.new_run()
@@ -163,8 +161,7 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /api/v1/runs/{rid}/logs/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    s.settimeout(5)
-    t0 = time.monotonic()
+    s.settimeout(30)  # far shorter than the default idle timeout: only --idle-timeout 1 closes it
     received = b""
     while True:
         chunk = s.recv(65536)
@@ -172,5 +169,4 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
             break  # the server closed the connection
         received += chunk
     assert b"101 Switching Protocols" in received
-    assert time.monotonic() - t0 < 4.5
     assert server.get("/health").status == 200

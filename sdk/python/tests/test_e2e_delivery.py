@@ -104,7 +104,6 @@ def test_offline_then_sync_twice_uploads_exactly_once(server: Server, run_script
 def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -> None:
     run_id = str(uuid.uuid4())
     dead_url = f"http://127.0.0.1:{free_port()}"
-    start = time.monotonic()
     res = run_script(f"""
         import wanllmdb
         wanllmdb.init(project="down", id="{run_id}")
@@ -113,7 +112,6 @@ def test_server_down_at_init_warns_once_and_spools(server: Server, run_script) -
         print("done")
     """, env={"WANLLMDB_BASE_URL": dead_url, "WANLLMDB_EXIT_TIMEOUT": "2"})
     assert res.returncode == 0, res
-    assert time.monotonic() - start < 20
     assert "unsent 99\ndone\n" in res.stdout
     assert res.stderr.count("cannot reach") == 1, res
     # The server was never reached: no wait for it at exit (issue 9), straight to the spool.
