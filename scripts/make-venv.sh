@@ -35,6 +35,12 @@ if [ ! -f "$stamp_eco" ]; then
     cramjam==2.9.1 openapi-spec-validator==0.7.1
   touch "$stamp_eco"
 fi
+# Two workers for the API and capture suites (scripts/run-tests.sh), for CI's time budget.
+stamp_xdist="$venv/.deps-xdist-v1"
+if [ ! -f "$stamp_xdist" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check pytest-xdist==3.6.1
+  touch "$stamp_xdist"
+fi
 if [ -f sdk/python/pyproject.toml ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e sdk/python >/dev/null
 fi

@@ -26,8 +26,16 @@ fi
 
 suite "C++ unit tests (ctest)" bash -c 'cd build && ctest --output-on-failure -j2'
 suite "fuzz targets on their corpus (libFuzzer, a few seconds each)" scripts/run-fuzz.sh --smoke
-suite "API tests (real binary)" $PY -m pytest -q --durations=10 tests/api
-suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q --durations=10 tests/capture
+# Two pytest-xdist workers (every test has its own server, data directory and PostgreSQL schema),
+# then the few that stop or disconnect the shared PostgreSQL, alone.
+api_suite() {
+  local rc=0
+  $PY -m pytest -q --durations=10 -n 2 -m "not serial" tests/api || rc=1
+  $PY -m pytest -q --durations=5 -m serial tests/api || rc=1
+  return $rc
+}
+suite "API tests (real binary)" api_suite
+suite "capture tests (wanllmdb run / agent / sync, real processes)" $PY -m pytest -q --durations=10 -n 2 tests/capture
 # The pip wheel: `make wheel` packages a static Release build of its own (the `wheel` preset);
 # here the dev build's binary is packaged the same way (auditwheel bundles its shared libraries),
 # so the wheel is tested without a second full build. WANLLMDB_WHEEL names a wheel to test instead.

@@ -141,6 +141,10 @@ def _stores() -> list[str]:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "sqlite_only(reason): not run against PostgreSQL")
+    # scripts/run-tests.sh runs the suite on two pytest-xdist workers, then these alone: they
+    # stop the shared PostgreSQL or cut every node's connections to it, which other tests
+    # running at that moment would see as faults of their own.
+    config.addinivalue_line("markers", "serial: stops or disconnects the shared PostgreSQL")
 
 
 @pytest.fixture(scope="session")

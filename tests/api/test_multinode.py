@@ -181,6 +181,7 @@ class RetryingWriter(threading.Thread):
                 time.sleep(0.1)  # the client's backoff, not a synchronisation
 
 
+@pytest.mark.serial
 def test_postgres_stopped_10s_during_ingest_loses_and_duplicates_nothing(
         nodes: Any, postgres: PgServer) -> None:
     a, b = nodes(2)
@@ -238,6 +239,7 @@ def test_sigkill_node_during_ingest_keeps_every_acknowledged_line_once(nodes: An
     assert [x["line_number"] for x in lines] == list(range(1, len(lines) + 1))
 
 
+@pytest.mark.serial
 def test_terminated_listen_connection_reconnects_and_viewers_miss_nothing(
         nodes: Any, postgres: PgServer) -> None:
     a, b = nodes(2)
@@ -263,6 +265,7 @@ def test_terminated_listen_connection_reconnects_and_viewers_miss_nothing(
     assert [x["line_number"] for x in got] == list(range(11, 111))
 
 
+@pytest.mark.serial
 def test_clear_missed_while_listen_is_down_reaches_the_viewer_after_the_reconnect(
         nodes: Any, postgres: PgServer) -> None:
     a, b = nodes(2)
