@@ -1,8 +1,10 @@
 #include "core/fold_rules.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 
 namespace wanllmdb {
 namespace {
@@ -99,53 +101,57 @@ FoldLine MakeFoldLine(std::string_view visible, uint32_t writer, uint8_t source,
 // only when it was stamped within this of the record's last line.
 constexpr int64_t kSameWriteUs = 1000;
 
-bool FoldBuilder::Continues(const FoldLine& l) {
-  if (l.writer != rec_first_.writer || l.source != rec_first_.source) return false;
-  switch (state_) {
-    case State::kNone:
-      return false;
+void FoldBuilder::Open::Take(int64_t p) {
+  for (int64_t h = end; h < p; ++h) holes.push_back(h);
+  end = p + 1;
+  last_pos = p;
+}
+
+bool FoldBuilder::Continues(Open& r, const FoldLine& l, int64_t p) {
+  switch (r.state) {
     case State::kTraceback:
       // Frames and source lines are indented; a chain phrase or a nested "Traceback" goes on;
       // the first other line is the exception line, which ends the traceback proper.
       if (!(l.cls & (kFoldIndented | kFoldBlank | kFoldChain | kFoldTracebackStart)))
-        state_ = State::kTracebackEnd;
-      ++rec_len_;
+        r.state = State::kTracebackEnd;
+      r.Take(p);
       return true;
     case State::kTracebackEnd:
       if (l.cls & kFoldBlank) {
         // Chained tracebacks have one blank line around the chain phrase; more ends it.
-        if (pending_.size() >= 2) return false;
-        pending_.push_back(l);
+        if (r.pending.size() >= 2) return false;
+        r.pending.emplace_back(p, l.text_hash);
+        r.last_pos = p;
         return true;
       }
       if (l.cls & (kFoldChain | kFoldTracebackStart)) {
-        rec_len_ += static_cast<int64_t>(pending_.size()) + 1;
-        pending_.clear();
-        state_ = State::kTraceback;
+        for (const auto& [at, hash] : r.pending) r.Take(at);
+        r.pending.clear();
+        r.Take(p);
+        r.state = State::kTraceback;
         return true;
       }
       // An exception message that goes on over indented lines.
-      if ((l.cls & kFoldIndented) && pending_.empty()) {
-        ++rec_len_;
+      if ((l.cls & kFoldIndented) && r.pending.empty()) {
+        r.Take(p);
         return true;
       }
       return false;
     case State::kRecord: {
-      if (rec_first_.cls & (kFoldIndented | kFoldBlank)) return false;
-      const bool same_write = std::llabs(l.timestamp_us - rec_last_ts_) <= kSameWriteUs;
+      const bool same_write = std::llabs(l.timestamp_us - r.last_ts) <= kSameWriteUs;
       if (l.cls & kFoldIndented) {
-        ++rec_len_;
+        r.Take(p);
         return true;
       }
       if ((l.cls & kFoldTracebackStart) && same_write) {  // logging.exception()
-        ++rec_len_;
-        state_ = State::kTraceback;
-        rec_traceback_ = true;
+        r.Take(p);
+        r.state = State::kTraceback;
+        r.traceback = true;
         return true;
       }
-      if ((rec_first_.cls & kFoldRecordPrefix) && !(l.cls & (kFoldRecordPrefix | kFoldBlank)) &&
+      if ((r.first.cls & kFoldRecordPrefix) && !(l.cls & (kFoldRecordPrefix | kFoldBlank)) &&
           same_write) {
-        ++rec_len_;
+        r.Take(p);
         return true;
       }
       return false;
@@ -156,53 +162,144 @@ bool FoldBuilder::Continues(const FoldLine& l) {
 
 void FoldBuilder::Add(const FoldLine& line) {
   const int64_t p = pos_++;
-  if (state_ != State::kNone && Continues(line)) {
-    rec_last_ts_ = line.timestamp_us;
+  const uint64_t key = (static_cast<uint64_t>(line.writer) << 8) | line.source;
+  const auto too_far = [p](const Open& r) { return p - r.last_pos - 1 > kMaxGap; };
+  // Records whose writer has been silent too long are decided, so that what waits behind them
+  // is handed on; now and then is enough, as a too-far record is never continued (below).
+  if (p % 64 == 0) {
+    for (size_t i = 0; i < open_.size();) {
+      if (too_far(open_[i])) {
+        Close(i);
+      } else {
+        ++i;
+      }
+    }
+  }
+  size_t mine = open_.size();
+  for (size_t i = 0; i < open_.size(); ++i) {
+    if (open_[i].key == key) mine = i;
+  }
+  if (mine < open_.size()) {
+    if (!too_far(open_[mine]) && Continues(open_[mine], line, p)) {
+      open_[mine].last_ts = line.timestamp_us;
+      Release();
+      return;
+    }
+    Decide(open_[mine]);  // its slot is this line's if the line opens a record
+  }
+  // An indented or blank line continues nothing of its own: a line of its own, at once.
+  if (!(line.cls & kFoldTracebackStart) && (line.cls & (kFoldIndented | kFoldBlank))) {
+    if (mine < open_.size()) Remove(mine);
+    Closed c;
+    c.start = p;
+    c.hash = line.text_hash;
+    Push(std::move(c));
+    Release();
     return;
   }
-  CloseRecord();
-  rec_start_ = p;
-  rec_len_ = 1;
-  rec_first_ = line;
-  rec_last_ts_ = line.timestamp_us;
-  rec_traceback_ = (line.cls & kFoldTracebackStart) != 0;
-  state_ = rec_traceback_ ? State::kTraceback : State::kRecord;
+  if (mine == open_.size()) {
+    if (open_.size() >= kMaxOpen) {
+      size_t quiet = 0;
+      for (size_t i = 1; i < open_.size(); ++i) {
+        if (open_[i].last_pos < open_[quiet].last_pos) quiet = i;
+      }
+      Close(quiet);
+    }
+    open_.emplace_back();
+    mine = open_.size() - 1;
+  }
+  Open& r = open_[mine];  // decided or new: its holes and pending lines are empty
+  r.key = key;
+  r.first = line;
+  r.last_ts = line.timestamp_us;
+  r.traceback = (line.cls & kFoldTracebackStart) != 0;
+  r.state = r.traceback ? State::kTraceback : State::kRecord;
+  r.start = r.end = p;
+  r.Take(p);
+  Release();
 }
 
-void FoldBuilder::CloseRecord() {
-  if (state_ == State::kNone) return;
-  state_ = State::kNone;
-  Record(rec_start_, rec_len_, rec_traceback_ ? FoldKind::kTraceback : FoldKind::kRecord,
-         rec_first_);
+void FoldBuilder::Decide(Open& r) {
+  Closed c;
+  c.start = r.start;
+  c.length = r.end - r.start;
+  c.kind = r.traceback ? FoldKind::kTraceback : FoldKind::kRecord;
+  c.hash = r.first.text_hash;
+  c.holes = std::move(r.holes);
+  r.holes.clear();
+  // The slot holds nothing now: Push and Release look past it.
+  r.start = r.end = std::numeric_limits<int64_t>::max();
+  Push(std::move(c));
   // Blank lines held after an exception line were not part of it: each is a line of its own.
-  int64_t at = rec_start_ + rec_len_;
-  for (const FoldLine& b : pending_) Record(at++, 1, FoldKind::kRecord, b);
-  pending_.clear();
+  for (const auto& [at, hash] : r.pending) {
+    Closed b;
+    b.start = at;
+    b.hash = hash;
+    Push(std::move(b));
+  }
+  r.pending.clear();
 }
 
-void FoldBuilder::Record(int64_t start, int64_t length, FoldKind kind, const FoldLine& first) {
-  if (length >= 2) {
+void FoldBuilder::Remove(size_t i) {
+  if (i + 1 != open_.size()) open_[i] = std::move(open_.back());
+  open_.pop_back();
+}
+
+void FoldBuilder::Close(size_t i) {
+  Decide(open_[i]);
+  Remove(i);
+}
+
+void FoldBuilder::Push(Closed&& c) {
+  // In order already (no record open before it, nothing waiting): straight on, no heap.
+  if (closed_.empty()) {
+    bool first = true;
+    for (const Open& r : open_) first = first && c.start < r.start;
+    if (first) {
+      Record(std::move(c));
+      return;
+    }
+  }
+  closed_.push_back(std::move(c));
+  std::push_heap(closed_.begin(), closed_.end(), LaterStart{});
+}
+
+void FoldBuilder::Release() {
+  if (closed_.empty()) return;
+  int64_t first_open = pos_;
+  for (const Open& r : open_) first_open = std::min(first_open, r.start);
+  while (!closed_.empty() && closed_.front().start < first_open) {
+    std::pop_heap(closed_.begin(), closed_.end(), LaterStart{});
+    Closed c = std::move(closed_.back());
+    closed_.pop_back();
+    Record(std::move(c));
+  }
+}
+
+void FoldBuilder::Record(Closed&& c) {
+  if (c.length >= 2) {
     FlushRepeat();
-    emit_(Fold{start, length, kind});
+    emit_(Fold{c.start, c.length, c.kind, static_cast<uint32_t>(c.holes.size())}, c.holes);
     return;
   }
-  if (rep_len_ > 0 && first.text_hash == rep_hash_ && rep_start_ + rep_len_ == start) {
+  if (rep_len_ > 0 && c.hash == rep_hash_ && rep_start_ + rep_len_ == c.start) {
     ++rep_len_;
     return;
   }
   FlushRepeat();
-  rep_start_ = start;
+  rep_start_ = c.start;
   rep_len_ = 1;
-  rep_hash_ = first.text_hash;
+  rep_hash_ = c.hash;
 }
 
 void FoldBuilder::FlushRepeat() {
-  if (rep_len_ >= 2) emit_(Fold{rep_start_, rep_len_, FoldKind::kRepeat});
+  if (rep_len_ >= 2) emit_(Fold{rep_start_, rep_len_, FoldKind::kRepeat, 0}, {});
   rep_len_ = 0;
 }
 
 void FoldBuilder::Finish() {
-  CloseRecord();
+  while (!open_.empty()) Close(open_.size() - 1);
+  Release();
   FlushRepeat();
 }
 

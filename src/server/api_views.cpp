@@ -98,6 +98,18 @@ ApiResponse Api::Folds(const std::string& id, const ApiRequest& req) {
   kinds.reserve(v.folds.size());
   for (const Fold& f : v.folds) kinds.push_back(FoldKindLetter(f.kind));
   j.Key("kind").String(kinds);
+  // Holes: positions inside a fold's span holding other writers' lines, as (fold, position)
+  // pairs; most views have none.
+  j.Key("holes").BeginObject();
+  j.Key("fold").BeginArray();
+  for (size_t i = 0; i < v.folds.size(); ++i) {
+    for (uint32_t k = 0; k < v.folds[i].holes; ++k) j.Int(static_cast<int64_t>(i));
+  }
+  j.EndArray();
+  j.Key("at").BeginArray();
+  for (int64_t h : v.holes) j.Int(h);
+  j.EndArray();
+  j.EndObject();
   j.EndObject();
   return JsonResponse(200, j.Take());
 }

@@ -62,7 +62,10 @@ Result<std::shared_ptr<const RunView>> RunViews::Build(QueryEngine& engine,
   view->time_order = time_order;
   WriterIds writers;
   std::string scratch;
-  FoldBuilder folds([&](const Fold& f) { view->folds.push_back(f); });
+  FoldBuilder folds([&](const Fold& f, std::span<const int64_t> holes) {
+    view->folds.push_back(f);
+    view->holes.insert(view->holes.end(), holes.begin(), holes.end());
+  });
   if (!time_order) {
     // Line order: the rules stream over the scan; nothing per line is kept.
     Status s = engine.Scan(run_id, matcher, 1, up_to_line, false, [&](const LineView& v) {

@@ -31,9 +31,13 @@ struct RunView {  // immutable once built: requests share it (shared_ptr<const>)
   // Time order: the line at position p is base_line + order[p]. Empty in line order.
   int64_t base_line = 0;
   std::vector<uint32_t> order;
-  std::vector<Fold> folds;  // by start position
+  std::vector<Fold> folds;     // by start position
+  std::vector<int64_t> holes;  // every fold's holes, fold after fold (Fold::holes of each)
 
-  size_t Bytes() const { return order.size() * sizeof(uint32_t) + folds.size() * sizeof(Fold); }
+  size_t Bytes() const {
+    return order.size() * sizeof(uint32_t) + folds.size() * sizeof(Fold) +
+           holes.size() * sizeof(int64_t);
+  }
   int64_t LineAt(int64_t position) const { return base_line + order[position]; }
   // Time order: the position of `line` when the view holds it, else of the smallest line number
   // after it that the view holds, else `total`.

@@ -69,6 +69,46 @@ def test_folds_of_interleaved_ranks(server: Server) -> None:
     assert folds_of(server, rid, sort="time") == [(0, 2, "x")]
 
 
+def holes_of(server: Server, rid: str, **params: object) -> dict[int, list[int]]:
+    """Each fold's holes, by the fold's start."""
+    j = server.get(f"/runs/{rid}/logs/folds", **params).json()
+    assert len(j["holes"]["fold"]) == len(j["holes"]["at"])
+    out: dict[int, list[int]] = {}
+    for i, at in zip(j["holes"]["fold"], j["holes"]["at"]):
+        out.setdefault(j["start"][i], []).append(at)
+    return out
+
+
+def test_ranks_failing_at_once_each_fold_their_traceback(server: Server) -> None:
+    """DDP: every rank raises at the same moment and their lines interleave in line order. Each
+    rank's traceback is still one fold; the other rank's lines inside its span are its holes."""
+    rid = server.new_run()
+    tb = ["Traceback (most recent call last):", '  File "train.py", line 40, in <module>',
+          "    loss.backward()", "RuntimeError: CUDA out of memory"]
+    for rank in (0, 1):
+        assert server.batch(rid, [f"step 9 rank {rank}"], writer=f"rank-{rank}").status == 200
+    for text in tb:  # one line of each rank at a time, as they arrive
+        for rank in (0, 1):
+            assert server.batch(rid, [text], writer=f"rank-{rank}").status == 200
+    assert server.batch(rid, ["after"], writer="launcher").status == 200
+    # Positions: 0, 1 the steps; rank 0's traceback at 2, 4, 6, 8, rank 1's at 3, 5, 7, 9.
+    assert folds_of(server, rid) == [(2, 7, "t"), (3, 7, "t")]
+    assert holes_of(server, rid) == {2: [3, 5, 7], 3: [4, 6, 8]}
+    # One rank's view: the traceback is adjacent again, no holes.
+    assert folds_of(server, rid, writer="rank-1") == [(1, 4, "t")]
+    assert holes_of(server, rid, writer="rank-1") == {}
+
+
+def test_a_traceback_folds_around_a_progress_line_of_stdout(server: Server) -> None:
+    rid = server.new_run()
+    def err(m: str) -> dict[str, str]:
+        return {"message": m, "source": "stderr"}
+    assert server.batch(rid, [err("Traceback (most recent call last):"), "epoch 3: 100%",
+                              err('  File "a.py", line 1'), err("KeyError: 'lr'")]).status == 200
+    assert folds_of(server, rid) == [(0, 4, "t")]
+    assert holes_of(server, rid) == {0: [1]}
+
+
 def test_sort_time_pages_by_position(server: Server) -> None:
     """Three ranks whose batches arrive out of time order: sort=time interleaves them."""
     rid = server.new_run()
@@ -162,6 +202,7 @@ def test_unknown_run_is_404(server: Server) -> None:
 def test_empty_run(server: Server) -> None:
     rid = server.new_run()
     assert server.get(f"/runs/{rid}/logs/folds").json() == {
-        "total": 0, "up_to_line": 0, "sort": "line", "start": [], "length": [], "kind": ""}
+        "total": 0, "up_to_line": 0, "sort": "line", "start": [], "length": [], "kind": "",
+        "holes": {"fold": [], "at": []}}
     page = server.get(f"/runs/{rid}/logs", sort="time").json()
     assert page["logs"] == [] and page["total"] == 0 and page["has_more"] is False
