@@ -15,8 +15,6 @@
 //             uses it. PostgreSQL: VACUUM is the database's job; says what to run and exits 2.
 // Exit status: 0 done (check: no problem left), 1 failed (check: problems remain), 2 not
 // possible for this store (PostgreSQL backup/restore/vacuum).
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -25,6 +23,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "server/disk_guard.h"
 #include "server/json_out.h"
 #include "store/log_store.h"
@@ -267,51 +266,51 @@ int Check(const AdminOptions& o) {
 
 }  // namespace
 
-void AddAdminCommand(CLI::App& app, int* exit_code) {
+void AddAdminCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<AdminOptions>();
-  auto* cmd = app.add_subcommand(
+  auto cmd = app.add_subcommand(
       "admin",
       "Operate on a server's store: du, backup, restore, check, vacuum, export-run, import-run, "
       "retention");
-  cmd->require_subcommand(1);
-  auto store_options = [o](CLI::App* sub) {
-    sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-    sub->add_option("--store", o->store_url,
-                    "Store URL instead of --data (sqlite:PATH or "
-                    "PostgreSQL)");
+  cmd.require_subcommand(1);
+  auto store_options = [o](flags::Command sub) {
+    sub.add_option("--data", o->data_dir, "Data directory of the server").capture_default_str();
+    sub.add_option("--store", o->store_url,
+                   "Store URL instead of --data (sqlite:PATH or "
+                   "PostgreSQL)");
   };
-  auto* du = cmd->add_subcommand("du", "Size and line counts per project and run, largest first");
+  auto du = cmd.add_subcommand("du", "Size and line counts per project and run, largest first");
   store_options(du);
-  du->add_flag("--json", o->json, "One JSON object: {projects: [...], runs: [...]}");
-  du->add_option("--top", o->top, "Show at most this many runs")->check(CLI::NonNegativeNumber);
-  du->callback([o, exit_code] { *exit_code = Du(*o); });
-  auto* backup = cmd->add_subcommand(
+  du.add_flag("--json", o->json, "One JSON object: {projects: [...], runs: [...]}");
+  du.add_option("--top", o->top, "Show at most this many runs").check(flags::NonNegativeNumber);
+  du.callback([o, exit_code] { *exit_code = Du(*o); });
+  auto backup = cmd.add_subcommand(
       "backup", "Consistent copy of an SQLite store, also while the server runs (VACUUM INTO)");
   store_options(backup);
-  backup->add_option("dest", o->path, "The backup file to write (must not exist)")->required();
-  backup->callback([o, exit_code] { *exit_code = Backup(*o); });
-  auto* restore = cmd->add_subcommand(
+  backup.add_option("dest", o->path, "The backup file to write (must not exist)").required();
+  backup.callback([o, exit_code] { *exit_code = Backup(*o); });
+  auto restore = cmd.add_subcommand(
       "restore", "Put a backup in place as a stopped server's store (refused while it runs)");
   store_options(restore);
-  restore->add_option("src", o->path, "A file written by 'wanllmdb admin backup'")->required();
-  restore->add_flag("--force", o->force, "Replace the store that is there");
-  restore->callback([o, exit_code] { *exit_code = Restore(*o); });
-  auto* check = cmd->add_subcommand(
+  restore.add_option("src", o->path, "A file written by 'wanllmdb admin backup'").required();
+  restore.add_flag("--force", o->force, "Replace the store that is there");
+  restore.callback([o, exit_code] { *exit_code = Restore(*o); });
+  auto check = cmd.add_subcommand(
       "check",
       "Check every chunk decodes and the counters and line ranges match the chunks; "
       "changes nothing unless --repair");
   store_options(check);
-  check->add_flag("--repair", o->repair,
-                  "Rebuild counters and chunk metadata from the chunks (SQLite: the server must be "
-                  "stopped)");
-  check->add_option("--run", o->run_id, "Check only this run (its full id)");
-  check->callback([o, exit_code] { *exit_code = Check(*o); });
-  auto* vacuum = cmd->add_subcommand(
+  check.add_flag("--repair", o->repair,
+                 "Rebuild counters and chunk metadata from the chunks (SQLite: the server must be "
+                 "stopped)");
+  check.add_option("--run", o->run_id, "Check only this run (its full id)");
+  check.callback([o, exit_code] { *exit_code = Check(*o); });
+  auto vacuum = cmd.add_subcommand(
       "vacuum",
       "Compact a stopped server's SQLite store and switch it to incremental vacuum, so retention "
       "gives space back (stores made before it never shrink); refused while a server runs");
   store_options(vacuum);
-  vacuum->callback([o, exit_code] { *exit_code = Vacuum(*o); });
+  vacuum.callback([o, exit_code] { *exit_code = Vacuum(*o); });
   AddRunTransferCommands(cmd, exit_code);
   AddRetentionCommands(cmd, exit_code);
 }

@@ -15,8 +15,6 @@
 //                           counters a sweep changes); PostgreSQL: also beside running nodes (a
 //                           step removes only what is still as planned).
 // Exit status: 0 done, 1 failed (unknown project, bad value, store unreadable, server running).
-#include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +23,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/retention_flags.h"
 #include "core/time_util.h"
 #include "server/disk_guard.h"
@@ -235,50 +234,49 @@ int Sweep(const RetentionOptions& o, const RetentionDefaultFlags& flags) {
 
 }  // namespace
 
-void AddRetentionCommands(CLI::App* admin, int* exit_code) {
+void AddRetentionCommands(flags::Command admin, int* exit_code) {
   auto o = std::make_shared<RetentionOptions>();
-  auto* cmd = admin->add_subcommand(
+  auto cmd = admin.add_subcommand(
       "retention",
       "A project's retention policy: how long and how much of its logs are kept; a sweep now");
-  cmd->require_subcommand(1);
-  auto common = [o](CLI::App* sub) {
-    sub->add_option("project", o->project, "The project")->required();
-    sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-    sub->add_option("--store", o->store_url,
-                    "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
+  cmd.require_subcommand(1);
+  auto common = [o](flags::Command sub) {
+    sub.add_option("project", o->project, "The project").required();
+    sub.add_option("--data", o->data_dir, "Data directory of the server").capture_default_str();
+    sub.add_option("--store", o->store_url,
+                   "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
   };
-  auto* show = cmd->add_subcommand("show", "What the project's policy sets");
+  auto show = cmd.add_subcommand("show", "What the project's policy sets");
   common(show);
-  show->add_flag("--json", o->json, "As GET /api/v1/projects/{name}/retention (without defaults)");
-  show->callback([o, exit_code] { *exit_code = Show(*o); });
-  auto* set = cmd->add_subcommand(
+  show.add_flag("--json", o->json, "As GET /api/v1/projects/{name}/retention (without defaults)");
+  show.callback([o, exit_code] { *exit_code = Show(*o); });
+  auto set = cmd.add_subcommand(
       "set",
       "Change limits of the project's policy (the others stay); 'none' = no limit, "
       "'default' = follow the server's --retention-* default");
   common(set);
-  set->add_option("--max-age-days", o->max_age_days,
-                  "Remove the logs (or runs) of runs finished longer ago (days, fractions ok)");
-  set->add_option("--max-age-action", o->max_age_action,
-                  "delete_logs (keep the run) or delete_run");
-  set->add_option("--max-lines-per-run", o->max_lines,
-                  "Rotation: a run keeps at most this many of its newest lines");
-  set->add_option("--max-bytes-per-run", o->max_run_bytes,
-                  "Rotation by message bytes of a run (512M, 2G, bytes)");
-  set->add_option("--max-bytes-per-project", o->max_project_bytes,
-                  "Cap on a project's message bytes: the oldest finished runs' logs go first");
-  set->add_flag("--reset", o->reset, "Start from nothing set (then apply the options given)");
-  set->callback([o, exit_code] { *exit_code = Set(*o); });
+  set.add_option("--max-age-days", o->max_age_days,
+                 "Remove the logs (or runs) of runs finished longer ago (days, fractions ok)");
+  set.add_option("--max-age-action", o->max_age_action, "delete_logs (keep the run) or delete_run");
+  set.add_option("--max-lines-per-run", o->max_lines,
+                 "Rotation: a run keeps at most this many of its newest lines");
+  set.add_option("--max-bytes-per-run", o->max_run_bytes,
+                 "Rotation by message bytes of a run (512M, 2G, bytes)");
+  set.add_option("--max-bytes-per-project", o->max_project_bytes,
+                 "Cap on a project's message bytes: the oldest finished runs' logs go first");
+  set.add_flag("--reset", o->reset, "Start from nothing set (then apply the options given)");
+  set.callback([o, exit_code] { *exit_code = Set(*o); });
   auto defaults = std::make_shared<RetentionDefaultFlags>();
-  auto* sweep = cmd->add_subcommand(
+  auto sweep = cmd.add_subcommand(
       "sweep",
       "Run one retention sweep now and print what it removes (SQLite: the server must be "
       "stopped; it sweeps by itself every --retention-interval). Give the server's --retention-* "
       "defaults, or only the projects' own policies apply");
-  sweep->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-  sweep->add_option("--store", o->store_url,
-                    "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
+  sweep.add_option("--data", o->data_dir, "Data directory of the server").capture_default_str();
+  sweep.add_option("--store", o->store_url,
+                   "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
   AddRetentionDefaultFlags(sweep, defaults.get());
-  sweep->callback([o, defaults, exit_code] { *exit_code = Sweep(*o, *defaults); });
+  sweep.callback([o, defaults, exit_code] { *exit_code = Sweep(*o, *defaults); });
 }
 
 }  // namespace wanllmdb

@@ -10,7 +10,6 @@
 //               those, and a run must appear whole or not at all.
 // Exit status: 0 done, 1 failed (nothing written: no FILE, no run).
 #include <simdjson.h>
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "cli/run_file.h"
 #include "client/http_client.h"
 #include "store/log_store.h"
@@ -122,10 +122,9 @@ int ImportCmd(const TransferOptions& o) {
                                          o.path + ": line " + std::to_string((*l)->line_number) +
                                              " is past the run's last line"));
       if ((*l)->line_number <= im.run.removed.to_line)
-        return Fail("import-run",
-                    Status(Code::kInvalidValue,
-                           o.path + ": line " + std::to_string((*l)->line_number) +
-                               " is in the range the header says retention removed"));
+        return Fail("import-run", Status(Code::kInvalidValue,
+                                         o.path + ": line " + std::to_string((*l)->line_number) +
+                                             " is in the range the header says retention removed"));
       ++lines;
     }
   }
@@ -168,28 +167,27 @@ int ImportCmd(const TransferOptions& o) {
 
 }  // namespace
 
-void AddRunTransferCommands(CLI::App* admin, int* exit_code) {
+void AddRunTransferCommands(flags::Command admin, int* exit_code) {
   auto o = std::make_shared<TransferOptions>();
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
-  auto* ex = admin->add_subcommand(
+  auto ex = admin.add_subcommand(
       "export-run", "Write a run (lines and metadata) from a server to a file, for import-run");
-  ex->add_option("run", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
-      ->required();
-  ex->add_option("file", o->path, "The file to write (gzip'd JSON lines; must not exist)")
-      ->required();
-  ex->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
-  ex->add_option("--api-key", o->api_key, "API key with the read scope ($WANLLMDB_API_KEY)");
+  ex.add_option("run", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
+      .required();
+  ex.add_option("file", o->path, "The file to write (gzip'd JSON lines; must not exist)")
+      .required();
+  ex.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
+  ex.add_option("--api-key", o->api_key, "API key with the read scope ($WANLLMDB_API_KEY)");
   AddCaFileOption(ex, &o->ca_file);
-  ex->callback([o, exit_code] { *exit_code = ExportCmd(*o); });
-  auto* im = admin->add_subcommand(
+  ex.callback([o, exit_code] { *exit_code = ExportCmd(*o); });
+  auto im = admin.add_subcommand(
       "import-run",
       "Store a run written by export-run, whole or not at all (refuses an id that exists)");
-  im->add_option("file", o->path, "A file written by 'wanllmdb admin export-run'")->required();
-  im->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-  im->add_option("--store", o->store_url,
-                 "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
-  im->callback([o, exit_code] { *exit_code = ImportCmd(*o); });
+  im.add_option("file", o->path, "A file written by 'wanllmdb admin export-run'").required();
+  im.add_option("--data", o->data_dir, "Data directory of the server").capture_default_str();
+  im.add_option("--store", o->store_url, "Store URL instead of --data (sqlite:PATH or PostgreSQL)");
+  im.callback([o, exit_code] { *exit_code = ImportCmd(*o); });
 }
 
 }  // namespace wanllmdb

@@ -1,8 +1,7 @@
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "client/http_client.h"
 
 namespace wanllmdb {
@@ -56,24 +55,24 @@ int RunExport(const ExportOptions& o) {
 
 }  // namespace
 
-void AddExportCommand(CLI::App& app, int* exit_code) {
+void AddExportCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<ExportOptions>();
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
-  auto* cmd = app.add_subcommand("export", "Download a run's log as txt, json or csv.");
-  cmd->add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
-      ->required();
-  cmd->add_flag("--raw", o->raw, "Keep escape codes (colours) in txt/csv (default: plain text)");
-  cmd->add_option("--format", o->format, "txt, json or csv")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"txt", "json", "csv"}));
-  cmd->add_option("-o,--output", o->output, "File to write (default: standard output)");
-  cmd->add_option("--level", o->level, "Only these levels, e.g. WARNING,ERROR");
-  cmd->add_option("--search", o->search, "Only lines containing this text");
-  cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  auto cmd = app.add_subcommand("export", "Download a run's log as txt, json or csv.");
+  cmd.add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
+      .required();
+  cmd.add_flag("--raw", o->raw, "Keep escape codes (colours) in txt/csv (default: plain text)");
+  cmd.add_option("--format", o->format, "txt, json or csv")
+      .capture_default_str()
+      .check(flags::IsMember({"txt", "json", "csv"}));
+  cmd.add_option("-o,--output", o->output, "File to write (default: standard output)");
+  cmd.add_option("--level", o->level, "Only these levels, e.g. WARNING,ERROR");
+  cmd.add_option("--search", o->search, "Only lines containing this text");
+  cmd.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
   AddCaFileOption(cmd, &o->ca_file);
-  cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
-  cmd->callback([o, exit_code] { *exit_code = RunExport(*o); });
+  cmd.add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
+  cmd.callback([o, exit_code] { *exit_code = RunExport(*o); });
 }
 
 }  // namespace wanllmdb

@@ -7,13 +7,13 @@
 // Exit status as grep's: 0 when something matched, 1 when nothing did, 2 on an error.
 #include <simdjson.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <cstdio>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "client/http_client.h"
 #include "core/time_util.h"
 #include "server/http_util.h"
@@ -199,27 +199,27 @@ class Grep {
 
 }  // namespace
 
-void AddGrepCommand(CLI::App& app, int* exit_code) {
+void AddGrepCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<GrepOptions>();
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
-  auto* cmd = app.add_subcommand(
+  auto cmd = app.add_subcommand(
       "grep", "Search every run of a project; prints RUN:LINE:MESSAGE like grep -n.");
-  cmd->add_option("pattern", o->pattern, "Text to find (any case), or an RE2 pattern with --regex")
-      ->required();
-  cmd->add_option("-p,--project", o->project, "The project to search")->required();
-  cmd->add_flag("-E,--regex", o->regex, "PATTERN is an RE2 regular expression");
-  cmd->add_option("--since", o->since, "Only lines since then: 7d, 12h, 30m or an ISO time");
-  cmd->add_option("--until", o->until, "Only lines until then: 7d, 12h, 30m or an ISO time");
-  cmd->add_option("--level", o->level, "Only these levels, e.g. ERROR or WARNING,ERROR");
-  cmd->add_flag("-c,--count", o->count, "Print each matching run with its number of matches");
-  cmd->add_flag("-l,--runs-with-matches", o->names_only, "Print only the names of matching runs");
-  cmd->add_option("-m,--max-runs", o->max_runs, "Stop after this many matching runs")
-      ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  cmd.add_option("pattern", o->pattern, "Text to find (any case), or an RE2 pattern with --regex")
+      .required();
+  cmd.add_option("-p,--project", o->project, "The project to search").required();
+  cmd.add_flag("-E,--regex", o->regex, "PATTERN is an RE2 regular expression");
+  cmd.add_option("--since", o->since, "Only lines since then: 7d, 12h, 30m or an ISO time");
+  cmd.add_option("--until", o->until, "Only lines until then: 7d, 12h, 30m or an ISO time");
+  cmd.add_option("--level", o->level, "Only these levels, e.g. ERROR or WARNING,ERROR");
+  cmd.add_flag("-c,--count", o->count, "Print each matching run with its number of matches");
+  cmd.add_flag("-l,--runs-with-matches", o->names_only, "Print only the names of matching runs");
+  cmd.add_option("-m,--max-runs", o->max_runs, "Stop after this many matching runs")
+      .check(flags::Range(1, 1000000));
+  cmd.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
   AddCaFileOption(cmd, &o->ca_file);
-  cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
-  cmd->callback([o, exit_code] {
+  cmd.add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
+  cmd.callback([o, exit_code] {
     auto url = ParseServerUrl(o->server, o->ca_file);
     if (!url.ok()) {
       std::fprintf(stderr, "wanllmdb grep: %s\n", url.status().message().c_str());

@@ -1,8 +1,6 @@
 // `wanllmdb keys create|list|revoke|generate`: API keys, worked on the store directly (a stopped
 // server's data directory, or a running one's: the server re-reads keys within seconds). The
 // same operations exist over HTTP for admins (POST/GET/DELETE /api/v1/keys).
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -10,6 +8,7 @@
 #include "auth/authenticator.h"
 #include "auth/secret_token.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "core/time_util.h"
 
 namespace wanllmdb {
@@ -88,31 +87,31 @@ int Revoke(const KeysOptions& o) {
 
 }  // namespace
 
-void AddKeysCommand(CLI::App& app, int* exit_code) {
+void AddKeysCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<KeysOptions>();
-  auto* cmd = app.add_subcommand("keys", "Manage API keys (on the store directly)");
-  cmd->require_subcommand(1);
-  auto store_options = [o](CLI::App* sub) {
-    sub->add_option("--data", o->data_dir, "Data directory of the server")->capture_default_str();
-    sub->add_option("--store", o->store_url, "Store URL instead of --data (sqlite:PATH)");
+  auto cmd = app.add_subcommand("keys", "Manage API keys (on the store directly)");
+  cmd.require_subcommand(1);
+  auto store_options = [o](flags::Command sub) {
+    sub.add_option("--data", o->data_dir, "Data directory of the server").capture_default_str();
+    sub.add_option("--store", o->store_url, "Store URL instead of --data (sqlite:PATH)");
   };
-  auto* create = cmd->add_subcommand("create", "Create a key; prints it once on stdout");
+  auto create = cmd.add_subcommand("create", "Create a key; prints it once on stdout");
   store_options(create);
-  create->add_option("--name", o->name, "What the key is for (shown in 'keys list')");
-  create->add_option("--scopes", o->scopes, "ingest, read, admin (comma-separated)")
-      ->capture_default_str();
-  create->add_option("--project", o->projects, "Limit the key to this project (repeatable)");
-  create->callback([o, exit_code] { *exit_code = Create(*o); });
-  auto* list = cmd->add_subcommand("list", "List keys (never their secrets)");
+  create.add_option("--name", o->name, "What the key is for (shown in 'keys list')");
+  create.add_option("--scopes", o->scopes, "ingest, read, admin (comma-separated)")
+      .capture_default_str();
+  create.add_option("--project", o->projects, "Limit the key to this project (repeatable)");
+  create.callback([o, exit_code] { *exit_code = Create(*o); });
+  auto list = cmd.add_subcommand("list", "List keys (never their secrets)");
   store_options(list);
-  list->callback([o, exit_code] { *exit_code = List(*o); });
-  auto* revoke = cmd->add_subcommand("revoke", "Revoke a key by its id (or the whole key)");
+  list.callback([o, exit_code] { *exit_code = List(*o); });
+  auto revoke = cmd.add_subcommand("revoke", "Revoke a key by its id (or the whole key)");
   store_options(revoke);
-  revoke->add_option("id", o->id, "Key id from 'keys list'")->required();
-  revoke->callback([o, exit_code] { *exit_code = Revoke(*o); });
-  auto* generate = cmd->add_subcommand(
+  revoke.add_option("id", o->id, "Key id from 'keys list'").required();
+  revoke.callback([o, exit_code] { *exit_code = Revoke(*o); });
+  auto generate = cmd.add_subcommand(
       "generate", "Print a fresh key without storing it (for --bootstrap-key-file)");
-  generate->callback([exit_code] {
+  generate.callback([exit_code] {
     std::string token;
     (void)NewSecretToken(kApiKeyPrefix, &token);
     std::printf("%s\n", token.c_str());

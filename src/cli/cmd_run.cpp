@@ -1,7 +1,5 @@
 // `wanllmdb run [options] -- CMD ARGS...`: runs any program under two pseudo-terminals, tees and
 // uploads its output (capture/pty_runner.h), and records its fate as the run's state.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -10,6 +8,7 @@
 #include "capture/pty_runner.h"
 #include "capture/uploader.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
 
@@ -103,37 +102,37 @@ int RunRun(const RunOptions& o) {
 
 }  // namespace
 
-void AddRunCommand(CLI::App& app, int* exit_code) {
+void AddRunCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<RunOptions>();
   o->server = DefaultServerUrl();
   o->project = EnvOr("WANLLMDB_PROJECT", "uncategorized");
   o->spool = EnvOr("WANLLMDB_DIR", "./wanllmdb");
   o->api_key = EnvOr("WANLLMDB_API_KEY", "");
   o->exit_timeout = std::atof(EnvOr("WANLLMDB_EXIT_TIMEOUT", "30"));
-  auto* cmd = app.add_subcommand(
+  auto cmd = app.add_subcommand(
       "run",
       "Run a program and capture everything it prints (stdout and stderr on two pseudo-terminals), "
       "uploading it as a run; the run's state follows the program's fate. Usage: wanllmdb run "
       "[options] -- CMD ARGS...");
-  cmd->add_option("--project", o->project, "Project ($WANLLMDB_PROJECT)")->capture_default_str();
-  cmd->add_option("--name", o->name, "Run name");
-  cmd->add_option("--id", o->id, "Run id (a UUID; default: a new one)");
-  cmd->add_option("--tags", o->tags, "Tags")->expected(1, -1);
-  cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  cmd.add_option("--project", o->project, "Project ($WANLLMDB_PROJECT)").capture_default_str();
+  cmd.add_option("--name", o->name, "Run name");
+  cmd.add_option("--id", o->id, "Run id (a UUID; default: a new one)");
+  cmd.add_option("--tags", o->tags, "Tags").expected(1, -1);
+  cmd.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
   AddCaFileOption(cmd, &o->ca_file);
-  cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
-  cmd->add_option("--spool", o->spool, "Spool directory ($WANLLMDB_DIR)")->capture_default_str();
-  cmd->add_flag("--keep-spool", o->keep_spool, "Keep the spool even when everything was uploaded");
-  cmd->add_option("--exit-timeout", o->exit_timeout,
-                  "Seconds to wait for uploads after the program ended ($WANLLMDB_EXIT_TIMEOUT)")
-      ->capture_default_str();
-  cmd->add_flag("-q,--quiet", o->quiet, "Do not print the run's URL");
-  cmd->add_flag("--pipe", o->pipe,
-                "Give the program pipes, not terminals: what it has with its output to a file "
-                "(block buffering: cheaper for floods of prints; unflushed output is lost on "
-                "SIGKILL, as without capture)");
-  cmd->add_option("command", o->command, "The program and its arguments (after --)")->required();
-  cmd->callback([o, exit_code] { *exit_code = RunRun(*o); });
+  cmd.add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
+  cmd.add_option("--spool", o->spool, "Spool directory ($WANLLMDB_DIR)").capture_default_str();
+  cmd.add_flag("--keep-spool", o->keep_spool, "Keep the spool even when everything was uploaded");
+  cmd.add_option("--exit-timeout", o->exit_timeout,
+                 "Seconds to wait for uploads after the program ended ($WANLLMDB_EXIT_TIMEOUT)")
+      .capture_default_str();
+  cmd.add_flag("-q,--quiet", o->quiet, "Do not print the run's URL");
+  cmd.add_flag("--pipe", o->pipe,
+               "Give the program pipes, not terminals: what it has with its output to a file "
+               "(block buffering: cheaper for floods of prints; unflushed output is lost on "
+               "SIGKILL, as without capture)");
+  cmd.add_option("command", o->command, "The program and its arguments (after --)").required();
+  cmd.callback([o, exit_code] { *exit_code = RunRun(*o); });
 }
 
 }  // namespace wanllmdb

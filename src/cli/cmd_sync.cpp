@@ -3,7 +3,6 @@
 // Python SDK's offline runs. Exactly once however often it runs: acknowledged seqs are recorded
 // in acked.json after each batch, and the server skips seqs it already has.
 #include <simdjson.h>
-#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include "capture/spool.h"
 #include "capture/uploader.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "client/http_client.h"
 #include "core/backoff.h"
 
@@ -165,18 +165,18 @@ int RunSync(const SyncOptions& o) {
 
 }  // namespace
 
-void AddSyncCommand(CLI::App& app, int* exit_code) {
+void AddSyncCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<SyncOptions>();
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
-  auto* cmd = app.add_subcommand(
+  auto cmd = app.add_subcommand(
       "sync",
       "Upload spooled runs (left by `wanllmdb run`, the agent, or the Python SDK offline).");
-  cmd->add_option("dirs", o->paths, "A spool directory or one run's directory")->required();
-  cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  cmd.add_option("dirs", o->paths, "A spool directory or one run's directory").required();
+  cmd.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
   AddCaFileOption(cmd, &o->ca_file);
-  cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
-  cmd->callback([o, exit_code] { *exit_code = RunSync(*o); });
+  cmd.add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
+  cmd.callback([o, exit_code] { *exit_code = RunSync(*o); });
 }
 
 }  // namespace wanllmdb

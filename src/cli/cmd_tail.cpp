@@ -1,10 +1,10 @@
 #include <simdjson.h>
 #include <unistd.h>
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "client/http_client.h"
 #include "server/http_util.h"
 
@@ -132,24 +132,24 @@ int RunTail(const TailOptions& o) {
 
 }  // namespace
 
-void AddTailCommand(CLI::App& app, int* exit_code) {
+void AddTailCommand(flags::Command app, int* exit_code) {
   auto o = std::make_shared<TailOptions>();
   o->server = DefaultServerUrl();
   if (const char* k = std::getenv("WANLLMDB_API_KEY")) o->api_key = k;
-  auto* cmd = app.add_subcommand("tail", "Print a run's latest lines; --follow keeps streaming.");
-  cmd->add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
-      ->required();
-  cmd->add_flag("-f,--follow", o->follow, "Keep printing new lines as they arrive (WebSocket)");
-  cmd->add_option("-n,--lines", o->lines, "How many of the latest lines to show first")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 10000));
-  cmd->add_option("--level", o->level, "Only these levels, e.g. ERROR or WARNING,ERROR");
-  cmd->add_option("--search", o->search, "Only lines containing this text (any case)");
-  cmd->add_option("--regex", o->regex, "Only lines matching this RE2 pattern");
-  cmd->add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)")->capture_default_str();
+  auto cmd = app.add_subcommand("tail", "Print a run's latest lines; --follow keeps streaming.");
+  cmd.add_option("run_id", o->run_id, "The run's id (or a unique prefix of >= 8 hex digits)")
+      .required();
+  cmd.add_flag("-f,--follow", o->follow, "Keep printing new lines as they arrive (WebSocket)");
+  cmd.add_option("-n,--lines", o->lines, "How many of the latest lines to show first")
+      .capture_default_str()
+      .check(flags::Range(0, 10000));
+  cmd.add_option("--level", o->level, "Only these levels, e.g. ERROR or WARNING,ERROR");
+  cmd.add_option("--search", o->search, "Only lines containing this text (any case)");
+  cmd.add_option("--regex", o->regex, "Only lines matching this RE2 pattern");
+  cmd.add_option("--server", o->server, "Server URL ($WANLLMDB_BASE_URL)").capture_default_str();
   AddCaFileOption(cmd, &o->ca_file);
-  cmd->add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
-  cmd->callback([o, exit_code] { *exit_code = RunTail(*o); });
+  cmd.add_option("--api-key", o->api_key, "API key ($WANLLMDB_API_KEY)");
+  cmd.callback([o, exit_code] { *exit_code = RunTail(*o); });
 }
 
 }  // namespace wanllmdb

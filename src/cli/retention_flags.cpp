@@ -1,7 +1,5 @@
 #include "cli/retention_flags.h"
 
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -10,30 +8,30 @@
 
 namespace wanllmdb {
 
-void AddRetentionDefaultFlags(CLI::App* cmd, RetentionDefaultFlags* f) {
-  cmd->add_option("--retention-max-age-days", f->max_age_days,
-                  "Default retention: remove the logs (or, with --retention-max-age-action "
-                  "delete_run, the runs) of runs finished longer ago than this many days "
-                  "(fractions allowed; 0: keep them)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 36500.0));
-  cmd->add_option("--retention-max-age-action", f->max_age_action,
-                  "What --retention-max-age-days removes: delete_logs (the lines; the run stays) "
-                  "or delete_run")
-      ->check(CLI::IsMember({"delete_logs", "delete_run"}))
-      ->capture_default_str();
-  cmd->add_option("--retention-max-lines-per-run", f->max_lines_per_run,
-                  "Default rotation: a run over this many lines loses its oldest ones (line "
-                  "numbers of the rest stay; 0: no limit)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1000000000000000}));
-  cmd->add_option("--retention-max-bytes-per-run", f->max_bytes_per_run,
-                  "Default rotation by message bytes of a run (512M, 2G, bytes; 0: no limit)")
-      ->capture_default_str();
-  cmd->add_option("--retention-max-bytes-per-project", f->max_bytes_per_project,
-                  "Default cap on the message bytes of all runs of a project: the oldest finished "
-                  "runs' logs go first (512M, 2G, bytes; 0: no limit)")
-      ->capture_default_str();
+void AddRetentionDefaultFlags(flags::Command cmd, RetentionDefaultFlags* f) {
+  cmd.add_option("--retention-max-age-days", f->max_age_days,
+                 "Default retention: remove the logs (or, with --retention-max-age-action "
+                 "delete_run, the runs) of runs finished longer ago than this many days "
+                 "(fractions allowed; 0: keep them)")
+      .capture_default_str()
+      .check(flags::Range(0.0, 36500.0));
+  cmd.add_option("--retention-max-age-action", f->max_age_action,
+                 "What --retention-max-age-days removes: delete_logs (the lines; the run stays) "
+                 "or delete_run")
+      .check(flags::IsMember({"delete_logs", "delete_run"}))
+      .capture_default_str();
+  cmd.add_option("--retention-max-lines-per-run", f->max_lines_per_run,
+                 "Default rotation: a run over this many lines loses its oldest ones (line "
+                 "numbers of the rest stay; 0: no limit)")
+      .capture_default_str()
+      .check(flags::Range(int64_t{0}, int64_t{1000000000000000}));
+  cmd.add_option("--retention-max-bytes-per-run", f->max_bytes_per_run,
+                 "Default rotation by message bytes of a run (512M, 2G, bytes; 0: no limit)")
+      .capture_default_str();
+  cmd.add_option("--retention-max-bytes-per-project", f->max_bytes_per_project,
+                 "Default cap on the message bytes of all runs of a project: the oldest finished "
+                 "runs' logs go first (512M, 2G, bytes; 0: no limit)")
+      .capture_default_str();
 }
 
 Result<RetentionPolicy> RetentionDefaultsOf(const RetentionDefaultFlags& f) {

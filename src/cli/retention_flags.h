@@ -6,12 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "cli/flags.h"
 #include "core/status.h"
 #include "store/retention.h"
-
-namespace CLI {
-class App;
-}
 
 namespace wanllmdb {
 
@@ -24,7 +21,7 @@ struct RetentionDefaultFlags {
 };
 
 // Registers the five flags on `cmd`, writing into `*flags` (which must outlive parsing).
-void AddRetentionDefaultFlags(CLI::App* cmd, RetentionDefaultFlags* flags);
+void AddRetentionDefaultFlags(flags::Command cmd, RetentionDefaultFlags* flags);
 
 // The policy the flags describe (0 = no limit is kInherit: nothing set, keep everything);
 // kInvalidValue naming the flag when a size does not parse.
