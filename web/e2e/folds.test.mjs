@@ -1,7 +1,7 @@
 // Folding and interleave-by-time (issue 11) in real Chromium against the real server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newPage, renderedLines, startServerAndBrowser, stopServerAndBrowser, waitFor } from './harness.mjs';
+import { copySelection, newPage, renderedLines, startServerAndBrowser, stopServerAndBrowser, waitFor } from './harness.mjs';
 
 let server;
 let browser;
@@ -86,6 +86,37 @@ describe('folding', () => {
     assert.equal((await page.textContent('.row[data-line="2"] [data-testid="fold-badge"]')).trim(), '×7');
     await page.click('.row[data-line="2"] [data-testid="fold-badge"]');
     await waitFor(async () => (await renderedLines(page)).length === 9, { what: 'all nine' });
+    await page.context().close();
+  });
+
+  it('two ranks failing at once: each traceback folds, the other rank shows between', async () => {
+    // DDP: both ranks raise together and their lines arrive interleaved, one at a time.
+    const r = await server.createRun('folds', 'ranks');
+    const tb = ['Traceback (most recent call last):', '  File "train.py", line 40, in <module>', '    loss.backward()', 'RuntimeError: CUDA out of memory'];
+    const seq = [0, 0];
+    const post = (rank, message) => server.batch(r.id, [{ seq: seq[rank]++, timestamp: T0 + seq[rank], message }], `rank-${rank}`);
+    await post(0, 'step 9');
+    for (const t of tb) {
+      await post(0, t);
+      await post(1, t);
+    }
+    await post(0, 'after');
+    // Lines: 1 step, rank 0's traceback at 2, 4, 6, 8, rank 1's at 3, 5, 7, 9, then 10.
+    const page = await newPage(browser, server);
+    await open(page, r);
+    await waitFor(async () => (await rows(page)) === '[1,2,3,10]', { what: 'both tracebacks folded' });
+    for (const line of [2, 3]) assert.match(await page.textContent(`.row[data-line="${line}"] [data-testid="fold-badge"]`), /traceback, \+3 lines/);
+    // Copying across the closed folds gives each one's own lines (not the other rank's between).
+    assert.equal(await copySelection(page, 2, null), ['step 9', ...tb, ...tb].join('\n'));
+    // Opening rank 0's shows its lines; rank 1's stay folded in its row.
+    await page.click('.row[data-line="2"] [data-testid="fold-toggle"]');
+    await waitFor(async () => (await rows(page)) === '[1,2,3,4,6,8,10]', { what: "rank 0's traceback open" });
+    assert.equal(await page.getAttribute('.row[data-line="3"]', 'data-fold'), 'closed');
+    // Going to a line of rank 1's traceback opens that one.
+    await page.fill('[data-testid="goto-input"]', '7');
+    await page.press('[data-testid="goto-input"]', 'Enter');
+    await page.waitForSelector('.row.hl[data-line="7"]');
+    await waitFor(async () => (await rows(page)) === '[1,2,3,4,5,6,7,8,9,10]', { what: 'both open' });
     await page.context().close();
   });
 

@@ -224,3 +224,25 @@ export async function postMillion(server, runId, total = 1_000_000, batch = 10_0
   await worker();
 }
 
+// Selects from the first rendered row's line number to the end of row `endRow`'s message (or to
+// `endOffset` characters into its first text node) and returns what a copy puts on the clipboard.
+export function copySelection(page, endRow, endOffset) {
+  return page.evaluate(
+    ([endRow, endOffset]) => {
+      const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
+      const range = document.createRange();
+      range.setStart(rows[0].querySelector('.ln'), 0);
+      const msg = rows[endRow].querySelector('.msg');
+      const last = endOffset === null ? msg : document.createTreeWalker(msg, NodeFilter.SHOW_TEXT).nextNode();
+      range.setEnd(last, endOffset === null ? last.childNodes.length : endOffset);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      let got = null;
+      document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
+      document.execCommand('copy');
+      return got;
+    },
+    [endRow, endOffset],
+  );
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { makeLines, newPage, renderedLines, startServerAndBrowser, stopServerAndBrowser, waitFor, waitLive } from './harness.mjs';
+import { makeLines, newPage, renderedLines, startServerAndBrowser, stopServerAndBrowser, waitFor, waitLive, copySelection } from './harness.mjs';
 
 let server;
 let browser;
@@ -25,29 +25,6 @@ async function open(page, r, suffix = '') {
 }
 
 const text = (page, sel) => page.textContent(sel).then((t) => (t ?? '').trim());
-
-// Selects from the first rendered row's line number to the end of row `endRow`'s message (or to
-// `endOffset` characters into its first text node) and returns what a copy puts on the clipboard.
-function copySelection(page, endRow, endOffset) {
-  return page.evaluate(
-    ([endRow, endOffset]) => {
-      const rows = document.querySelectorAll('[data-testid="log-rows"] .row[data-line]');
-      const range = document.createRange();
-      range.setStart(rows[0].querySelector('.ln'), 0);
-      const msg = rows[endRow].querySelector('.msg');
-      const last = endOffset === null ? msg : document.createTreeWalker(msg, NodeFilter.SHOW_TEXT).nextNode();
-      range.setEnd(last, endOffset === null ? last.childNodes.length : endOffset);
-      const sel = window.getSelection();
-      sel.removeAllRanges();
-      sel.addRange(range);
-      let got = null;
-      document.addEventListener('copy', (e) => (got = e.clipboardData.getData('text/plain')), { once: true });
-      document.execCommand('copy');
-      return got;
-    },
-    [endRow, endOffset],
-  );
-}
 
 describe('search works on the visible text', () => {
   it('finds a coloured phrase, counts it, highlights it, and ignores invisible escape bytes', async () => {

@@ -182,6 +182,8 @@ export interface FoldsResult {
   start: number[];
   length: number[];
   kind: string;
+  /** Positions inside fold spans holding other writers' lines: hole k is `at[k]` of fold `fold[k]`. */
+  holes: { fold: number[]; at: number[] };
 }
 
 /** Filters the server applies (the list filters of doc/api.md). */

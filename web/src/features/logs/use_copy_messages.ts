@@ -26,12 +26,9 @@ function offsetInMessage(row: HTMLElement, node: Node, offset: number): number |
   return r.toString().length;
 }
 
-/** View indices of the lines a closed fold starting at `index` hides, or null. */
+/** View indices of the lines a closed fold starting at `index` hides (not its holes), or null. */
 function hiddenIndices(rows: RowMap, index: number): number[] | null {
-  const f = rows.foldStartingAt(index);
-  if (!f || f.open) return null;
-  const n = Math.min(f.length - 1, MAX_HIDDEN);
-  return Array.from({ length: n }, (_, k) => index + 1 + k);
+  return rows.hiddenOf(index, MAX_HIDDEN);
 }
 
 export function useCopyMessages(container: RefObject<HTMLElement>, view: LogView, rows: RowMap): void {

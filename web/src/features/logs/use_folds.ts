@@ -94,8 +94,7 @@ export function useFolds(runId: string, filters: ServerFilters, view: LogView, s
   mapRef.current = map;
 
   const toggle = useCallback((start: number) => {
-    const f = mapRef.current.foldAt(start);
-    if (f && pinned.current !== null && pinned.current >= f.start && pinned.current < f.start + f.length) pinned.current = null;
+    if (pinned.current !== null && mapRef.current.foldAt(pinned.current)?.start === start) pinned.current = null;
     setOpened((o) => {
       const next = new Set(o);
       if (next.has(start)) next.delete(start);
