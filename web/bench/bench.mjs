@@ -145,7 +145,7 @@ try {
     const cold = Date.now() - t;
     t = Date.now();
     await server.req('GET', q);
-    console.log(`server: folds of the 8-writer run (sort=${sort}): ${f.start.length.toLocaleString('en-US')} folds hiding ${(f.length.reduce((a, b) => a + b, 0) - f.length.length).toLocaleString('en-US')} lines; first ${cold} ms, cached ${Date.now() - t} ms`);
+    console.log(`server: folds of the 8-writer run (sort=${sort}): ${f.start.length.toLocaleString('en-US')} folds hiding ${(f.length.reduce((a, b) => a + b, 0) - f.length.length - f.holes.at.length).toLocaleString('en-US')} lines (${f.holes.at.length.toLocaleString('en-US')} holes); first ${cold} ms, cached ${Date.now() - t} ms`);
   }
   const total = RANK_LINES;
   for (const [label, suffix] of [
