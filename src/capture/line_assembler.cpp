@@ -171,7 +171,7 @@ void LineAssembler::Feed(std::string_view chunk, std::vector<std::string>* out) 
     }
     if (special < next_lf) {
       AppendPlain(chunk.substr(pos, special - pos), out);
-      EnterTerminal(out);
+      if (rows_.empty()) EnterTerminal(out);
       pos = special;
       continue;
     }
@@ -179,11 +179,15 @@ void LineAssembler::Feed(std::string_view chunk, std::vector<std::string>* out) 
       AppendPlain(chunk.substr(pos), out);
       break;
     }
-    if (plain_.empty() && next_lf - pos <= kMaxLineBytes) {
+    if (plain_.empty() && next_lf - pos <= PlainLimit()) {
       // The common case: a whole line inside the chunk, stored without another copy.
       out->push_back(FinishPlain(chunk.substr(pos, next_lf - pos)));
     } else {
       AppendPlain(chunk.substr(pos, next_lf - pos), out);
+      if (!rows_.empty()) {  // too long for plain mode: the terminal takes its '\n' too
+        pos = next_lf;
+        continue;
+      }
       out->push_back(FinishPlain(plain_));
       plain_.clear();
     }
@@ -193,18 +197,9 @@ void LineAssembler::Feed(std::string_view chunk, std::vector<std::string>* out) 
 
 void LineAssembler::AppendPlain(std::string_view data, std::vector<std::string>* out) {
   plain_.append(data);
-  size_t start = 0;  // cut pieces off the front without moving the rest each time
-  while (plain_.size() - start > kMaxLineBytes) {
-    size_t cut = start + kMaxLineBytes;
-    // Back off over continuation bytes (10xxxxxx) so the cut lands before a lead byte.
-    while (cut > start + kMaxLineBytes - 3 &&
-           (static_cast<unsigned char>(plain_[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    out->push_back(FinishPlain(std::string_view(plain_).substr(start, cut - start)));
-    start = cut;
-  }
-  if (start) plain_.erase(0, start);
+  // A line that might be cut goes to the terminal model, whose cut counts rendered bytes and
+  // never splits an escape: one rule for every line, whatever sizes the reads had.
+  if (plain_.size() > PlainLimit()) EnterTerminal(out);
 }
 
 void LineAssembler::EnterTerminal(std::vector<std::string>* out) {
@@ -410,7 +405,7 @@ void LineAssembler::PutChar(char32_t cp, size_t len, std::vector<std::string>* o
   }
   pending_sgr_.clear();
   ++cx_;
-  if (r.bytes > kMaxLineBytes) Cut(out);
+  if (r.bytes > max_line_bytes_) Cut(out);
 }
 
 void LineAssembler::FlushPendingSgr() {
@@ -484,7 +479,7 @@ void LineAssembler::Cut(std::vector<std::string>* out) {
   while (k < r.cells.size()) {
     size_t add = Utf8Len(r.cells[k]);
     if (pre != r.pre.end() && pre->first == k) add += pre->second.size();
-    if (bytes + add > kMaxLineBytes) break;
+    if (bytes + add > max_line_bytes_) break;
     bytes += add;
     if (pre != r.pre.end() && pre->first == k) ++pre;
     ++k;
@@ -573,20 +568,20 @@ void LineAssembler::ExecuteCsi(char final, std::vector<std::string>* out) {
       if (final == 'E') cx_ = 0;
       break;
     case 'C':
-      cx_ = std::min(kMaxLineBytes, cx_ + n);
+      cx_ = std::min(max_line_bytes_, cx_ + n);
       break;
     case 'D':
       cx_ = cx_ > n ? cx_ - n : 0;
       break;
     case 'G':
     case '`':
-      cx_ = std::min(kMaxLineBytes, n - 1);
+      cx_ = std::min(max_line_bytes_, n - 1);
       break;
     case 'H':
     case 'f': {  // absolute position: rows count from the top of the held window
       seen_up_ = true;
       cy_ = std::min(last, n - 1);
-      cx_ = std::min(kMaxLineBytes, std::max<size_t>(Param(csi, 1), 1) - 1);
+      cx_ = std::min(max_line_bytes_, std::max<size_t>(Param(csi, 1), 1) - 1);
       break;
     }
     case 'K':

@@ -16,10 +16,10 @@
 //     releases the rows above the cursor of a stream that never moved the cursor up; Flush().
 //   - A stored row that was redrawn in place loses its trailing blanks (padding of old frames).
 //   - Invalid UTF-8 becomes one U+FFFD per maximal invalid subpart.
-//   - A row over kMaxLineBytes bytes is cut into pieces of at most that many, never inside a
-//     code point. Nothing is dropped.
-// Lines that never use the terminal model (text, tabs and SGR only) take a fast path: no copy
-// beyond the stored string, no delay.
+//   - A row over kMaxLineBytes bytes (as stored: invalid UTF-8 replaced) is cut into pieces of
+//     at most that many, never inside a code point or an escape sequence. Nothing is dropped.
+// Lines that never use the terminal model (text, tabs and SGR only) and are short enough never
+// to be cut take a fast path: no copy beyond the stored string, no delay.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/log_line.h"
 
 namespace wanllmdb {
 
@@ -40,6 +42,9 @@ class LineAssembler {
 
   // The screen height: how far up a cursor movement can reach (at least 2).
   void SetRows(int rows) { rows_limit_ = rows < 2 ? 2 : static_cast<size_t>(rows); }
+  // The cut (kMaxLineBytes, at least 16): smaller for the fuzz target, so short inputs reach
+  // rows that are cut.
+  void SetMaxLineBytes(size_t n) { max_line_bytes_ = n < 16 ? 16 : n; }
   // Appends the lines completed by `chunk` to `out`, in order.
   void Feed(std::string_view chunk, std::vector<std::string>* out);
   // The stream was quiet for kSettleMs: if it never moved the cursor up, the rows above the
@@ -85,7 +90,12 @@ class LineAssembler {
   static void RecountBytes(Row* row);
   bool Clean() const;
 
+  // Plain mode holds at most this many raw bytes: they render to at most 3 times as many
+  // (each invalid byte becomes a 3-byte U+FFFD), so a plain line is never cut.
+  size_t PlainLimit() const { return max_line_bytes_ / 3; }
+
   size_t rows_limit_ = kDefaultRows;
+  size_t max_line_bytes_ = kMaxLineBytes;
   // Plain mode (rows_ empty): the current line's bytes, text and SGR only.
   std::string plain_;
   // Terminal mode: the window of held rows, and the cursor.

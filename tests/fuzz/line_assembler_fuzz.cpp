@@ -2,8 +2,9 @@
 // bytes of a stream are cut into read() chunks must not change the lines, every line is valid
 // UTF-8 without '\n', and so is the live text of rows being redrawn (apart from its row breaks).
 //
-// Input: one byte that seeds the chunk sizes, one byte giving a repeat count when >= 0xC0 (so
-// lines can pass the 64 KiB cut with small inputs), then the stream's bytes.
+// Input: one byte that seeds the chunk sizes, one byte giving the cut (below 0x80: 16 to 1,794
+// bytes, so short inputs reach rows that are cut) or a repeat count (from 0xC0: lines can pass
+// the real 64 KiB cut), then the stream's bytes.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -36,15 +37,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string stream;
   for (size_t i = 0; i < repeat; ++i) stream.append(body);
 
+  const size_t cut = data[1] < 0x80 ? 16 + data[1] * 14u : kMaxLineBytes;
+
   std::vector<std::string> whole;
   {
     LineAssembler a;
+    a.SetMaxLineBytes(cut);
     a.Feed(stream, &whole);
     a.Flush(&whole);
   }
 
   std::vector<std::string> pieces;
   LineAssembler a;
+  a.SetMaxLineBytes(cut);
   size_t pos = 0;
   size_t feeds = 0;
   while (pos < stream.size()) {

@@ -103,3 +103,25 @@ def test_plain_lines_never_hold() -> None:
     a = LineAssembler()
     assert a.feed(b"one\n\x1b[32mtwo\x1b[0m\nthr") == ["one", "\x1b[32mtwo\x1b[0m"]
     assert not a.has_live() and not a.needs_settle()
+
+
+def test_small_cuts_do_not_depend_on_how_the_stream_was_read() -> None:
+    """With a small cut, rows are cut all the time: where reads end (inside an SGR, a UTF-8
+    sequence, after a \\r) must not move the cuts. Found by the C++ fuzz target."""
+    rng = random.Random(11)
+    parts = [b"plain text ", b"\x1b[31mred\x1b[0m ", b"\xe2\x82\xac", b"bad \xff\xfe ", b"\n", b"10%\r", b"\r\n",
+             b"\x1b[1mbold", b"caf\xc3\xa9 ", b"x" * 30, b"\x1b[K", b"\xe2\x82 utf8"]
+    for cut in (16, 24, 40, 100):
+        for _ in range(20):
+            data = b"".join(rng.choice(parts) for _ in range(60))
+            whole = LineAssembler(max_line_bytes=cut)
+            expected = whole.feed(data) + whole.flush()
+            asm = LineAssembler(max_line_bytes=cut)
+            got: List[str] = []
+            pos = 0
+            while pos < len(data):
+                step = rng.randint(1, 9)
+                got += asm.feed(data[pos : pos + step])
+                pos += step
+            got += asm.flush()
+            assert got == expected, (cut, data)

@@ -97,11 +97,17 @@ class LineAssembler:
     Not thread-safe: the owner (one capture stream) serializes every call.
     """
 
-    __slots__ = ("_rows_limit", "_plain", "_rows", "_cy", "_cx", "_saved", "_pending_sgr", "_hold", "_csi",
+    __slots__ = ("_rows_limit", "_max", "_plain_limit", "_plain", "_rows", "_cy", "_cx", "_saved", "_pending_sgr", "_hold", "_csi",
                  "_csi_overflow", "_esc", "_cr_pending", "_seen_up", "_alt", "_hidden")
 
-    def __init__(self, rows: int = DEFAULT_ROWS) -> None:
+    def __init__(self, rows: int = DEFAULT_ROWS, max_line_bytes: int = MAX_LINE_BYTES) -> None:
         self._rows_limit = max(2, rows)
+        # The cut (smaller only in tests). Plain mode holds at most a third of it in raw bytes:
+        # they render to at most 3 times as many (an invalid byte becomes a 3-byte U+FFFD), so a
+        # plain line is never cut; a longer one goes to the terminal model, whose cut counts
+        # rendered bytes and never splits an escape, whatever sizes the reads had.
+        self._max = max(16, max_line_bytes)
+        self._plain_limit = self._max // 3
         # Plain mode (no rows held): the current line's bytes, text and SGR only.
         self._plain = bytearray()
         # Terminal mode: the held rows and the cursor.
@@ -133,7 +139,7 @@ class LineAssembler:
                 and (b"\x1b" not in chunk or _NEEDS_TERMINAL.search(chunk) is None)):
             # The common case, a chunk of text and SGR only: one decode and split, in C.
             buf = self._plain
-            if len(buf) + len(chunk) <= MAX_LINE_BYTES:
+            if len(buf) + len(chunk) <= self._plain_limit or self._lines_fit(chunk):
                 end = chunk.rfind(b"\n")
                 if end < 0:
                     buf += chunk
@@ -164,7 +170,8 @@ class LineAssembler:
                 self._append_plain(chunk[pos:], out)
                 break
             self._append_plain(chunk[pos:stop], out)
-            self._enter_terminal(out)
+            if not self._rows:
+                self._enter_terminal(out)
             pos = stop
         return out
 
@@ -221,35 +228,36 @@ class LineAssembler:
 
     # ---- plain mode -------------------------------------------------------------------------
 
+    def _lines_fit(self, chunk: bytes) -> bool:
+        """Whether every line the plain bytes and `chunk` make is short enough for plain mode."""
+        limit = self._plain_limit
+        parts = chunk.split(b"\n")
+        return len(self._plain) + len(parts[0]) <= limit and all(len(p) <= limit for p in parts[1:])
+
     def _plain_lines(self, data: bytes, out: List[str]) -> None:
         """Complete lines (data holds no special byte but \\n; it ends where a \\n was)."""
+        lines = data.split(b"\n")
         if self._plain:
-            first = data.find(b"\n")
-            head = data if first < 0 else data[:first]
-            self._append_plain(head, out)
-            out.append(bytes(self._plain).decode("utf-8", "replace"))
+            lines[0] = bytes(self._plain) + lines[0]
             self._plain.clear()
-            if first < 0:
-                return
-            data = data[first + 1 :]
-        if len(data) <= MAX_LINE_BYTES:
-            out.extend(data.decode("utf-8", "replace").split("\n"))
+        limit = self._plain_limit
+        if all(len(line) <= limit for line in lines):
+            out.extend(b"\n".join(lines).decode("utf-8", "replace").split("\n"))
             return
-        for line in data.split(b"\n"):
-            self._append_plain(line, out)
-            out.append(bytes(self._plain).decode("utf-8", "replace"))
-            self._plain.clear()
+        for line in lines:
+            if not self._rows and len(line) <= limit:
+                out.append(line.decode("utf-8", "replace"))
+            elif self._rows:
+                self._feed_terminal(line + b"\n", 0, out)
+            else:
+                self._plain += line
+                self._enter_terminal(out)
+                self._feed_terminal(b"\n", 0, out)
 
     def _append_plain(self, data: bytes, out: List[str]) -> None:
-        buf = self._plain
-        buf += data
-        while len(buf) > MAX_LINE_BYTES:
-            cut = MAX_LINE_BYTES
-            # Back off over continuation bytes (10xxxxxx) so the cut lands before a lead byte.
-            while cut > MAX_LINE_BYTES - 3 and (buf[cut] & 0xC0) == 0x80:
-                cut -= 1
-            out.append(bytes(buf[:cut]).decode("utf-8", "replace"))
-            del buf[:cut]
+        self._plain += data
+        if len(self._plain) > self._plain_limit:
+            self._enter_terminal(out)
 
     def _enter_terminal(self, out: List[str]) -> None:
         self._rows = [_Row()]
@@ -410,7 +418,7 @@ class LineAssembler:
                     r.nbytes += 1
         self._pending_sgr = ""
         self._cx = cx + 1
-        if r.nbytes > MAX_LINE_BYTES:
+        if r.nbytes > self._max:
             self._cut(out)
 
     def _flush_pending_sgr(self) -> None:
@@ -468,7 +476,7 @@ class LineAssembler:
         total = 0
         while k < len(r.cells):
             add = _ulen(r.cells[k]) + len(r.pre.get(k, ""))
-            if total + add > MAX_LINE_BYTES:
+            if total + add > self._max:
                 break
             total += add
             k += 1
@@ -540,15 +548,15 @@ class LineAssembler:
             if final == "E":
                 self._cx = 0
         elif final == "C":
-            self._cx = min(MAX_LINE_BYTES, self._cx + n)
+            self._cx = min(self._max, self._cx + n)
         elif final == "D":
             self._cx = self._cx - n if self._cx > n else 0
         elif final in "G`":
-            self._cx = min(MAX_LINE_BYTES, n - 1)
+            self._cx = min(self._max, n - 1)
         elif final in "Hf":
             self._seen_up = True
             self._cy = min(last, n - 1)
-            self._cx = min(MAX_LINE_BYTES, max(_param(csi, 1), 1) - 1)
+            self._cx = min(self._max, max(_param(csi, 1), 1) - 1)
         elif final == "K":
             self._erase_in_line(self._rows[self._cy], min(p0, 3))
         elif final == "J":
