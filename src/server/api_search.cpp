@@ -1,8 +1,11 @@
 // GET /projects/{project}/search: a text search over every run of a project (ProjectSearch),
 // streamed as NDJSON, one line per run with matches as soon as its scan ends, then a last line
-// that says the search is complete and where the next page starts. A viewer sees the first runs
+// that says the search is complete and where the next page starts; progress lines in between
+// while runs without matches are scanned. A viewer sees the first runs
 // while later ones are still being scanned; a response that ends without the last line was cut
 // short (an error, or the query budget).
+#include <chrono>
+
 #include "server/api.h"
 #include "server/http_util.h"
 #include "server/json_out.h"
@@ -13,6 +16,9 @@ namespace {
 
 constexpr int64_t kMaxRunsPerPage = 200;
 constexpr int64_t kMaxPreview = 20;
+// A progress line after this many runs without matches, or this long without a line.
+constexpr int64_t kProgressRuns = 16;
+constexpr auto kProgressEvery = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -58,14 +64,27 @@ ApiResponse Api::SearchProject(const std::string& project, const ApiRequest& req
   ApiResponse r;
   r.content_type = "application/x-ndjson";
   r.headers.emplace_back("Cache-Control", "no-store");
-  // One piece per run with matches (runs without any are passed over inside the piece), so a
-  // piece is bounded by the query budget like any read, and the client sees runs as they come.
-  r.stream = [search](std::string* out, bool* done) -> Status {
+  // One piece per run scanned, so each piece is bounded by the query budget like any read and
+  // the client sees runs as they come. Runs without matches write nothing, but a progress line
+  // goes out after every kProgressRuns of them or a second without output: a search through
+  // many runs without the text still shows it is alive (proxies, the UI's counter).
+  struct Progress {
+    int64_t silent_runs = 0;
+    std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  };
+  auto progress = std::make_shared<Progress>();
+  r.stream = [search, progress](std::string* out, bool* done) -> Status {
     out->clear();
-    auto next = search->Next();
+    auto next = search->Step();
     if (!next.ok()) return next.status();
     JsonOut j;
-    if (*next) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!*next && !search->done()) {
+      if (++progress->silent_runs < kProgressRuns && now - progress->last_write < kProgressEvery)
+        return Status::Ok();
+      j.BeginObject().Key("type").String("progress");
+      j.Key("runs_scanned").Int(search->runs_scanned()).EndObject();
+    } else if (*next) {
       const RunMatches& m = **next;
       j.BeginObject().Key("type").String("run").Key("run").Run(m.run, /*with_config=*/false);
       j.Key("matches").Int(m.matches).Key("lines").BeginArray();
@@ -84,6 +103,8 @@ ApiResponse Api::SearchProject(const std::string& project, const ApiRequest& req
       j.EndObject();
       *done = true;
     }
+    progress->silent_runs = 0;
+    progress->last_write = now;
     out->append(j.data(), j.size()).push_back('\n');
     return Status::Ok();
   };

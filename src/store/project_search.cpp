@@ -52,7 +52,7 @@ Status ProjectSearch::FetchRuns() {
   return Status::Ok();
 }
 
-Result<std::optional<RunMatches>> ProjectSearch::Next() {
+Result<std::optional<RunMatches>> ProjectSearch::Step() {
   while (!done_) {
     if (runs_matched_ >= request_.max_runs) {
       done_ = true;
@@ -89,7 +89,7 @@ Result<std::optional<RunMatches>> ProjectSearch::Next() {
     // A run deleted while the search ran is simply not in the result.
     if (s.code() == Code::kNotFound) continue;
     if (!s.ok()) return s;
-    if (m.matches == 0) continue;
+    if (m.matches == 0) return std::optional<RunMatches>();
     ++runs_matched_;
     return std::optional<RunMatches>(std::move(m));
   }

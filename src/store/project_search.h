@@ -52,8 +52,11 @@ class ProjectSearch {
  public:
   ProjectSearch(LogStore& store, QueryEngine& engine, ProjectSearchRequest request);
 
-  // The next run with matches, or none when the search is done (done() is then true).
-  Result<std::optional<RunMatches>> Next();
+  // Examines runs up to the next one that is scanned (runs without lines are passed over) and
+  // returns its matches, or none when it had none or the search is done (done() is then true).
+  // One scan a call, so a caller bounds each call by the query budget and can tell a client
+  // that the search goes on, however many runs lack the text.
+  Result<std::optional<RunMatches>> Step();
 
   bool done() const { return done_; }
   int64_t runs_scanned() const { return runs_scanned_; }

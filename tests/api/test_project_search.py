@@ -27,8 +27,12 @@ def search(server: Server, project: str, **params: Any) -> tuple[list[dict[str, 
     assert r.headers["content-type"] == "application/x-ndjson"
     records = [json.loads(line) for line in r.body.decode().splitlines()]
     assert records and records[-1]["type"] == "end", records
-    assert all(x["type"] == "run" for x in records[:-1])
-    return records[:-1], records[-1]
+    # Progress lines count the runs scanned so far: never backwards, never past the end's count.
+    progress = [x["runs_scanned"] for x in records if x["type"] == "progress"]
+    assert progress == sorted(progress) and all(n <= records[-1]["runs_scanned"] for n in progress)
+    runs = [x for x in records[:-1] if x["type"] != "progress"]
+    assert all(x["type"] == "run" for x in runs)
+    return runs, records[-1]
 
 
 def newest_first(server: Server, project: str) -> list[str]:
@@ -109,6 +113,28 @@ def test_counts_equal_full_scans_on_random_runs(server: Server) -> None:
         want = {rid: n for rid in ids if (n := len(server.all_lines(rid, search=needle)))}
         assert got == want, needle
         assert end["runs_scanned"] == 8
+
+
+def test_a_search_through_many_runs_without_the_text_reports_progress(server: Server) -> None:
+    """40 runs without the needle, then one with it (the oldest): the stream is not silent until
+    the end. A progress line comes after every 16 runs without matches (more if scans are slow)."""
+    name = "sweep"
+    hit = server.new_run(project=name, name="oldest")
+    assert server.batch(hit, ["warmup", OOM]).status == 200
+    for i in range(40):
+        rid = server.new_run(project=name, name=f"quiet-{i}")
+        assert server.batch(rid, [f"step {k} loss 0.5" for k in range(20)]).status == 200
+    q = urllib.parse.urlencode({"q": "CUDA out of memory"})
+    r = server.request("GET", f"/projects/{name}/search?{q}")
+    records = [json.loads(line) for line in r.body.decode().splitlines()]
+    kinds = [x["type"] for x in records]
+    assert kinds[-2:] == ["run", "end"] and records[-2]["run"]["id"] == hit, kinds
+    progress = [x["runs_scanned"] for x in records if x["type"] == "progress"]
+    # Never more than 16 runs without a line: at least 2 progress lines for the 40 quiet runs.
+    assert len(progress) >= 2 and all(b - a <= 16 for a, b in zip([0] + progress, progress + [40])), progress
+    assert records[-1]["runs_scanned"] == 41 and records[-1]["runs_matched"] == 1
+    runs, end = search(server, name, q="CUDA out of memory")
+    assert [x["run"]["id"] for x in runs] == [hit] and end == records[-1]
 
 
 def test_bad_requests_are_clear_4xx(server: Server, project: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ import type {
 } from './types';
 import { authFailure, parseRetryAfter } from '../lib/auth';
 import type { ProjectProblemRow } from '../lib/project_problems';
-import { LineSplitter, parseSearchRecord, type SearchEndRecord, type SearchRunRecord } from '../lib/project_search';
+import { LineSplitter, parseSearchRecord, type SearchEndRecord, type SearchRunRecord, type SearchProgressRecord } from '../lib/project_search';
 
 export const API_PREFIX = '/api/v1';
 
@@ -143,7 +143,7 @@ export interface ProjectSearchParams {
 async function searchProject(
   project: string,
   p: ProjectSearchParams,
-  onRun: (r: SearchRunRecord) => void,
+  onRecord: (r: SearchRunRecord | SearchProgressRecord) => void,
   signal?: AbortSignal,
 ): Promise<SearchEndRecord> {
   const epoch = sessionEpoch;
@@ -175,7 +175,7 @@ async function searchProject(
     if (done) break;
     for (const line of lines.push(value)) {
       const rec = parseSearchRecord(line);
-      if (rec?.type === 'run') onRun(rec);
+      if (rec?.type === 'run' || rec?.type === 'progress') onRecord(rec);
       if (rec?.type === 'end') end = rec;
     }
   }

@@ -14,7 +14,7 @@ describe('LineSplitter', () => {
 });
 
 describe('parseSearchRecord', () => {
-  it('reads run and end records and rejects anything else', () => {
+  it('reads run, progress and end records and rejects anything else', () => {
     const run = { type: 'run', run: { id: 'r', name: 'n' }, matches: 3, lines: [] };
     expect(parseSearchRecord(JSON.stringify(run))).toEqual(run);
     expect(parseSearchRecord('{"type":"end","runs_scanned":5,"runs_matched":2,"next_cursor":null}')).toEqual({
@@ -27,6 +27,8 @@ describe('parseSearchRecord', () => {
     expect(parseSearchRecord('not json')).toBeNull();
     expect(parseSearchRecord('{"type":"run","matches":"3"}')).toBeNull();
     expect(parseSearchRecord('{"type":"something-new"}')).toBeNull();
+    expect(parseSearchRecord('{"type":"progress","runs_scanned":32}')).toEqual({ type: 'progress', runs_scanned: 32 });
+    expect(parseSearchRecord('{"type":"progress"}')).toBeNull();
     expect(parseSearchRecord('null')).toBeNull();
   });
 });

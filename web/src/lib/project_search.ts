@@ -18,7 +18,13 @@ export interface SearchEndRecord {
   next_cursor: string | null;
 }
 
-export type SearchRecord = SearchRunRecord | SearchEndRecord;
+/** Runs scanned so far, while runs without matches go by (the stream is not silent). */
+export interface SearchProgressRecord {
+  type: 'progress';
+  runs_scanned: number;
+}
+
+export type SearchRecord = SearchRunRecord | SearchProgressRecord | SearchEndRecord;
 
 /** Splits text that arrives in pieces into complete lines (NDJSON); keeps the unfinished tail. */
 export class LineSplitter {
@@ -51,6 +57,7 @@ export function parseSearchRecord(line: string): SearchRecord | null {
   if (r.type === 'run' && typeof r.run === 'object' && r.run !== null && typeof r.matches === 'number' && Array.isArray(r.lines)) {
     return r as unknown as SearchRunRecord;
   }
+  if (r.type === 'progress' && typeof r.runs_scanned === 'number') return { type: 'progress', runs_scanned: r.runs_scanned };
   if (r.type === 'end' && typeof r.runs_scanned === 'number' && typeof r.runs_matched === 'number') {
     return { type: 'end', runs_scanned: r.runs_scanned, runs_matched: r.runs_matched, next_cursor: typeof r.next_cursor === 'string' ? r.next_cursor : null };
   }

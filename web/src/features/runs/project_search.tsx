@@ -18,7 +18,7 @@ export function ProjectSearch({ project }: { project: string }) {
     else s.clear();
   };
   const status = s.busy
-    ? `Searching… ${s.runs.length} run${s.runs.length === 1 ? '' : 's'} with matches so far`
+    ? `Searching… ${s.runs.length} run${s.runs.length === 1 ? '' : 's'} with matches so far${s.scanned ? `, ${s.scanned} searched` : ''}`
     : s.end
       ? `${s.runs.length} run${s.runs.length === 1 ? '' : 's'} with matches of ${s.scanned} searched${s.end.next_cursor ? ' (more runs left)' : ''}`
       : '';

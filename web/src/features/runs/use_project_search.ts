@@ -18,6 +18,7 @@ export function useProjectSearch(project: string) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [scannedBefore, setScannedBefore] = useState(0); // runs scanned by earlier pages
+  const [scanning, setScanning] = useState(0); // runs scanned so far by this page (progress)
   const abort = useRef<AbortController | null>(null);
 
   const fetchPage = useCallback(
@@ -28,9 +29,12 @@ export function useProjectSearch(project: string) {
       setBusy(true);
       setError(null);
       setEnd(null);
+      setScanning(0);
       api
         .searchProject(project, { text: q.text, regex: q.regex, cursor, limit: PAGE, preview: PREVIEW }, (r) => {
-          if (!ctl.signal.aborted) setRuns((cur) => [...cur, r]);
+          if (ctl.signal.aborted) return;
+          if (r.type === 'progress') setScanning(r.runs_scanned);
+          else setRuns((cur) => [...cur, r]);
         }, ctl.signal)
         .then((e) => {
           if (ctl.signal.aborted) return;
@@ -74,6 +78,6 @@ export function useProjectSearch(project: string) {
   useEffect(() => () => abort.current?.abort(), []);
   useEffect(() => clear(), [project, clear]);
 
-  const scanned = scannedBefore + (end?.runs_scanned ?? 0);
+  const scanned = scannedBefore + (end?.runs_scanned ?? scanning);
   return { query, runs, end, busy, error, scanned, search, more, clear };
 }
