@@ -68,6 +68,17 @@ def test_vector_byte_by_byte_gives_the_same_lines(case: Dict[str, Any]) -> None:
     assert emitted == [_line(spec) for spec in case["expected"]]
 
 
+def _feed_in_pieces(asm: LineAssembler, data: bytes, rng: random.Random, largest: int) -> List[str]:
+    """Every line `asm` gives for `data` fed in random pieces of 1..largest bytes, then flush()."""
+    got: List[str] = []
+    pos = 0
+    while pos < len(data):
+        step = rng.randint(1, largest)
+        got += asm.feed(data[pos : pos + step])
+        pos += step
+    return got + asm.flush()
+
+
 def test_random_chunking_of_mixed_stream_matches_one_chunk() -> None:
     rng = random.Random(7)
     parts = [b"plain\n", b"\xc3\xa9t\xc3\xa9\n", b"10%\r50%\r100%\n", b"\x1b[32mok\x1b[0m\n", b"bad\xff\n", b"\r\n",
@@ -78,15 +89,7 @@ def test_random_chunking_of_mixed_stream_matches_one_chunk() -> None:
     whole = LineAssembler()
     expected = whole.feed(data) + whole.flush()
     for _ in range(5):
-        asm = LineAssembler()
-        got: List[str] = []
-        pos = 0
-        while pos < len(data):
-            step = rng.randint(1, 9000)
-            got += asm.feed(data[pos : pos + step])
-            pos += step
-        got += asm.flush()
-        assert got == expected
+        assert _feed_in_pieces(LineAssembler(), data, rng, 9000) == expected
     assert all(len(line.encode()) <= MAX_LINE_BYTES for line in expected)
 
 
@@ -116,12 +119,5 @@ def test_small_cuts_do_not_depend_on_how_the_stream_was_read() -> None:
             data = b"".join(rng.choice(parts) for _ in range(60))
             whole = LineAssembler(max_line_bytes=cut)
             expected = whole.feed(data) + whole.flush()
-            asm = LineAssembler(max_line_bytes=cut)
-            got: List[str] = []
-            pos = 0
-            while pos < len(data):
-                step = rng.randint(1, 9)
-                got += asm.feed(data[pos : pos + step])
-                pos += step
-            got += asm.flush()
+            got = _feed_in_pieces(LineAssembler(max_line_bytes=cut), data, rng, 9)
             assert got == expected, (cut, data)

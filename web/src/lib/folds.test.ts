@@ -4,6 +4,14 @@ import { FoldList, RowMap } from './folds';
 // Folds at [2,5) (traceback) and [7,10) (repeat) of a 12-line view.
 const list = FoldList.fromResult({ start: [2, 7], length: [3, 3], kind: 'tx' });
 
+/** A small deterministic random source: rnd(n) in [0, n). */
+function lcg(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+}
+
 /** Brute force: the indices each row shows. */
 function rowsOf(map: RowMap, total: number): number[] {
   const out: number[] = [];
@@ -32,11 +40,7 @@ describe('RowMap', () => {
   });
 
   it('agrees with brute force on random folds', () => {
-    let seed = 7;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = lcg(7);
     for (let trial = 0; trial < 50; trial++) {
       const starts: number[] = [];
       const lengths: number[] = [];
@@ -102,11 +106,7 @@ describe('RowMap', () => {
   });
 
   it('agrees with brute force on random interleaved folds', () => {
-    let seed = 11;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = lcg(11);
     for (let trial = 0; trial < 100; trial++) {
       // Each index goes to one of 3 writers' folds or to none; a fold is one writer's run of
       // lines, ended at random.
