@@ -190,10 +190,7 @@ void FoldBuilder::Add(const FoldLine& line) {
   // An indented or blank line continues nothing of its own: a line of its own, at once.
   if (!(line.cls & kFoldTracebackStart) && (line.cls & (kFoldIndented | kFoldBlank))) {
     if (mine < open_.size()) Remove(mine);
-    Closed c;
-    c.start = p;
-    c.hash = line.text_hash;
-    Push(std::move(c));
+    PushSingle(p, line.text_hash);
     Release();
     return;
   }
@@ -231,12 +228,7 @@ void FoldBuilder::Decide(Open& r) {
   r.start = r.end = std::numeric_limits<int64_t>::max();
   Push(std::move(c));
   // Blank lines held after an exception line were not part of it: each is a line of its own.
-  for (const auto& [at, hash] : r.pending) {
-    Closed b;
-    b.start = at;
-    b.hash = hash;
-    Push(std::move(b));
-  }
+  for (const auto& [at, hash] : r.pending) PushSingle(at, hash);
   r.pending.clear();
 }
 
@@ -248,6 +240,13 @@ void FoldBuilder::Remove(size_t i) {
 void FoldBuilder::Close(size_t i) {
   Decide(open_[i]);
   Remove(i);
+}
+
+void FoldBuilder::PushSingle(int64_t at, uint64_t hash) {
+  Closed c;
+  c.start = at;
+  c.hash = hash;
+  Push(std::move(c));
 }
 
 void FoldBuilder::Push(Closed&& c) {

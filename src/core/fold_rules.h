@@ -119,6 +119,8 @@ class FoldBuilder {
   // Decide + Remove.
   void Close(size_t i);
   void Push(Closed&& c);
+  // A line that is an entry of its own (a one-line record).
+  void PushSingle(int64_t at, uint64_t hash);
   // Hands on, in order, the closed records that no open record starts before.
   void Release();
   // A record in start order: a one-line record may join the identical-line run.

@@ -53,14 +53,13 @@ export class FoldList {
   readonly rEnd: Int32Array;
   readonly rFold: Int32Array;
 
-  private constructor(c: readonly Candidate[]) {
+  private constructor(c: readonly Candidate[], ranges: readonly [number, number, number][]) {
     this.starts = Int32Array.from(c, (f) => f.start);
     this.lengths = Int32Array.from(c, (f) => f.length);
     this.kinds = c.map((f) => f.kind).join('');
     this.holeOff = new Int32Array(c.length + 1);
     c.forEach((f, i) => (this.holeOff[i + 1] = this.holeOff[i]! + f.holes.length));
     this.holeAt = Int32Array.from(c.flatMap((f) => f.holes));
-    const ranges = memberRanges(c);
     this.rBegin = Int32Array.from(ranges, (r) => r[0]);
     this.rEnd = Int32Array.from(ranges, (r) => r[1]);
     this.rFold = Int32Array.from(ranges, (r) => r[2]);
@@ -89,12 +88,14 @@ export class FoldList {
       prevStart = s;
     }
     // No line in two folds: drop the later fold of any pair that shares one.
+    let ranges = memberRanges(c);
     for (;;) {
-      const bad = sharing(c);
+      const bad = sharing(ranges);
       if (!bad.size) break;
       c = c.filter((_, i) => !bad.has(i));
+      ranges = memberRanges(c);
     }
-    return new FoldList(c);
+    return new FoldList(c, ranges);
   }
 
   static readonly EMPTY = FoldList.fromResult({ start: [], length: [], kind: '' });
@@ -137,12 +138,13 @@ function memberRanges(c: readonly Candidate[]): [number, number, number][] {
   return out;
 }
 
-/** Candidates (by number) whose lines another, earlier candidate holds too. */
-function sharing(c: readonly Candidate[]): Set<number> {
+/** Candidates (by number) whose lines another, earlier candidate holds too, from their
+ * memberRanges. */
+function sharing(ranges: readonly [number, number, number][]): Set<number> {
   const bad = new Set<number>();
   let end = -1;
   let owner = -1;
-  for (const [b, e, i] of memberRanges(c)) {
+  for (const [b, e, i] of ranges) {
     if (b < end) bad.add(Math.max(i, owner));
     if (e > end) {
       end = e;
