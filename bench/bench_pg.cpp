@@ -3,10 +3,12 @@
 //     of 1,000 rows, 4 connections) loaded into the same PostgreSQL: lines/s and bytes/line;
 //   - the chunk store on PostgreSQL, direct (no HTTP): ingest, and bytes per line after merge
 //     (pg_total_relation_size of log_chunks, after VACUUM FULL returned the merged-away space);
-//   - search over a 1,000,000-line run on PostgreSQL and on SQLite, measured here side by side.
+//   - search over a 1,000,000-line run on PostgreSQL and on SQLite, measured here side by side:
+//     the first search and the median of the 20 after it.
 // Usage: bench_pg CONNINFO TMPDIR
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -132,20 +134,30 @@ double Fill(LogStore& store, const std::string& run_id, int64_t n) {
   return Seconds(t0, Clock::now());
 }
 
-double SearchMs(LogStore& store, const std::string& run) {
+// A search's first run (cold: filters and chunk rows read from the store) and the median of the
+// 20 after it (warm: what a user refining a search over a finished run waits for).
+struct SearchTimes {
+  double first_ms = 0, median_ms = 0;
+};
+
+SearchTimes SearchMs(LogStore& store, const std::string& run) {
   QueryEngine engine(store);
   LogFilter rare;
   rare.search = "CUDA out of memory";  // in no line: a full scan
   auto m = LineMatcher::Compile(rare);
-  double best = 1e9;
-  for (int i = 0; i < 5; ++i) {
+  std::vector<double> ms;
+  for (int i = 0; i < 21; ++i) {
     ListRequest r;
     r.limit = 500;
     auto t0 = Clock::now();
     (void)engine.List(run, **m, r);
-    best = std::min(best, Seconds(t0, Clock::now()));
+    ms.push_back(Seconds(t0, Clock::now()) * 1000);
   }
-  return best * 1000;
+  SearchTimes t;
+  t.first_ms = ms[0];
+  std::sort(ms.begin() + 1, ms.end());
+  t.median_ms = ms[11];
+  return t;
 }
 
 }  // namespace
@@ -197,7 +209,7 @@ int main(int argc, char** argv) {
         static_cast<double>(after) / n, static_cast<double>(before) / n);
     PQfinish(c);
   }
-  double pg_ms = SearchMs(**pg, run);
+  SearchTimes pg_ms = SearchMs(**pg, run);
   (*pg)->Close();
 
   SqliteStoreOptions so;
@@ -206,11 +218,13 @@ int main(int argc, char** argv) {
   std::string lrun = NewRunIn(**lite);
   Fill(**lite, lrun, n);
   (void)(*lite)->CompactNow();
-  double lite_ms = SearchMs(**lite, lrun);
+  SearchTimes lite_ms = SearchMs(**lite, lrun);
   std::printf(
-      "search over a 1,000,000-line run (full scan, no match): PostgreSQL %.1f ms, "
-      "SQLite %.1f ms: %.2fx (goal <= 1.5x)\n",
-      pg_ms, lite_ms, pg_ms / lite_ms);
+      "search over a 1,000,000-line run (full scan, no match), median of 20 after the first: "
+      "PostgreSQL %.2f ms, SQLite %.2f ms: %.2fx (goal <= 1.5x); first search %.1f ms vs %.1f "
+      "ms\n",
+      pg_ms.median_ms, lite_ms.median_ms, pg_ms.median_ms / lite_ms.median_ms, pg_ms.first_ms,
+      lite_ms.first_ms);
   (*lite)->Close();
   std::filesystem::remove_all(dir);
   return 0;

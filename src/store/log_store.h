@@ -237,6 +237,7 @@ struct ChunkQuery {
   int64_t from_line = 1;        // chunks whose last_line >= from_line
   int64_t to_line = INT64_MAX;  // and whose first_line <= to_line
   bool descending = false;
+  // With a probe, a store may answer past max_chunks with chunks the probe skips (no payload).
   int max_chunks = 16;
   std::optional<int64_t> since_us, until_us;
   uint32_t level_mask = 0, source_mask = 0;  // 0 = any

@@ -16,6 +16,7 @@
 #include "core/time_util.h"
 #include "core/uuid.h"
 #include "store/append_planner.h"
+#include "store/chunk_map_cache.h"
 #include "store/chunk_writer.h"
 #include "store/filter_cache.h"
 #include "store/live_bus.h"
@@ -152,6 +153,12 @@ class PostgresStore final : public LogStore {
   Status EndWriterInWriter(PgConn& db, const std::string& id, const WriterEnd& end, RunState state,
                            std::optional<int64_t> exit_code, int64_t now);
   static Status UpsertProblem(PgConn& db, const ProblemRow& row);
+  // ReadChunks' statements on `db`. Outside a snapshot, a row changed since the metadata was
+  // read ends the read early with *raced set (the caller reads again in a snapshot).
+  Result<std::vector<StoredChunk>> ReadChunksIn(PgConn& db, const std::string& run_id,
+                                                const ChunkQuery& cq, bool snapshot, bool* raced);
+  // All of a run's chunk rows and its row's version, read together; null when it has none.
+  Result<ChunkMapCache::Map> LoadChunkMap(PgConn& db, const std::string& run_id);
   Status InsertChunk(PgConn& db, const std::string& run_id, int64_t first_line,
                      const LogLine* lines, size_t n, const std::string& payload,
                      const std::string& text_filter, uint64_t writer_mask, bool packed);
@@ -203,6 +210,8 @@ class PostgresStore final : public LogStore {
   // Text filters of recently searched chunks (thread-safe; ReadChunks), keyed with the row's
   // xmin so another node's rewrite is never mistaken for the row cached (store/filter_cache.h).
   FilterCache filter_cache_;
+  // Chunk rows of idle runs, tagged with their run row's xmin (ReadChunks; thread-safe).
+  ChunkMapCache chunk_maps_;
   std::thread writer_;
   std::thread merger_;
 };
@@ -911,10 +920,11 @@ Status PostgresStore::AppendInWriter(WriteContext& ctx, PreparedBatch& prepared,
                                    "WHERE id = $1) ") +
                            kUpsertWriter,
                        p)
-             : db.Exec("UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
-                       "level_counts = $6, source_counts = $7, first_ts = $8, last_ts = $9 "
-                       "WHERE id = $1",
-                       p);
+             : db.Exec(
+                   "UPDATE runs SET next_line = $2, first_line = $3, total = $4, bytes = $5, "
+                   "level_counts = $6, source_counts = $7, first_ts = $8, last_ts = $9 "
+                   "WHERE id = $1",
+                   p);
     if (!st.ok()) return st;
   } else if (writer_changed) {
     PgParams p;
@@ -1311,7 +1321,8 @@ Status PostgresStore::ClearLogs(const std::string& run_id) {
     auto q = ctx.db->Query(
         "UPDATE runs SET first_line = 0, total = 0, bytes = 0, level_counts = '0,0,0,0,0', "
         "source_counts = '0,0,0,0,0', first_ts = NULL, last_ts = NULL, removed_from = 0, "
-        "removed_to = 0, removed_at = NULL, problems_dropped = 0, clears = clears + 1 WHERE id = $1",
+        "removed_to = 0, removed_at = NULL, problems_dropped = 0, clears = clears + 1 WHERE id = "
+        "$1",
         PgParams().Text(run_id));
     if (!q.ok()) return q.status();
     if (q->affected() == 0) return NotFound(run_id);
@@ -1360,122 +1371,225 @@ Result<std::vector<StoredChunk>> PostgresStore::ReadChunks(const std::string& ru
                                                            const ChunkQuery& cq) {
   ReadLease lease(this);
   if (!lease.status().ok()) return lease.status();
-  // With a probe: metadata first (and the row's xmin, the filter cache's token: it changes
-  // whenever the row is written again, on any node), the filters from the cache
-  // (store/filter_cache.h) or, for chunks not in it, from the table (the TOASTed payloads are
-  // not fetched), then the payloads of the chunks the filters keep, in one snapshot
-  // (REPEATABLE READ) so a merge in between cannot swap a chunk out from under a later step.
-  const bool probing = cq.with_payload && cq.probe;
+  // With a probe, a read takes up to three statements (metadata, missing filters, payloads).
+  // They run without a transaction first: every row read after the metadata is checked against
+  // the metadata's xmin, which changes whenever the row is written again (a merge, on any
+  // node), so a read that saw no change is what one snapshot would have returned. Only a read
+  // that raced a merge or a retention sweep is done again, in one REPEATABLE READ snapshot.
+  // Most searches skip every chunk on its filters: one round trip instead of four.
+  bool raced = false;
+  auto out = ReadChunksIn(lease.db(), run_id, cq, /*snapshot=*/false, &raced);
+  if (!out.ok() || !raced) return out;
   PgConn& db = lease.db();
-  struct ReadTxn {
-    PgConn* db = nullptr;
-    ~ReadTxn() {
-      if (db) (void)db->Exec("COMMIT");
-    }
-  } txn;
-  if (probing) {
-    if (Status s = db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
-    txn.db = &db;
-  }
-  // As in SQLite: the lower bound on first_line keeps both directions on the primary key.
-  std::string sql = std::string(
-                        "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, "
-                        "level_counts, codec, ") +
-                    (probing           ? "xmin::text::bigint"
-                     : cq.with_payload ? "payload"
-                                       : "NULL::bytea") +
-                    " FROM log_chunks WHERE run_id = $1 AND first_line <= $3 AND last_line >= $2"
-                    " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
-                    "run_id = $1 AND first_line <= $2), 0)"
-                    " AND ts_max >= $4 AND ts_min <= $5 AND ($6 = 0 OR (level_mask & $6) <> 0)"
-                    " AND ($7 = 0 OR (source_mask & $7) <> 0) ORDER BY first_line " +
-                    (cq.descending ? "DESC" : "ASC") + " LIMIT $8";
-  auto q = db.Query(sql, PgParams()
-                             .Text(run_id)
-                             .Int(cq.from_line)
-                             .Int(cq.to_line)
-                             .Int(cq.since_us.value_or(INT64_MIN))
-                             .Int(cq.until_us.value_or(INT64_MAX))
-                             .Int(cq.level_mask)
-                             .Int(cq.source_mask)
-                             .Int(cq.max_chunks));
+  if (Status s = db.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+  raced = false;
+  out = ReadChunksIn(db, run_id, cq, /*snapshot=*/true, &raced);
+  if (Status s = db.Exec("COMMIT"); out.ok() && !s.ok()) return s;
+  return out;
+}
+
+namespace {
+
+// Columns 0-7 of a chunk metadata row: first_line, last_line, ts_min, ts_max, level_mask,
+// source_mask, level_counts, codec.
+StoredChunk ChunkRow(const PgResult& r, int i) {
+  StoredChunk c;
+  c.first_line = r.Int(i, 0);
+  c.last_line = r.Int(i, 1);
+  c.ts_min = r.Int(i, 2);
+  c.ts_max = r.Int(i, 3);
+  c.level_mask = static_cast<uint32_t>(r.Int(i, 4));
+  c.source_mask = static_cast<uint32_t>(r.Int(i, 5));
+  ParseCounts(r.Text(i, 6), &c.level_counts);
+  c.codec = static_cast<int>(r.Int(i, 7));
+  return c;
+}
+
+}  // namespace
+
+Result<ChunkMapCache::Map> PostgresStore::LoadChunkMap(PgConn& db, const std::string& run_id) {
+  // One statement, one snapshot: the run row's version and the chunks it stands for.
+  auto q = db.Query(
+      "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, level_counts, "
+      "codec, xmin::text::bigint, (SELECT xmin::text::bigint FROM runs WHERE id = $1) FROM "
+      "log_chunks WHERE run_id = $1 ORDER BY first_line",
+      PgParams().Text(run_id));
   if (!q.ok()) return q.status();
-  std::vector<StoredChunk> out;
-  out.reserve(q->rows());
-  std::string wanted;  // '{first_line,...}' of the chunks whose payloads are needed
-  std::vector<int64_t> tokens;
+  if (q->rows() == 0 || q->IsNull(0, 9)) return ChunkMapCache::Map();  // nothing worth keeping
+  auto map = std::make_shared<ChunkMap>();
+  map->version = q->Int(0, 9);
+  map->chunks.reserve(q->rows());
+  map->tokens.reserve(q->rows());
   for (int i = 0; i < q->rows(); ++i) {
-    StoredChunk c;
-    c.first_line = q->Int(i, 0);
-    c.last_line = q->Int(i, 1);
-    c.ts_min = q->Int(i, 2);
-    c.ts_max = q->Int(i, 3);
-    c.level_mask = static_cast<uint32_t>(q->Int(i, 4));
-    c.source_mask = static_cast<uint32_t>(q->Int(i, 5));
-    ParseCounts(q->Text(i, 6), &c.level_counts);
-    c.codec = static_cast<int>(q->Int(i, 7));
-    if (probing) {
-      tokens.push_back(q->Int(i, 8));
-    } else if (cq.with_payload) {
-      c.payload = q->Text(i, 8);
-    }
-    out.push_back(std::move(c));
+    map->chunks.push_back(ChunkRow(*q, i));
+    map->tokens.push_back(q->Int(i, 8));
   }
-  if (probing) {
-    std::vector<FilterKey> keys(out.size());
-    for (size_t k = 0; k < out.size(); ++k)
-      keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
-    std::vector<FilterCache::Filter> filters;
-    filter_cache_.FindAll(run_id, keys, &filters);
-    std::string missing;  // '{first_line,...}' of the chunks whose filters are not cached
-    for (size_t k = 0; k < out.size(); ++k) {
-      if (!filters[k]) missing += (missing.empty() ? "{" : ",") + std::to_string(out[k].first_line);
+  return ChunkMapCache::Map(std::move(map));
+}
+
+Result<std::vector<StoredChunk>> PostgresStore::ReadChunksIn(PgConn& db, const std::string& run_id,
+                                                             const ChunkQuery& cq, bool snapshot,
+                                                             bool* raced) {
+  // With a probe: metadata first (and the row's xmin, the filter cache's token), the filters
+  // from the cache (store/filter_cache.h) or, for chunks not in it, from the table (the
+  // TOASTed payloads are not fetched), then the payloads of the chunks the filters keep.
+  const bool probing = cq.with_payload && cq.probe;
+  std::vector<StoredChunk> out;
+  std::vector<int64_t> tokens;
+  // An idle run's chunk rows come from its cached map (store/chunk_map_cache.h) when the run
+  // row's version still matches: one small row read instead of one per chunk.
+  ChunkMapCache::Map map;
+  if (probing && !snapshot && chunk_maps_.Knows(run_id)) {
+    auto v = db.Query("SELECT xmin::text::bigint FROM runs WHERE id = $1", PgParams().Text(run_id));
+    if (!v.ok()) return v.status();
+    if (v->rows() == 0) return out;  // deleted: no chunks
+    const int64_t version = v->Int(0, 0);
+    map = chunk_maps_.Find(run_id, version);
+    if (!map && chunk_maps_.Observe(run_id, version)) {
+      auto loaded = LoadChunkMap(db, run_id);
+      if (!loaded.ok()) return loaded.status();
+      map = *loaded;
+      if (map) chunk_maps_.Insert(run_id, map);
     }
-    if (!missing.empty()) {
-      missing += "}";
-      auto f = db.Query(
-          "SELECT first_line, text_filter FROM log_chunks WHERE run_id = $1 AND "
-          "first_line = ANY($2::bigint[])",
-          PgParams().Text(run_id).Text(missing));
-      if (!f.ok()) return f.status();
-      std::unordered_map<int64_t, int> row_of;
-      for (int i = 0; i < f->rows(); ++i) row_of[f->Int(i, 0)] = i;
-      for (size_t k = 0; k < out.size(); ++k) {
-        if (filters[k]) continue;
-        auto it = row_of.find(out[k].first_line);
-        if (it == row_of.end())
-          return Status(Code::kInternal, "chunk " + std::to_string(out[k].first_line) + " of run " +
-                                             run_id + " vanished inside a read transaction");
-        // NULL: no filter (always scanned), cached as "".
-        filters[k] = std::make_shared<const std::string>(
-            f->IsNull(it->second, 1) ? std::string() : std::string(f->Text(it->second, 1)));
-        filter_cache_.Insert(run_id, keys[k], filters[k]);
+  }
+  // From a map: the chunks past max_chunks, which the answer may take too while the probe
+  // skips them (cached filters only): they cost no payload, and each page saved is a round trip.
+  std::vector<size_t> more;
+  if (map) {
+    std::vector<size_t> picked = SelectChunks(*map, cq, SIZE_MAX);
+    const size_t n = std::min(picked.size(), static_cast<size_t>(std::max(cq.max_chunks, 0)));
+    for (size_t j = 0; j < picked.size(); ++j) {
+      if (j < n) {
+        out.push_back(map->chunks[picked[j]]);
+        tokens.push_back(map->tokens[picked[j]]);
+      } else {
+        more.push_back(picked[j]);
       }
     }
-    for (size_t k = 0; k < out.size(); ++k) out[k].skipped = !cq.probe->MayMatch(*filters[k]);
-    TrimToPayloads(&out, cq.max_payloads);
-    for (const StoredChunk& c : out) {
-      if (!c.skipped) wanted += (wanted.empty() ? "{" : ",") + std::to_string(c.first_line);
+  } else {
+    // As in SQLite: the lower bound on first_line keeps both directions on the primary key.
+    // With a probe, the run row's version comes along (the map cache's Observe).
+    std::string sql =
+        std::string(
+            "SELECT first_line, last_line, ts_min, ts_max, level_mask, source_mask, "
+            "level_counts, codec, ") +
+        (probing ? "xmin::text::bigint, (SELECT xmin::text::bigint FROM runs WHERE id = $1)"
+         : cq.with_payload ? "payload"
+                           : "NULL::bytea") +
+        " FROM log_chunks WHERE run_id = $1 AND first_line <= $3 AND last_line >= $2"
+        " AND first_line >= coalesce((SELECT max(first_line) FROM log_chunks WHERE "
+        "run_id = $1 AND first_line <= $2), 0)"
+        " AND ts_max >= $4 AND ts_min <= $5 AND ($6 = 0 OR (level_mask & $6) <> 0)"
+        " AND ($7 = 0 OR (source_mask & $7) <> 0) ORDER BY first_line " +
+        (cq.descending ? "DESC" : "ASC") + " LIMIT $8";
+    auto q = db.Query(sql, PgParams()
+                               .Text(run_id)
+                               .Int(cq.from_line)
+                               .Int(cq.to_line)
+                               .Int(cq.since_us.value_or(INT64_MIN))
+                               .Int(cq.until_us.value_or(INT64_MAX))
+                               .Int(cq.level_mask)
+                               .Int(cq.source_mask)
+                               .Int(cq.max_chunks));
+    if (!q.ok()) return q.status();
+    out.reserve(q->rows());
+    for (int i = 0; i < q->rows(); ++i) {
+      StoredChunk c = ChunkRow(*q, i);
+      if (probing) {
+        tokens.push_back(q->Int(i, 8));
+      } else if (cq.with_payload) {
+        c.payload = q->Text(i, 8);
+      }
+      out.push_back(std::move(c));
     }
+    if (probing && !snapshot && q->rows() > 0 && !q->IsNull(0, 9))
+      (void)chunk_maps_.Observe(run_id, q->Int(0, 9));
   }
-  if (probing && !wanted.empty()) {
-    wanted += "}";
-    auto p = db.Query(
-        "SELECT first_line, payload FROM log_chunks WHERE run_id = $1 AND "
-        "first_line = ANY($2::bigint[])",
-        PgParams().Text(run_id).Text(wanted));
-    if (!p.ok()) return p.status();
+  if (!probing) return out;
+
+  // Reads `column` of the chunks out[k], k in `which`, into take(k, row, column 2); stops
+  // with *raced set (or an error inside a snapshot) when one is gone or was written again
+  // since the metadata was read.
+  auto fetch = [&](const char* column, const std::vector<size_t>& which,
+                   const std::function<void(size_t, const PgResult&, int)>& take) -> Status {
+    std::string first_lines;
+    for (size_t k : which)
+      first_lines += (first_lines.empty() ? "{" : ",") + std::to_string(out[k].first_line);
+    // A join with the array, not `first_line = ANY($2)`: its generic plan tested every row of
+    // the run against every element (55 ms for 700 filters of a 1,000-chunk run); this one
+    // looks each key up in the primary key.
+    auto r = db.Query(std::string("SELECT c.first_line, c.xmin::text::bigint, c.") + column +
+                          " FROM unnest($2::bigint[]) AS w(first_line) JOIN log_chunks c ON "
+                          "c.run_id = $1 AND c.first_line = w.first_line",
+                      PgParams().Text(run_id).Text(first_lines + "}"));
+    if (!r.ok()) return r.status();
     std::unordered_map<int64_t, int> row_of;
-    for (int i = 0; i < p->rows(); ++i) row_of[p->Int(i, 0)] = i;
-    for (StoredChunk& c : out) {
-      if (c.skipped) continue;
-      auto it = row_of.find(c.first_line);
-      if (it == row_of.end()) {
-        return Status(Code::kInternal, "chunk " + std::to_string(c.first_line) + " of run " +
-                                           run_id + " vanished inside a read transaction");
+    for (int i = 0; i < r->rows(); ++i) row_of[r->Int(i, 0)] = i;
+    for (size_t k : which) {
+      auto it = row_of.find(out[k].first_line);
+      if (it == row_of.end() || r->Int(it->second, 1) != tokens[k]) {
+        if (snapshot) {
+          return Status(Code::kInternal, "chunk " + std::to_string(out[k].first_line) + " of run " +
+                                             run_id + " changed inside a read transaction");
+        }
+        *raced = true;
+        return Status::Ok();
       }
-      c.payload = p->Text(it->second, 1);
+      take(k, *r, it->second);
     }
+    return Status::Ok();
+  };
+
+  std::vector<FilterKey> keys(out.size());
+  for (size_t k = 0; k < out.size(); ++k)
+    keys[k] = {out[k].first_line, out[k].last_line, tokens[k]};
+  std::vector<FilterCache::Filter> filters;
+  filter_cache_.FindAll(run_id, keys, &filters);
+  std::vector<size_t> missing;  // the chunks whose filters are not cached
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (!filters[k]) missing.push_back(k);
+  }
+  if (!missing.empty()) {
+    Status s = fetch("text_filter", missing, [&](size_t k, const PgResult& r, int row) {
+      // NULL: no filter (always scanned), cached as "".
+      filters[k] = std::make_shared<const std::string>(
+          r.IsNull(row, 2) ? std::string() : std::string(r.Text(row, 2)));
+      filter_cache_.Insert(run_id, keys[k], filters[k]);
+    });
+    if (!s.ok()) return s;
+    if (*raced) return std::vector<StoredChunk>();  // read again, in a snapshot
+  }
+  for (size_t k = 0; k < out.size(); ++k) out[k].skipped = !cq.probe->MayMatch(*filters[k]);
+  // In steps of 64 keys, so an answer that stops early looks up few.
+  for (size_t from = 0; from < more.size();) {
+    const size_t to = std::min(more.size(), from + 64);
+    std::vector<FilterKey> next;
+    for (size_t j = from; j < to; ++j) {
+      const StoredChunk& c = map->chunks[more[j]];
+      next.push_back({c.first_line, c.last_line, map->tokens[more[j]]});
+    }
+    filter_cache_.FindAll(run_id, next, &filters);
+    size_t j = 0;
+    while (j < next.size() && filters[j] && !cq.probe->MayMatch(*filters[j])) {
+      out.push_back(map->chunks[more[from + j]]);
+      out.back().skipped = true;
+      tokens.push_back(next[j].token);
+      ++j;
+    }
+    from = j == next.size() ? to : more.size();
+  }
+  // Trimming drops chunks from the back only, so indices into `out` stay those of `tokens`.
+  TrimToPayloads(&out, cq.max_payloads);
+  std::vector<size_t> wanted;  // the chunks whose payloads are needed
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (!out[k].skipped) wanted.push_back(k);
+  }
+  if (!wanted.empty()) {
+    Status s = fetch("payload", wanted, [&](size_t k, const PgResult& r, int row) {
+      out[k].payload = r.Text(row, 2);
+    });
+    if (!s.ok()) return s;
+    if (*raced) return std::vector<StoredChunk>();  // read again, in a snapshot
   }
   return out;
 }
@@ -1623,7 +1737,11 @@ Status PostgresStore::RepairRun(const RunRepair& r) {
       return Status(Code::kConflict, "run " + r.run_id +
                                          " changed since it was checked (lines were appended or "
                                          "cleared); check it again");
-    Status st;
+    // Written even without new counters: its version changes with the chunks rewritten below
+    // (cached chunk maps, store/chunk_map_cache.h).
+    Status st =
+        db.Exec("UPDATE runs SET next_line = next_line WHERE id = $1", PgParams().Text(r.run_id));
+    if (!st.ok()) return st;
     if (r.counters) {
       const RunCounters& c = *r.counters;
       PgParams p;
@@ -1750,10 +1868,12 @@ bool PostgresStore::MergeOnce(PgConn& db) {
     if (!db.Exec("ROLLBACK").ok()) db.Close();
   };
   if (!db.Exec("BEGIN").ok()) return false;
-  // Lock order as every writer: the run row first (shared: appends wait, a clear or delete waits
-  // for the swap and then sees the merged chunk), then the chunks. SKIP LOCKED: chunks another
-  // node is merging are left to it.
-  auto run = db.Query("SELECT 1 FROM runs WHERE id = $1 FOR SHARE", PgParams().Text(run_id));
+  // Lock order as every writer: the run row first (appends wait, a clear or delete waits for
+  // the swap and then sees the merged chunk), then the chunks. SKIP LOCKED: chunks another node
+  // is merging are left to it. The row is written, not just locked, so that its version changes
+  // with the chunks (every node's cached chunk maps, store/chunk_map_cache.h).
+  auto run = db.Query("UPDATE runs SET next_line = next_line WHERE id = $1 RETURNING 1",
+                      PgParams().Text(run_id));
   if (!run.ok() || run->rows() == 0) {
     rollback();
     return run.ok();

@@ -288,6 +288,64 @@ TEST_P(StoreContractTest, TextSearchEqualsAFullScanThroughTheFilterCache) {
   EXPECT_EQ(search(*store_, "needle-b"), std::vector<int64_t>());
 }
 
+// An idle run's chunk rows are cached (PostgreSQL: store/chunk_map_cache.h); whatever another
+// node does to the run afterwards, a search here answers as a full scan of what is stored.
+TEST_P(StoreContractTest, SearchesOfAnIdleRunSeeWhatAnotherNodeChanges) {
+  auto other = OpenAnother();
+  ASSERT_TRUE(other);
+  int next = 1;
+  auto append = [&](LogStore& s, int n, int every) {
+    IngestBatch b = Batch(next, n, "main", false);
+    for (int i = 0; i < n; ++i) {
+      if ((next + i) % every == 0) b.lines[i].message += " needle";
+    }
+    next += n;
+    ASSERT_TRUE(s.Append(std::move(b)).ok());
+  };
+  auto lines = [&](LogStore& s, const LogFilter& f, bool descending) {
+    QueryEngine e(s);
+    std::vector<int64_t> out;
+    EXPECT_TRUE(e.Scan(run_id_, **LineMatcher::Compile(f), 1, INT64_MAX, descending,
+                       [&](const LineView& v) {
+                         out.push_back(v.line_number);
+                         return true;
+                       })
+                    .ok());
+    return out;
+  };
+  auto check = [&](const char* when) {
+    LogFilter needle;
+    needle.search = "needle";
+    std::vector<int64_t> want;  // a full scan through the other node
+    EXPECT_TRUE(QueryEngine(*other)
+                    .Scan(run_id_, **LineMatcher::Compile({}), 1, INT64_MAX, false,
+                          [&](const LineView& v) {
+                            if (v.message.find("needle") != std::string_view::npos)
+                              want.push_back(v.line_number);
+                            return true;
+                          })
+                    .ok());
+    // Three times: the first reads observe the run, later ones are answered from its map.
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(lines(*store_, needle, false), want) << when << ", search " << i;
+      EXPECT_EQ(lines(*store_, needle, true), std::vector<int64_t>(want.rbegin(), want.rend()))
+          << when << ", descending search " << i;
+    }
+  };
+  for (int b = 0; b < 40; ++b) append(*store_, 1000, 997);
+  check("idle");
+  append(*other, 1000, 50);  // lines 40001..41000 through the other node
+  check("after another node appended");
+  for (int b = 0; b < 30; ++b) append(*other, 20, 50);
+  check("before the merge");
+  ASSERT_TRUE(other->CompactNow().ok());
+  check("after another node merged");
+  ASSERT_TRUE(other->ClearLogs(run_id_).ok());
+  check("after another node cleared");
+  append(*other, 1000, 50);
+  check("appended after the clear");
+}
+
 TEST_P(StoreContractTest, FiltersPagesAndDescendingOrder) {
   for (int b = 0; b < 10; ++b) ASSERT_TRUE(store_->Append(Batch(b * 100, 100)).ok());
   QueryEngine q(*store_);
