@@ -24,24 +24,33 @@ fi
 CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} flock /tmp/wanllmdb-build.lock \
   cmake --build $build --target fuzzers -j2 || { echo "run-fuzz: build failed" >&2; exit 1; }
 
-# Full mode's time limit per target: 10 million executions at the rate the target reached on the
-# 2-core development machine (shared, ASan + UBSan + coverage; the rate in the comment), with a
-# margin of about 1.6 for the slowdown as inputs grow towards -max_len (4096 bytes). Only a
-# limit: a faster machine stops every target at FUZZ_RUNS first. Unlisted targets get 300 s.
-# All of them at these rates: about 4.3 hours; at most 6.9 hours.
+# Full mode's time limit per target: 10 million executions at the rate the target keeps once its
+# inputs reach -max_len (measured with -len_control=0 on the 2-core development machine while it
+# was shared, ASan + UBSan + coverage; the rate in the comment), with a margin of about 1.2. Only
+# a limit: a faster machine stops every target at FUZZ_RUNS first. Unlisted targets get 300 s.
+# All of them at these rates: about 10 hours.
 declare -A limit=(
-  [chunk_codec]=2400     # ~6,600 inputs/s: compresses, decodes twice, re-encodes, decodes
-  [foreign_ingest]=800   # ~21,000/s
-  [forwarded]=500        # ~33,000/s
-  [json_batch]=1000      # ~16,000/s
-  [level_detector]=3200  # ~5,000/s: every line through every layout rule, three times
-  [line_assembler]=4700  # ~3,400/s: byte-sized feeds through the terminal model
-  [matcher]=2600         # ~6,200/s: compiles an RE2 and a text probe per input
-  [problem_rules]=3600   # ~4,400/s: every line through the rules, some inputs compile an RE2
-  [query]=2800           # ~5,600/s: compiles the filter's matcher per input
-  [spool]=1100           # ~15,000/s
-  [static_files]=1600    # ~9,800/s
-  [structured_line]=600  # ~26,000/s
+  [chunk_codec]=1800      # ~6,600 inputs/s: compresses, decodes twice, re-encodes, decodes
+  [foreign_ingest]=600    # ~21,000/s
+  [forwarded]=400         # ~33,000/s
+  [json_batch]=750        # ~16,000/s
+  [level_detector]=5000   # ~2,400/s: every line through every layout rule, three times
+  [line_assembler]=6600   # ~1,800/s: byte-sized feeds through the terminal model, twice
+  [matcher]=5200          # ~2,300/s: compiles an RE2 and a text probe per input
+  [problem_rules]=5200    # ~2,300/s: every line through the rules, some inputs compile an RE2
+  [query]=5200            # ~2,300/s: compiles the filter's matcher per input
+  [spool]=3400            # ~3,500/s: one simdjson parse per record, and again to check it
+  [static_files]=2300     # ~5,200/s
+  [structured_line]=1100  # ~11,000/s
+)
+# -max_len where libFuzzer's default (4096 bytes) mostly slows a target down: both spend their
+# time per byte, and 1 KiB still holds a 24-row redraw with cuts up to 1 KiB (line_assembler's
+# cut goes from 16 bytes), or a traceback's worth of lines (level_detector). At 4096:
+# line_assembler ~970/s, level_detector ~1,000/s. Keep it above every seed (libFuzzer truncates
+# longer inputs).
+declare -A max_len=(
+  [level_detector]=1024
+  [line_assembler]=1024
 )
 
 targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls ./*_fuzz.cpp | sed 's|^\./||; s|_fuzz\.cpp$||')}
@@ -56,6 +65,7 @@ for t in $targets; do
   mkdir -p "$artifacts" "$seeds"
   args=(-timeout=30 -print_final_stats=1 -artifact_prefix="$artifacts")
   [ -f tests/fuzz/dict/$t.dict ] && args+=(-dict=tests/fuzz/dict/$t.dict)
+  [ -n "${max_len[$t]:-}" ] && args+=(-max_len="${max_len[$t]}")
   if [ $mode = smoke ]; then
     corpus=$scratch/$t
     args+=(-seed=1 -max_total_time="${FUZZ_SMOKE_SECONDS:-2}")
