@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.parse
 
-from search_bench import call, start
+from search_bench import call, settle, start
 from server_bench import training_lines
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
@@ -41,26 +41,6 @@ def generate(port: int) -> float:
         for b in range(PER_RUN // BATCH):
             body = needle_body if (r % 200 == 0 and b == 1) else bodies[(r + b) % 8]
             call(conn, "POST", f"/runs/{rid}/logs/batch", body)
-    return time.perf_counter() - t0
-
-
-def store_bytes(port: int) -> float:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/metrics")
-    text = conn.getresponse().read().decode()
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("wanllmdb_store_bytes"))
-
-
-def settle(port: int, quiet_s: int = 5, limit_s: int = 600) -> float:
-    """Waits until the background merges are done (the store's size stays the same for quiet_s
-    seconds), so the searches measure the store a finished ingest leaves; returns the wait."""
-    t0 = time.perf_counter()
-    last, same = store_bytes(port), 0
-    while same < quiet_s and time.perf_counter() - t0 < limit_s:
-        time.sleep(1)
-        now = store_bytes(port)
-        same = same + 1 if now == last else 0
-        last = now
     return time.perf_counter() - t0
 
 
@@ -101,7 +81,7 @@ if __name__ == "__main__":
             total = RUNS * PER_RUN
             print(f"project of {RUNS:,} runs x {PER_RUN:,} lines ({total:,} lines) generated in "
                   f"{gen_s:.0f} s ({total / gen_s:,.0f} lines/s)")
-            print(f"  merges settled {settle(port):.0f} s after the ingest")
+            print(f"  merges settled {settle(d):.0f} s after the ingest")
             times = []
             for _ in range(5):
                 ms, records = project_search(port, "q=" + NEEDLE + "&preview=1")

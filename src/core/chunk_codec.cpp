@@ -365,8 +365,11 @@ Status ParseColumns(std::string_view raw, DecodedChunk* out) {
   return IndexText(out);
 }
 
+// A layout-3 payload of the blocks `ends` gives; with `filters`, a filter per block and (into
+// *text_filter when given) the chunk's, else neither.
 Result<std::string> EncodeBlocks(const LogLine* lines, size_t count, int zstd_level,
-                                 const std::vector<size_t>& ends, std::string* text_filter) {
+                                 const std::vector<size_t>& ends, std::string* text_filter,
+                                 bool filters) {
   std::vector<std::string_view> writers;
   std::vector<uint8_t> writer_index;
   if (Status s = CollectWriters(lines, count, &writers, &writer_index); !s.ok()) return s;
@@ -377,7 +380,6 @@ Result<std::string> EncodeBlocks(const LogLine* lines, size_t count, int zstd_le
     if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end())
       names.push_back(name);
   }
-  const bool filters = TextFiltersEnabled();
   std::vector<std::string> block_filters;
   if (filters) {
     BuildTextFilters(lines, count, ends, text_filter, &block_filters);
@@ -553,13 +555,14 @@ Status DecodeBlocks(std::string_view payload, DecodedChunk* out, const BlockTest
 }  // namespace
 
 Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level,
-                                std::string* text_filter) {
+                                std::string* text_filter, FilterBuild build) {
   if (count == 0) return Status(Code::kInvalidValue, "a chunk holds at least one line");
+  const bool filters = build == FilterBuild::kBuild && TextFiltersEnabled();
   std::vector<size_t> ends = ChunkBlockEnds(lines, count);
-  if (ends.size() > 1) return EncodeBlocks(lines, count, zstd_level, ends, text_filter);
+  if (ends.size() > 1) return EncodeBlocks(lines, count, zstd_level, ends, text_filter, filters);
   auto raw = EncodeColumns(lines, count, nullptr);
   if (!raw.ok()) return raw.status();
-  if (text_filter) *text_filter = BuildTextFilter(lines, count);
+  if (text_filter) *text_filter = filters ? BuildTextFilter(lines, count) : std::string();
   return Compress(*raw, zstd_level);
 }
 

@@ -78,9 +78,14 @@ struct DecodedChunk {
 // further names are dropped: their lines keep their canonical level.
 // Thread-safety: stateless functions; the zstd contexts are thread_local.
 // With `text_filter`, also its chunk text filter (core/text_filter.h BuildTextFilter; "" when
-// filters are off), computed in the same pass over the text as the block filters.
+// filters are off or skipped), computed in the same pass over the text as the block filters.
+// FilterBuild::kSkip writes neither (a chunk without filters is always scanned): ingest skips
+// them, because the merger re-encodes every chunk ingest writes and builds them then
+// (store/merge_planner.h), so building them twice would only slow ingest down.
+enum class FilterBuild { kBuild, kSkip };
 Result<std::string> EncodeChunk(const LogLine* lines, size_t count, int zstd_level,
-                                std::string* text_filter = nullptr);
+                                std::string* text_filter = nullptr,
+                                FilterBuild filters = FilterBuild::kBuild);
 
 // Whether to decode a layout-3 block, given its text filter ("" when it has none).
 using BlockTest = std::function<bool(std::string_view block_filter)>;

@@ -1,8 +1,5 @@
 #include "server/server.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +15,7 @@
 
 #include "auth/authenticator.h"
 #include "core/text_filter.h"
+#include "core/thread_priority.h"
 #include "server/access_setup.h"
 #include "server/alerts.h"
 #include "server/api.h"
@@ -43,18 +41,14 @@
 namespace wanllmdb {
 namespace {
 
-// Worker threads (store reads and writes) run at a lower CPU priority than the network threads,
-// and reader threads (scans) lower still: under many full scans on few cores, /health,
-// WebSocket pings and the reading of requests get the CPU at once, and ingest before searches
-// (the scheduler favours the higher-priority thread on wakeup and gives it the bigger share).
-// `nice` on each pool thread only (Linux: setpriority on a thread id); threads a scan starts
-// inherit it. Each task waits until all are running, so each lands on its own thread.
+// Sets `nice` on each of the pool's threads (core/thread_priority.h says which pool gets what and
+// why). Each task waits until all are running, so each lands on its own thread.
 void LowerPriority(net::thread_pool& pool, int workers, int nice) {
   // Shared: a task may still be inside arrive_and_wait when the wait below returns.
   auto all_there = std::make_shared<std::latch>(workers);
   for (int i = 0; i < workers; ++i) {
     net::post(pool, [all_there, nice] {
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);  // best effort
+      SetThisThreadNice(nice);
       all_there->arrive_and_wait();
     });
   }
@@ -224,9 +218,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                  o.web_dir.c_str());
   }
   net::thread_pool pool(workers);
-  LowerPriority(pool, workers, 10);
+  LowerPriority(pool, workers, kWorkerNice);
   net::thread_pool reader_pool(readers);
-  LowerPriority(reader_pool, readers, 15);
+  LowerPriority(reader_pool, readers, kReaderNice);
   AccessLog access_log(o.access_log, o.log_format);
   if (!sqlite_path.empty()) WarnIfNoIncrementalVacuum(sqlite_path, access_log);
   ServerContext ctx;

@@ -27,8 +27,8 @@ void DetectProblems(PreparedBatch& p) {
   p.problems.clear();
   p.open_at_end = {};
   if (p.batch.problem_rules && !p.batch.lines.empty())
-    p.problems = ScanProblems(*p.batch.problem_rules, p.batch.lines, p.assumed_traceback,
-                              &p.carry, &p.open_at_end);
+    p.problems = ScanProblems(*p.batch.problem_rules, p.batch.lines, p.assumed_traceback, &p.carry,
+                              &p.open_at_end);
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ Result<PreparedBatch> PrepareBatch(IngestBatch batch, const TracebackHint& hint,
   p.carry = hint.open;
   p.carry_writer_lines = hint.writer_lines;
   p.end_traceback = DetectLevels(batch, hint.mask);
-  auto pieces = BuildChunks(batch.lines, zstd_level);
+  auto pieces = BuildChunks(batch.lines, zstd_level, {}, FilterBuild::kSkip);
   if (!pieces.ok()) return pieces.status();
   p.pieces = std::move(*pieces);
   p.batch = std::move(batch);
@@ -100,7 +100,7 @@ Status ApplyBatch(PreparedBatch& p, RunCounters& run, WriterState& w, int zstd_l
     // both from the state the store holds.
     p.assumed_traceback = w.traceback_mask;
     p.end_traceback = DetectLevels(batch, w.traceback_mask);
-    auto pieces = BuildChunks(batch.lines, zstd_level);
+    auto pieces = BuildChunks(batch.lines, zstd_level, {}, FilterBuild::kSkip);
     if (!pieces.ok()) return pieces.status();
     p.pieces = std::move(*pieces);
     DetectProblems(p);

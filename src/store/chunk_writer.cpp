@@ -23,14 +23,14 @@ ChunkMeta MetaOf(const LogLine* lines, size_t n) {
 }
 
 Result<std::vector<ChunkPiece>> BuildChunks(const std::vector<LogLine>& lines, int zstd_level,
-                                            ChunkLimits limits) {
+                                            ChunkLimits limits, FilterBuild filters) {
   std::vector<ChunkPiece> out;
   size_t start = 0, bytes = 0;
   // Distinct writers of the open piece; pieces rarely hold more than a few, a scan wins.
   std::vector<std::string_view> writers;
   auto close = [&](size_t end) -> Status {
     std::string filter;
-    auto payload = EncodeChunk(lines.data() + start, end - start, zstd_level, &filter);
+    auto payload = EncodeChunk(lines.data() + start, end - start, zstd_level, &filter, filters);
     if (!payload.ok()) return payload.status();
     out.push_back({start, end, std::move(*payload), std::move(filter)});
     start = end;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/chunk_codec.h"
 #include "core/log_line.h"
 #include "core/status.h"
 
@@ -42,10 +43,12 @@ struct ChunkLimits {
   size_t max_bytes = kIngestChunkBytes;
 };
 
-// Splits `lines` into pieces within `limits` and the format's writer limit, and encodes each.
+// Splits `lines` into pieces within `limits` and the format's writer limit, and encodes each,
+// with text filters or without (ingest: core/chunk_codec.h EncodeChunk says why).
 // Thread-safety: a pure function.
 Result<std::vector<ChunkPiece>> BuildChunks(const std::vector<LogLine>& lines, int zstd_level,
-                                            ChunkLimits limits = {});
+                                            ChunkLimits limits = {},
+                                            FilterBuild filters = FilterBuild::kBuild);
 
 // Count columns are stored as text "a,b,c,d,e" in both backends.
 std::string JoinCounts(const int64_t* v, int n);

@@ -1,6 +1,8 @@
 #include "store/merge_planner.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "core/chunk_codec.h"
 #include "core/text_filter.h"
@@ -39,6 +41,7 @@ MergePlanner::Outcome MergePlanner::Plan(const std::vector<MergeCandidate>& page
   if (!group->empty()) {
     cursor_run_ = group->back().run_id;
     cursor_line_ = group->back().first_line;
+    ++groups_planned_;
     return Outcome::kGroup;
   }
   if (rows == kMergePageRows) {
@@ -83,6 +86,32 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
   if (!payload.ok()) return payload.status();
   m.payload = std::move(*payload);
   return m;
+}
+
+void RunMergerLoop(const std::function<void()>& wait_for_wakeup,
+                   const std::function<MergerState()>& state,
+                   const std::function<MergeStep()>& merge_once) {
+  constexpr int kGroupsPerRound = 64;
+  bool backlog = false;
+  while (true) {
+    if (!backlog) {
+      wait_for_wakeup();
+      if (state() == MergerState::kStop) return;
+      // Let ingest bursts settle first: merging competes with them for the writer.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    backlog = false;
+    bool merged = false;
+    for (int i = 0; i < kGroupsPerRound; ++i) {
+      const MergerState s = state();
+      if (s == MergerState::kStop) return;
+      if (s == MergerState::kIngestBusy) break;  // come back at the next wakeup
+      const MergeStep step = merge_once();
+      if (step == MergeStep::kIdle) break;
+      merged |= step == MergeStep::kGroup;
+      backlog = merged && i + 1 == kGroupsPerRound;
+    }
+  }
 }
 
 }  // namespace wanllmdb

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,10 +43,13 @@ class MergePlanner {
   Outcome Plan(const std::vector<MergeCandidate>& page, std::vector<MergeCandidate>* group);
   // After a group was cut short (writer limit): resume right after `last_taken`.
   void ResumeAfter(const MergeCandidate& last_taken);
+  // How many times Plan answered kGroup so far (RunMergerLoop tells merging from paging).
+  int64_t groups_planned() const { return groups_planned_; }
 
  private:
   std::string cursor_run_;
   int64_t cursor_line_ = 0;
+  int64_t groups_planned_ = 0;
 };
 
 // The merged replacement of a prefix of a group.
@@ -66,5 +70,19 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
 
 // Worth swapping in: two or more chunks become one, or one chunk gets recompressed.
 bool WorthMerging(const std::vector<MergeCandidate>& group, size_t taken);
+
+// The merger thread's pacing, the same for every backend. Each round waits for a wakeup (an
+// append) or a second, lets an ingest burst settle for 200 ms, then takes up to 64 steps of
+// `merge_once` (one group merged, or one page of the work list read past) while it finds work
+// and `state` says ingest is quiet. A round that used its whole budget and merged something
+// starts the next at once: a backlog (the merger yields the CPU to ingest,
+// core/thread_priority.h) is worked off at full speed once ingest pauses, not 64 groups a
+// second; a round that only paged past unmergeable chunks waits, so a store of many finished
+// runs is not walked over and over. Returns when `state` says stop.
+enum class MergerState { kQuiet, kIngestBusy, kStop };
+enum class MergeStep { kGroup, kPaged, kIdle };
+void RunMergerLoop(const std::function<void()>& wait_for_wakeup,
+                   const std::function<MergerState()>& state,
+                   const std::function<MergeStep()>& merge_once);
 
 }  // namespace wanllmdb

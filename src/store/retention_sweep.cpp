@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/chunk_codec.h"
+#include "core/thread_priority.h"
 #include "core/time_util.h"
 #include "store/retention_planner.h"
 
@@ -35,7 +36,9 @@ std::string LimitText(const RetentionTask& t) {
 RetentionSweeper::RetentionSweeper(LogStore& store, RetentionSweepOptions options)
     : store_(store), options_(std::move(options)) {}
 
-RetentionSweeper::~RetentionSweeper() { Stop(); }
+RetentionSweeper::~RetentionSweeper() {
+  Stop();
+}
 
 void RetentionSweeper::Start() {
   if (options_.interval_s <= 0 || thread_.joinable()) return;
@@ -57,6 +60,7 @@ bool RetentionSweeper::stopping() {
 }
 
 void RetentionSweeper::Loop() {
+  SetThisThreadNice(kBackgroundNice);
   const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options_.interval_s));
   while (true) {
@@ -95,7 +99,8 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
   auto policies = store_.ListRetention();
   if (!policies.ok()) return policies.status();
   bool any = RemovesAnything(ResolveRetention({}, options_.defaults));
-  for (const auto& [project, p] : *policies) any |= RemovesAnything(ResolveRetention(p, options_.defaults));
+  for (const auto& [project, p] : *policies)
+    any |= RemovesAnything(ResolveRetention(p, options_.defaults));
   if (!any) return stats;  // keep everything: not even the runs are read
   auto runs = store_.RetentionRuns();
   if (!runs.ok()) return runs.status();
@@ -131,8 +136,8 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
         break;
       }
       RetentionCut cut;
-      auto more = PlanCut(task, *view, done_lines, done_bytes, options_.chunks_per_step, decode,
-                          &cut);
+      auto more =
+          PlanCut(task, *view, done_lines, done_bytes, options_.chunks_per_step, decode, &cut);
       if (!more.ok()) {
         failed = more.status();
         break;
@@ -177,8 +182,8 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
     const std::string who = "run " + task.run_id + " (project '" + task.project + "')";
     if (done_lines > 0) {
       options_.log("retention: " + who + ": removed lines " + Grouped(from) + "-" + Grouped(to) +
-                   " (" + Grouped(done_lines) + " lines, " + Grouped(done_bytes) +
-                   " bytes) by " + LimitText(task));
+                   " (" + Grouped(done_lines) + " lines, " + Grouped(done_bytes) + " bytes) by " +
+                   LimitText(task));
     }
     if (deleted) options_.log("retention: " + who + ": deleted the run by " + LimitText(task));
     if (!failed.ok() && failed.code() != Code::kConflict)
@@ -198,8 +203,7 @@ Result<RetentionSweepStats> RetentionSweeper::SweepOnce() {
     if (!Pause(took)) break;
   }
   auto ms = [](std::chrono::steady_clock::duration d) {
-    return static_cast<long long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
   if (options_.log && (stats.lines > 0 || stats.runs_deleted > 0 || stats.pages_reclaimed > 0)) {
     options_.log("retention: sweep done in " +

@@ -1,9 +1,8 @@
 #include "store/scan_helpers.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
+
+#include "core/thread_priority.h"
 
 namespace wanllmdb {
 
@@ -22,8 +21,8 @@ ScanHelpers::~ScanHelpers() {
 
 ScanHelpers& ScanHelpers::Shared() {
   // Never destroyed: scans may still run on detached paths at exit; the threads die with it.
-  static ScanHelpers* helpers =
-      new ScanHelpers(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), 15);
+  static ScanHelpers* helpers = new ScanHelpers(
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), kReaderNice);
   return *helpers;
 }
 
@@ -40,7 +39,7 @@ bool ScanHelpers::TryStart(std::function<void()> fn) {
 }
 
 void ScanHelpers::Loop(int nice) {
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);  // best effort
+  SetThisThreadNice(nice);
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     ++idle_;

@@ -21,7 +21,7 @@ class ScanHelpers {
   ScanHelpers(const ScanHelpers&) = delete;
   ScanHelpers& operator=(const ScanHelpers&) = delete;
 
-  // The process's helpers: one per core, at nice +15.
+  // The process's helpers: one per core, at kReaderNice (core/thread_priority.h).
   static ScanHelpers& Shared();
 
   // Runs `fn` on an idle helper and returns true; false at once when none is idle (then `fn`

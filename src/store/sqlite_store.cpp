@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
+#include "core/thread_priority.h"
 #include "core/time_util.h"
 #include "store/append_planner.h"
 #include "store/chunk_writer.h"
@@ -1661,29 +1662,25 @@ Status SqliteStore::RepairRun(const RunRepair& r) {
 // ---- background merge ----
 
 void SqliteStore::MergerLoop() {
+  SetThisThreadNice(kBackgroundNice);  // merges use the CPU ingest leaves over
   int64_t seen = 0;
-  while (true) {
-    {
-      std::unique_lock lock(merge_mu_);
-      merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
-      seen = merge_wakeups_;
-    }
-    {
-      std::lock_guard lock(queue_mu_);
-      if (stopping_) return;
-    }
-    // Let ingest bursts settle first: merging competes with them for the writer.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    for (int i = 0; i < 64; ++i) {
-      {
+  RunMergerLoop(
+      [&] {
+        std::unique_lock lock(merge_mu_);
+        merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
+        seen = merge_wakeups_;
+      },
+      [&] {
         std::lock_guard lock(queue_mu_);
-        if (stopping_) return;
-        if (queue_.size() > 2) break;  // ingest is busy: come back later
-      }
-      std::lock_guard busy(merge_busy_);
-      if (!MergeOnce()) break;
-    }
-  }
+        if (stopping_) return MergerState::kStop;
+        return queue_.size() > 2 ? MergerState::kIngestBusy : MergerState::kQuiet;
+      },
+      [&] {
+        std::lock_guard busy(merge_busy_);
+        const int64_t before = planner_.groups_planned();
+        if (!MergeOnce()) return MergeStep::kIdle;
+        return planner_.groups_planned() != before ? MergeStep::kGroup : MergeStep::kPaged;
+      });
 }
 
 bool SqliteStore::MergeOnce() {

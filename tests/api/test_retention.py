@@ -253,9 +253,9 @@ def test_rotation_by_lines_keeps_numbers_and_exact_summaries(make_server: Any,
     assert min(more) == max(stored) + 1
     check = admin("check", *store_flags(server, store_args))
     assert check.returncode == 0, check.stdout + check.stderr
-    log = server.log_path.read_text()
-    assert f"retention: run {rid} (project 'rot'): removed lines 1-" in log
-    assert "by max_lines_per_run 2,500" in log
+    said = f"retention: run {rid} (project 'rot'): removed lines 1-"
+    assert wait_until(lambda: said in server.log_path.read_text(), DEADLINE)
+    assert "by max_lines_per_run 2,500" in server.log_path.read_text()
 
 
 def test_rotation_by_bytes(make_server: Any) -> None:
@@ -311,15 +311,18 @@ def test_max_age_delete_run_removes_the_run(make_server: Any) -> None:
     put_policy(server, "gone", {"max_age_days": 0.00002, "max_age_action": "delete_run"})
     assert wait_until(lambda: server.get(f"/runs/{rid}").status == 404, DEADLINE)
     assert summary(server, keep)["total"] == 1000
-    assert f"retention: run {rid} (project 'gone'): deleted the run by max_age" in \
-        server.log_path.read_text()
+    # The sweep logs after its delete is committed (and visible): wait for the line too.
+    said = f"retention: run {rid} (project 'gone'): deleted the run by max_age"
+    assert wait_until(lambda: said in server.log_path.read_text(), DEADLINE)
 
 
 def test_max_bytes_per_project_takes_the_oldest_finished_runs_first(make_server: Any) -> None:
     server: Server = make_server(FAST).start()
     runs = [server.new_run("capped") for _ in range(4)]
+    # 100,000 bytes each, in two chunks of 1,000 lines: full-sized, so a merge cannot join them
+    # into one (the sweep removes whole chunks, and one chunk would leave `second` empty).
     for rid in runs:
-        fill(server, rid, batches=2, per_batch=500, size=100)  # 100,000 bytes each
+        fill(server, rid, batches=2, per_batch=1000, size=50)
     for rid in runs[:3]:  # finished in this order; runs[3] keeps running
         assert server.request("PATCH", f"/runs/{rid}", {"state": "finished"}).status == 200
     put_policy(server, "capped", {"max_bytes_per_project": 250_000})
@@ -329,10 +332,10 @@ def test_max_bytes_per_project_takes_the_oldest_finished_runs_first(make_server:
 
     assert wait_until(lambda: project_bytes() <= 250_000, DEADLINE), project_bytes()
     oldest, second, newest, live = (summary(server, rid) for rid in runs)
-    assert oldest["total"] == 0 and oldest["removed"]["to_line"] == 1000
-    assert 0 < second["total"] < 1000 and second["removed"]["from_line"] == 1
-    assert newest["total"] == 1000 and newest["removed"] is None
-    assert live["total"] == 1000 and live["removed"] is None
+    assert oldest["total"] == 0 and oldest["removed"]["to_line"] == 2000
+    assert 0 < second["total"] < 2000 and second["removed"]["from_line"] == 1
+    assert newest["total"] == 2000 and newest["removed"] is None
+    assert live["total"] == 2000 and live["removed"] is None
 
 
 @pytest.mark.sqlite_only("takes the per-source counts off SQLite's chunk_counts table directly")

@@ -330,6 +330,28 @@ TEST(ChunkCodecLayout3, ChunkFilterComesWithThePayload) {
   ExpectSameLines(d, lines);
 }
 
+// Ingest's chunks (FilterBuild::kSkip): the same lines, no filter of either kind, whatever the
+// process-wide switch says; the merger builds them later.
+TEST(ChunkCodecLayout3, IngestChunksSkipEveryFilter) {
+  auto lines = Mixed(1000);
+  std::string filter = "x";
+  std::string payload = *EncodeChunk(lines.data(), lines.size(), 1, &filter, FilterBuild::kSkip);
+  EXPECT_EQ(filter, "");
+  EXPECT_EQ(payload[1], '\0');  // flags: no block filters
+  DecodedChunk d;
+  size_t asked = 0;
+  ASSERT_TRUE(DecodeChunk(payload, &d, [&](std::string_view f) {
+                EXPECT_TRUE(f.empty());
+                ++asked;
+                return true;
+              }).ok());
+  EXPECT_EQ(asked, 8u);
+  ExpectSameLines(d, lines);
+  std::string small = "x";
+  ASSERT_TRUE(EncodeChunk(lines.data(), 10, 1, &small, FilterBuild::kSkip).ok());
+  EXPECT_EQ(small, "");  // a one-frame chunk too
+}
+
 TEST(ChunkCodecLayout3, RejectsCorruptPayloads) {
   auto lines = Mixed(400);
   std::string payload = *EncodeChunk(lines.data(), lines.size(), 1);

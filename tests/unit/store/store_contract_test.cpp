@@ -20,6 +20,7 @@
 #include "store/query_engine.h"
 #include "store/run_import.h"
 #include "store/sqlite_store.h"
+#include "store/text_probe.h"
 
 namespace wanllmdb {
 namespace {
@@ -286,6 +287,25 @@ TEST_P(StoreContractTest, TextSearchEqualsAFullScanThroughTheFilterCache) {
   }
   EXPECT_EQ(search(*store_, "needle-a"), want);
   EXPECT_EQ(search(*store_, "needle-b"), std::vector<int64_t>());
+}
+
+// Ingest writes chunks without text filters and the merger builds them (core/chunk_codec.h
+// FilterBuild): a needle that is nowhere skips no chunk before the merge and every chunk after.
+TEST_P(StoreContractTest, MergesBuildTheTextFiltersIngestLeavesOut) {
+  for (int b = 0; b < 3; ++b) ASSERT_TRUE(store_->Append(Batch(b * 1000, 1000)).ok());
+  auto probe = TextProbe::Make("needle-nowhere", "");
+  ASSERT_TRUE(probe);
+  auto skipped = [&] {
+    auto chunks = store_->ReadChunks(run_id_, {.max_chunks = 100, .probe = probe.get()});
+    EXPECT_TRUE(chunks.ok());
+    size_t n = 0;
+    for (const auto& c : *chunks) n += c.skipped;
+    return std::make_pair(n, chunks->size());
+  };
+  EXPECT_EQ(skipped(), std::make_pair(size_t{0}, size_t{3}));
+  ASSERT_TRUE(store_->CompactNow().ok());
+  EXPECT_EQ(skipped(), std::make_pair(size_t{3}, size_t{3}));
+  EXPECT_EQ(All().size(), 3000u);
 }
 
 // An idle run's chunk rows are cached (PostgreSQL: store/chunk_map_cache.h); whatever another
