@@ -88,14 +88,27 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
   return m;
 }
 
-void RunMergerLoop(const std::function<void()>& wait_for_wakeup,
-                   const std::function<MergerState()>& state,
+void MergeWakeups::Post() {
+  {
+    std::lock_guard lock(mu_);
+    ++posted_;
+  }
+  cv_.notify_all();
+}
+
+void MergeWakeups::Wait() {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::seconds(1), [&] { return posted_ != seen_; });
+  seen_ = posted_;
+}
+
+void RunMergerLoop(MergeWakeups& wakeups, const std::function<MergerState()>& state,
                    const std::function<MergeStep()>& merge_once) {
   constexpr int kGroupsPerRound = 64;
   bool backlog = false;
   while (true) {
     if (!backlog) {
-      wait_for_wakeup();
+      wakeups.Wait();
       if (state() == MergerState::kStop) return;
       // Let ingest bursts settle first: merging competes with them for the writer.
       std::this_thread::sleep_for(std::chrono::milliseconds(200));

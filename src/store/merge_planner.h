@@ -6,8 +6,10 @@
 // distinct writers than the chunk format holds: BuildMerge closes the group there.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -81,8 +83,23 @@ bool WorthMerging(const std::vector<MergeCandidate>& group, size_t taken);
 // runs is not walked over and over. Returns when `state` says stop.
 enum class MergerState { kQuiet, kIngestBusy, kStop };
 enum class MergeStep { kGroup, kPaged, kIdle };
-void RunMergerLoop(const std::function<void()>& wait_for_wakeup,
-                   const std::function<MergerState()>& state,
+
+// What wakes a merger: commits (there may be new chunks) and Close.
+// Thread-safety: thread-safe.
+class MergeWakeups {
+ public:
+  void Post();
+  // Until a Post since the last Wait returned, or one second.
+  void Wait();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t posted_ = 0;  // Guarded by mu_
+  int64_t seen_ = 0;    // Guarded by mu_
+};
+
+void RunMergerLoop(MergeWakeups& wakeups, const std::function<MergerState()>& state,
                    const std::function<MergeStep()>& merge_once);
 
 }  // namespace wanllmdb

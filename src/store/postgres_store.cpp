@@ -200,9 +200,7 @@ class PostgresStore final : public LogStore {
 
   std::unique_ptr<PgConn> write_db_;  // Writer thread only.
 
-  std::mutex merge_mu_;
-  std::condition_variable merge_cv_;
-  int64_t merge_wakeups_ = 0;         // Guarded by merge_mu_
+  MergeWakeups merge_wakeups_;
   std::mutex merge_busy_;             // held by whoever merges (merger thread or CompactNow)
   MergePlanner planner_;              // Guarded by merge_busy_
   std::unique_ptr<PgConn> merge_db_;  // Guarded by merge_busy_
@@ -244,11 +242,7 @@ void PostgresStore::Close() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  {
-    std::lock_guard lock(merge_mu_);
-    ++merge_wakeups_;
-  }
-  merge_cv_.notify_all();
+  merge_wakeups_.Post();
   if (merger_.joinable()) merger_.join();
   if (writer_.joinable()) writer_.join();
   write_db_.reset();
@@ -370,9 +364,7 @@ void PostgresStore::RunGroup(std::vector<std::unique_ptr<WriteOp>>& ops) {
       if (listener_)
         for (const auto& e : events) listener_(e);
     }
-    std::lock_guard mlock(merge_mu_);
-    ++merge_wakeups_;
-    merge_cv_.notify_all();
+    merge_wakeups_.Post();
   }
 }
 
@@ -1819,13 +1811,8 @@ Status PostgresStore::RepairRun(const RunRepair& r) {
 
 void PostgresStore::MergerLoop() {
   SetThisThreadNice(kBackgroundNice);  // merges use the CPU ingest leaves over
-  int64_t seen = 0;
   RunMergerLoop(
-      [&] {
-        std::unique_lock lock(merge_mu_);
-        merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
-        seen = merge_wakeups_;
-      },
+      merge_wakeups_,
       [&] {
         std::lock_guard lock(queue_mu_);
         if (stopping_) return MergerState::kStop;

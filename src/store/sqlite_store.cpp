@@ -153,9 +153,7 @@ class SqliteStore final : public LogStore {
   std::unique_ptr<SqliteDb> write_db_;
   std::unordered_map<std::string, RunCache> runs_;
 
-  std::mutex merge_mu_;
-  std::condition_variable merge_cv_;
-  int64_t merge_wakeups_ = 0;  // Guarded by merge_mu_
+  MergeWakeups merge_wakeups_;
   // Merger thread only (CompactNow runs it on the caller's thread while the merger sleeps on
   // merge_busy_).
   std::mutex merge_busy_;
@@ -219,11 +217,7 @@ void SqliteStore::Close() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  {
-    std::lock_guard lock(merge_mu_);
-    ++merge_wakeups_;
-  }
-  merge_cv_.notify_all();
+  merge_wakeups_.Post();
   if (merger_.joinable()) merger_.join();
   if (writer_.joinable()) writer_.join();
   if (write_db_) {
@@ -316,8 +310,7 @@ void SqliteStore::WriterLoop() {
       if (listener_) {
         for (const auto& e : events) listener_(e);
       }
-      std::lock_guard mlock(merge_mu_);
-      ++merge_wakeups_;
+      merge_wakeups_.Post();
     }
   }
 }
@@ -1663,13 +1656,8 @@ Status SqliteStore::RepairRun(const RunRepair& r) {
 
 void SqliteStore::MergerLoop() {
   SetThisThreadNice(kBackgroundNice);  // merges use the CPU ingest leaves over
-  int64_t seen = 0;
   RunMergerLoop(
-      [&] {
-        std::unique_lock lock(merge_mu_);
-        merge_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return merge_wakeups_ != seen; });
-        seen = merge_wakeups_;
-      },
+      merge_wakeups_,
       [&] {
         std::lock_guard lock(queue_mu_);
         if (stopping_) return MergerState::kStop;

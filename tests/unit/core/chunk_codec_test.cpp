@@ -303,6 +303,20 @@ TEST(ChunkCodecLayout3, SkippedBlocksReadAsEmptyLines) {
   ExpectSameLines(d, lines);
 }
 
+// A 1,000-line layout-3 payload whose eight blocks have no filter, holding `lines`.
+void ExpectEightBlocksWithoutFilters(const std::string& payload,
+                                     const std::vector<LogLine>& lines) {
+  DecodedChunk d;
+  size_t asked = 0;
+  ASSERT_TRUE(DecodeChunk(payload, &d, [&](std::string_view f) {
+                EXPECT_TRUE(f.empty());
+                ++asked;
+                return true;
+              }).ok());
+  EXPECT_EQ(asked, 8u);
+  ExpectSameLines(d, lines);
+}
+
 TEST(ChunkCodecLayout3, ChunkFilterComesWithThePayload) {
   auto lines = Mixed(1000);
   std::string filter;
@@ -319,15 +333,7 @@ TEST(ChunkCodecLayout3, ChunkFilterComesWithThePayload) {
   EXPECT_EQ(none, "");
   EXPECT_EQ(plain[1], '\0');  // flags: no block filters
   EXPECT_LT(plain.size(), payload.size());
-  DecodedChunk d;
-  size_t asked = 0;
-  ASSERT_TRUE(DecodeChunk(plain, &d, [&](std::string_view f) {
-                EXPECT_TRUE(f.empty());
-                ++asked;
-                return true;
-              }).ok());
-  EXPECT_EQ(asked, 8u);
-  ExpectSameLines(d, lines);
+  ExpectEightBlocksWithoutFilters(plain, lines);
 }
 
 // Ingest's chunks (FilterBuild::kSkip): the same lines, no filter of either kind, whatever the
@@ -338,15 +344,7 @@ TEST(ChunkCodecLayout3, IngestChunksSkipEveryFilter) {
   std::string payload = *EncodeChunk(lines.data(), lines.size(), 1, &filter, FilterBuild::kSkip);
   EXPECT_EQ(filter, "");
   EXPECT_EQ(payload[1], '\0');  // flags: no block filters
-  DecodedChunk d;
-  size_t asked = 0;
-  ASSERT_TRUE(DecodeChunk(payload, &d, [&](std::string_view f) {
-                EXPECT_TRUE(f.empty());
-                ++asked;
-                return true;
-              }).ok());
-  EXPECT_EQ(asked, 8u);
-  ExpectSameLines(d, lines);
+  ExpectEightBlocksWithoutFilters(payload, lines);
   std::string small = "x";
   ASSERT_TRUE(EncodeChunk(lines.data(), 10, 1, &small, FilterBuild::kSkip).ok());
   EXPECT_EQ(small, "");  // a one-frame chunk too
