@@ -54,7 +54,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
       GTEST_SKIP() << "WANLLMDB_TEST_PG is not set (make test starts a PostgreSQL)";
     dir_ = std::filesystem::temp_directory_path() / ("wanllmdb-test-" + NewUuid());
     std::filesystem::create_directories(dir_);
-    Open();
+    ASSERT_NO_FATAL_FAILURE(Open());  // e.g. PostgreSQL down: fail here, not on a null store
     NewRun r;
     r.id = NewUuid();
     r.project = "p";
@@ -163,7 +163,7 @@ TEST_P(StoreContractTest, AssignsDenseLineNumbersAndDedupsBySeq) {
 TEST_P(StoreContractTest, WatermarksSurviveReopen) {
   ASSERT_TRUE(store_->Append(Batch(0, 20)).ok());
   store_.reset();
-  Open();
+  ASSERT_NO_FATAL_FAILURE(Open());
   auto r = store_->Append(Batch(0, 30));
   EXPECT_EQ(r->accepted, 10);
   EXPECT_EQ(r->first_line, 21);
@@ -496,7 +496,7 @@ TEST_P(StoreContractTest, WriterFatesEndTheRunWhenAllHaveEnded) {
   EXPECT_EQ(end("rank-0", RunState::kCrashed, 137, 3), P(RunState::kRunning, std::nullopt));
   EXPECT_EQ(end("rank-1", RunState::kFailed, 1, 3), P(RunState::kRunning, std::nullopt));
   store_.reset();  // the fates are stored, not remembered
-  Open();
+  ASSERT_NO_FATAL_FAILURE(Open());
   EXPECT_EQ(end("rank-1", RunState::kFailed, 2, 3), P(RunState::kRunning, std::nullopt));
   EXPECT_EQ(end("rank-2", RunState::kFinished, 0, 3), P(RunState::kFailed, 2));
   EXPECT_TRUE(store_->GetRun(run_id_)->finished_at_us.has_value());
@@ -577,7 +577,7 @@ TEST_P(StoreContractTest, TracebackSplitAcrossBatchesIsOneProblemWithItsWholeRan
     other = OpenAnother();
   } else {
     store_.reset();  // one SQLite file has one writer process: reopen, as on a restart
-    Open();
+    ASSERT_NO_FATAL_FAILURE(Open());
   }
   LogStore& fresh = other ? *other : *store_;
   ASSERT_TRUE(fresh.Append(batch({"KeyError: 'x'"})).ok());
@@ -677,7 +677,7 @@ TEST_P(StoreContractTest, NewProblemKindsAreReportedOnceAcrossNodesAndReopens) {
   EXPECT_TRUE(again->new_problem_kinds.empty());
   other.reset();
   store_.reset();
-  Open();
+  ASSERT_NO_FATAL_FAILURE(Open());
   auto after =
       store_->Append(ProblemBatch(run_id_, "rank-0", {kOom, "Segmentation fault (core dumped)"}));
   ASSERT_TRUE(after.ok());
