@@ -50,7 +50,11 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose, like absl::StatusOr
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT
+  // An OK status has no value to go with it: such a Result says kInternal (as absl::StatusOr
+  // does) instead of ok() with nothing inside, which a caller would dereference.
+  Result(Status status)  // NOLINT
+      : status_(status.ok() ? Status(Code::kInternal, "a Result was built from an OK status")
+                            : std::move(status)) {}
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
