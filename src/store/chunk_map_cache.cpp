@@ -45,38 +45,26 @@ std::vector<size_t> SelectChunks(const ChunkMap& map, const ChunkQuery& q, size_
   return out;
 }
 
-ChunkMapCache::ChunkMapCache(size_t max_bytes) : max_bytes_(max_bytes) {}
-
-std::list<ChunkMapCache::Run>::iterator ChunkMapCache::TouchLocked(std::string_view run_id) {
-  auto it = runs_.find(run_id);
-  if (it == runs_.end()) {
-    lru_.push_front(Run{std::string(run_id), 0, false, nullptr, kRunOverhead});
-    bytes_ += kRunOverhead;
-    return runs_.emplace(lru_.front().id, lru_.begin()).first->second;
-  }
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second;
-}
+ChunkMapCache::ChunkMapCache(size_t max_bytes) : max_bytes_(max_bytes), runs_(kRunOverhead) {}
 
 bool ChunkMapCache::Knows(std::string_view run_id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return runs_.count(run_id) != 0;
+  return runs_.Contains(run_id);
 }
 
 ChunkMapCache::Map ChunkMapCache::Find(std::string_view run_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = runs_.find(run_id);
-  if (it == runs_.end() || !it->second->map || it->second->map->version != version) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->map;
+  auto* run = runs_.Find(run_id);
+  if (!run || !run->value.map || run->value.map->version != version) return nullptr;
+  return run->value.map;
 }
 
 bool ChunkMapCache::Observe(std::string_view run_id, int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto run = TouchLocked(run_id);
-  const bool again = run->has_seen && run->seen == version;
-  run->seen = version;
-  run->has_seen = true;
+  Seen& run = runs_.Touch(run_id).value;
+  const bool again = run.has_seen && run.seen == version;
+  run.seen = version;
+  run.has_seen = true;
   EvictLocked();
   return again;
 }
@@ -85,41 +73,26 @@ void ChunkMapCache::Insert(std::string_view run_id, Map map) {
   const size_t cost = MapBytes(*map);
   if (cost > max_bytes_) return;  // would push every other run out, and itself next
   std::lock_guard<std::mutex> lock(mu_);
-  auto run = TouchLocked(run_id);
-  if (run->map) {
-    const size_t old = MapBytes(*run->map);
-    run->bytes -= old;
-    bytes_ -= old;
-  }
-  run->map = std::move(map);
-  run->bytes += cost;
-  bytes_ += cost;
+  auto& run = runs_.Touch(run_id);
+  if (run.value.map) runs_.Charge(run, -static_cast<std::ptrdiff_t>(MapBytes(*run.value.map)));
+  run.value.map = std::move(map);
+  runs_.Charge(run, static_cast<std::ptrdiff_t>(cost));
   EvictLocked();
 }
 
 void ChunkMapCache::EvictLocked() {
   // Never the run just used (at the front).
-  while (bytes_ > max_bytes_ && lru_.size() > 1) {
-    Run& last = lru_.back();
-    bytes_ -= last.bytes;
-    runs_.erase(last.id);
-    lru_.pop_back();
-  }
+  while (runs_.bytes() > max_bytes_ && runs_.size() > 1) runs_.DropOldest();
 }
 
 void ChunkMapCache::DropRun(std::string_view run_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = runs_.find(run_id);
-  if (it == runs_.end()) return;
-  bytes_ -= it->second->bytes;
-  auto node = it->second;
-  runs_.erase(it);
-  lru_.erase(node);
+  runs_.Drop(run_id);
 }
 
 size_t ChunkMapCache::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return bytes_;
+  return runs_.bytes();
 }
 
 }  // namespace wanllmdb

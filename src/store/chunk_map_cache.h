@@ -15,15 +15,14 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "store/log_store.h"
+#include "store/run_lru.h"
 
 namespace wanllmdb {
 
@@ -64,21 +63,16 @@ class ChunkMapCache {
   size_t bytes() const;
 
  private:
-  struct Run {
-    std::string id;
+  struct Seen {
     int64_t seen = 0;
     bool has_seen = false;
     Map map;
-    size_t bytes = 0;
   };
-  std::list<Run>::iterator TouchLocked(std::string_view run_id);
   void EvictLocked();
 
   const size_t max_bytes_;
   mutable std::mutex mu_;
-  std::list<Run> lru_;  // most recently used first; guarded by mu_
-  std::unordered_map<std::string_view, std::list<Run>::iterator> runs_;  // guarded by mu_
-  size_t bytes_ = 0;                                                     // guarded by mu_
+  RunLru<Seen> runs_;  // guarded by mu_
 };
 
 }  // namespace wanllmdb

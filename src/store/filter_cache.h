@@ -17,13 +17,14 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "store/run_lru.h"
 
 namespace wanllmdb {
 
@@ -58,18 +59,12 @@ class FilterCache {
     int64_t last_line = 0, token = 0;
     Filter filter;
   };
-  struct Run {
-    std::string id;
-    std::unordered_map<int64_t, Entry> by_first_line;
-    size_t bytes = 0;
-  };
+  using Entries = std::unordered_map<int64_t, Entry>;  // by first line
   void EvictLocked();
 
   const size_t max_bytes_;
   mutable std::mutex mu_;
-  std::list<Run> lru_;  // most recently used first; guarded by mu_
-  std::unordered_map<std::string_view, std::list<Run>::iterator> runs_;  // guarded by mu_
-  size_t bytes_ = 0;                                                     // guarded by mu_
+  RunLru<Entries> runs_;  // guarded by mu_
 };
 
 // Drops a run's entries when it goes out of scope: after the write that deletes, imports or
