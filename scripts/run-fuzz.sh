@@ -78,10 +78,12 @@ for t in $targets; do
   mkdir -p "$corpus"
   # Full mode keeps each target's log (build-fuzz/fuzz-logs/): an interrupted `make fuzz` still
   # tells how far every finished target got.
-  if [ $mode = smoke ]; then log=$scratch/$t.log; else mkdir -p $build/fuzz-logs; log=$build/fuzz-logs/$t.log; fi
   if [ $mode = smoke ]; then
+    log=$scratch/$t.log
     echo "--- $t"
   else
+    mkdir -p $build/fuzz-logs
+    log=$build/fuzz-logs/$t.log
     echo "--- $t (at most ${seconds} s, from $(date -u +%H:%M:%S) UTC)"
   fi
   if "$bin" "${args[@]}" "$corpus" "$seeds" >"$log" 2>&1; then

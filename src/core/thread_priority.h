@@ -1,4 +1,4 @@
-// CPU priorities of the server's threads, in one place (DESIGN §4). On few cores the scheduler
+// CPU priorities of the server's threads, in one place. On few cores the scheduler
 // must favour, in this order: the network threads (reading requests, /health, WebSocket pings;
 // nice 0), the store's writer thread (nice 0: it commits what ingest acknowledges), the worker
 // pool (ingest and small reads), the reader pool and its scan helpers (searches, downloads), and

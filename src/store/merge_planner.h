@@ -73,14 +73,7 @@ Result<MergedChunk> BuildMerge(const std::vector<std::string>& payloads,
 // Worth swapping in: two or more chunks become one, or one chunk gets recompressed.
 bool WorthMerging(const std::vector<MergeCandidate>& group, size_t taken);
 
-// The merger thread's pacing, the same for every backend. Each round waits for a wakeup (an
-// append) or a second, lets an ingest burst settle for 200 ms, then takes up to 64 steps of
-// `merge_once` (one group merged, or one page of the work list read past) while it finds work
-// and `state` says ingest is quiet. A round that used its whole budget and merged something
-// starts the next at once: a backlog (the merger yields the CPU to ingest,
-// core/thread_priority.h) is worked off at full speed once ingest pauses, not 64 groups a
-// second; a round that only paged past unmergeable chunks waits, so a store of many finished
-// runs is not walked over and over. Returns when `state` says stop.
+// What a store tells its merger before each step, and what one step did (RunMergerLoop below).
 enum class MergerState { kQuiet, kIngestBusy, kStop };
 enum class MergeStep { kGroup, kPaged, kIdle };
 
@@ -99,6 +92,14 @@ class MergeWakeups {
   int64_t seen_ = 0;    // Guarded by mu_
 };
 
+// The merger thread's pacing, the same for every backend. Each round waits for a wakeup (an
+// append) or a second, lets an ingest burst settle for 200 ms, then takes up to 64 steps of
+// `merge_once` (one group merged, or one page of the work list read past) while it finds work
+// and `state` says ingest is quiet. A round that used its whole budget and merged something
+// starts the next at once: a backlog (the merger yields the CPU to ingest,
+// core/thread_priority.h) is worked off at full speed once ingest pauses, not 64 groups a
+// second; a round that only paged past unmergeable chunks waits, so a store of many finished
+// runs is not walked over and over. Returns when `state` says stop.
 void RunMergerLoop(MergeWakeups& wakeups, const std::function<MergerState()>& state,
                    const std::function<MergeStep()>& merge_once);
 
