@@ -22,6 +22,9 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60);
 constexpr std::string_view kApiPrefix = "/api/v1";
 // nginx's code for "the client closed the connection before the answer": access log only.
 constexpr int kClientClosedRequest = 499;
+// How much of a streamed body one reader task produces before the session writes it.
+constexpr size_t kStreamBatchBytes = 64 * 1024;
+constexpr auto kStreamBatchTime = std::chrono::milliseconds(50);
 
 // Whether the peer of `fd` has closed its side (or the connection failed): a zero-timeout poll,
 // safe from a worker thread while no operation runs on the socket (the session waits for the
@@ -303,16 +306,32 @@ void HttpSession::StreamNext() {
   net::post(*ctx_.readers, [self = shared_from_this()] {
     bool done = false;
     Status s;
-    // Each piece is bounded by the budget: a download of a huge run is many pieces, each fast.
-    QueryBudget budget(
-        self->ctx_.query_timeout,
-        ClientGoneProbe(beast::get_lowest_layer(self->stream_).socket().native_handle()));
-    QueryBudget::Scope scope(&budget);
-    try {
-      s = self->stream_body_(&self->piece_, &done);
-    } catch (const std::exception& e) {
-      s = Status(Code::kInternal, e.what());
-    }
+    // Small pieces are joined into one write: a project search makes a piece per run, most of
+    // them empty, and the hop to the session's executor and back cost more than scanning a run
+    // without the text (1,000 runs: 0.36 s of CPU took 0.94 s). Up to kStreamBatchBytes or
+    // kStreamBatchTime, so a slow producer still shows progress, and big pieces (downloads)
+    // go out one by one as before.
+    const auto batch_start = std::chrono::steady_clock::now();
+    const int fd = beast::get_lowest_layer(self->stream_).socket().native_handle();
+    self->piece_.clear();
+    std::string one;
+    do {
+      // Each piece is bounded by the budget: a download of a huge run is many pieces, each fast.
+      QueryBudget budget(self->ctx_.query_timeout, ClientGoneProbe(fd));
+      QueryBudget::Scope scope(&budget);
+      try {
+        s = self->stream_body_(&one, &done);
+      } catch (const std::exception& e) {
+        s = Status(Code::kInternal, e.what());
+      }
+      if (!s.ok()) break;
+      if (self->piece_.empty()) {
+        self->piece_.swap(one);
+      } else {
+        self->piece_.append(one);
+      }
+    } while (!done && self->piece_.size() < kStreamBatchBytes &&
+             std::chrono::steady_clock::now() - batch_start < kStreamBatchTime);
     net::dispatch(self->stream_.get_executor(), [self, s, done] {
       self->ctx_.in_flight--;
       if (!s.ok()) {

@@ -77,9 +77,12 @@ Result<std::optional<RunMatches>> ProjectSearch::Step() {
     RunMatches m;
     m.run = run;
     // Every match is counted: the scan reads big pages from the start (a run's chunk keys in
-    // one store read, filters from the cache), so a run without the needle costs one read.
+    // one store read, filters from the cache), so a run without the needle costs one read. It
+    // ends at the run's last line as listed, which saves the read that would find nothing
+    // after it; lines appended since the listing are not searched (the run is searched as
+    // it was when listed).
     Status s = engine_.Scan(
-        run.id, *request_.matcher, 1, INT64_MAX, false,
+        run.id, *request_.matcher, 1, run.last_line, false,
         [&](const LineView& v) {
           if (static_cast<int>(m.lines.size()) < request_.preview) m.lines.push_back(ToLogLine(v));
           ++m.matches;
