@@ -9,20 +9,6 @@
 namespace wanllmdb {
 namespace {
 
-// The parameters that choose a view's lines, as sent: equal strings, equal views.
-std::string FilterKey(const std::map<std::string, std::string>& q) {
-  std::string key;
-  for (const char* name :
-       {"level", "source", "writer", "search", "regex", "since", "until", "field"}) {
-    auto it = q.find(name);
-    key += name;
-    key += '=';
-    if (it != q.end()) key += it->second;
-    key += '\x1f';
-  }
-  return key;
-}
-
 // Reads lines by number, whatever filters chose them: no text test needed again.
 const LineMatcher& AllLines() {
   static const std::shared_ptr<const LineMatcher> all = *LineMatcher::Compile(LogFilter{});
@@ -61,7 +47,7 @@ Result<std::shared_ptr<const RunView>> Api::ViewFor(const std::string& id, const
   // from the same view; later lines reach it by the live tail.
   int64_t last = run->last_line;
   if (*up_to) last = std::min(last, **up_to);
-  return views_.Get(id, matcher, FilterKey(req.query) + "\x1f" + LinesGeneration(*run), time_order,
+  return views_.Get(id, matcher, matcher.filter().Key() + "\x1f" + LinesGeneration(*run), time_order,
                     last);
 }
 

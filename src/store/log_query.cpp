@@ -30,6 +30,26 @@ bool ChunkScanIsSound(const std::string& pattern) {
 
 }  // namespace
 
+std::string LogFilter::Key() const {
+  std::string k;
+  auto add = [&k](std::string_view part) {
+    k += std::to_string(part.size());
+    k += ':';
+    k += part;
+  };
+  add(std::to_string(level_mask));
+  add(std::to_string(source_mask));
+  add(std::to_string(writers.size()));
+  for (const std::string& w : writers) add(w);
+  add(search);
+  add(regex);
+  add(since_us ? std::to_string(*since_us) : "-");
+  add(until_us ? std::to_string(*until_us) : "-");
+  add(std::to_string(fields.size()));
+  for (const FieldPredicate& p : fields) add(p.text());
+  return k;
+}
+
 LineMatcher::~LineMatcher() = default;
 
 Result<std::shared_ptr<const LineMatcher>> LineMatcher::Compile(const LogFilter& filter) {

@@ -42,6 +42,10 @@ struct LogFilter {
   }
   // True when only per-line metadata (no text) decides a match.
   bool text_free() const { return search.empty() && regex.empty(); }
+  // A string that is equal for two filters exactly when they are: what caches of filtered
+  // views and counts key on. Every member, each with its length, so no value can pose as
+  // another's end.
+  std::string Key() const;
 };
 
 // A compiled LogFilter. Thread-safety: immutable after Compile; Match* may run on many threads.

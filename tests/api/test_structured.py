@@ -163,3 +163,15 @@ def test_fields_survive_many_chunks_and_restart(make_server: Any, tmp_path: Any)
     assert [l["line_number"] for l in again.all_lines(rid, field="loss>9.5")] == want
     tagged = again.all_lines(rid, field="tag=t3")
     assert len(tagged) == 1000 and tagged[0]["fields"] == {"step": 3000, "loss": 0, "tag": "t3"}
+
+
+def test_time_ordered_views_tell_field_filters_apart(server: Server) -> None:
+    """Time-ordered views are cached per filter: `field.loss>1.5` and `field.loss>=1.2` are
+    separate parameters (names, not values), and each must get its own view."""
+    rid = fill(server)
+    for query, want in (("field.loss>1.5", [1, 6]), ("field.loss>=1.2", [1, 2, 6]),
+                        ("field=rank", [5]), ("field=disk", [1])):
+        assert sorted(lines_where(server, rid, query + "&sort=time")) == want, query
+        r = server.request("GET", f"/runs/{rid}/logs/locate?{query}&sort=time&line=1000")
+        assert r.status == 200, r.body
+        assert r.json()["total"] == len(want), query

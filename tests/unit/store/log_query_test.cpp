@@ -165,5 +165,32 @@ TEST(LineMatcher, MatchesVisibleTextNotEscapeCodes) {
   EXPECT_TRUE((*ms)->MatchMessage("literal [0m"));
 }
 
+TEST(LogFilter, KeyTellsEveryMemberApart) {
+  auto with_field = [](const char* expr) {
+    LogFilter f;
+    f.fields.push_back(*FieldPredicate::Parse(expr));
+    return f;
+  };
+  std::vector<LogFilter> filters(12);
+  filters[1].level_mask = 1u << 3;
+  filters[2].source_mask = 1u << 1;
+  filters[3].writers = {"rank-1"};
+  filters[4].writers = {"rank-1", "rank-2"};
+  filters[5].search = "loss";
+  filters[6].regex = "loss";
+  filters[7].since_us = 5;
+  filters[8].until_us = 5;
+  filters[9] = with_field("loss>1.5");
+  filters[10] = with_field("loss>=1.2");
+  // A value that ends like the next member begins must not pose as it.
+  filters[11].search = "2:ab";
+  for (size_t i = 0; i < filters.size(); ++i) {
+    for (size_t j = i + 1; j < filters.size(); ++j)
+      EXPECT_NE(filters[i].Key(), filters[j].Key()) << i << " vs " << j;
+  }
+  LogFilter same = with_field("loss>1.5");
+  EXPECT_EQ(same.Key(), filters[9].Key());
+}
+
 }  // namespace
 }  // namespace wanllmdb
