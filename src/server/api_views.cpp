@@ -47,8 +47,8 @@ Result<std::shared_ptr<const RunView>> Api::ViewFor(const std::string& id, const
   // from the same view; later lines reach it by the live tail.
   int64_t last = run->last_line;
   if (*up_to) last = std::min(last, **up_to);
-  return views_.Get(id, matcher, matcher.filter().Key() + "\x1f" + LinesGeneration(*run), time_order,
-                    last);
+  return views_.Get(id, matcher, matcher.filter().Key() + "\x1f" + LinesGeneration(*run),
+                    time_order, last);
 }
 
 std::string Api::LinesGeneration(const RunInfo& run) {
