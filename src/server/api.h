@@ -12,8 +12,8 @@
 #include "auth/authenticator.h"
 #include "server/api_types.h"
 #include "server/ingest.h"
-#include "server/level_locator.h"
 #include "server/live_hub.h"
+#include "server/match_locator.h"
 #include "server/run_views.h"
 #include "store/live_bus.h"
 #include "store/log_store.h"
@@ -209,8 +209,8 @@ class Api {
   QueryEngine engine_;
   IngestParser ingest_;
   const ApiOptions options_;
-  RunViews views_;       // after engine_ and options_, which it is built from
-  LevelLocator levels_;  // after engine_
+  RunViews views_;        // after engine_ and options_, which it is built from
+  MatchLocator locator_;  // after engine_
 
   void Heard(const std::string& run_id);
 

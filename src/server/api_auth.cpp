@@ -86,7 +86,7 @@ Api::Api(LogStore& store, LiveHub& hub, LiveBus& bus, Authenticator& auth, ApiOp
       ingest_(options.parse_fields),
       options_(std::move(options)),
       views_(engine_, options_.view_cache_bytes),
-      levels_(store_, engine_) {}
+      locator_(store_, engine_) {}
 
 Result<std::string> Api::ProjectOfRun(const std::string& run_id) {
   {

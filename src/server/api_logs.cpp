@@ -291,8 +291,8 @@ ApiResponse Api::Locate(const std::string& id, const ApiRequest& req) {
   Status s;
   if (*meta) {
     s = ContextQuery(engine_, **m, **meta, context).Locate(id, **line, &index, &total);
-  } else if (!f.matches_everything() && f.counts_from_levels()) {
-    s = levels_.Locate(id, LinesGeneration(*run), **m, **line, &index, &total);
+  } else if (!f.matches_everything()) {
+    s = locator_.Locate(id, LinesGeneration(*run), **m, **line, &index, &total);
   } else {
     s = engine_.Locate(id, **m, **line, &index, &total);
   }
@@ -501,7 +501,7 @@ ApiResponse Api::ClearLogs(const std::string& id) {
   Status s = store_.ClearLogs(id);
   if (!s.ok()) return ErrorResponse(s);
   views_.Forget(id);
-  levels_.Forget(id);
+  locator_.Forget(id);
   // The count after this clear travels with the message, so each hub knows which clears its
   // viewers have been told of (a later resync compares it with the run's).
   auto run = store_.GetRun(id);

@@ -413,7 +413,7 @@ ApiResponse Api::DeleteRun(const std::string& id) {
   Status s = store_.DeleteRun(id);
   if (!s.ok()) return ErrorResponse(s);
   views_.Forget(id);
-  levels_.Forget(id);
+  locator_.Forget(id);
   PublishCleared(id, 0);
   return NoContent();
 }
