@@ -5,8 +5,6 @@
 namespace wanllmdb {
 namespace {
 
-// Chunk keys read per store read while extending an index (metadata only).
-constexpr int kKeysPerRead = 4096;
 // The first page of a scan that counts new ranges: it visits every line of them (as
 // QueryEngine::Locate's count does).
 constexpr int kCountFirstPage = 256;
@@ -90,7 +88,7 @@ Result<std::shared_ptr<const MatchLocator::Index>> MatchLocator::IndexFor(
   if (have && have->generation != generation) have.reset();
   ChunkQuery q;
   q.with_payload = false;
-  q.max_chunks = kKeysPerRead;
+  q.max_chunks = keys_per_read_;
   q.from_line = have ? have->covered + 1 : 1;
   std::shared_ptr<Index> grown;
   while (true) {
@@ -117,7 +115,16 @@ Result<std::shared_ptr<const MatchLocator::Index>> MatchLocator::IndexFor(
       grown->before.resize(j);
       grown->covered = j ? grown->last[j - 1] : 0;
     }
-    if (Status s = Count(run_id, matcher, *chunks, grown.get()); !s.ok()) return s;
+    if (Status s = Count(run_id, matcher, *chunks, grown.get()); !s.ok()) {
+      // Over the query budget on a huge run, or the client left: what was counted so far is
+      // kept (the index is whole up to `covered`), so the next locate goes on from there
+      // instead of starting over and failing the same way.
+      if (grown->covered > (have ? have->covered : 0)) {
+        grown->generation = generation;
+        Publish(run_id, key, grown);
+      }
+      return s;
+    }
     q.from_line = grown->covered + 1;
   }
   if (!grown) {

@@ -38,7 +38,10 @@ class MatchLocator {
   static constexpr size_t kMaxBytes = 32u << 20;
   static constexpr size_t kFiltersPerRun = 8;
 
-  MatchLocator(LogStore& store, QueryEngine& engine) : store_(store), engine_(engine) {}
+  // `keys_per_read`: chunk keys read per store read while an index grows (and counted per
+  // step: what a locate that runs out of budget keeps).
+  MatchLocator(LogStore& store, QueryEngine& engine, int keys_per_read = 4096)
+      : store_(store), engine_(engine), keys_per_read_(keys_per_read) {}
 
   // As QueryEngine::Locate, for a matcher that does not match everything.
   Status Locate(const std::string& run_id, const std::string& generation,
@@ -71,6 +74,7 @@ class MatchLocator {
 
   LogStore& store_;
   QueryEngine& engine_;
+  const int keys_per_read_;
   std::mutex mu_;
   RunLru<Filters> runs_{256};  // guarded by mu_
 };

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/uuid.h"
+#include "store/query_budget.h"
 #include "store/sqlite_store.h"
 
 namespace wanllmdb {
@@ -126,6 +127,41 @@ TEST_F(MatchLocatorTest, KeepsCountsUntilTheGenerationChanges) {
   locator_->Forget(run_id_);
   ASSERT_TRUE(locator_->Locate(run_id_, "g1", *m, 1000, &index, &total).ok());
   EXPECT_EQ(total, 10);
+}
+
+TEST_F(MatchLocatorTest, KeepsWhatItCountedWhenTheBudgetRunsOut) {
+  for (int b = 0; b < 40; ++b) Append(b * 10, 10);  // 40 chunks, counted 4 per step below
+  locator_ = std::make_unique<MatchLocator>(*store_, *engine_, /*keys_per_read=*/4);
+  LogFilter f;
+  f.search = "loss";
+  auto m = Matcher(f);
+  int64_t index = 0, total = 0;
+  // How many budget checks a count from nothing takes.
+  int checks = 0;
+  {
+    MatchLocator fresh(*store_, *engine_, 4);
+    QueryBudget budget(std::chrono::seconds(0), [&] { return ++checks, false; });
+    QueryBudget::Scope scope(&budget);
+    ASSERT_TRUE(fresh.Locate(run_id_, "g", *m, 200, &index, &total).ok());
+  }
+  ASSERT_GT(checks, 4);
+  // The client leaves halfway through: the locate fails...
+  int seen = 0;
+  {
+    QueryBudget budget(std::chrono::seconds(0), [&] { return ++seen > checks / 2; });
+    QueryBudget::Scope scope(&budget);
+    EXPECT_EQ(locator_->Locate(run_id_, "g", *m, 200, &index, &total).code(), Code::kUnavailable);
+  }
+  // ...but the next goes on from what it counted, and answers as a full count.
+  int more = 0;
+  {
+    QueryBudget budget(std::chrono::seconds(0), [&] { return ++more, false; });
+    QueryBudget::Scope scope(&budget);
+    ASSERT_TRUE(locator_->Locate(run_id_, "g", *m, 200, &index, &total).ok());
+  }
+  EXPECT_LT(more, checks);
+  ASSERT_NO_FATAL_FAILURE(ExpectAsAFullCount(*m, 200, "g"));
+  ASSERT_NO_FATAL_FAILURE(ExpectAsAFullCount(*m, 399, "g"));
 }
 
 }  // namespace
