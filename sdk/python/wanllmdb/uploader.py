@@ -37,7 +37,7 @@ from .spool import DiskRef, RunSpool, WriterSpool
 
 BATCH_MAX_LINES = 1000
 BATCH_MAX_BYTES = 1024 * 1024
-BATCH_MAX_AGE = 0.2
+BATCH_MAX_AGE = 0.15  # as the native uploader (src/capture/uploader.h, kBatchMaxAgeUs): why 150 ms
 MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
 HEARTBEAT_INTERVAL = 30.0
 _HEARTBEAT = object()  # what _next_batch returns when a heartbeat is due
