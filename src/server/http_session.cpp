@@ -337,7 +337,12 @@ void HttpSession::StreamNext() {
       if (!s.ok()) {
         std::fprintf(stderr, "download of %s failed: %s\n", RedactTarget(self->target_).c_str(),
                      s.message().c_str());
-        return self->Close();  // no final chunk: the client sees the download is incomplete
+        // No final chunk: the client sees the download is incomplete. The whole pieces made
+        // before the error still go out first (a search's runs found so far).
+        if (self->piece_.empty()) return self->Close();
+        beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
+        return net::async_write(self->stream_, http::make_chunk(net::buffer(self->piece_)),
+                                [self](beast::error_code, size_t) { self->Close(); });
       }
       self->streamed_bytes_ += self->piece_.size();
       beast::get_lowest_layer(self->stream_).expires_after(kWriteTimeout);
