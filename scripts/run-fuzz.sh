@@ -39,9 +39,9 @@ declare -A limit=(
   [matcher]=5200          # ~2,300/s: compiles an RE2 and a text probe per input
   [problem_rules]=5200    # ~2,300/s: every line through the rules, some inputs compile an RE2
   [query]=5200            # ~2,300/s: compiles the filter's matcher per input
-  [spool]=1300            # ~9,300/s at -max_len 1024 (2,250/s at 4096): a simdjson parse per record, twice
+  [spool]=1750            # ~6,900-9,300/s at -max_len 1024 (2,250/s at 4096): a simdjson parse per record, twice
   [static_files]=2300     # ~5,200/s
-  [structured_line]=1100  # ~11,000/s
+  [structured_line]=1600  # ~7,500-11,000/s
 )
 # -max_len where libFuzzer's default (4096 bytes) mostly slows a target down: both spend their
 # time per byte, and 1 KiB still holds a 24-row redraw with cuts up to 1 KiB (line_assembler's

@@ -154,6 +154,8 @@ Status DecodeProtobuf(std::string& body, std::vector<ForeignRecord>* out) {
   auto raw = UnsnappyBody(body);
   if (!raw.ok()) return raw.status();
   logproto::PushRequest req;
+  // As for OTLP (server/otlp_logs.cpp): no stderr line per string that is not UTF-8.
+  google::protobuf::LogSilencer quiet;
   if (!req.ParseFromString(*raw))
     return Status(Code::kBadRequest, "the body is not a snappy-compressed logproto.PushRequest");
   for (int i = 0; i < req.streams_size(); ++i) {

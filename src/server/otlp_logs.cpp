@@ -404,6 +404,9 @@ Result<std::vector<ForeignRecord>> DecodeOtlpLogs(std::string& body, OtlpEncodin
                                                   int64_t now_us) {
   pb::ExportLogsServiceRequest req;
   if (encoding == OtlpEncoding::kProtobuf) {
+    // libprotobuf writes an ERROR line to stderr for each string field that is not UTF-8: a
+    // hostile client would flood the server's log. The answer (400) says what is wrong.
+    google::protobuf::LogSilencer quiet;
     if (!req.ParseFromString(body))
       return Status(Code::kBadRequest, "the body is not an OTLP ExportLogsServiceRequest");
   } else if (Status s = RequestFromJson(body, &req); !s.ok()) {

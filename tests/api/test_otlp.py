@@ -235,3 +235,18 @@ def test_proto_subset_matches_upstream_opentelemetry_proto(tmp_path: Any) -> Non
                 continue  # newer than the opentelemetry-proto this exporter ships
             up = upstream[name][field]
             assert up[0] == number and (up[1] == kind or (up[1], kind) == (enum, int32)), (name, field)
+
+
+def test_invalid_utf8_in_a_protobuf_string_is_a_400_and_logs_nothing(server: Server) -> None:
+    """libprotobuf writes an ERROR line to stderr for every string field that is not UTF-8: a
+    client posting such bodies in a loop would flood the server's log."""
+    any_value = b"\x0a\x01\xff"  # AnyValue.string_value = b"\xff"
+    record = b"\x2a" + bytes([len(any_value)]) + any_value  # LogRecord.body
+    scope = b"\x12" + bytes([len(record)]) + record  # ScopeLogs.log_records
+    resource = b"\x12" + bytes([len(scope)]) + scope  # ResourceLogs.scope_logs
+    body = b"\x0a" + bytes([len(resource)]) + resource  # ExportLogsServiceRequest.resource_logs
+    for _ in range(20):
+        r = post_otlp(server, body, content_type="application/x-protobuf")
+        assert r.status == 400, r.body
+    assert server.get("/health").status == 200
+    assert "libprotobuf" not in server.log_path.read_text(errors="replace")
