@@ -3,13 +3,6 @@
 #include <algorithm>
 
 namespace wanllmdb {
-namespace {
-
-// The first page of a scan that counts new ranges: it visits every line of them (as
-// QueryEngine::Locate's count does).
-constexpr int kCountFirstPage = 256;
-
-}  // namespace
 
 std::shared_ptr<const MatchLocator::Index> MatchLocator::Find(const std::string& run_id,
                                                               const std::string& key) {
@@ -51,10 +44,7 @@ Status MatchLocator::Count(const std::string& run_id, const LineMatcher& matcher
   std::vector<int64_t> counts(n, 0);
   const LogFilter& f = matcher.filter();
   if (f.counts_from_levels()) {
-    for (size_t k = 0; k < n; ++k) {
-      for (int l = 0; l < kLevelCount; ++l)
-        if (f.level_mask & (1u << l)) counts[k] += chunks[k].level_counts[l];
-    }
+    for (size_t k = 0; k < n; ++k) counts[k] = f.LinesOfLevels(chunks[k].level_counts);
   } else {
     // One scan over the new ranges; each match counts for the range holding its line. The
     // ranges are those of the metadata just read: a merge in between changes the chunks the
@@ -67,7 +57,7 @@ Status MatchLocator::Count(const std::string& run_id, const LineMatcher& matcher
           ++counts[k];
           return true;
         },
-        kCountFirstPage);
+        QueryEngine::kWholeRangeFirstPage);
     if (!s.ok()) return s;
   }
   for (size_t k = 0; k < n; ++k) {

@@ -2,6 +2,7 @@
 // compiled matcher that tests decoded lines against it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,6 +43,14 @@ struct LogFilter {
   }
   // True when only per-line metadata (no text) decides a match.
   bool text_free() const { return search.empty() && regex.empty(); }
+  // Of a chunk's lines per level, those whose level the filter takes (all of them when it
+  // names no level); for a filter that counts_from_levels(), its matches in the chunk.
+  int64_t LinesOfLevels(const std::array<int64_t, kLevelCount>& by_level) const {
+    int64_t n = 0;
+    for (int l = 0; l < kLevelCount; ++l)
+      if (level_mask == 0 || (level_mask & (1u << l))) n += by_level[l];
+    return n;
+  }
   // A string that is equal for two filters exactly when they are: what caches of filtered
   // views and counts key on. Every member, each with its length, so no value can pose as
   // another's end.

@@ -26,8 +26,6 @@ namespace {
 
 // Chunks a scan holds decoded at once (see Scan).
 constexpr size_t kMaxDecoded = 64;
-// The first page of a scan that visits every line of a run (a count): big, as later pages are.
-constexpr int kWholeRunFirstPage = 256;
 
 ChunkQuery BaseQuery(const LineMatcher& m, int64_t from, int64_t to, bool desc) {
   ChunkQuery q;
@@ -257,9 +255,7 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
       if (!chunks.ok()) return chunks.status();
       if (chunks->empty()) break;
       for (const auto& c : *chunks) {
-        int64_t cnt = 0;
-        for (int l = 0; l < kLevelCount; ++l)
-          if (f.level_mask & (1u << l)) cnt += c.level_counts[l];
+        const int64_t cnt = f.LinesOfLevels(c.level_counts);
         *total += cnt;
         if (c.last_line < line) {
           *index += cnt;
@@ -285,7 +281,7 @@ Status QueryEngine::Locate(const std::string& run_id, const LineMatcher& m, int6
         if (v.line_number < line) ++*index;
         return true;
       },
-      kWholeRunFirstPage);
+      kWholeRangeFirstPage);
 }
 
 }  // namespace wanllmdb

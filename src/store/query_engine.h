@@ -60,6 +60,10 @@ struct Histogram {
 // Thread-safety: stateless; every function may run on many threads at once.
 class QueryEngine {
  public:
+  // Scan's first_page for a caller that visits every line of a range (a count): big, as later
+  // pages are, so the count takes few store reads.
+  static constexpr int kWholeRangeFirstPage = 256;
+
   explicit QueryEngine(LogStore& store) : store_(store) {}
 
   // Visits matching lines with from_line <= line_number <= to_line in order; stops when `fn`
