@@ -1,7 +1,9 @@
 #include "store/query_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <latch>
+#include <optional>
 
 #include "core/chunk_codec.h"
 #include "store/query_budget.h"
@@ -57,10 +59,12 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
   BlockTest may_match;
   if (probe) may_match = [probe](std::string_view f) { return probe->MayMatchBlock(f); };
   // The page's chunks to decode (those no text filter rules out), by index; prepared[j] is
-  // kept[j]'s. prepare() decodes and matches kept[first], kept[first + step], ...
+  // kept[j]'s. Whoever works on the page (this thread, and a scan helper when one is idle)
+  // takes the next index from `next_kept` until none is left.
   std::vector<size_t> kept;
-  auto prepare = [&](const std::vector<StoredChunk>& chunks, size_t first, size_t step) {
-    for (size_t j = first; j < kept.size(); j += step) {
+  std::atomic<size_t> next_kept{0};
+  auto prepare = [&](const std::vector<StoredChunk>& chunks) {
+    for (size_t j; (j = next_kept.fetch_add(1, std::memory_order_relaxed)) < kept.size();) {
       Prepared& p = prepared[j];
       p.status = DecodeChunk(chunks[kept[j]].payload, &p.chunk, may_match);
       if (p.status.ok()) matcher.MatchText(p.chunk, &p.hits);
@@ -68,9 +72,8 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
   };
   int pages = 0;
   size_t next_page = 16;
-  while (from_line <= to_line) {
-    if (Status b = CheckQueryBudget(); !b.ok()) return b;
-    ChunkQuery q = BaseQuery(matcher, from_line, to_line, descending);
+  auto read_page = [&](int64_t from, int64_t to) {
+    ChunkQuery q = BaseQuery(matcher, from, to, descending);
     // Small first pages answer "latest 500" fast; later pages are bigger for throughput, and
     // bigger still while text filters skip most chunks: a page is sized for about 16 chunks
     // kept (payloads read and decoded, what bounds a scan's memory), at most 1,024 keys, so a
@@ -80,7 +83,15 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     // more (the needle is dense here) ends before the first chunk past that (the store trims
     // it), and the next page starts there.
     q.max_payloads = static_cast<int>(kMaxDecoded);
-    auto chunks = store_.ReadChunks(run_id, q);
+    return store_.ReadChunks(run_id, q);
+  };
+  // The next page, read while this one is decoded (see below).
+  std::optional<Result<std::vector<StoredChunk>>> ahead;
+  while (from_line <= to_line) {
+    if (Status b = CheckQueryBudget(); !b.ok()) return b;
+    Result<std::vector<StoredChunk>> chunks =
+        ahead ? std::move(*ahead) : read_page(from_line, to_line);
+    ahead.reset();
     if (!chunks.ok()) return chunks.status();
     if (chunks->empty()) break;
     kept.clear();
@@ -90,20 +101,26 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     next_page =
         std::clamp<size_t>(16 * chunks->size() / std::max<size_t>(kept.size(), 1), 16, 1024);
     prepared.resize(kept.size());
-    // Decompression and text matching dominate a scan: a page with several chunks to decode
-    // is shared with an idle scan helper when there is one (ScanHelpers: bounded, never
-    // queued), every other kept chunk each.
-    if (kept.size() >= 2) {
-      std::latch other_done(1);
-      bool shared = ScanHelpers::Shared().TryStart([&] {
-        prepare(*chunks, 1, 2);
-        other_done.count_down();
-      });
-      prepare(*chunks, 0, shared ? 2 : 1);
-      if (shared) other_done.wait();
-    } else {
-      prepare(*chunks, 0, 1);
-    }
+    next_kept.store(0, std::memory_order_relaxed);
+    const int64_t next_from = descending ? from_line : chunks->back().last_line + 1;
+    const int64_t next_to = descending ? chunks->back().first_line - 1 : to_line;
+    // A long scan reads its next page while this one is decompressed and matched, so on two
+    // cores the store read (a third of a needle search) overlaps the decoding rather than
+    // adding to it. Not on the first page, nor on the second unless the caller visits every
+    // line (a big first_page): most "latest 500" requests end there, and the read would be
+    // wasted.
+    const bool read_ahead = next_from <= next_to && (pages >= 3 || (pages == 2 && first_page > 2));
+    // Decompression and text matching dominate a scan: the page is shared with an idle scan
+    // helper when there is one (ScanHelpers: bounded, never queued).
+    std::latch helper_done(1);
+    const bool shared =
+        (kept.size() >= 2 || (read_ahead && !kept.empty())) && ScanHelpers::Shared().TryStart([&] {
+          prepare(*chunks);
+          helper_done.count_down();
+        });
+    if (read_ahead) ahead = read_page(next_from, next_to);
+    prepare(*chunks);
+    if (shared) helper_done.wait();
     for (size_t j = 0; j < kept.size(); ++j) {
       const StoredChunk& c = (*chunks)[kept[j]];
       const DecodedChunk& chunk = prepared[j].chunk;
@@ -126,11 +143,8 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
         if (!fn(v)) return Status::Ok();
       }
     }
-    if (descending) {
-      to_line = chunks->back().first_line - 1;
-    } else {
-      from_line = chunks->back().last_line + 1;
-    }
+    from_line = next_from;
+    to_line = next_to;
   }
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
-// ScanHelpers: a few threads that take half of a scan's page (decompressing and matching chunks
-// is most of a scan's time), shared by every scan of the process. Bounded: when no helper is
+// ScanHelpers: a few threads that share a scan's page with it, taking its chunks one at a time
+// (decompressing and matching chunks is most of a scan's time; the scan's own thread reads the
+// next page meanwhile), shared by every scan of the process. Bounded: when no helper is
 // idle the scan does the work on its own thread, so a crowd of scans never starts threads of its
 // own (each scan used to start one per page) nor waits in a queue behind other scans.
 #pragma once
