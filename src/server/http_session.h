@@ -49,6 +49,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   FlexStream stream_;
   std::shared_ptr<ConnectionSlot> slot_;
   beast::flat_buffer buffer_;
+  bool sends_bodies_ = false;  // a request had a big body: read 64 KiB at a time (DoRead)
   ServerContext& ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;
   // The request being answered.
@@ -56,7 +57,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   std::chrono::steady_clock::time_point started_;
-  int route_ = -1;  // the route table row answering it (Metrics::Unmatched() until known)
+  int route_ = -1;      // the route table row answering it (Metrics::Unmatched() until known)
   std::string client_;  // the peer's address
   // Kept alive across the async write.
   std::shared_ptr<void> response_;

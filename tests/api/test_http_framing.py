@@ -61,3 +61,34 @@ def test_framing_abuse_is_answered(server: Server, name: str, request_bytes: byt
     assert b"Connection: close" in reply, (name, reply[:300])
     assert server.get("/runs", project="framing").json()["runs"] == [], name
     assert server.get("/health").status == 200  # the server is fine
+
+
+def test_pipelined_requests_around_big_bodies_are_each_answered_in_order(server: Server) -> None:
+    """A connection that has sent a big body reads 64 KiB at a time, so one read takes the end
+    of a body and the start of the next request: every request must still be parsed whole and
+    answered in order, and every line stored once, in order."""
+    run = server.post("/runs", {"project": "pipelined"}).json()["id"]
+
+    def batch(first: int, n: int) -> bytes:
+        body = ('{"logs": [' + ",".join('{"message": "line %d %s"}' % (first + i, "x" * 150)
+                                        for i in range(n)) + "]}").encode()
+        return (b"POST /api/v1/runs/%s/logs/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" %
+                (run.encode(), len(body))) + body
+
+    sizes = [1000, 3, 700, 1, 1000, 2]  # big, small, big, ...: bodies end anywhere in a read
+    requests, first = [], 0
+    for n in sizes:
+        requests.append(batch(first, n))
+        first += n
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"".join(requests))  # all at once: the server finds them back to back
+        s.shutdown(socket.SHUT_WR)
+        reply = b""
+        while reply.count(b"HTTP/1.1 ") < len(sizes):
+            data = s.recv(65536)
+            assert data, reply[-300:]
+            reply += data
+    assert reply.count(b"HTTP/1.1 200 ") == len(sizes), reply[:500]
+    logs = server.get(f"/runs/{run}/logs", limit=5000).json()["logs"]
+    assert [l["message"].split()[1] for l in logs] == [str(i) for i in range(first)]
