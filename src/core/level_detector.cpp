@@ -124,7 +124,11 @@ std::optional<Level> Bracketed(std::string_view s) {
   // "[ERROR]", "[ warn ]", "[2024-11-16 10:00:00][WARNING]", "[12:00:01 ERROR]"
   size_t limit = std::min<size_t>(s.size(), 96);
   for (size_t i = 0; i < limit; ++i) {
-    if (s[i] != '[') continue;
+    // memchr: most lines have no '[' in their first 96 bytes, and this rule runs on every
+    // line that the rules before it did not match (a byte loop here was 7% of ingest CPU).
+    const void* open = std::memchr(s.data() + i, '[', limit - i);
+    if (!open) break;
+    i = static_cast<const char*>(open) - s.data();
     size_t j = i + 1;
     // allow "[<timestamp> LEVEL]" and "[ LEVEL ]"
     while (j < limit && s[j] != ']' && !IsAlpha(s[j])) ++j;
