@@ -52,10 +52,14 @@ std::optional<Level> LevelWordAt(std::string_view s, size_t* len) {
       {"ERR", Level::kError},         {"DBG", Level::kDebug},       {"EMERG", Level::kCritical},
       {"ALERT", Level::kCritical},    {"NOTICE", Level::kInfo},     {"SUCCESS", Level::kInfo},
   };
+  if (s.empty()) return std::nullopt;
+  // Most calls look at a character no level word starts with (a digit, a lower-case word):
+  // compare first letters before the words (this ran on every line several times).
+  const char first = ToUpper(s[0]);
   for (const auto& w : kWords) {
-    if (s.size() < w.word.size()) continue;
+    if (w.word[0] != first || s.size() < w.word.size()) continue;
     bool match = true;
-    for (size_t i = 0; i < w.word.size(); ++i) {
+    for (size_t i = 1; i < w.word.size(); ++i) {
       if (ToUpper(s[i]) != w.word[i]) {
         match = false;
         break;
