@@ -65,8 +65,8 @@ std::vector<Expected> ReadExpect(const std::filesystem::path& p) {
   return out;
 }
 
-const std::filesystem::path kCorpus = std::filesystem::path(WANLLMDB_SOURCE_DIR) / "tests" /
-                                      "vectors" / "problems";
+const std::filesystem::path kCorpus =
+    std::filesystem::path(WANLLMDB_SOURCE_DIR) / "tests" / "vectors" / "problems";
 
 TEST(ProblemRules, BuiltinTableCompilesAndEveryExampleMatchesItsRule) {
   auto rules = ProblemRuleSet::Builtin();
@@ -80,13 +80,30 @@ TEST(ProblemRules, BuiltinTableCompilesAndEveryExampleMatchesItsRule) {
   }
 }
 
+// The exit-status forms the anchor filter must let through to their regexes ("xit " and
+// "xited", not "xit" alone, which "perplexity" holds).
+TEST(ProblemRules, ExitStatusFormsAreFoundInAnyCase) {
+  for (const char* line : {"Process exited with code 137", "worker: exit code: 137",
+                           "EXIT STATUS 137", "Exited with status 137", "job exitcode : -9"}) {
+    auto hits = Scan({line});
+    ASSERT_EQ(hits.size(), 1u) << line;
+    EXPECT_EQ(hits[0].rule, "killed") << line;
+  }
+  for (const char* line : {"child exited with code 139", "EXITED WITH CODE 139"}) {
+    auto hits = Scan({line});
+    ASSERT_EQ(hits.size(), 1u) << line;
+    EXPECT_EQ(hits[0].kind, "segfault") << line;
+  }
+  EXPECT_TRUE(Scan({"INFO [eval] epoch 1 step 3 val_loss=0.3836 perplexity=1.962"}).empty());
+}
+
 TEST(ProblemRules, OrdinaryLinesAreNotProblems) {
   for (const char* line :
        {"step 100 loss 0.4312 lr 3e-4", "INFO: reading /data/error_logs/x.json",
         "Loaded 1370 examples in 13.7 s", "epoch 1: 100%|###| 137/137 [00:41<00:00, loss=0.2]",
         "info: loss 0.42 inference done", "kill_switch disabled", "Use NCCL_DEBUG=INFO",
-        "assertions are on", "memory: 3.2 GiB used", "Traceback support loaded",
-        "nan_policy=omit", "2024-04-16 -4.5 -6 -7 -8"}) {
+        "assertions are on", "memory: 3.2 GiB used", "Traceback support loaded", "nan_policy=omit",
+        "2024-04-16 -4.5 -6 -7 -8"}) {
     EXPECT_TRUE(Scan({line}).empty()) << line;
   }
 }
@@ -178,9 +195,11 @@ TEST(ProblemRules, AtMostSoManyDistinctProblemsABatch) {
 }
 
 TEST(ProblemRules, ProjectRules) {
-  auto set = ProblemRuleSet::Build({{"loader-timeout", "DataLoader worker \\(pid \\d+\\) exited", Level::kWarning}});
+  auto set = ProblemRuleSet::Build(
+      {{"loader-timeout", "DataLoader worker \\(pid \\d+\\) exited", Level::kWarning}});
   ASSERT_TRUE(set.ok()) << set.status().message();
-  auto hits = ScanProblems(**set, Lines({"ok", "RuntimeError: DataLoader worker (pid 4242) exited unexpectedly"}), 0);
+  auto hits = ScanProblems(
+      **set, Lines({"ok", "RuntimeError: DataLoader worker (pid 4242) exited unexpectedly"}), 0);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].kind, "custom");
   EXPECT_EQ(hits[0].rule, "loader-timeout");
@@ -191,8 +210,9 @@ TEST(ProblemRules, ProjectRules) {
 TEST(ProblemRules, HostileProjectRulesAreRefused) {
   EXPECT_EQ(ValidateProjectRule({"x", "(unclosed", Level::kError}).code(), Code::kInvalidValue);
   EXPECT_EQ(ValidateProjectRule({"x", "", Level::kError}).code(), Code::kInvalidValue);
-  EXPECT_EQ(ValidateProjectRule({"x", std::string(kMaxRuleRegexBytes + 1, 'a'), Level::kError}).code(),
-            Code::kInvalidValue);
+  EXPECT_EQ(
+      ValidateProjectRule({"x", std::string(kMaxRuleRegexBytes + 1, 'a'), Level::kError}).code(),
+      Code::kInvalidValue);
   EXPECT_EQ(ValidateProjectRule({"bad name", "a", Level::kError}).code(), Code::kInvalidValue);
   EXPECT_EQ(ValidateProjectRule({"cuda_oom", "a", Level::kError}).code(), Code::kInvalidValue);
   // Needs more than the rules' memory budget: refused, not built.
