@@ -67,8 +67,7 @@ const std::vector<BuiltinRule> kRules = {
 constexpr std::string_view kAnchors[] = {
     "emory", "MEMORY", "ALLOC_FAILED", "RESOURCE_EXHAUSTED", "NCCL", "nccl", "Watchdog",
     "ollective", "Kill", "kill",
-    // "exit code", "exited with", "exitcode": not
-    // "xit" alone, which "perplexity" holds (3% of
+    // "exit code", "exited with", "exitcode": not "xit" alone, which "perplexity" holds (3% of
     // training lines ran every regex for it).
     "xit ", "xited", "xitcode", "XIT ", "XITED", "SIG", "Segmentation", "Bus error", "Aborted",
     "abort", "terminate called", "Fatal Python", "Floating point", "Illegal instruction",

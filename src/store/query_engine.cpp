@@ -109,7 +109,8 @@ Status QueryEngine::Scan(const std::string& run_id, const LineMatcher& matcher, 
     // adding to it. Not on the first page, nor on the second unless the caller visits every
     // line (a big first_page): most "latest 500" requests end there, and the read would be
     // wasted.
-    const bool read_ahead = next_from <= next_to && (pages >= 3 || (pages == 2 && first_page > 2));
+    const bool read_ahead =
+        next_from <= next_to && (pages >= 3 || (pages == 2 && first_page > kDefaultFirstPage));
     // Decompression and text matching dominate a scan: the page is shared with an idle scan
     // helper when there is one (ScanHelpers: bounded, never queued).
     std::latch helper_done(1);

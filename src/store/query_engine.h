@@ -63,6 +63,9 @@ class QueryEngine {
   // Scan's first_page for a caller that visits every line of a range (a count): big, as later
   // pages are, so the count takes few store reads.
   static constexpr int kWholeRangeFirstPage = 256;
+  // Scan's first_page by default: small, so a "latest 500" answers fast. A caller that asks
+  // for more says it visits much of the range, and Scan reads ahead sooner for it.
+  static constexpr int kDefaultFirstPage = 2;
 
   explicit QueryEngine(LogStore& store) : store_(store) {}
 
@@ -71,7 +74,7 @@ class QueryEngine {
   // that visits every line, as a count does, asks for more and saves store reads).
   Status Scan(const std::string& run_id, const LineMatcher& matcher, int64_t from_line,
               int64_t to_line, bool descending, const std::function<bool(const LineView&)>& fn,
-              int first_page = 2);
+              int first_page = kDefaultFirstPage);
 
   Result<ListResult> List(const std::string& run_id, const LineMatcher& matcher,
                           const ListRequest& request);
