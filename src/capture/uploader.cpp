@@ -8,6 +8,7 @@
 
 #include "capture/batch_json.h"
 #include "core/backoff.h"
+#include "core/thread_name.h"
 #include "core/time_util.h"
 
 namespace wanllmdb {
@@ -46,6 +47,7 @@ Result<std::unique_ptr<Uploader>> Uploader::Start(UploaderOptions options) {
   if (!spool.ok()) return spool.status();
   u->spool_ = std::move(*spool);
   u->thread_ = std::thread([p = u.get()] { p->Loop(); });
+  NameThread(u->thread_, "wl-upload");
   return u;
 }
 
@@ -406,7 +408,7 @@ bool Uploader::Finish(std::string_view state, std::optional<int64_t> exit_code, 
     }
     if (Status w = spool_->WriteFinal(state, exit_code, false); !w.ok())
       Warn("cannot record the run's end in the spool (" + w.message() + ")");
-    if (NeverReachedLocked()) return false;  // final.json waits for `wanllmdb sync`
+    if (NeverReachedLocked()) return false;        // final.json waits for `wanllmdb sync`
     if (given_up_ && !run_created_) return false;  // the run was refused (said once already)
   }
   HttpConnection conn(options_.server, options_.api_key, 10000);

@@ -10,6 +10,7 @@
 #include "client/http_client.h"
 #include "core/backoff.h"
 #include "core/problem_rules.h"
+#include "core/thread_name.h"
 #include "core/time_util.h"
 #include "server/json_in.h"
 #include "server/json_out.h"
@@ -202,7 +203,10 @@ Alerts::~Alerts() {
 }
 
 void Alerts::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { Loop(); });
+    NameThread(thread_, "wl-alerts");
+  }
 }
 
 void Alerts::Stop() {

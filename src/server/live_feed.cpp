@@ -1,12 +1,15 @@
 #include "server/live_feed.h"
 
+#include "core/thread_name.h"
 #include "server/live_hub.h"
 #include "store/query_engine.h"
 
 namespace wanllmdb {
 
 LiveFeed::LiveFeed(LiveHub& hub, LogStore& store)
-    : hub_(hub), store_(store), thread_([this] { FetchLoop(); }) {}
+    : hub_(hub), store_(store), thread_([this] { FetchLoop(); }) {
+  NameThread(thread_, "wl-live");
+}
 
 LiveFeed::~LiveFeed() {
   {

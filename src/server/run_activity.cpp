@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/thread_name.h"
 #include "core/time_util.h"
 
 namespace wanllmdb {
@@ -60,6 +61,7 @@ void RunActivity::Revive(const std::string& run_id) {
 void RunActivity::Start() {
   if (crash_after_us_ <= 0 || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
+  NameThread(thread_, "wl-activity");
 }
 
 void RunActivity::Stop() {

@@ -15,6 +15,7 @@
 
 #include "auth/authenticator.h"
 #include "core/text_filter.h"
+#include "core/thread_name.h"
 #include "core/thread_priority.h"
 #include "server/access_setup.h"
 #include "server/alerts.h"
@@ -41,14 +42,16 @@
 namespace wanllmdb {
 namespace {
 
-// Sets `nice` on each of the pool's threads (core/thread_priority.h says which pool gets what and
-// why). Each task waits until all are running, so each lands on its own thread.
-void LowerPriority(net::thread_pool& pool, int workers, int nice) {
+// Sets `nice` (core/thread_priority.h says which pool gets what and why) and the name on each of
+// the pool's threads. Each task waits until all are running, so each lands on its own thread.
+template <size_t N>
+void SetUpPool(net::thread_pool& pool, int workers, int nice, const char (&name)[N]) {
   // Shared: a task may still be inside arrive_and_wait when the wait below returns.
   auto all_there = std::make_shared<std::latch>(workers);
   for (int i = 0; i < workers; ++i) {
-    net::post(pool, [all_there, nice] {
+    net::post(pool, [all_there, nice, &name] {
       SetThisThreadNice(nice);
+      SetThisThreadName(name);
       all_there->arrive_and_wait();
     });
   }
@@ -76,6 +79,7 @@ class ShutdownWatchdog {
       std::fflush(stderr);
       std::_Exit(1);
     });
+    NameThread(thread_, "wl-shutdown");
   }
   void Disarm() {
     {
@@ -218,9 +222,9 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
                  o.web_dir.c_str());
   }
   net::thread_pool pool(workers);
-  LowerPriority(pool, workers, kWorkerNice);
+  SetUpPool(pool, workers, kWorkerNice, "wl-worker");
   net::thread_pool reader_pool(readers);
-  LowerPriority(reader_pool, readers, kReaderNice);
+  SetUpPool(reader_pool, readers, kReaderNice, "wl-reader");
   AccessLog access_log(o.access_log, o.log_format);
   if (!sqlite_path.empty()) WarnIfNoIncrementalVacuum(sqlite_path, access_log);
   ServerContext ctx;
@@ -302,7 +306,11 @@ Status RunServer(const ServerOptions& o, const std::function<void(uint16_t)>& on
   });
 
   std::vector<std::thread> threads;
-  for (int i = 1; i < io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
+  // The main thread is an io thread too, and keeps the program's name (core/thread_name.h).
+  for (int i = 1; i < io_threads; ++i) {
+    threads.emplace_back([&] { ioc.run(); });
+    NameThread(threads.back(), "wl-io");
+  }
   ioc.run();
   for (auto& t : threads) t.join();
   // Work queued but not started is dropped; running handlers are waited for.

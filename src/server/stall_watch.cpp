@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/thread_name.h"
 #include "core/time_util.h"
 
 namespace wanllmdb {
@@ -36,6 +37,7 @@ void StallWatch::Output(const std::string& run_id) {
 void StallWatch::Start() {
   if (interval_.count() <= 0 || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
+  NameThread(thread_, "wl-stalls");
 }
 
 void StallWatch::Stop() {

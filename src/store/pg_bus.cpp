@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/backoff.h"
+#include "core/thread_name.h"
 #include "store/pg_conn.h"
 
 namespace wanllmdb {
@@ -111,6 +112,7 @@ class PgBus final : public LiveBus {
   void SetSink(BusSink sink) override {
     sink_ = std::move(sink);
     listener_ = std::thread([this] { ListenLoop(); });
+    NameThread(listener_, "wl-pg-listen");
   }
 
   void Publish(const BusMessage& m) override {

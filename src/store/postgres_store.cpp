@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
+#include "core/thread_name.h"
 #include "core/thread_priority.h"
 #include "core/time_util.h"
 #include "core/uuid.h"
@@ -230,7 +231,11 @@ Status PostgresStore::Init() {
   merge_db_ = std::make_unique<PgConn>(conninfo_);
   merge_db_->SetSetup(SessionSetup());
   writer_ = std::thread([this] { WriterLoop(); });
-  if (options_.background_merge) merger_ = std::thread([this] { MergerLoop(); });
+  NameThread(writer_, "wl-store-write");
+  if (options_.background_merge) {
+    merger_ = std::thread([this] { MergerLoop(); });
+    NameThread(merger_, "wl-merge");
+  }
   return Status::Ok();
 }
 

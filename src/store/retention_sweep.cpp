@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/chunk_codec.h"
+#include "core/thread_name.h"
 #include "core/thread_priority.h"
 #include "core/time_util.h"
 #include "store/retention_planner.h"
@@ -43,6 +44,7 @@ RetentionSweeper::~RetentionSweeper() {
 void RetentionSweeper::Start() {
   if (options_.interval_s <= 0 || thread_.joinable()) return;
   thread_ = std::thread([this] { Loop(); });
+  NameThread(thread_, "wl-retention");
 }
 
 void RetentionSweeper::Stop() {

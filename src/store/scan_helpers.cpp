@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "core/thread_name.h"
 #include "core/thread_priority.h"
 
 namespace wanllmdb {
 
 ScanHelpers::ScanHelpers(int threads, int nice) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, nice] { Loop(nice); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, nice] { Loop(nice); });
+    NameThread(threads_.back(), "wl-scan");
+  }
 }
 
 ScanHelpers::~ScanHelpers() {

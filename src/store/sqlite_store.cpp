@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/chunk_codec.h"
+#include "core/thread_name.h"
 #include "core/thread_priority.h"
 #include "core/time_util.h"
 #include "store/append_planner.h"
@@ -205,7 +206,11 @@ Status SqliteStore::Init() {
     readers_.push_back(std::move(r));
   }
   writer_ = std::thread([this] { WriterLoop(); });
-  if (options_.background_merge) merger_ = std::thread([this] { MergerLoop(); });
+  NameThread(writer_, "wl-store-write");
+  if (options_.background_merge) {
+    merger_ = std::thread([this] { MergerLoop(); });
+    NameThread(merger_, "wl-merge");
+  }
   return Status::Ok();
 }
 

@@ -170,3 +170,28 @@ def test_silent_websocket_viewer_is_dropped(make_server: Any) -> None:
         received += chunk
     assert b"101 Switching Protocols" in received
     assert server.get("/health").status == 200
+
+
+def test_threads_are_named_for_their_role(make_server: Any) -> None:
+    """`top -H`, perf and gdb show each thread's role; the main thread keeps the program's name,
+    which `ps`, `pgrep wanllmdb` and `pkill` go by."""
+    server: Server = make_server(["--io-threads", "2", "--workers", "3", "--readers", "2"]).start()
+    run = server.new_run()
+    server.batch(run, [f"step {i}" for i in range(2000)])
+    # A search scans with the shared helpers, which start with the first scan.
+    assert server.get(f"/runs/{run}/logs", search="step 1").status == 200
+    assert server.proc is not None
+    task = Path(f"/proc/{server.proc.pid}/task")
+
+    def names() -> list[str]:
+        return sorted((t / "comm").read_text().strip() for t in task.iterdir())
+
+    got = names()
+    assert Path(f"/proc/{server.proc.pid}/comm").read_text().strip() == "wanllmdb"
+    assert got.count("wl-io") == 1  # the main thread is the other network thread
+    assert got.count("wl-worker") == 3
+    assert got.count("wl-reader") == 2
+    for role in ("wl-store-write", "wl-merge", "wl-scan", "wl-activity", "wl-live"):
+        assert role in got, (role, got)
+    # Every thread but the main one says what it is.
+    assert got.count("wanllmdb") == 1, got
