@@ -5,7 +5,8 @@
 #   scripts/run-fuzz.sh          `make fuzz`: each target until FUZZ_RUNS executions (10 million)
 #                                or its time limit (the table below; FUZZ_SECONDS overrides it
 #                                for every target) has passed, whichever comes first; new inputs
-#                                go to build-fuzz/fuzz-corpus/<name>/ and are reused.
+#                                go to build-fuzz/fuzz-corpus/<name>/ and are reused. FUZZ_JOBS
+#                                targets run side by side (default: one per core).
 #   scripts/run-fuzz.sh --smoke  `make test`: each target replays its checked-in corpus, then
 #                                fuzzes for FUZZ_SMOKE_SECONDS (2) from a fixed seed.
 # FUZZ_TARGETS="matcher spool" limits the run. Crashes are written to
@@ -28,7 +29,7 @@ CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} flock /tmp/wanllmdb-build.lock \
 # inputs reach -max_len (measured with -len_control=0 on the 2-core development machine while it
 # was shared, ASan + UBSan + coverage; the rate in the comment), with a margin of about 1.2. Only
 # a limit: a faster machine stops every target at FUZZ_RUNS first. Unlisted targets get 300 s.
-# All of them at these rates: about 10 hours.
+# All of them at these rates: about 10 hours of one core, about 5 on two (FUZZ_JOBS).
 declare -A limit=(
   [chunk_codec]=1800      # ~6,600 inputs/s: compresses, decodes twice, re-encodes, decodes
   [foreign_ingest]=800    # ~16,500-21,000/s
@@ -65,16 +66,19 @@ fi
 targets=${FUZZ_TARGETS:-$(cd tests/fuzz && ls ./*_fuzz.cpp | sed 's|^\./||; s|_fuzz\.cpp$||')}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-failed=()
-summary=()
-for t in $targets; do
-  bin=$build/fuzz/${t}_fuzz
-  seeds=tests/fuzz/corpus/$t
-  artifacts=$build/fuzz-artifacts/$t/
+
+# Runs one target; its summary line goes to $scratch/<name>.summary, and its exit status says
+# whether it failed.
+fuzz_one() {
+  local t=$1
+  local bin=$build/fuzz/${t}_fuzz
+  local seeds=tests/fuzz/corpus/$t
+  local artifacts=$build/fuzz-artifacts/$t/
   mkdir -p "$artifacts" "$seeds"
-  args=(-timeout=30 -print_final_stats=1 -artifact_prefix="$artifacts")
+  local args=(-timeout=30 -print_final_stats=1 -artifact_prefix="$artifacts")
   [ -f tests/fuzz/dict/$t.dict ] && args+=(-dict=tests/fuzz/dict/$t.dict)
   [ -n "${max_len[$t]:-}" ] && args+=(-max_len="${max_len[$t]}")
+  local corpus log seconds
   if [ $mode = smoke ]; then
     corpus=$scratch/$t
     args+=(-seed=1 -max_total_time="${FUZZ_SMOKE_SECONDS:-2}")
@@ -94,25 +98,57 @@ for t in $targets; do
     log=$build/fuzz-logs/$t.log
     echo "--- $t (at most ${seconds} s, from $(date -u +%H:%M:%S) UTC)"
   fi
-  if "$bin" "${args[@]}" "$corpus" "$seeds" >"$log" 2>&1; then
-    result=ok
-  else
+  local result=ok status=0
+  if ! "$bin" "${args[@]}" "$corpus" "$seeds" >"$log" 2>&1; then
     result=FAILED
-    failed+=("$t")
-    grep -E 'ERROR|FUZZ_CHECK|SUMMARY|Test unit written|#[0-9]+ *(DONE|INITED)' "$log" | head -40
-    tail -5 "$log"
+    status=1
+    # One write, so that targets running side by side do not interleave their reports.
+    local report
+    report=$(echo "--- $t FAILED:"
+      grep -E 'ERROR|FUZZ_CHECK|SUMMARY|Test unit written|#[0-9]+ *(DONE|INITED)' "$log" | head -40
+      tail -5 "$log")
+    echo "$report"
   fi
+  local execs rate short=
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   # Full mode: a target stopped by its time limit before FUZZ_RUNS says so (not a failure).
-  short=
   if [ $mode = full ] && [ -n "$execs" ] && [ "$execs" -lt "${FUZZ_RUNS:-10000000}" ]; then
     short="  (time limit: short of ${FUZZ_RUNS:-10000000})"
   fi
-  summary+=("$(printf '%-16s %12s execs %9s/s  %s%s' "$t" "${execs:-?}" "${rate:-?}" "$result" "$short")")
-  [ $mode = full ] && echo "    ${summary[-1]}"  # as each target ends, not only in the summary
+  printf '%-16s %12s execs %9s/s  %s%s\n' "$t" "${execs:-?}" "${rate:-?}" "$result" "$short" \
+    >"$scratch/$t.summary"
+  [ $mode = full ] && echo "    $(cat "$scratch/$t.summary")"  # as each target ends
+  return $status
+}
+
+# Full mode runs FUZZ_JOBS targets side by side (default: one per core), each a single
+# libFuzzer process on its own core, so `make fuzz` takes about the sum of the limits divided by
+# the cores. The smoke run in `make test` stays one target at a time: it is short, and CI's
+# other work needs the second core.
+jobs=1
+[ $mode = full ] && jobs=${FUZZ_JOBS:-$(nproc)}
+running=0
+for t in $targets; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
 done
-printf '%s\n' "${summary[@]}"
+wait
+
+failed=()
+for t in $targets; do
+  if [ ! -f "$scratch/$t.summary" ]; then
+    echo "$t: did not run"
+    failed+=("$t")
+  else
+    cat "$scratch/$t.summary"
+    grep -q ' FAILED' "$scratch/$t.summary" && failed+=("$t")
+  fi
+done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz targets failed: ${failed[*]} (inputs in $build/fuzz-artifacts/)"
   exit 1
