@@ -185,10 +185,10 @@ export function renderedLines(page) {
 }
 
 export async function waitLive(page) {
-  await page.waitForSelector('[data-testid="conn-state"][data-state="live"]', { timeout: 10000 });
+  await page.waitForSelector('[data-testid="conn-state"][data-state="live"]', { timeout: 30000 });
 }
 
-export async function waitFor(fn, { timeout = 5000, interval = 25, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeout = 30000, interval = 25, what = 'condition' } = {}) {
   const deadline = Date.now() + timeout;
   let last;
   while (Date.now() < deadline) {

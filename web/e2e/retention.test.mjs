@@ -47,7 +47,7 @@ describe('retention', () => {
         await page.$eval('[data-testid="log-scroller"]', (el) => el.scrollTo(0, 0));
         return (await renderedLines(page)).includes(s.first_line);
       },
-      { timeout: 10000, what: 'first kept line rendered at the top' },
+      { timeout: 30000, what: 'first kept line rendered at the top' },
     );
     const lines = await renderedLines(page);
     assert.equal(Math.min(...lines), s.first_line);
