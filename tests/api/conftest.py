@@ -192,7 +192,9 @@ def make_server(tmp_path: Path, store_args: list[str]) -> Iterator[Any]:
             s.proc.wait()
 
 
-def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> Any:
+def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.02) -> Any:
+    """Polls `predicate` until it is truthy or `timeout` has passed, and returns its last value.
+    The default deadline is generous (a busy CI machine): passing tests return at once."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
