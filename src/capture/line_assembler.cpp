@@ -22,7 +22,10 @@ bool IsSpecial(unsigned char c) {
 size_t SgrLength(std::string_view s, size_t i) {
   size_t j = i + 1;
   if (j >= s.size() || s[j] != '[') return 0;
-  for (++j; j < s.size(); ++j) {
+  // No longer than the terminal model keeps (kMaxCsiBytes, with ESC [): a longer one goes to
+  // the model, which drops it, as it would if a read had ended inside it.
+  const size_t end = std::min(s.size(), i + kMaxCsiBytes + 1);
+  for (++j; j < end; ++j) {
     char c = s[j];
     if (c == 'm') return j + 1 - i;
     if (!((c >= '0' && c <= '9') || c == ';' || c == ':')) return 0;

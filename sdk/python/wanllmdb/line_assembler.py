@@ -34,8 +34,9 @@ SETTLE_SECONDS = 0.15  # the owner calls settle() once a stream needing it was q
 _MAX_CSI = 256
 _MAX_PARAM = 9999
 # A chunk (or the rest of a line) that needs the terminal model: \r, \b, or an ESC that does not
-# start a complete SGR sequence. None of these classes contains \n.
-_NEEDS_TERMINAL = re.compile(rb"[\r\b]|\x1b(?!\[[0-9;:]*m)")
+# start a complete SGR sequence the model would keep (at most _MAX_CSI bytes with ESC [; a longer
+# one is dropped there, as when a read ends inside it). None of these classes contains \n.
+_NEEDS_TERMINAL = re.compile(rb"[\r\b]|\x1b(?!\[[0-9;:]{0,%d}m)" % (_MAX_CSI - 2))
 _SPECIAL = re.compile(rb"[\n\r\b\x1b]")
 
 
