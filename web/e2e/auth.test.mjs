@@ -48,7 +48,7 @@ async function runPageShown(page, run) {
 }
 
 async function runsListed(page, n) {
-  await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === n, { timeout: 30000, what: `${n} runs listed` });
+  await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === n, { what: `${n} runs listed` });
 }
 
 const sessionCookie = async (context) => (await context.cookies()).find((c) => c.name === SESSION);
@@ -155,7 +155,7 @@ describe('sign-in with API keys', () => {
     const cookie = await sessionCookie(context);
     const out = await fetch(`${server.url}/api/v1/auth/session`, { method: 'DELETE', headers: { cookie: `${SESSION}=${cookie.value}` } });
     assert.equal(out.status, 204);
-    await page.waitForSelector('[data-testid="sign-in"]', { timeout: 30000 });
+    await page.waitForSelector('[data-testid="sign-in"]');
     assert.match(await page.textContent('[data-testid="sign-in-note"]'), /session has ended/);
     assert.equal(new URL(page.url()).pathname, `/runs/${live.id}`);
     // The stale cookie was dropped, so it is not sent (and counted as a failed attempt) again.

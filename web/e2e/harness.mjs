@@ -185,7 +185,7 @@ export function renderedLines(page) {
 }
 
 export async function waitLive(page) {
-  await page.waitForSelector('[data-testid="conn-state"][data-state="live"]', { timeout: 30000 });
+  await page.waitForSelector('[data-testid="conn-state"][data-state="live"]');
 }
 
 export async function waitFor(fn, { timeout = 30000, interval = 25, what = 'condition' } = {}) {

@@ -26,7 +26,7 @@ describe('retention', () => {
       );
     }
     await server.req('PUT', '/projects/rotating/retention', { max_lines_per_run: 1500, max_age_days: 30 });
-    await waitFor(async () => (await server.summary(run.id)).total <= 1500, { timeout: 30000, what: 'rotation' });
+    await waitFor(async () => (await server.summary(run.id)).total <= 1500, { what: 'rotation' });
     const s = await server.summary(run.id);
     assert.equal(s.removed.from_line, 1);
 
@@ -47,7 +47,7 @@ describe('retention', () => {
         await page.$eval('[data-testid="log-scroller"]', (el) => el.scrollTo(0, 0));
         return (await renderedLines(page)).includes(s.first_line);
       },
-      { timeout: 30000, what: 'first kept line rendered at the top' },
+      { what: 'first kept line rendered at the top' },
     );
     const lines = await renderedLines(page);
     assert.equal(Math.min(...lines), s.first_line);

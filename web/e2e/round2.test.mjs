@@ -144,13 +144,13 @@ describe('histogram', () => {
     const r = await run('hist', lines);
     const page = await newPage(browser, server);
     await open(page, r);
-    await page.waitForSelector('[data-testid="histogram"][data-ready="1"]', { timeout: 30000 });
+    await page.waitForSelector('[data-testid="histogram"][data-ready="1"]');
     assert.ok((await page.$$('[data-testid="histogram"] .bar[data-errors="1"]')).length >= 1, 'the one error is marked');
     await page.click('[data-testid="level-filter"] [data-value="ERROR"]');
     // the next bars are the ERROR filter's: never the previous filter's
-    await waitFor(async () => (await page.$$('[data-testid="histogram"] .bar[data-first-line]')).length === 1, { timeout: 30000, what: 'one ERROR bar' });
+    await waitFor(async () => (await page.$$('[data-testid="histogram"] .bar[data-first-line]')).length === 1, { what: 'one ERROR bar' });
     await page.click('[data-testid="level-filter"] [data-value="ALL"]');
-    await waitFor(async () => (await page.$$('[data-testid="histogram"] .bar[data-first-line]')).length > 50, { timeout: 30000, what: 'all bars' });
+    await waitFor(async () => (await page.$$('[data-testid="histogram"] .bar[data-first-line]')).length > 50, { what: 'all bars' });
     const bars = page.locator('[data-testid="histogram"] .bar');
     const a = await bars.nth(10).boundingBox();
     const b = await bars.nth(20).boundingBox();
@@ -330,19 +330,19 @@ describe('runs at scale and ids', () => {
     for (let k = 0; k < 10; k += 1) {
       if (!(await page.$('[data-testid="runs-more"]'))) break;
       await page.click('[data-testid="runs-more"]');
-      await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length >= Math.min(1005, 100 * (k + 2)), { timeout: 30000, what: `page ${k + 2}` });
+      await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length >= Math.min(1005, 100 * (k + 2)), { what: `page ${k + 2}` });
     }
     assert.equal((await page.$$('[data-testid="run-row"]')).length, 1005);
     await page.waitForSelector(`[data-run-id="${ids[0]}"]`); // the oldest is reachable
     assert.equal((await server.req('GET', '/runs?project=many&q=golden')).total, 1);
     await page.fill('[data-testid="runs-search"]', 'golden');
-    await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === 1, { what: 'tag search', timeout: 30000 });
+    await waitFor(async () => (await page.$$('[data-testid="run-row"]')).length === 1, { what: 'tag search' });
     await page.fill('[data-testid="runs-search"]', '');
     await page.selectOption('[data-testid="runs-state"]', 'failed');
-    await waitFor(async () => (await page.$$eval('[data-testid="run-row"]', (r) => r.map((x) => x.dataset.runId))).join() === ids[7], { what: 'failed run', timeout: 30000 });
+    await waitFor(async () => (await page.$$eval('[data-testid="run-row"]', (r) => r.map((x) => x.dataset.runId))).join() === ids[7], { what: 'failed run' });
     await page.selectOption('[data-testid="runs-state"]', '');
     await page.selectOption('[data-testid="runs-sort"]', 'lines');
-    await waitFor(async () => (await page.getAttribute('[data-testid="run-row"]', 'data-run-id')) === ids[9], { what: 'most lines first', timeout: 30000 });
+    await waitFor(async () => (await page.getAttribute('[data-testid="run-row"]', 'data-run-id')) === ids[9], { what: 'most lines first' });
     await page.context().close();
   });
 

@@ -110,7 +110,7 @@ describe('live tail', () => {
     await waitLive(page);
     const t0 = Date.now();
     await server.line(run.id, { message: 'hello from the live test', level: 'WARNING' });
-    await page.waitForSelector('.row:has-text("hello from the live test")', { timeout: 30000 });
+    await page.waitForSelector('.row:has-text("hello from the live test")');
     console.log(`# live line shown after ${Date.now() - t0} ms`);
     await page.context().close();
   });
@@ -121,14 +121,14 @@ describe('live tail', () => {
     await openRun(page, run);
     await waitLive(page);
     await server.req('POST', `/runs/${run.id}/logs/progress`, { message: 'epoch 1:  40%|####      |' });
-    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("40%")', { timeout: 30000 });
+    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("40%")');
     await sleep(300); // the server passes at most four states a second per stream
     await server.req('POST', `/runs/${run.id}/logs/progress`, { message: 'epoch 1:  90%|######### |' });
-    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("90%")', { timeout: 30000 });
+    await page.waitForSelector('[data-testid="progress-strip"] .row:has-text("90%")');
     assert.equal(await page.$$eval('[data-testid="progress-strip"] .row', (r) => r.length), 1);
     await server.batch(run.id, [{ message: 'epoch 1: 100%|##########|' }]);
-    await page.waitForSelector('[data-testid="log-rows"] .row:has-text("100%")', { timeout: 30000 });
-    await page.waitForSelector('[data-testid="progress-strip"]', { state: 'detached', timeout: 30000 });
+    await page.waitForSelector('[data-testid="log-rows"] .row:has-text("100%")');
+    await page.waitForSelector('[data-testid="progress-strip"]', { state: 'detached' });
     await page.context().close();
   });
 
