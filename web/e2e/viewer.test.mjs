@@ -333,6 +333,24 @@ describe('navigation within a run', () => {
     await page.context().close();
   });
 
+  it('keeps a scrollbar move that a render overtakes', async () => {
+    // The scroll event comes a frame after the move; a render in between (here a click, flushed
+    // before that frame; in use, a page of lines arriving) must not put the scrollbar back.
+    const run = await mixedRun('scroll-race', 3000);
+    const page = await newPage(browser, server);
+    await openRun(page, run);
+    await page.waitForSelector('.row[data-line="3000"]');
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid="log-scroller"]');
+      el.scrollTop = 0;
+      el.querySelector('.row[data-line="2990"] .ln').click();
+    });
+    await page.waitForSelector('.row[data-line="1"]');
+    assert.equal(await page.getAttribute('[data-testid="log-scroller"]', 'data-top'), '0');
+    assert.equal(await page.getAttribute('[data-testid="log-scroller"]', 'data-follow'), '0');
+    await page.context().close();
+  });
+
   it('renders ANSI colours, preserves spacing and toggles wrap and dates', async () => {
     const run = await server.createRun('e2e', 'ansi');
     await server.batch(run.id, [

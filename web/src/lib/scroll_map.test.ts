@@ -5,6 +5,7 @@ import {
   isScaled,
   MAX_SCROLL_PX,
   maxTop,
+  movedByUser,
   scrollTopFor,
   spacerHeight,
   topFor,
@@ -67,5 +68,23 @@ describe('scroll map', () => {
     expect(topToReveal(500, small)).toBe(500 - 6);
     expect(topToReveal(2, small)).toBe(0);
     expect(topToReveal(999, small)).toBe(980);
+  });
+});
+
+describe('movedByUser', () => {
+  const last = { scrollTop: 5000, maxScroll: 20_000 };
+  it('is false when the scroller is where the viewer left it', () => {
+    expect(movedByUser(last, 5000, 20_000)).toBe(false);
+    expect(movedByUser(last, 5000.6, 20_000)).toBe(false);
+  });
+  it('is true for a move the viewer did not make', () => {
+    expect(movedByUser(last, 0, 20_000)).toBe(true);
+    expect(movedByUser(last, 19_000, 25_000)).toBe(true);
+    // the spacer shrank but the new position is not its maximum: not a clamp
+    expect(movedByUser(last, 100, 3000)).toBe(true);
+  });
+  it('is false when the browser clamped it to a shorter spacer', () => {
+    expect(movedByUser(last, 3000, 3000)).toBe(false);
+    expect(movedByUser({ scrollTop: 20_000, maxScroll: 20_000 }, 19_400, 19_400)).toBe(false);
   });
 });

@@ -73,3 +73,22 @@ export function windowFor(top: number, g: ScrollGeometry, overscan = 2): { first
 export function topToReveal(index: number, g: ScrollGeometry): number {
   return clampTop(index - Math.floor(visibleRows(g) / 3), g);
 }
+
+/** The scroller's position as the viewer last left it (after a render). */
+export interface ScrollSync {
+  scrollTop: number;
+  /** scrollHeight - clientHeight at that moment. */
+  maxScroll: number;
+}
+
+/**
+ * Whether the scroller moved since `last` because the user moved it, rather than because the
+ * browser clamped it (a shorter spacer or a taller viewport puts scrollTop at the new maximum).
+ * A scroll event arrives a frame after the move; a render in between (a page of lines arriving)
+ * must take the user's position, not put the old one back and then ignore the event as its own.
+ */
+export function movedByUser(last: ScrollSync, scrollTop: number, maxScroll: number): boolean {
+  if (Math.abs(scrollTop - last.scrollTop) <= 1) return false;
+  const clamped = maxScroll < last.maxScroll - 1 && scrollTop >= maxScroll - 1;
+  return !clamped;
+}

@@ -24,6 +24,7 @@ import {
   atBottom,
   clampTop,
   maxTop,
+  movedByUser,
   scrollTopFor,
   spacerHeight,
   topFor,
@@ -31,6 +32,7 @@ import {
   visibleRows,
   windowFor,
   type ScrollGeometry,
+  type ScrollSync,
 } from '../../lib/scroll_map';
 import type { RowMap } from '../../lib/folds';
 import { PAGE } from '../../lib/line_window';
@@ -98,7 +100,7 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   const topRef = useRef(0);
   const baseRow = useRef(0); // the first rendered row (see `from` below)
   const expected = useRef<number | null>(null);
-  const lastScrollTop = useRef(0);
+  const lastSync = useRef<ScrollSync>({ scrollTop: 0, maxScroll: 0 });
   const [newLines, setNewLines] = useState(0);
 
   const g: ScrollGeometry = { rows: rowMap.rows(snap.total), rowHeight: ROW_HEIGHT, viewportHeight: vh || 1 };
@@ -146,16 +148,21 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   );
   useEffect(() => setNewLines(0), [view]);
 
-  // Keep the native scrollbar where `top` says.
+  // Keep the native scrollbar where `top` says, unless the user has moved it since the last
+  // render and its scroll event is still to come: then the move wins (see movedByUser).
   useLayoutEffect(() => {
     const el = scrollerRef.current;
     if (!el) return;
+    if (movedByUser(lastSync.current, el.scrollTop, el.scrollHeight - el.clientHeight)) {
+      applyScroll(el);
+      return;
+    }
     const st = scrollTopFor(top, g);
     if (Math.abs(el.scrollTop - st) > 1) {
       expected.current = st;
       el.scrollTop = st;
     }
-    lastScrollTop.current = el.scrollTop;
+    lastSync.current = { scrollTop: el.scrollTop, maxScroll: el.scrollHeight - el.clientHeight };
   });
 
   const setTop = useCallback(
@@ -174,18 +181,25 @@ export const LogViewport = forwardRef<ViewportHandle, Props>(function LogViewpor
   const lnWidth = gutterWidth(Math.max(view.line(snap.total - 1)?.line_number ?? 0, snap.summary?.last_line ?? 0));
   const { onReveal } = props;
 
-  const onScroll = () => {
-    const el = scrollerRef.current!;
+  /** Takes the scroller's position as the user's. */
+  function applyScroll(el: HTMLDivElement) {
     const st = el.scrollTop;
-    if (st === lastScrollTop.current) return; // horizontal scroll only
-    lastScrollTop.current = st;
-    if (expected.current !== null && Math.abs(st - expected.current) <= 1.5) {
-      expected.current = null;
-      return;
-    }
+    lastSync.current = { scrollTop: st, maxScroll: el.scrollHeight - el.clientHeight };
     expected.current = null;
     const t = topFor(st, gRef.current);
     setTop(t, t - topRef.current);
+  }
+
+  const onScroll = () => {
+    const el = scrollerRef.current!;
+    const st = el.scrollTop;
+    if (st === lastSync.current.scrollTop) return; // horizontal scroll only, or already taken
+    if (expected.current !== null && Math.abs(st - expected.current) <= 1.5) {
+      expected.current = null;
+      lastSync.current = { scrollTop: st, maxScroll: el.scrollHeight - el.clientHeight };
+      return;
+    }
+    applyScroll(el);
   };
 
   // Wheel in rows, not in (possibly scaled) pixels.
